@@ -1,0 +1,137 @@
+"""The app factory: one Starlette app per subgraph, built the same way for all four.
+
+Routes: ``POST /graphql`` (GraphiQL on GET outside production), ``/healthz``, ``/readyz``,
+``/metrics``, and whatever REST routes the service adds. Every ``/graphql`` and ``/api``
+request is authenticated first (gateway secret or service credential, then the bearer
+token); the resulting ``Identity`` is on ``request.state.identity``. The kit's lifespan owns
+the shared HTTP client and the token verifier, then runs the service's own lifespan, which
+opens the database, starts the outbox relay and consumers, and registers readiness checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import httpx
+import strawberry
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from shopkit.auth import AccessTokenVerifier, Identity, RequestAuthenticator
+from shopkit.errors import ShopError
+from shopkit.health import healthz, readyz
+from shopkit.logging import configure_logging
+from shopkit.metrics import MetricsMiddleware, metrics_endpoint
+from shopkit.settings import ServiceSettings
+
+ContextFactory = Callable[[Request, Response | None, Identity], Any]
+Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
+PROTECTED_PREFIXES = ("/graphql", "/api/")
+
+
+class _GraphQLApp(GraphQL):
+    def __init__(self, schema: strawberry.Schema, context: ContextFactory, production: bool):
+        super().__init__(
+            schema, graphql_ide=None if production else "graphiql", allow_queries_via_get=False
+        )
+        self._context = context
+
+    async def get_context(self, request: Any, response: Any) -> Any:
+        return self._context(request, response, request.state.identity)
+
+
+def shop_error_response(request: Request, error: ShopError) -> JSONResponse:
+    if request.url.path.startswith("/graphql"):
+        body: dict[str, Any] = {
+            "errors": [{"message": error.message, "extensions": error.extensions}]
+        }
+    else:
+        body = {"error": {"message": error.message, **error.extensions}}
+    return JSONResponse(body, status_code=error.http_status)
+
+
+async def _handle_shop_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ShopError)
+    return shop_error_response(request, exc)
+
+
+class AuthenticationMiddleware:
+    """Puts the caller's ``Identity`` on ``request.state`` or answers 401/403."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if scope["path"] == "/graphql" and request.method == "GET":
+            scope.setdefault("state", {})["identity"] = Identity()
+            await self.app(scope, receive, send)
+            return
+        authenticator: RequestAuthenticator = request.app.state.authenticator
+        try:
+            identity = await authenticator.authenticate(request.headers)
+        except ShopError as error:
+            await shop_error_response(request, error)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["identity"] = identity
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    settings: ServiceSettings,
+    *,
+    schema: strawberry.Schema,
+    context: ContextFactory,
+    lifespan: Lifespan | None = None,
+    routes: Sequence[BaseRoute] = (),
+    verifier: Callable[[httpx.AsyncClient], AccessTokenVerifier] | None = None,
+) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def kit_lifespan(app: Starlette) -> AsyncIterator[None]:
+        configure_logging(settings.service_name, settings.log_level)
+        async with httpx.AsyncClient() as http:
+            app.state.settings = settings
+            app.state.http = http
+            app.state.readiness = {}
+            token_verifier = (
+                verifier(http)
+                if verifier is not None
+                else AccessTokenVerifier(
+                    issuer=settings.jwt_issuer,
+                    audience=settings.jwt_audience,
+                    jwks_url=settings.jwks_url,
+                    http=http,
+                )
+            )
+            app.state.authenticator = RequestAuthenticator(settings, token_verifier)
+            if lifespan is None:
+                yield
+            else:
+                async with lifespan(app):
+                    yield
+
+    graphql_app = _GraphQLApp(schema, context, settings.production)
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
+            *routes,
+        ],
+        lifespan=kit_lifespan,
+        exception_handlers={ShopError: _handle_shop_error},
+    )
+    app.add_middleware(AuthenticationMiddleware)
+    app.add_middleware(MetricsMiddleware, service=settings.service_name)
+    return app

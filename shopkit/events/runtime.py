@@ -1,0 +1,84 @@
+"""Wires one service's events for its lifespan: the outbox relay and its consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterable
+
+from shopkit.events.envelope import topic_for
+from shopkit.events.kafka import EventConsumer, Handler, InboxStore, KafkaPublisher, ensure_topics
+from shopkit.events.outbox import OutboxRelay, OutboxStore
+from shopkit.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class EventRuntime:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        outbox: OutboxStore | None = None,
+        produces: Iterable[str] = (),
+        inbox: InboxStore | None = None,
+        handlers: dict[str, Handler] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.publisher = KafkaPublisher(settings.kafka_bootstrap)
+        self.produces = list(produces)
+        self.relay = (
+            OutboxRelay(
+                outbox,
+                self.publisher,
+                service=settings.service_name,
+                poll_seconds=settings.outbox_poll_seconds,
+            )
+            if outbox is not None
+            else None
+        )
+        self.consumer = (
+            EventConsumer(
+                bootstrap=settings.kafka_bootstrap,
+                group_id=settings.service_name,
+                handlers=handlers,
+                inbox=inbox,
+                service=settings.service_name,
+            )
+            if handlers and inbox is not None
+            else None
+        )
+
+    def notify(self) -> None:
+        """Wake the relay: an outbox row was just committed."""
+        if self.relay is not None:
+            self.relay.notify()
+
+    async def _ensure_topics(self) -> None:
+        topics = {topic_for(t) for t in self.produces}
+        if self.consumer is not None:
+            topics.update(self.consumer.topics)
+        try:
+            await asyncio.wait_for(ensure_topics(self.settings.kafka_bootstrap, topics), 10)
+        except Exception:
+            log.warning("could not create topics yet; the broker may be down", exc_info=True)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[EventRuntime]:
+        if not self.settings.events_enabled:
+            yield self
+            return
+        await self._ensure_topics()
+        if self.relay is not None:
+            self.relay.start()
+        if self.consumer is not None:
+            self.consumer.start()
+        try:
+            yield self
+        finally:
+            if self.consumer is not None:
+                await self.consumer.stop()
+            if self.relay is not None:
+                await self.relay.stop()
+            await self.publisher.stop()

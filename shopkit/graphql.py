@@ -1,0 +1,94 @@
+"""GraphQL pieces every subgraph shares: the schema class, the request context and the
+permission classes.
+
+Expected failures are ``ShopError``s and reach the caller with their message and
+``extensions.code``; anything else is logged with its traceback and masked as
+"Unexpected error." so internals never leak.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.extensions import MaskErrors
+from strawberry.permission import BasePermission
+from strawberry.types import ExecutionContext
+
+from shopkit.auth import Identity
+from shopkit.errors import ShopError
+from shopkit.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+FEDERATION_VERSION = "2.9"
+UNEXPECTED = "Unexpected error."
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, (ShopError, GraphQLError))
+
+
+class ShopSchema(strawberry.federation.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("federation_version", FEDERATION_VERSION)
+        extensions = list(kwargs.pop("extensions", []))
+        extensions.append(MaskErrors(should_mask_error=is_unexpected, error_message=UNEXPECTED))
+        super().__init__(*args, extensions=extensions, **kwargs)
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if is_unexpected(error):
+                log.error(
+                    "unexpected error in a resolver",
+                    exc_info=error.original_error,
+                    extra={"path": error.path},
+                )
+
+
+@dataclass
+class RequestContext:
+    """The typed context every resolver reads through ``strawberry.Info[Context]``;
+    services subclass it with their service objects and DataLoaders."""
+
+    request: Request
+    response: Response | None
+    identity: Identity
+    settings: ServiceSettings
+
+
+class IsAuthenticated(BasePermission):
+    message = "You must be logged in."
+    error_extensions = {"code": "UNAUTHENTICATED"}
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        return bool(info.context.identity.is_authenticated)
+
+
+class IsAdmin(BasePermission):
+    message = "Only an admin may do this."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        identity: Identity = info.context.identity
+        if not identity.is_authenticated and not identity.is_service:
+            self.message = "You must be logged in as an admin."
+            self.error_extensions = {"code": "UNAUTHENTICATED"}
+            return False
+        return identity.is_admin
+
+
+class IsService(BasePermission):
+    message = "This operation is internal to the shop's services."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        return bool(info.context.identity.is_service)

@@ -1,0 +1,44 @@
+"""Prometheus metrics shared by every service (one registry per process)."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+REQUESTS = Counter("http_requests_total", "HTTP requests", ["service", "route", "status"])
+LATENCY = Histogram("http_request_seconds", "HTTP request latency", ["service", "route"])
+EVENTS_PUBLISHED = Counter("events_published_total", "Events relayed to Kafka", ["service", "type"])
+EVENTS_HANDLED = Counter("events_handled_total", "Events handled by consumers", ["service", "type"])
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = scope["path"] if scope["path"].count("/") <= 2 else "/api/*"
+        status = {"code": 500}
+
+        async def capture(message: dict) -> None:  # type: ignore[type-arg]
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            LATENCY.labels(self.service, route).observe(time.perf_counter() - started)
+            REQUESTS.labels(self.service, route, str(status["code"])).inc()
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

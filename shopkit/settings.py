@@ -1,0 +1,66 @@
+"""Settings read from the environment, validated at start-up.
+
+``ServiceSettings`` holds what every service shares (``SHOP_*`` variables); each service
+subclasses it with its own ``env_prefix`` for its own fields (``ITEMS_*``, ``ORDERS_*``...).
+Outside development, placeholder secrets are refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_GATEWAY_SECRET = "dev-gateway-secret-change-me"
+DEV_SERVICE_SECRET = "dev-service-secret-change-me"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared(name: str, default: object, **kwargs: object) -> object:
+    """A field read from ``SHOP_<NAME>`` whatever the subclass's prefix."""
+    return Field(default, validation_alias=AliasChoices(f"SHOP_{name}"), **kwargs)  # type: ignore[call-overload]
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service_name: str = "shop"
+    env: Literal["development", "test", "production"] = shared("ENV", "development")
+    log_level: str = shared("LOG_LEVEL", "INFO")
+    data_dir: Path = shared("DATA_DIR", REPO_ROOT / ".data")
+
+    kafka_bootstrap: str = shared("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    events_enabled: bool = shared("EVENTS_ENABLED", True)
+    outbox_poll_seconds: float = shared("OUTBOX_POLL_SECONDS", 0.5)
+
+    gateway_secret: str = shared("GATEWAY_SECRET", DEV_GATEWAY_SECRET)
+    service_secret: str = shared("SERVICE_SECRET", DEV_SERVICE_SECRET)
+    require_gateway: bool = shared("REQUIRE_GATEWAY", True)
+
+    jwks_url: str = shared("JWKS_URL", "http://127.0.0.1:4004/.well-known/jwks.json")
+    jwt_issuer: str = shared("JWT_ISSUER", "shop-accounts")
+    jwt_audience: str = shared("JWT_AUDIENCE", "shop")
+
+    items_url: str = shared("ITEMS_URL", "http://127.0.0.1:4001/graphql")
+    orders_url: str = shared("ORDERS_URL", "http://127.0.0.1:4002/graphql")
+    payments_url: str = shared("PAYMENTS_URL", "http://127.0.0.1:4003/graphql")
+    accounts_url: str = shared("ACCOUNTS_URL", "http://127.0.0.1:4004/graphql")
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> ServiceSettings:
+        if self.production:
+            for name, value in (
+                ("SHOP_GATEWAY_SECRET", self.gateway_secret),
+                ("SHOP_SERVICE_SECRET", self.service_secret),
+            ):
+                if value.startswith("dev-") or len(value) < 32:
+                    raise ValueError(
+                        f"{name} must be a real secret of 32+ characters in production"
+                    )
+        return self

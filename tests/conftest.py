@@ -1,0 +1,86 @@
+"""Fixtures shared by every test suite: the real engines, started once per test session.
+
+Each engine is a real server on a free port (see ``stack.engines``). If one cannot start, the
+tests that need it fail with a message saying how to get it; nothing is skipped.
+For MySQL, ``MYSQL_URL`` (``mysql+aiomysql://user:pw@host:port``) selects an existing server;
+otherwise a throwaway MariaDB is started on a temporary data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stack import engines
+from stack.process import StartError, free_port
+
+
+@pytest.fixture(scope="session")
+def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("logs")
+
+
+def _started(start):  # type: ignore[no-untyped-def]
+    try:
+        return start()
+    except StartError as exc:
+        pytest.fail(f"could not start a real engine: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def mongo_url(logs_dir: Path) -> Iterator[str]:
+    port = free_port()
+    proc = _started(lambda: engines.start_mongo(port, None, logs_dir))
+    yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(logs_dir: Path) -> Iterator[str]:
+    port = free_port()
+    proc = _started(lambda: engines.start_kafka(port, logs_dir))
+    yield f"127.0.0.1:{port}"
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def mysql_server(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A MySQL-protocol server URL without a database: ``mysql+aiomysql://root@127.0.0.1:P``."""
+    given = os.environ.get("MYSQL_URL")
+    if given:
+        yield given.rstrip("/")
+        return
+    port = free_port()
+    data_dir = tmp_path_factory.mktemp("mariadb")
+    proc = _started(lambda: engines.start_mysql(port, data_dir, logs_dir))
+    yield f"mysql+aiomysql://root@127.0.0.1:{port}"
+    proc.stop()
+
+
+@pytest.fixture
+def mysql_url(mysql_server: str) -> str:
+    """A fresh, empty database on the MySQL server, for one test."""
+    import pymysql  # installed with aiomysql
+    from sqlalchemy.engine import make_url
+
+    url = make_url(mysql_server)
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = pymysql.connect(
+        host=url.host, port=url.port or 3306, user=url.username, password=url.password or ""
+    )
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    conn.close()
+    return f"{mysql_server}/{name}"
+
+
+@pytest.fixture(scope="session")
+def cql_port(logs_dir: Path) -> Iterator[int]:
+    port = free_port()
+    proc = _started(lambda: engines.start_cql(port, None, logs_dir))
+    yield port
+    proc.stop()
