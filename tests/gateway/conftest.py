@@ -1,0 +1,214 @@
+"""Fixtures for the gateway tests: a real Strawberry subgraph, a JWKS server, the real gateway.
+
+The stub subgraph and the JWKS server are started once per session; each test module starts
+its own gateway (``start_test_gateway``) with the settings it tests.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from stack.gateway import REPO_ROOT, compose_supergraph, start_gateway, stop_process
+
+ISSUER = "shop-accounts"
+AUDIENCE = "shop"
+KID = "test-key-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Keys:
+    signing: rsa.RSAPrivateKey
+    attacker: rsa.RSAPrivateKey
+    jwks_url: str
+
+    def token(
+        self,
+        *,
+        key: rsa.RSAPrivateKey | None = None,
+        kid: str = KID,
+        algorithm: str = "RS256",
+        **overrides: Any,
+    ) -> str:
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "sub": "user-1",
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + 300,
+        }
+        claims.update(overrides)
+        claims = {k: v for k, v in claims.items() if v is not None}
+        return jwt.encode(claims, key or self.signing, algorithm=algorithm, headers={"kid": kid})
+
+
+class _JwksHandler(BaseHTTPRequestHandler):
+    body = b"{}"
+
+    def do_GET(self) -> None:
+        if self.path != "/.well-known/jwks.json":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def keys() -> Iterator[Keys]:
+    signing = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(RSAAlgorithm.to_jwk(signing.public_key()))
+    jwk.update(kid=KID, use="sig", alg="RS256")
+    handler = type("Handler", (_JwksHandler,), {"body": json.dumps({"keys": [jwk]}).encode()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Keys(
+            signing, attacker, f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class Subgraph:
+    url: str
+    sdl_path: Path
+
+
+@pytest.fixture(scope="session")
+def stub_subgraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Subgraph]:
+    workdir = tmp_path_factory.mktemp("stub-subgraph")
+    sdl = subprocess.run(
+        [sys.executable, "-m", "tests.gateway.stub_subgraph", "--print-sdl"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    sdl_path = workdir / "schema.graphql"
+    sdl_path.write_text(sdl)
+    port = free_port()
+    log_path = workdir / "stub.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.gateway.stub_subgraph", "--port", str(port)],
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/graphql"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, f"stub subgraph exited:\n{log_path.read_text()}"
+            try:
+                if httpx.post(url, json={"query": "{ hello }"}, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, f"stub subgraph not ready:\n{log_path.read_text()}"
+            time.sleep(0.1)
+        yield Subgraph(url=url, sdl_path=sdl_path)
+    finally:
+        stop_process(proc)
+
+
+@pytest.fixture(scope="session")
+def supergraph(stub_subgraph: Subgraph, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("supergraph")
+    config = workdir / "supergraph.yaml"
+    config.write_text(
+        "federation_version: =2.9.0\n"
+        "subgraphs:\n"
+        "  stub:\n"
+        "    routing_url: http://localhost:1/graphql\n"
+        "    schema:\n"
+        f"      file: {stub_subgraph.sdl_path}\n"
+    )
+    out = workdir / "supergraph.graphql"
+    compose_supergraph(out, routing={"stub": stub_subgraph.url}, config_path=config)
+    return out
+
+
+@dataclass
+class Gateway:
+    url: str
+    secret: str
+    log_path: Path
+
+    def client(self, local_address: str = "127.0.0.1") -> httpx.Client:
+        """A client whose requests come from ``local_address`` (any 127.x address works)."""
+        return httpx.Client(
+            transport=httpx.HTTPTransport(local_address=local_address),
+            timeout=15,
+        )
+
+    def post(
+        self, query: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        with self.client() as client:
+            return client.post(self.url, json={"query": query, **kwargs}, headers=headers)
+
+
+def start_test_gateway(
+    supergraph: Path, keys: Keys, log_dir: Path, **env: str
+) -> Iterator[Gateway]:
+    secret = secrets.token_urlsafe(24)
+    port = free_port()
+    log_path = log_dir / f"gateway-{port}.log"
+    proc = start_gateway(
+        supergraph,
+        port,
+        {
+            "SHOP_GATEWAY_SECRET": secret,
+            "SHOP_JWKS_URL": keys.jwks_url,
+            "SHOP_GATEWAY_LOG_LEVEL": "warn",
+            **env,
+        },
+        log_path=log_path,
+    )
+    try:
+        yield Gateway(url=f"http://127.0.0.1:{port}/graphql", secret=secret, log_path=log_path)
+    finally:
+        stop_process(proc)
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    supergraph: Path, keys: Keys, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
+    """A development-mode gateway with the default limits."""
+    yield from start_test_gateway(supergraph, keys, tmp_path_factory.mktemp("gateway"))
