@@ -21,7 +21,7 @@ from strawberry.permission import BasePermission
 from strawberry.types import ExecutionContext
 
 from shopkit.auth import Identity
-from shopkit.errors import ShopError
+from shopkit.errors import ShopError, Unauthenticated
 from shopkit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -79,10 +79,8 @@ class IsAdmin(BasePermission):
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         identity: Identity = info.context.identity
-        if not identity.is_authenticated and not identity.is_service:
-            self.message = "You must be logged in as an admin."
-            self.error_extensions = {"code": "UNAUTHENTICATED"}
-            return False
+        if not identity.is_authenticated:
+            raise Unauthenticated("You must be logged in as an admin.")
         return identity.is_admin
 
 

@@ -1,0 +1,58 @@
+"""``python -m stack up | schema``: what ``make up`` and ``make schema`` run."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from stack.local import LocalStack, Ports
+from stack.process import REPO_ROOT, StartError
+from stack.schema import write_schemas
+
+
+def up() -> int:
+    stack = LocalStack(data_dir=REPO_ROOT / ".data", ports=Ports.from_env())
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    print("Starting engines, subgraphs and the gateway (logs in .data/logs/) ...", flush=True)
+    try:
+        stack.start()
+    except StartError as exc:
+        print(f"\nCould not start the shop: {exc}", file=sys.stderr)
+        return 1
+    email, password = stack.admin_credentials()
+    print(
+        f"\nThe shop is up. GraphiQL: http://localhost:{stack.ports.gateway}/graphql\n"
+        f"Admin (development values unless SHOP_ADMIN_EMAIL/SHOP_ADMIN_PASSWORD are set): "
+        f"{email} / {password}\n"
+        "Press Ctrl-C to stop.",
+        flush=True,
+    )
+    try:
+        while not stopping.wait(1.0):
+            for name, proc in stack.processes.items():
+                if proc.popen.poll() is not None:
+                    print(f"{name} exited; see {proc.log_path}", file=sys.stderr)
+                    stopping.set()
+    finally:
+        print("\nStopping ...", flush=True)
+        stack.stop()
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m stack")
+    parser.add_argument("command", choices=["up", "schema"])
+    args = parser.parse_args()
+    if args.command == "up":
+        return up()
+    write_schemas(Path(REPO_ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""The whole shop on one machine: engines, the four subgraphs and the gateway.
+
+``make up`` runs it on the standard ports with data under ``.data/`` (kept across restarts);
+the end-to-end tests run it on free ports with a temporary data directory and MariaDB for the
+MySQL-protocol services. Everything is a child process, stopped in reverse order.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stack import engines
+from stack.gateway import DEFAULT_SUPERGRAPH, compose_supergraph, start_gateway, stop_process
+from stack.process import Process, StartError, http_ok, port_open, spawn
+
+SUBGRAPHS = ("items", "orders", "payments", "accounts")
+DEV_ADMIN_EMAIL = "admin@shop.local"
+DEV_ADMIN_PASSWORD = "admin-password-change-me"
+
+
+@dataclass
+class Ports:
+    gateway: int = 4000
+    items: int = 4001
+    orders: int = 4002
+    payments: int = 4003
+    accounts: int = 4004
+    mongo: int = 27017
+    kafka: int = 9092
+    cql: int = 9042
+
+    @classmethod
+    def from_env(cls) -> Ports:
+        ports = cls()
+        for name in vars(ports):
+            value = os.environ.get(f"SHOP_{name.upper()}_PORT")
+            if value:
+                setattr(ports, name, int(value))
+        return ports
+
+    def url(self, subgraph: str) -> str:
+        return f"http://127.0.0.1:{getattr(self, subgraph)}/graphql"
+
+
+@dataclass
+class LocalStack:
+    data_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    persistent: bool = True
+    mysql_server: str | None = None  # mysql+aiomysql://user@host:port; None = SQLite files
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, Process] = field(default_factory=dict)
+    gateway: object | None = None
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def _secrets(self) -> dict[str, str]:
+        """Development secrets: from the environment, else generated once into the data dir."""
+        path = self.data_dir / "secrets.env"
+        values: dict[str, str] = {}
+        if path.exists():
+            values = dict(line.split("=", 1) for line in path.read_text().split() if "=" in line)
+        for name in ("SHOP_GATEWAY_SECRET", "SHOP_SERVICE_SECRET"):
+            values[name] = os.environ.get(name) or values.get(name) or secrets.token_urlsafe(32)
+        path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+        path.chmod(0o600)
+        return values
+
+    def admin_credentials(self) -> tuple[str, str]:
+        return (
+            os.environ.get("SHOP_ADMIN_EMAIL", DEV_ADMIN_EMAIL),
+            os.environ.get("SHOP_ADMIN_PASSWORD", DEV_ADMIN_PASSWORD),
+        )
+
+    def env(self) -> dict[str, str]:
+        p = self.ports
+        email, password = self.admin_credentials()
+        env = {
+            "SHOP_ENV": os.environ.get("SHOP_ENV", "development"),
+            "SHOP_DATA_DIR": str(self.data_dir),
+            "SHOP_KAFKA_BOOTSTRAP": f"127.0.0.1:{p.kafka}",
+            "SHOP_JWKS_URL": f"http://127.0.0.1:{p.accounts}/.well-known/jwks.json",
+            "SHOP_ITEMS_URL": p.url("items"),
+            "SHOP_ORDERS_URL": p.url("orders"),
+            "SHOP_PAYMENTS_URL": p.url("payments"),
+            "SHOP_ACCOUNTS_URL": p.url("accounts"),
+            "SHOP_ADMIN_EMAIL": email,
+            "SHOP_ADMIN_PASSWORD": password,
+            "ITEMS_MONGO_URL": f"mongodb://127.0.0.1:{p.mongo}/?directConnection=true",
+            "ITEMS_SEED_DEMO_CATALOG": "true",
+            "ORDERS_CQL_HOSTS": "127.0.0.1",
+            "ORDERS_CQL_PORT": str(p.cql),
+            **self._secrets(),
+        }
+        if self.mysql_server:
+            env["ACCOUNTS_DATABASE_URL"] = f"{self.mysql_server}/shop_accounts"
+            env["PAYMENTS_DATABASE_URL"] = f"{self.mysql_server}/shop_payments"
+        return {**env, **self.extra_env}
+
+    def _engine(self, name: str, port: int, start: object) -> None:
+        if port_open(port):
+            raise StartError(
+                f"port {port} for {name} is taken; stop what uses it or set "
+                f"SHOP_{name.upper()}_PORT to another port"
+            )
+        self.processes[name] = start()  # type: ignore[operator]
+
+    def start_engines(self) -> None:
+        p, data, logs = self.ports, self.data_dir, self.log_dir
+        keep = self.persistent
+        self._engine(
+            "mongo",
+            p.mongo,
+            lambda: engines.start_mongo(p.mongo, data / "mongo" if keep else None, logs),
+        )
+        self._engine("kafka", p.kafka, lambda: engines.start_kafka(p.kafka, logs))
+        self._engine(
+            "cql", p.cql, lambda: engines.start_cql(p.cql, data / "cql" if keep else None, logs)
+        )
+
+    def start_subgraph(self, name: str) -> Process:
+        port = getattr(self.ports, name)
+        argv = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"subgraphs.{name}.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ]
+        proc = spawn(name, argv, log_dir=self.log_dir, env=self.env())
+        proc.wait_until(
+            lambda: http_ok(f"http://127.0.0.1:{port}/healthz"),
+            timeout=90,
+            hint=f"see {proc.log_path}",
+        )
+        self.processes[name] = proc
+        return proc
+
+    def start_gateway(self) -> None:
+        supergraph = DEFAULT_SUPERGRAPH
+        if self.ports != Ports():
+            supergraph = self.data_dir / "supergraph.graphql"
+            compose_supergraph(supergraph, routing={n: self.ports.url(n) for n in SUBGRAPHS})
+        self.gateway = start_gateway(
+            supergraph, self.ports.gateway, self.env(), log_path=self.log_dir / "gateway.log"
+        )
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.start_engines()
+            for name in ("accounts", "items", "orders", "payments"):
+                self.start_subgraph(name)
+            self.start_gateway()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.gateway is not None:
+            stop_process(self.gateway)  # type: ignore[arg-type]
+            self.gateway = None
+        for name in reversed(list(self.processes)):
+            self.processes.pop(name).stop()
+
+    @property
+    def graphql_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway}/graphql"

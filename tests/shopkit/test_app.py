@@ -1,0 +1,110 @@
+"""The app factory with a tiny schema: routes, authentication and error shapes."""
+
+import contextlib
+
+import httpx
+import pytest
+import strawberry
+
+from shopkit.app import create_app
+from shopkit.auth import mint_service_token
+from shopkit.errors import NotFound
+from shopkit.graphql import IsAdmin, RequestContext, ShopSchema
+from shopkit.settings import ServiceSettings
+from tests.support.tokens import make_token, test_verifier
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def whoami(self, info: strawberry.Info) -> str | None:
+        return info.context.identity.account_id
+
+    @strawberry.field
+    def missing(self) -> str:
+        raise NotFound("No such thing.", thingId="42")
+
+    @strawberry.field
+    def broken(self) -> str:
+        raise RuntimeError("secret internals")
+
+    @strawberry.field(permission_classes=[IsAdmin])
+    def admin_only(self) -> str:
+        return "yes"
+
+
+SETTINGS = ServiceSettings(
+    service_name="probe", gateway_secret="g" * 40, service_secret="s" * 40, events_enabled=False
+)
+
+
+@pytest.fixture
+async def client():
+    app = create_app(
+        SETTINGS,
+        schema=ShopSchema(query=Query),
+        context=lambda request, response, identity: RequestContext(
+            request, response, identity, SETTINGS
+        ),
+        verifier=test_verifier,
+    )
+    app.state.readiness = {}
+
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        transport = httpx.ASGITransport(app=app)
+        yield await stack.enter_async_context(
+            httpx.AsyncClient(transport=transport, base_url="http://probe")
+        )
+
+
+def gql(client, query, token=None, headers=None):
+    h = {"x-gateway-secret": "g" * 40} if headers is None else headers
+    if token:
+        h["authorization"] = f"Bearer {token}"
+    return client.post("/graphql", json={"query": query}, headers=h)
+
+
+async def test_health_ready_and_metrics_answer(client):
+    assert (await client.get("/healthz")).json()["status"] == "ok"
+    assert (await client.get("/readyz")).status_code == 200
+    await gql(client, "{ whoami }")
+    assert "http_requests_total" in (await client.get("/metrics")).text
+
+
+async def test_caller_identity_reaches_resolvers(client):
+    response = await gql(client, "{ whoami }", token=make_token("acc-7"))
+    assert response.json() == {"data": {"whoami": "acc-7"}}
+
+
+async def test_requests_not_from_gateway_or_service_are_forbidden(client):
+    response = await gql(client, "{ whoami }", headers={})
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    service = {"x-service-token": mint_service_token("s" * 40, "orders")}
+    assert (await gql(client, "{ whoami }", headers=service)).status_code == 200
+
+
+async def test_bad_token_is_unauthenticated_with_no_data(client):
+    response = await gql(client, "{ whoami }", token="garbage")
+    assert response.status_code == 401
+    body = response.json()
+    assert "data" not in body and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_expected_errors_keep_message_and_code_unexpected_are_masked(client):
+    missing = (await gql(client, "{ missing }")).json()["errors"][0]
+    assert missing["message"] == "No such thing."
+    assert missing["extensions"] == {"code": "NOT_FOUND", "thingId": "42"}
+    broken = (await gql(client, "{ broken }")).json()["errors"][0]
+    assert broken["message"] == "Unexpected error."
+    assert "secret internals" not in str(broken)
+
+
+async def test_admin_permission(client):
+    anonymous = (await gql(client, "{ adminOnly }")).json()
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    customer = (await gql(client, "{ adminOnly }", token=make_token("c"))).json()
+    assert customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    admin = (await gql(client, "{ adminOnly }", token=make_token("a", role="ADMIN"))).json()
+    assert admin == {"data": {"adminOnly": "yes"}}

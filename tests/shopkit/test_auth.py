@@ -1,0 +1,79 @@
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from shopkit.auth import (
+    RequestAuthenticator,
+    mint_service_token,
+    verify_service_token,
+)
+from shopkit.errors import Forbidden, Unauthenticated
+from shopkit.settings import ServiceSettings
+from tests.support.tokens import make_token, test_verifier
+
+
+async def test_verifier_accepts_a_valid_token_and_reads_subject_and_role():
+    identity = await test_verifier().verify(make_token("acc-1", role="ADMIN"))
+    assert (identity.account_id, identity.role, identity.is_admin) == ("acc-1", "ADMIN", True)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        make_token("a", key=rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        make_token("a", exp=int(time.time()) - 10),
+        make_token("a", aud="someone-else"),
+        make_token("a", iss="evil"),
+        make_token("a", headers={"typ": "at+jwt-but-not-ours"}),
+        jwt.encode(
+            {"sub": "a", "role": "ADMIN"}, None, algorithm="none", headers={"kid": "test-key"}
+        ),
+        jwt.encode(
+            {"sub": "a", "iss": "shop-accounts", "aud": "shop", "iat": 1, "exp": 2**40},
+            "x" * 40,
+            algorithm="HS256",
+            headers={"kid": "test-key"},
+        ),
+        "not-a-token",
+    ],
+    ids=[
+        "other-key",
+        "expired",
+        "other-audience",
+        "other-issuer",
+        "wrong-typ",
+        "alg-none",
+        "hs256-confusion",
+        "garbage",
+    ],
+)
+async def test_verifier_refuses_tokens_that_are_not_ours(token):
+    with pytest.raises(Unauthenticated):
+        await test_verifier().verify(token)
+
+
+def test_service_token_round_trips_and_refuses_another_secret():
+    token = mint_service_token("s" * 40, "orders")
+    assert verify_service_token("s" * 40, token) == "orders"
+    with pytest.raises(Unauthenticated):
+        verify_service_token("t" * 40, token)
+
+
+async def test_requests_without_gateway_secret_or_service_token_are_refused():
+    settings = ServiceSettings(gateway_secret="g" * 40, service_secret="s" * 40)
+    auth = RequestAuthenticator(settings, test_verifier())
+    with pytest.raises(Forbidden):
+        await auth.authenticate({"authorization": f"Bearer {make_token('a')}"})
+    with pytest.raises(Forbidden):
+        await auth.authenticate({"x-gateway-secret": "wrong"})
+    ok = await auth.authenticate({"x-gateway-secret": "g" * 40})
+    assert not ok.is_authenticated
+    service = await auth.authenticate({"x-service-token": mint_service_token("s" * 40, "orders")})
+    assert service.service == "orders"
+
+
+def test_production_refuses_placeholder_secrets():
+    with pytest.raises(ValueError, match="SHOP_GATEWAY_SECRET"):
+        ServiceSettings(env="production")
