@@ -116,7 +116,7 @@ class AccessTokenVerifier:
             raise Unauthenticated("The access token is malformed.") from exc
         if header.get("typ") != ACCESS_TOKEN_TYPE or header.get("alg") != ACCESS_TOKEN_ALGORITHM:
             raise Unauthenticated("The access token has the wrong type or algorithm.")
-        kid = header.get("kid")
+        kid = str(header.get("kid", ""))
         if kid not in self._keys:
             await self._refresh()
         key = self._keys.get(kid)

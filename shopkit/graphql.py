@@ -40,7 +40,8 @@ class ShopSchema(strawberry.federation.Schema):
         kwargs.setdefault("federation_version", FEDERATION_VERSION)
         extensions = list(kwargs.pop("extensions", []))
         extensions.append(MaskErrors(should_mask_error=is_unexpected, error_message=UNEXPECTED))
-        super().__init__(*args, extensions=extensions, **kwargs)
+        kwargs["extensions"] = extensions
+        super().__init__(*args, **kwargs)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import MutableMapping
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.requests import Request
@@ -27,7 +29,7 @@ class MetricsMiddleware:
         route = scope["path"] if scope["path"].count("/") <= 2 else "/api/*"
         status = {"code": 500}
 
-        async def capture(message: dict) -> None:  # type: ignore[type-arg]
+        async def capture(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
             await send(message)

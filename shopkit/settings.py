@@ -8,7 +8,7 @@ Outside development, placeholder secrets are refused.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,9 +18,9 @@ DEV_SERVICE_SECRET = "dev-service-secret-change-me"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def shared(name: str, default: object, **kwargs: object) -> object:
+def shared(name: str, default: Any) -> Any:
     """A field read from ``SHOP_<NAME>`` whatever the subclass's prefix."""
-    return Field(default, validation_alias=AliasChoices(f"SHOP_{name}"), **kwargs)  # type: ignore[call-overload]
+    return Field(default, validation_alias=AliasChoices(f"SHOP_{name}"))
 
 
 class ServiceSettings(BaseSettings):

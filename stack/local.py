@@ -156,9 +156,25 @@ class LocalStack:
             supergraph, self.ports.gateway, self.env(), log_path=self.log_dir / "gateway.log"
         )
 
+    def _create_mysql_databases(self) -> None:
+        if not self.mysql_server:
+            return
+        import pymysql
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.mysql_server)
+        conn = pymysql.connect(
+            host=url.host, port=url.port or 3306, user=url.username, password=url.password or ""
+        )
+        with conn.cursor() as cur:
+            for name in ("shop_accounts", "shop_payments"):
+                cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
+        conn.close()
+
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         try:
+            self._create_mysql_databases()
             self.start_engines()
             for name in ("accounts", "items", "orders", "payments"):
                 self.start_subgraph(name)
