@@ -1,0 +1,99 @@
+"""The items service's Starlette app (``uvicorn subgraphs.items.app:create_app --factory``).
+
+The lifespan opens MongoDB, creates the indexes, seeds the demo catalog when asked, builds the
+services and runs the event runtime (outbox relay, order event consumer)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+from starlette.applications import Starlette
+
+from shopkit.app import create_app as create_shop_app
+from shopkit.auth import AccessTokenVerifier
+from shopkit.events import EventRuntime
+from shopkit.health import tcp_check
+from subgraphs.items.domain.events import PRODUCED
+from subgraphs.items.domain.model import new_item
+from subgraphs.items.events.handlers import order_handlers
+from subgraphs.items.graphql.context import build_context
+from subgraphs.items.graphql.schema import schema
+from subgraphs.items.rest import routes
+from subgraphs.items.service.inventory import InventoryService
+from subgraphs.items.service.items import ItemService
+from subgraphs.items.settings import ItemsSettings
+from subgraphs.items.store.database import ItemsDatabase
+from subgraphs.items.store.outbox import MongoInbox, MongoOutbox
+from subgraphs.items.store.seed import DEMO_CATALOG
+
+log = logging.getLogger(__name__)
+
+
+async def seed_demo_catalog(db: ItemsDatabase, items: ItemService) -> int:
+    """Inserts the demo catalog if there are no items yet; returns how many were added."""
+    if await db.count_items() > 0:
+        return 0
+    for entry in DEMO_CATALOG:
+        amount, currency = entry["price"]
+        await items.create(
+            new_item(
+                upc=entry["upc"],
+                name=entry["name"],
+                description=entry["description"],
+                price_amount=amount,
+                price_currency=currency,
+                image_urls=entry["image_urls"],
+                attributes=entry["attributes"],
+                stock=entry["stock"],
+            )
+        )
+    log.info("seeded the demo catalog", extra={"items": len(DEMO_CATALOG)})
+    return len(DEMO_CATALOG)
+
+
+def create_app(
+    settings: ItemsSettings | None = None,
+    *,
+    verifier: Callable[[httpx.AsyncClient], AccessTokenVerifier] | None = None,
+) -> Starlette:
+    settings = settings or ItemsSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = ItemsDatabase(settings.mongo_url, settings.database)
+        try:
+            await db.configure()
+            items = ItemService(db, notify=lambda: runtime.notify())
+            inventory = InventoryService(db, notify=lambda: runtime.notify())
+            runtime = EventRuntime(
+                settings,
+                outbox=MongoOutbox(db),
+                produces=PRODUCED,
+                inbox=MongoInbox(db),
+                handlers=order_handlers(inventory),
+            )
+            app.state.db = db
+            app.state.items = items
+            app.state.inventory = inventory
+            app.state.events = runtime
+            app.state.readiness["mongo"] = db.ping
+            if settings.events_enabled:
+                app.state.readiness["kafka"] = tcp_check(settings.kafka_bootstrap)
+            if settings.seed_demo_catalog:
+                await seed_demo_catalog(db, items)
+            async with runtime.running():
+                yield
+        finally:
+            db.close()
+
+    return create_shop_app(
+        settings,
+        schema=schema,
+        context=build_context,
+        lifespan=lifespan,
+        routes=routes,
+        verifier=verifier,
+    )

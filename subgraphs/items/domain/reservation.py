@@ -1,0 +1,117 @@
+"""Stock reservations: the stock held for one order, and how a new line list changes it.
+
+Counters: ``available`` is what can still be sold, ``reserved`` what open orders hold.
+Reserving moves units from available to reserved, releasing moves them back, committing
+removes them from reserved (they are sold).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from shopkit.errors import Conflict, InvalidInput
+from subgraphs.items.domain.model import Money, check_item_id
+
+LINE_QUANTITY_MAX = 10_000
+LINES_MAX = 100
+_ORDER_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+
+
+class ReservationStatus(StrEnum):
+    HELD = "HELD"
+    RELEASED = "RELEASED"
+    COMMITTED = "COMMITTED"
+
+
+@dataclass(frozen=True)
+class ReservationLine:
+    item_id: str
+    name: str
+    upc: str
+    quantity: int
+    unit_price: Money
+
+
+@dataclass(frozen=True)
+class Reservation:
+    order_id: str
+    status: ReservationStatus
+    lines: list[ReservationLine]
+
+    def quantities(self) -> dict[str, int]:
+        return {line.item_id: line.quantity for line in self.lines}
+
+
+def check_order_id(value: str) -> str:
+    if not isinstance(value, str) or not _ORDER_ID.match(value):
+        raise InvalidInput(f"{value!r} is not a valid order id.", field="orderId")
+    return value
+
+
+def merge_lines(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """The wanted quantity per item: duplicate item ids are added up, in first-seen order."""
+    wanted: dict[str, int] = {}
+    for item_id, quantity in lines:
+        item_id = check_item_id(item_id, "itemId")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise InvalidInput("Each line's quantity must be positive.", field="quantity")
+        wanted[item_id] = wanted.get(item_id, 0) + quantity
+        if wanted[item_id] > LINE_QUANTITY_MAX:
+            raise InvalidInput(
+                f"At most {LINE_QUANTITY_MAX} units of one item per order.", field="quantity"
+            )
+    if not wanted:
+        raise InvalidInput("A reservation needs at least one line.", field="lines")
+    if len(wanted) > LINES_MAX:
+        raise InvalidInput(f"At most {LINES_MAX} different items per order.", field="lines")
+    return wanted
+
+
+def stock_deltas(held: dict[str, int], wanted: dict[str, int]) -> dict[str, int]:
+    """Units to move from available to reserved per item (negative: back to available)."""
+    deltas = {item_id: q - held.get(item_id, 0) for item_id, q in wanted.items()}
+    for item_id, q in held.items():
+        if item_id not in wanted:
+            deltas[item_id] = -q
+    return {item_id: d for item_id, d in deltas.items() if d != 0}
+
+
+def check_can_reserve(existing: Reservation | None, wanted: dict[str, int]) -> None:
+    """A released reservation is final; a committed one only accepts the same lines again."""
+    if existing is None or existing.status is ReservationStatus.HELD:
+        return
+    if existing.status is ReservationStatus.COMMITTED and existing.quantities() == wanted:
+        return
+    raise Conflict(
+        f"The reservation for order {existing.order_id} is already "
+        f"{existing.status.value.lower()}.",
+        orderId=existing.order_id,
+        status=existing.status.value,
+    )
+
+
+def check_can_release(reservation: Reservation) -> None:
+    if reservation.status is ReservationStatus.COMMITTED:
+        raise Conflict(
+            f"The reservation for order {reservation.order_id} is committed; "
+            "its stock is sold and cannot be released.",
+            orderId=reservation.order_id,
+            status=reservation.status.value,
+        )
+
+
+def check_can_commit(reservation: Reservation) -> None:
+    if reservation.status is ReservationStatus.RELEASED:
+        raise Conflict(
+            f"The reservation for order {reservation.order_id} was released and cannot be "
+            "committed.",
+            orderId=reservation.order_id,
+            status=reservation.status.value,
+        )
+
+
+def not_enough_stock(item_id: str, name: str, available: int) -> Conflict:
+    return Conflict(f"Only {available} of {name} available.", itemId=item_id, available=available)

@@ -1,0 +1,1 @@
+"""The GraphQL API: types, queries, mutations, per-request loaders and the context."""

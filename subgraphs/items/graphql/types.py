@@ -1,0 +1,155 @@
+"""GraphQL object and input types, and their conversion from the domain."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+from strawberry.scalars import JSON
+
+from subgraphs.items.domain import model
+from subgraphs.items.domain import reservation as res
+
+
+@strawberry.federation.type(shareable=True, description="An amount in minor units (cents).")
+class Money:
+    amount: int
+    currency: str = strawberry.field(description="ISO 4217 code, e.g. USD.")
+
+    @classmethod
+    def from_domain(cls, money: model.Money) -> Money:
+        return cls(amount=money.amount, currency=money.currency)
+
+
+@strawberry.input(description="An amount in minor units (cents) and an ISO 4217 currency.")
+class MoneyInput:
+    amount: int
+    currency: str
+
+
+@strawberry.type
+class Availability:
+    available: int
+    in_stock: bool
+
+
+@strawberry.federation.type(keys=["id"], description="A catalog item.")
+class Item:
+    id: strawberry.ID
+    upc: str
+    name: str
+    description: str
+    unit_price: Money
+    image_urls: list[str]
+    attributes: JSON
+    _available: strawberry.Private[int]
+
+    @strawberry.field
+    def availability(self) -> Availability:
+        return Availability(available=self._available, in_stock=self._available > 0)
+
+    @classmethod
+    def from_domain(cls, item: model.Item) -> Item:
+        return cls(
+            id=strawberry.ID(item.id),
+            upc=item.upc,
+            name=item.name,
+            description=item.description,
+            unit_price=Money.from_domain(item.unit_price),
+            image_urls=list(item.image_urls),
+            attributes=item.attributes,
+            _available=item.available,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Item:
+        return cls.from_domain(await info.context.loaders.item.load(str(id)))
+
+
+@strawberry.federation.type(shareable=True)
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class ItemEdge:
+    cursor: str
+    node: Item
+
+
+@strawberry.type
+class ItemConnection:
+    edges: list[ItemEdge]
+    page_info: PageInfo
+
+
+@strawberry.input
+class CreateItemInput:
+    upc: str
+    name: str
+    unit_price: MoneyInput
+    description: str | None = None
+    image_urls: list[str] | None = None
+    attributes: JSON | None = None
+    stock: int = 0
+
+
+@strawberry.input(description="The fields to change; omitted or null fields stay as they are.")
+class UpdateItemInput:
+    upc: str | None = None
+    name: str | None = None
+    description: str | None = None
+    unit_price: MoneyInput | None = None
+    image_urls: list[str] | None = None
+    attributes: JSON | None = None
+
+
+@strawberry.federation.enum(inaccessible=True)
+class ReservationStatus(Enum):
+    HELD = "HELD"
+    RELEASED = "RELEASED"
+    COMMITTED = "COMMITTED"
+
+
+@strawberry.federation.input(inaccessible=True)
+class StockLineInput:
+    item_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.federation.type(inaccessible=True)
+class ReservationLine:
+    item_id: strawberry.ID
+    name: str
+    upc: str
+    quantity: int
+    unit_price: Money
+
+
+@strawberry.federation.type(inaccessible=True)
+class Reservation:
+    order_id: strawberry.ID
+    status: ReservationStatus
+    lines: list[ReservationLine]
+
+    @classmethod
+    def from_domain(cls, reservation: res.Reservation) -> Reservation:
+        return cls(
+            order_id=strawberry.ID(reservation.order_id),
+            status=ReservationStatus(reservation.status.value),
+            lines=[
+                ReservationLine(
+                    item_id=strawberry.ID(line.item_id),
+                    name=line.name,
+                    upc=line.upc,
+                    quantity=line.quantity,
+                    unit_price=Money.from_domain(line.unit_price),
+                )
+                for line in reservation.lines
+            ],
+        )
+
+
+def money_args(value: MoneyInput) -> tuple[int, str]:
+    return value.amount, value.currency

@@ -1,0 +1,1 @@
+"""Use cases: the only API the GraphQL and REST layers and the event consumers call."""

@@ -1,0 +1,148 @@
+"""Stock reservations for orders: reserve (set the held lines), release and commit. Each is
+one transaction over the reservation, the counters and the outbox, and idempotent per order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from shopkit.errors import NotFound
+from subgraphs.items.domain import events
+from subgraphs.items.domain.reservation import (
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    check_can_commit,
+    check_can_release,
+    check_can_reserve,
+    check_order_id,
+    merge_lines,
+    not_enough_stock,
+    stock_deltas,
+)
+from subgraphs.items.service.items import not_found
+from subgraphs.items.service.outbox import EventFactory
+from subgraphs.items.store.database import ItemsDatabase
+from subgraphs.items.store.transaction import Transaction
+
+
+def reservation_not_found(order_id: str) -> NotFound:
+    return NotFound(f"There is no reservation for order {order_id}.", orderId=order_id)
+
+
+class InventoryService:
+    def __init__(
+        self,
+        db: ItemsDatabase,
+        *,
+        events_factory: EventFactory | None = None,
+        notify: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db = db
+        self.events = events_factory or EventFactory()
+        self.notify = notify
+
+    async def get(self, order_id: str) -> Reservation:
+        order_id = check_order_id(order_id)
+        reservation = await self.db.get_reservation(order_id)
+        if reservation is None:
+            raise reservation_not_found(order_id)
+        return reservation
+
+    async def reserve(self, order_id: str, lines: Iterable[tuple[str, int]]) -> Reservation:
+        order_id = check_order_id(order_id)
+        wanted = merge_lines(lines)
+        changed = False
+
+        async def work(tx: Transaction) -> Reservation:
+            nonlocal changed
+            found = await tx.get_reservation(order_id)
+            existing, version = found if found else (None, None)
+            check_can_reserve(existing, wanted)
+            if existing is not None and existing.status is ReservationStatus.COMMITTED:
+                return existing
+            held = existing.quantities() if existing else {}
+            previous = {line.item_id: line for line in existing.lines} if existing else {}
+            deltas = stock_deltas(held, wanted)
+            if existing is not None and not deltas:
+                return existing
+            snapshot: dict[str, ReservationLine] = {}
+            for item_id, delta in deltas.items():
+                if delta > 0:
+                    item = await tx.take_stock(item_id, delta)
+                    if item is None:
+                        current = await tx.get_item(item_id)
+                        if current is None:
+                            raise not_found(item_id)
+                        raise not_enough_stock(item_id, current.name, current.available)
+                else:
+                    item = await tx.return_stock(item_id, -delta)
+                if item is not None:
+                    snapshot[item_id] = ReservationLine(
+                        item.id, item.name, item.upc, wanted.get(item_id, 0), item.unit_price
+                    )
+            reservation = Reservation(
+                order_id=order_id,
+                status=ReservationStatus.HELD,
+                lines=[
+                    snapshot.get(item_id) or _requantified(previous[item_id], quantity)
+                    for item_id, quantity in wanted.items()
+                ],
+            )
+            await tx.save_reservation(reservation, version)
+            data = events.reservation_data(reservation)
+            await tx.add_event(self.events.make(events.INVENTORY_RESERVED, order_id, data))
+            changed = True
+            return reservation
+
+        reservation = await self.db.run(work)
+        if changed:
+            self.notify()
+        return reservation
+
+    async def release(self, order_id: str) -> Reservation:
+        return await self._finish(order_id, ReservationStatus.RELEASED)
+
+    async def commit(self, order_id: str) -> Reservation:
+        return await self._finish(order_id, ReservationStatus.COMMITTED)
+
+    async def _finish(self, order_id: str, status: ReservationStatus) -> Reservation:
+        order_id = check_order_id(order_id)
+        changed = False
+
+        async def work(tx: Transaction) -> Reservation:
+            nonlocal changed
+            found = await tx.get_reservation(order_id)
+            if found is None:
+                raise reservation_not_found(order_id)
+            existing, version = found
+            if status is ReservationStatus.RELEASED:
+                check_can_release(existing)
+            else:
+                check_can_commit(existing)
+            if existing.status is status:
+                return existing
+            for line in existing.lines:
+                if status is ReservationStatus.RELEASED:
+                    await tx.return_stock(line.item_id, line.quantity)
+                else:
+                    await tx.consume_reserved(line.item_id, line.quantity)
+            reservation = Reservation(order_id, status, existing.lines)
+            await tx.save_reservation(reservation, version)
+            event_type = (
+                events.INVENTORY_RELEASED
+                if status is ReservationStatus.RELEASED
+                else events.INVENTORY_COMMITTED
+            )
+            data = events.reservation_data(reservation)
+            await tx.add_event(self.events.make(event_type, order_id, data))
+            changed = True
+            return reservation
+
+        reservation = await self.db.run(work)
+        if changed:
+            self.notify()
+        return reservation
+
+
+def _requantified(line: ReservationLine, quantity: int) -> ReservationLine:
+    return ReservationLine(line.item_id, line.name, line.upc, quantity, line.unit_price)

@@ -1,0 +1,158 @@
+"""Catalog use cases: read items, create, update, delete and restock them (admin only; the
+API layers check the role), each write with its event in one transaction."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shopkit.errors import InvalidInput, NotFound, ShopError
+from subgraphs.items.domain import events
+from subgraphs.items.domain.model import (
+    Item,
+    ItemChanges,
+    NewItem,
+    check_item_id,
+    check_restock_quantity,
+    check_upc,
+)
+from subgraphs.items.service.outbox import EventFactory
+from subgraphs.items.store.database import ItemsDatabase
+from subgraphs.items.store.transaction import Transaction
+
+PAGE_MAX = 100
+SEARCH_MAX = 100
+_CURSOR_PREFIX = "item:"
+
+
+def encode_cursor(item_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{item_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = ""
+    if not raw.startswith(_CURSOR_PREFIX):
+        raise InvalidInput("The cursor is not valid.", field="after")
+    return check_item_id(raw.removeprefix(_CURSOR_PREFIX), "after")
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    items: list[Item]
+    has_next_page: bool
+
+    @property
+    def end_cursor(self) -> str | None:
+        return encode_cursor(self.items[-1].id) if self.items else None
+
+
+def not_found(item_id: str) -> NotFound:
+    return NotFound(f"Item {item_id} was not found.", itemId=item_id)
+
+
+class ItemService:
+    def __init__(
+        self,
+        db: ItemsDatabase,
+        *,
+        events_factory: EventFactory | None = None,
+        notify: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db = db
+        self.events = events_factory or EventFactory()
+        self.notify = notify
+
+    async def get(self, item_id: str) -> Item:
+        item_id = check_item_id(item_id)
+        item = await self.db.get_item(item_id)
+        if item is None:
+            raise not_found(item_id)
+        return item
+
+    async def get_many(self, item_ids: Sequence[str]) -> list[Item | ShopError]:
+        """One query for all ids; each position holds the item or the error for that id."""
+        checked: list[str | ShopError] = []
+        for raw in item_ids:
+            try:
+                checked.append(check_item_id(raw))
+            except InvalidInput as error:
+                checked.append(error)
+        valid = [c for c in checked if isinstance(c, str)]
+        found = await self.db.get_items(valid) if valid else {}
+        return [c if isinstance(c, ShopError) else found.get(c) or not_found(c) for c in checked]
+
+    async def get_by_upc(self, upc: str) -> Item:
+        item = await self.db.get_item_by_upc(check_upc(upc))
+        if item is None:
+            raise NotFound(f"No item has UPC {upc}.", upc=upc)
+        return item
+
+    async def list(self, *, first: int = 20, after: str | None = None, search: str | None = None):
+        if not 1 <= first <= PAGE_MAX:
+            raise InvalidInput(f"'first' must be between 1 and {PAGE_MAX}.", field="first")
+        after_id = decode_cursor(after) if after else None
+        search = (search or "").strip() or None
+        if search is not None and len(search) > SEARCH_MAX:
+            raise InvalidInput(f"The search must be at most {SEARCH_MAX} characters.")
+        items = await self.db.list_items(after=after_id, limit=first + 1, search=search)
+        return ItemPage(items=items[:first], has_next_page=len(items) > first)
+
+    async def _write(self, work: Any) -> Item:
+        item: Item = await self.db.run(work)
+        self.notify()
+        return item
+
+    async def create(self, new: NewItem) -> Item:
+        async def work(tx: Transaction) -> Item:
+            item = await tx.insert_item(new)
+            event = self.events.make(events.ITEM_CREATED, item.id, events.item_data(item))
+            await tx.add_event(event)
+            return item
+
+        return await self._write(work)
+
+    async def update(self, item_id: str, changes: ItemChanges) -> Item:
+        item_id = check_item_id(item_id)
+
+        async def work(tx: Transaction) -> Item:
+            item = await tx.update_item(item_id, changes)
+            if item is None:
+                raise not_found(item_id)
+            data = events.item_data(item, changed=sorted(changes.fields()))
+            await tx.add_event(self.events.make(events.ITEM_UPDATED, item.id, data))
+            return item
+
+        return await self._write(work)
+
+    async def delete(self, item_id: str) -> Item:
+        item_id = check_item_id(item_id)
+
+        async def work(tx: Transaction) -> Item:
+            item = await tx.delete_item(item_id)
+            if item is None:
+                raise not_found(item_id)
+            data = events.item_deleted_data(item)
+            await tx.add_event(self.events.make(events.ITEM_DELETED, item.id, data))
+            return item
+
+        return await self._write(work)
+
+    async def restock(self, item_id: str, quantity: int) -> Item:
+        item_id = check_item_id(item_id)
+        quantity = check_restock_quantity(quantity)
+
+        async def work(tx: Transaction) -> Item:
+            item = await tx.add_available(item_id, quantity)
+            if item is None:
+                raise not_found(item_id)
+            data = events.item_data(item, changed=["available"])
+            await tx.add_event(self.events.make(events.ITEM_UPDATED, item.id, data))
+            return item
+
+        return await self._write(work)
