@@ -1,0 +1,1 @@
+"""The orders subgraph: orders, their lines and status history, stored in Cassandra."""

@@ -1,0 +1,2 @@
+"""The order model and its rules: pure Python, importing only the standard library and
+``shopkit.errors``."""

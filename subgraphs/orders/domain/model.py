@@ -1,0 +1,98 @@
+"""What an order is: its lines (prices captured when ordered), total, address and history.
+
+Amounts are integers in the currency's minor unit (cents), as items prices them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+    PAID = "PAID"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    REFUNDED = "REFUNDED"
+
+
+AWAITING_PAYMENT = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED})
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class Address:
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """A line as the customer asks for it, before items prices it."""
+
+    item_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    item_id: str
+    quantity: int
+    unit_price: Money
+    name: str | None = None
+    upc: str | None = None
+
+    @property
+    def line_total(self) -> Money:
+        return Money(self.unit_price.amount * self.quantity, self.unit_price.currency)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    status: OrderStatus
+    at: datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    customer_id: str
+    status: OrderStatus
+    version: int
+    lines: tuple[OrderLine, ...]
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+    shipping_address: Address | None = None
+    history: tuple[HistoryEntry, ...] = ()
+    applied_events: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def total(self) -> Money:
+        return Money(sum(line.line_total.amount for line in self.lines), self.currency)
+
+    def moved_to(self, status: OrderStatus, at: datetime, reason: str | None = None) -> Order:
+        """The order after a transition: next version, one more history entry."""
+        return replace(
+            self,
+            status=status,
+            version=self.version + 1,
+            updated_at=at,
+            history=(*self.history, HistoryEntry(status, at, reason)),
+        )

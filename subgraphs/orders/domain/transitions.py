@@ -1,0 +1,100 @@
+"""The order state machine.
+
+Customer and admin commands that the current status does not allow are refused with a
+``Conflict`` naming that status. Payment events that arrive for an order in a status they do
+not apply to change nothing (``None``): a payment that succeeds for a cancelled order stays
+cancelled (payments refunds it when it sees ``order.cancelled``), and a refund moves only a
+cancelled order to REFUNDED.
+
+    PENDING_PAYMENT --payment.succeeded--> PAID --complete--> COMPLETED
+    PENDING_PAYMENT --payment.failed--> PAYMENT_FAILED --payment.succeeded--> PAID
+    PENDING_PAYMENT | PAYMENT_FAILED --update--> PENDING_PAYMENT
+    PENDING_PAYMENT | PAYMENT_FAILED | PAID --cancel / expire--> CANCELLED
+    CANCELLED --payment.refunded--> REFUNDED
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from shopkit.errors import Conflict
+
+from .model import OrderStatus
+
+S = OrderStatus
+
+
+class Command(StrEnum):
+    UPDATE = "update"
+    CANCEL = "cancel"
+    COMPLETE = "complete"
+    EXPIRE = "expire"
+
+
+class PaymentOutcome(StrEnum):
+    SUCCEEDED = "payment.succeeded"
+    FAILED = "payment.failed"
+    REFUNDED = "payment.refunded"
+
+
+COMMANDS: dict[Command, tuple[frozenset[OrderStatus], OrderStatus, str]] = {
+    Command.UPDATE: (
+        frozenset({S.PENDING_PAYMENT, S.PAYMENT_FAILED}),
+        S.PENDING_PAYMENT,
+        "updated",
+    ),
+    Command.CANCEL: (
+        frozenset({S.PENDING_PAYMENT, S.PAYMENT_FAILED, S.PAID}),
+        S.CANCELLED,
+        "cancelled",
+    ),
+    Command.COMPLETE: (frozenset({S.PAID}), S.COMPLETED, "completed"),
+    Command.EXPIRE: (
+        frozenset({S.PENDING_PAYMENT, S.PAYMENT_FAILED}),
+        S.CANCELLED,
+        "expired",
+    ),
+}
+
+PAYMENTS: dict[PaymentOutcome, tuple[frozenset[OrderStatus], OrderStatus]] = {
+    PaymentOutcome.SUCCEEDED: (frozenset({S.PENDING_PAYMENT, S.PAYMENT_FAILED}), S.PAID),
+    PaymentOutcome.FAILED: (frozenset({S.PENDING_PAYMENT}), S.PAYMENT_FAILED),
+    PaymentOutcome.REFUNDED: (frozenset({S.CANCELLED}), S.REFUNDED),
+}
+
+# The event each target status announces (an update keeps or restores PENDING_PAYMENT and
+# announces order.updated instead).
+EVENT_FOR_STATUS: dict[OrderStatus, str] = {
+    S.PENDING_PAYMENT: "order.created",
+    S.PAID: "order.paid",
+    S.PAYMENT_FAILED: "order.payment_failed",
+    S.CANCELLED: "order.cancelled",
+    S.COMPLETED: "order.completed",
+    S.REFUNDED: "order.refunded",
+}
+
+
+def _names(statuses: frozenset[OrderStatus]) -> str:
+    ordered = [s.value for s in OrderStatus if s in statuses]
+    return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} or {ordered[-1]}"
+
+
+def allowed_from(command: Command) -> frozenset[OrderStatus]:
+    return COMMANDS[command][0]
+
+
+def next_status(order_id: str, current: OrderStatus, command: Command) -> OrderStatus:
+    """The status ``command`` leads to, or ``Conflict`` naming the current status."""
+    sources, target, verb = COMMANDS[command]
+    if current not in sources:
+        raise Conflict(
+            f"Order {order_id} is {current.value}; only {_names(sources)} orders can be {verb}.",
+            status=current.value,
+        )
+    return target
+
+
+def after_payment(current: OrderStatus, outcome: PaymentOutcome) -> OrderStatus | None:
+    """The status a payment event leads to, or None when it changes nothing."""
+    sources, target = PAYMENTS[outcome]
+    return target if current in sources else None

@@ -1,0 +1,2 @@
+"""Use cases of the orders subgraph: the only API the GraphQL layer, the consumers and the
+expiry sweep call."""

@@ -1,0 +1,75 @@
+"""An in-memory order store for service tests (the Cassandra store is tested against the real
+CQL server in test_store.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from shopkit.events import CloudEvent
+from subgraphs.orders.domain.model import AWAITING_PAYMENT, Order
+
+
+class FakeOrderStore:
+    def __init__(self) -> None:
+        self.orders: dict[str, Order] = {}
+        self.events: list[CloudEvent] = []
+        self.keys: dict[tuple[str, str], str] = {}
+        self.awaiting: set[str] = set()
+
+    async def claim_idempotency_key(self, customer_id: str, key: str, order_id: str) -> str:
+        return self.keys.setdefault((customer_id, key), order_id)
+
+    async def drop_idempotency_key(self, customer_id: str, key: str, order_id: str) -> None:
+        if self.keys.get((customer_id, key)) == order_id:
+            del self.keys[(customer_id, key)]
+
+    async def create(self, order: Order, event: CloudEvent) -> None:
+        assert order.id not in self.orders
+        self.orders[order.id] = order
+        self.events.append(event)
+        self.awaiting.add(order.id)
+
+    async def get(self, order_id: str) -> Order | None:
+        return self.orders.get(order_id)
+
+    async def transition(
+        self,
+        order: Order,
+        expected_version: int,
+        event: CloudEvent,
+        *,
+        replace_lines: bool = False,
+        applied_event: str | None = None,
+    ) -> bool:
+        current = self.orders[order.id]
+        if current.version != expected_version:
+            return False
+        if not replace_lines:
+            order = replace(order, lines=current.lines, currency=current.currency)
+        self.orders[order.id] = order
+        self.events.append(event)
+        return True
+
+    async def customer_orders(
+        self, customer_id: str, first: int, after: str | None
+    ) -> tuple[list[str], str | None]:
+        mine = sorted(
+            (o for o in self.orders.values() if o.customer_id == customer_id),
+            key=lambda o: o.created_at,
+            reverse=True,
+        )
+        start = int(after or 0)
+        page = mine[start : start + first]
+        more = start + first < len(mine)
+        return [o.id for o in page], str(start + first) if more else None
+
+    async def awaiting_payment_since(self, cutoff: datetime) -> list[str]:
+        return [i for i in self.awaiting if self.orders[i].created_at <= cutoff]
+
+    async def forget_awaiting(self, order: Order) -> None:
+        if order.status not in AWAITING_PAYMENT:
+            self.awaiting.discard(order.id)
+
+    def types(self) -> list[str]:
+        return [e.type for e in self.events]

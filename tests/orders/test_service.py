@@ -1,0 +1,262 @@
+"""Order use cases against an in-memory store, with items' HTTP answers mocked by respx."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+import respx
+
+from shopkit.auth import Identity
+from shopkit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shopkit.http import ServiceClient
+from subgraphs.orders.domain.model import Address, LineRequest, OrderStatus
+from subgraphs.orders.domain.transitions import PaymentOutcome
+from subgraphs.orders.service.events import SCHEMAS
+from subgraphs.orders.service.items import ItemsStock
+from subgraphs.orders.service.orders import OrderService
+from tests.orders.fakes import FakeOrderStore
+from tests.orders.items_mock import ITEMS_URL, ItemsMock
+
+ALICE = Identity(account_id="alice", role="CUSTOMER")
+BOB = Identity(account_id="bob", role="CUSTOMER")
+ADMIN = Identity(account_id="root", role="ADMIN")
+PAYMENTS = Identity(service="payments")
+
+
+@pytest.fixture
+def items() -> Iterator[ItemsMock]:
+    mock = ItemsMock()
+    mock.add("pen", 250, stock=10)
+    mock.add("ink", 1000, stock=3)
+    mock.add("dollar-pad", 500, currency="USD")
+    with respx.mock(assert_all_called=False) as router:
+        router.post(ITEMS_URL).mock(side_effect=mock)
+        yield mock
+
+
+@pytest.fixture
+async def service(items: ItemsMock) -> AsyncIterator[OrderService]:
+    async with httpx.AsyncClient() as http:
+        client = ServiceClient(url=ITEMS_URL, caller="orders", secret="s" * 32, http=http)
+        yield OrderService(FakeOrderStore(), ItemsStock(client))
+
+
+def store(service: OrderService) -> FakeOrderStore:
+    assert isinstance(service.store, FakeOrderStore)
+    return service.store
+
+
+async def place(service: OrderService, who: Identity = ALICE, **kwargs):
+    return await service.create_order(who, [LineRequest("pen", 2), LineRequest("ink", 1)], **kwargs)
+
+
+async def test_create_prices_lines_and_awaits_payment(service, items):
+    order = await place(service, shipping_address=Address(city="Lyon", country="FR"))
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert [(x.item_id, x.quantity, x.unit_price.amount) for x in order.lines] == [
+        ("pen", 2, 250),
+        ("ink", 1, 1000),
+    ]
+    assert order.total.amount == 1500 and order.total.currency == "EUR"
+    assert await service.get_order(ALICE, order.id) == order
+    assert items.stock == {"pen": 8, "ink": 2, "dollar-pad": 100}
+    (event,) = store(service).events
+    SCHEMAS.validate(event)
+    assert event.type == "order.created" and event.data["total"] == {
+        "amount": 1500,
+        "currency": "EUR",
+    }
+
+
+@pytest.mark.parametrize("quantity", [0, -5, 1001, 2**63])
+async def test_bad_quantities_are_refused_before_reserving(service, items, quantity):
+    with pytest.raises(InvalidInput, match="between 1 and 1000"):
+        await service.create_order(ALICE, [LineRequest("pen", quantity)])
+    assert items.calls == [] and store(service).orders == {}
+
+
+async def test_empty_and_oversized_orders_are_refused(service, items):
+    with pytest.raises(InvalidInput, match="at least one line"):
+        await service.create_order(ALICE, [])
+    with pytest.raises(InvalidInput, match="at most 100 lines"):
+        await service.create_order(ALICE, [LineRequest(f"i{n}", 1) for n in range(101)])
+    assert items.calls == [] and store(service).orders == {}
+
+
+async def test_duplicate_item_ids_are_reserved_as_one_line(service, items):
+    order = await service.create_order(ALICE, [LineRequest("pen", 1), LineRequest("pen", 2)])
+    assert [(x.item_id, x.quantity) for x in order.lines] == [("pen", 3)]
+    assert items.calls[0][1]["lines"] == [{"itemId": "pen", "quantity": 3}]
+
+
+async def test_unknown_item_is_not_found_and_nothing_is_stored(service):
+    with pytest.raises(NotFound, match="Item ghost does not exist") as caught:
+        await service.create_order(ALICE, [LineRequest("ghost", 1)])
+    assert caught.value.extensions["itemId"] == "ghost"
+    assert store(service).orders == {} and store(service).events == []
+
+
+async def test_more_than_available_names_the_item_and_what_is_available(service, items):
+    with pytest.raises(Conflict) as caught:
+        await service.create_order(ALICE, [LineRequest("pen", 1), LineRequest("ink", 4)])
+    assert caught.value.message == "Not enough stock of item ink: 4 wanted, 3 available."
+    assert caught.value.extensions == {"code": "CONFLICT", "itemId": "ink", "available": 3}
+    assert store(service).orders == {} and items.stock["pen"] == 10
+
+
+async def test_lines_in_two_currencies_are_refused_and_released(service, items):
+    with pytest.raises(InvalidInput, match="one currency"):
+        await service.create_order(ALICE, [LineRequest("pen", 1), LineRequest("dollar-pad", 1)])
+    assert items.calls[-1][0] == "release"
+    assert items.stock["pen"] == 10 and store(service).orders == {}
+
+
+async def test_same_idempotency_key_returns_the_first_order(service, items):
+    first = await place(service, idempotency_key="k-1")
+    again = await place(service, idempotency_key="k-1")
+    other = await place(service, idempotency_key="k-2")
+    assert again.id == first.id != other.id
+    assert items.reserve_calls() == 2
+
+
+async def test_failed_create_frees_its_idempotency_key(service, items):
+    with pytest.raises(Conflict):
+        await service.create_order(ALICE, [LineRequest("ink", 5)], idempotency_key="k")
+    items.stock["ink"] = 5
+    order = await service.create_order(ALICE, [LineRequest("ink", 5)], idempotency_key="k")
+    assert order.lines[0].quantity == 5
+
+
+async def test_another_customers_order_is_forbidden_and_unchanged(service, items):
+    order = await place(service)
+    for attempt in (
+        service.get_order(BOB, order.id),
+        service.update_order(BOB, order.id, [LineRequest("pen", 1)]),
+        service.cancel_order(BOB, order.id),
+    ):
+        with pytest.raises(Forbidden):
+            await attempt
+    assert await service.find_order(BOB, order.id) is None
+    assert store(service).orders[order.id] == order
+    assert store(service).types() == ["order.created"] and items.reserve_calls() == 1
+
+
+async def test_admins_and_services_may_read_any_order(service):
+    order = await place(service)
+    assert (await service.get_order(ADMIN, order.id)).id == order.id
+    assert (await service.get_order(PAYMENTS, order.id)).id == order.id
+
+
+async def test_unknown_or_malformed_order_ids_are_not_found(service):
+    with pytest.raises(NotFound):
+        await service.get_order(ALICE, "not-a-uuid")
+    with pytest.raises(NotFound):
+        await service.get_order(ALICE, "00000000-0000-0000-0000-000000000000")
+
+
+async def test_update_reserves_the_new_lines_and_emits_order_updated(service, items):
+    order = await place(service)
+    updated = await service.update_order(ALICE, order.id, [LineRequest("pen", 5)])
+    assert [(x.item_id, x.quantity) for x in updated.lines] == [("pen", 5)]
+    assert updated.version == 2 and updated.total.amount == 1250
+    assert items.stock == {"pen": 5, "ink": 3, "dollar-pad": 100}
+    assert store(service).types() == ["order.created", "order.updated"]
+    assert store(service).events[-1].data["previousStatus"] == "PENDING_PAYMENT"
+
+
+async def test_update_of_a_paid_order_conflicts_naming_its_status(service, items):
+    order = await place(service)
+    await service.apply_payment("pay-1", PaymentOutcome.SUCCEEDED, order.id)
+    with pytest.raises(Conflict) as caught:
+        await service.update_order(ALICE, order.id, [LineRequest("pen", 1)])
+    assert caught.value.message == (
+        f"Order {order.id} is PAID; only PENDING_PAYMENT or PAYMENT_FAILED orders can be updated."
+    )
+    assert items.reserve_calls() == 1
+
+
+async def test_cancel_then_cancel_again_conflicts(service):
+    order = await place(service)
+    cancelled = await service.cancel_order(ALICE, order.id, "changed my mind")
+    assert cancelled.status == OrderStatus.CANCELLED
+    assert cancelled.history[-1].reason == "changed my mind"
+    with pytest.raises(Conflict, match="is CANCELLED"):
+        await service.cancel_order(ALICE, order.id)
+    assert store(service).types() == ["order.created", "order.cancelled"]
+    assert store(service).events[-1].data["reason"] == "changed my mind"
+
+
+async def test_a_paid_order_can_be_cancelled_then_refunded(service):
+    order = await place(service)
+    await service.apply_payment("p1", PaymentOutcome.SUCCEEDED, order.id)
+    await service.cancel_order(ALICE, order.id)
+    assert await service.apply_payment("r1", PaymentOutcome.REFUNDED, order.id)
+    final = await service.get_order(ALICE, order.id)
+    assert [h.status for h in final.history] == [
+        OrderStatus.PENDING_PAYMENT,
+        OrderStatus.PAID,
+        OrderStatus.CANCELLED,
+        OrderStatus.REFUNDED,
+    ]
+    for event in store(service).events:
+        SCHEMAS.validate(event)
+
+
+async def test_only_admins_complete_paid_orders(service):
+    order = await place(service)
+    with pytest.raises(Conflict, match="is PENDING_PAYMENT; only PAID"):
+        await service.complete_order(ADMIN, order.id)
+    await service.apply_payment("p1", PaymentOutcome.SUCCEEDED, order.id)
+    with pytest.raises(Forbidden):
+        await service.complete_order(ALICE, order.id)
+    assert (await service.complete_order(ADMIN, order.id)).status == OrderStatus.COMPLETED
+
+
+async def test_a_redelivered_payment_event_applies_once(service):
+    order = await place(service)
+    results = [
+        await service.apply_payment("fail-1", PaymentOutcome.FAILED, order.id) for _ in range(3)
+    ]
+    assert results == [True, False, False]
+    assert store(service).types() == ["order.created", "order.payment_failed"]
+
+
+async def test_payment_succeeding_for_a_cancelled_order_changes_nothing(service):
+    order = await place(service)
+    await service.cancel_order(ALICE, order.id)
+    assert not await service.apply_payment("p1", PaymentOutcome.SUCCEEDED, order.id)
+    assert (await service.get_order(ALICE, order.id)).status == OrderStatus.CANCELLED
+
+
+async def test_unpaid_orders_expire_after_the_payment_window(service):
+    service.payment_window = timedelta(0)
+    unpaid = await place(service)
+    paid = await place(service)
+    await service.apply_payment("p1", PaymentOutcome.SUCCEEDED, paid.id)
+    assert await service.expire_unpaid() == 1
+    assert await service.expire_unpaid() == 0
+    expired = await service.get_order(ALICE, unpaid.id)
+    assert expired.status == OrderStatus.CANCELLED
+    assert store(service).events[-1].data["reason"] == "payment window expired"
+    assert (await service.get_order(ALICE, paid.id)).status == OrderStatus.PAID
+
+
+async def test_orders_inside_the_window_do_not_expire(service):
+    order = await place(service)
+    assert await service.expire_unpaid() == 0
+    assert (await service.get_order(ALICE, order.id)).status == OrderStatus.PENDING_PAYMENT
+
+
+async def test_customers_list_only_their_own_orders_newest_first(service):
+    first = await place(service)
+    second = await place(service)
+    await place(service, who=BOB)
+    page, cursor = await service.customer_orders(ALICE, "alice", 1, None)
+    assert [o.id for o in page] == [second.id] and cursor is not None
+    page, cursor = await service.customer_orders(ALICE, "alice", 1, cursor)
+    assert [o.id for o in page] == [first.id] and cursor is None
+    with pytest.raises(Forbidden):
+        await service.customer_orders(BOB, "alice", 10, None)
