@@ -8,16 +8,12 @@ supergraph SDL out); ``start_gateway`` runs the locally installed ``hive-gateway
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
+from stack.process import Process, StartError, http_ok, spawn
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GATEWAY_DIR = REPO_ROOT / "gateway"
@@ -86,7 +82,7 @@ def start_gateway(
     host: str = "127.0.0.1",
     log_path: Path | None = None,
     timeout: float = 60.0,
-) -> subprocess.Popen[bytes]:
+) -> Process:
     """Start Hive Gateway on ``port`` serving ``supergraph_path`` and wait until it is ready.
 
     ``env`` is laid over this process's environment; it must provide SHOP_GATEWAY_SECRET
@@ -97,18 +93,8 @@ def start_gateway(
     node = _node()
     if not Path(supergraph_path).is_file():
         raise GatewayError(f"supergraph {supergraph_path} does not exist: run `make schema`")
-    full_env = {**os.environ, **env}
-    full_env.update(
-        SHOP_GATEWAY_PORT=str(port),
-        SHOP_GATEWAY_HOST=host,
-        SHOP_SUPERGRAPH=str(supergraph_path),
-    )
-    for name in ("PORT", "HOST", "FORK", "CONFIG_PATH"):  # read by the hive-gateway CLI itself
-        full_env.pop(name, None)
     if log_path is None:
-        fd, name = tempfile.mkstemp(prefix="shop-gateway-", suffix=".log")
-        os.close(fd)
-        log_path = Path(name)
+        log_path = Path(tempfile.mkdtemp(prefix="shop-gateway-")) / "gateway.log"
     cmd = [
         node,
         str(HIVE_GATEWAY_BIN),
@@ -121,64 +107,26 @@ def start_gateway(
         "--port",
         str(port),
     ]
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=GATEWAY_DIR,
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+    proc = spawn(
+        log_path.stem,
+        cmd,
+        log_dir=log_path.parent,
+        cwd=GATEWAY_DIR,
+        env={
+            **env,
+            "SHOP_GATEWAY_PORT": str(port),
+            "SHOP_GATEWAY_HOST": host,
+            "SHOP_SUPERGRAPH": str(supergraph_path),
+        },
+        # read by the hive-gateway CLI itself
+        unset=("PORT", "HOST", "FORK", "CONFIG_PATH"),
+    )
+    try:
+        proc.wait_until(
+            lambda: http_ok(f"http://{host}:{port}/readiness"),
+            timeout=timeout,
+            hint=f"log {proc.log_path}",
         )
-    url = f"http://{host}:{port}/readiness"
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise GatewayError(
-                f"gateway exited with code {proc.returncode} before it was ready; "
-                f"log {log_path}:\n{_tail(log_path)}"
-            )
-        try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            stop_process(proc)
-            raise GatewayError(
-                f"gateway not ready at {url} after {timeout:.0f}s; log {log_path}:\n"
-                f"{_tail(log_path)}"
-            )
-        time.sleep(0.2)
-
-
-def stop_process(p: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
-    """Stop ``p`` (and its process group): SIGTERM, then SIGKILL after ``timeout`` seconds."""
-    if p.poll() is not None:
-        return
-    try:
-        group = os.getpgid(p.pid) == p.pid  # started with start_new_session=True
-    except ProcessLookupError:
-        group = False
-
-    def send(sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            if group:
-                os.killpg(p.pid, sig)
-            else:
-                p.send_signal(sig)
-
-    send(signal.SIGTERM)
-    try:
-        p.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        send(signal.SIGKILL)
-        p.wait(timeout=timeout)
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+    except StartError as exc:
+        raise GatewayError(f"gateway not ready: {exc}") from exc
+    return proc

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stack import engines
-from stack.gateway import DEFAULT_SUPERGRAPH, compose_supergraph, start_gateway, stop_process
+from stack.gateway import DEFAULT_SUPERGRAPH, compose_supergraph, start_gateway
 from stack.process import Process, StartError, http_ok, port_open, spawn
 
 SUBGRAPHS = ("items", "orders", "payments", "accounts")
@@ -54,7 +54,6 @@ class LocalStack:
     mysql_server: str | None = None  # mysql+aiomysql://user@host:port; None = SQLite files
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, Process] = field(default_factory=dict)
-    gateway: object | None = None
 
     @property
     def log_dir(self) -> Path:
@@ -152,7 +151,7 @@ class LocalStack:
         if self.ports != Ports():
             supergraph = self.data_dir / "supergraph.graphql"
             compose_supergraph(supergraph, routing={n: self.ports.url(n) for n in SUBGRAPHS})
-        self.gateway = start_gateway(
+        self.processes["gateway"] = start_gateway(
             supergraph, self.ports.gateway, self.env(), log_path=self.log_dir / "gateway.log"
         )
 
@@ -184,9 +183,6 @@ class LocalStack:
             raise
 
     def stop(self) -> None:
-        if self.gateway is not None:
-            stop_process(self.gateway)  # type: ignore[arg-type]
-            self.gateway = None
         for name in reversed(list(self.processes)):
             self.processes.pop(name).stop()
 

@@ -97,6 +97,7 @@ def spawn(
     log_dir: Path,
     env: dict[str, str] | None = None,
     cwd: Path = REPO_ROOT,
+    unset: Sequence[str] = (),
 ) -> Process:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
@@ -104,7 +105,7 @@ def spawn(
     popen = subprocess.Popen(
         list(argv),
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env={k: v for k, v in {**os.environ, **(env or {})}.items() if k not in unset},
         stdout=log_file,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -25,17 +24,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from stack.gateway import REPO_ROOT, compose_supergraph, start_gateway, stop_process
+from stack.gateway import REPO_ROOT, compose_supergraph, start_gateway
+from stack.process import free_port, spawn
 
 ISSUER = "shop-accounts"
 AUDIENCE = "shop"
 KID = "test-key-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -101,6 +95,13 @@ def keys() -> Iterator[Keys]:
         server.server_close()
 
 
+def _answers(url: str) -> bool:
+    try:
+        return httpx.post(url, json={"query": "{ hello }"}, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 @dataclass
 class Subgraph:
     url: str
@@ -120,30 +121,17 @@ def stub_subgraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Subgraph
     sdl_path = workdir / "schema.graphql"
     sdl_path.write_text(sdl)
     port = free_port()
-    log_path = workdir / "stub.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.gateway.stub_subgraph", "--port", str(port)],
-            cwd=REPO_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = spawn(
+        "stub",
+        [sys.executable, "-m", "tests.gateway.stub_subgraph", "--port", str(port)],
+        log_dir=workdir,
+    )
     url = f"http://127.0.0.1:{port}/graphql"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, f"stub subgraph exited:\n{log_path.read_text()}"
-            try:
-                if httpx.post(url, json={"query": "{ hello }"}, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, f"stub subgraph not ready:\n{log_path.read_text()}"
-            time.sleep(0.1)
+        proc.wait_until(lambda: _answers(url), 30, "the stub subgraph did not start")
         yield Subgraph(url=url, sdl_path=sdl_path)
     finally:
-        stop_process(proc)
+        proc.stop()
 
 
 @pytest.fixture(scope="session")
@@ -203,7 +191,7 @@ def start_test_gateway(
     try:
         yield Gateway(url=f"http://127.0.0.1:{port}/graphql", secret=secret, log_path=log_path)
     finally:
-        stop_process(proc)
+        proc.stop()
 
 
 @pytest.fixture(scope="module")
