@@ -1,0 +1,236 @@
+"""The seed's user flow through the real gateway, with every real component running:
+register and log in, browse, order (stock is held), pay (the order becomes PAID when the
+payment event reaches orders), decline and retry, cancel and get refunded."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from tests.e2e.conftest import Gateway, eventually
+
+pytestmark = pytest.mark.e2e
+
+CARD_OK = {"number": "4242424242424242", "expMonth": 12, "expYear": 2031, "cvc": "123"}
+CARD_DECLINED = {"number": "4000000000000002", "expMonth": 12, "expYear": 2031, "cvc": "123"}
+
+ITEM_FIELDS = "id name upc unitPrice { amount currency } availability { available inStock }"
+ORDER_FIELDS = "id status total { amount currency } lines { quantity item { id name upc } }"
+
+
+async def admin_token(gateway: Gateway) -> str:
+    return await gateway.login("admin@e2e.test", "e2e-admin-password-42")
+
+
+async def create_item(gateway: Gateway, token: str, stock: int, price: int = 1250) -> dict:
+    data = await gateway.data(
+        f"mutation($i: CreateItemInput!) {{ createItem(input: $i) {{ {ITEM_FIELDS} }} }}",
+        {
+            "i": {
+                "upc": f"0{uuid.uuid4().int % 10**11:011d}",
+                "name": f"Teapot {uuid.uuid4().hex[:6]}",
+                "description": "Cast iron.",
+                "unitPrice": {"amount": price, "currency": "USD"},
+                "imageUrls": ["https://img.example/teapot.png"],
+                "attributes": {"color": "black", "litres": 1.2},
+                "stock": stock,
+            }
+        },
+        token,
+    )
+    return data["createItem"]
+
+
+async def availability(gateway: Gateway, item_id: str) -> int:
+    data = await gateway.data(
+        "query($id: ID!) { item(id: $id) { availability { available } } }", {"id": item_id}
+    )
+    return data["item"]["availability"]["available"]
+
+
+async def create_order(gateway: Gateway, token: str, item_id: str, quantity: int) -> dict:
+    data = await gateway.data(
+        f"mutation($i: CreateOrderInput!) {{ createOrder(input: $i) {{ {ORDER_FIELDS} }} }}",
+        {"i": {"lines": [{"itemId": item_id, "quantity": quantity}]}},
+        token,
+    )
+    return data["createOrder"]
+
+
+async def pay(gateway: Gateway, token: str, order_id: str, card: dict) -> dict:
+    return await gateway(
+        "mutation($i: SubmitPaymentInput!) { submitPayment(input: $i) { id status failureReason } }",
+        {"i": {"orderId": order_id, "idempotencyKey": uuid.uuid4().hex, "card": card}},
+        token,
+    )
+
+
+async def order_status(gateway: Gateway, token: str, order_id: str) -> str:
+    data = await gateway.data(
+        "query($id: ID!) { order(id: $id) { status } }", {"id": order_id}, token
+    )
+    return data["order"]["status"]
+
+
+async def wait_for_status(gateway: Gateway, token: str, order_id: str, status: str) -> None:
+    async def reached() -> bool:
+        return await order_status(gateway, token, order_id) == status
+
+    await eventually(reached, timeout=30)
+
+
+async def test_seeded_catalog_is_served_through_the_gateway(gateway):
+    data = await gateway.data(
+        "{ items(first: 5) { edges { node { id name upc unitPrice { amount currency } "
+        "availability { available } } } } }"
+    )
+    edges = data["items"]["edges"]
+    assert len(edges) == 5
+    assert all(e["node"]["name"] and e["node"]["upc"] for e in edges)
+
+
+async def test_item_writes_need_an_admin_and_emit_an_event_on_kafka(gateway, shop):
+    no_token = await gateway('mutation { deleteItem(id: "000000000000000000000000") }')
+    assert no_token["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    customer = await gateway.register(f"c{uuid.uuid4().hex[:8]}@e2e.test")
+    as_customer = await gateway(
+        'mutation { deleteItem(id: "000000000000000000000000") }', token=customer
+    )
+    assert as_customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+    item = await create_item(gateway, await admin_token(gateway), stock=3)
+    assert item["availability"] == {"available": 3, "inStock": True}
+    consumer = AIOKafkaConsumer(
+        "shop.item",
+        bootstrap_servers=f"127.0.0.1:{shop.ports.kafka}",
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    await consumer.start()
+    try:
+
+        async def created_event() -> bool:
+            batch = await consumer.getmany(timeout_ms=500)
+            events = [json.loads(m.value) for msgs in batch.values() for m in msgs]
+            return any(
+                e["type"] == "item.created" and e["data"].get("id", e["subject"]) == item["id"]
+                for e in events
+            )
+
+        await eventually(created_event, timeout=30)
+    finally:
+        await consumer.stop()
+
+
+async def test_register_login_and_me(gateway):
+    email = f"Ada.{uuid.uuid4().hex[:8]}@E2E.test"
+    token = await gateway.register(email, name="Ada Lovelace")
+    me = await gateway.data("{ me { id email name role } }", token=token)
+    assert me["me"]["email"] == email.lower()
+    assert me["me"]["role"] == "CUSTOMER"
+    assert (await gateway.data("{ me { id } }")) == {"me": None}
+
+
+async def test_order_pay_and_see_it_paid_with_items_payment_and_customer(gateway):
+    admin = await admin_token(gateway)
+    item = await create_item(gateway, admin, stock=10, price=2500)
+    email = f"buyer.{uuid.uuid4().hex[:8]}@e2e.test"
+    customer = await gateway.register(email)
+
+    order = await create_order(gateway, customer, item["id"], 2)
+    assert order["status"] == "PENDING_PAYMENT"
+    assert order["total"] == {"amount": 5000, "currency": "USD"}
+    assert await availability(gateway, item["id"]) == 8
+
+    paid = await pay(gateway, customer, order["id"], CARD_OK)
+    assert paid["data"]["submitPayment"]["status"] == "SUCCEEDED", paid
+    await wait_for_status(gateway, customer, order["id"], "PAID")
+
+    data = await gateway.data(
+        "query($id: ID!) { order(id: $id) { status lines { quantity item { name upc } } "
+        "payment { status amount { amount } method { last4 } } customer { email } } }",
+        {"id": order["id"]},
+        customer,
+    )
+    assert data["order"] == {
+        "status": "PAID",
+        "lines": [{"quantity": 2, "item": {"name": item["name"], "upc": item["upc"]}}],
+        "payment": {"status": "SUCCEEDED", "amount": {"amount": 5000}, "method": {"last4": "4242"}},
+        "customer": {"email": email},
+    }
+    assert await availability(gateway, item["id"]) == 8  # committed, not returned
+
+
+async def test_declined_card_then_retry_makes_the_order_paid(gateway):
+    item = await create_item(gateway, await admin_token(gateway), stock=5)
+    customer = await gateway.register(f"retry.{uuid.uuid4().hex[:8]}@e2e.test")
+    order = await create_order(gateway, customer, item["id"], 1)
+
+    declined = await pay(gateway, customer, order["id"], CARD_DECLINED)
+    payment = declined["data"]["submitPayment"]
+    assert payment["status"] == "FAILED" and payment["failureReason"]
+    await wait_for_status(gateway, customer, order["id"], "PAYMENT_FAILED")
+
+    retried = await gateway.data(
+        "mutation($id: ID!, $i: UpdatePaymentInput!) { updatePayment(id: $id, input: $i) { status } }",
+        {"id": payment["id"], "i": {"idempotencyKey": uuid.uuid4().hex, "card": CARD_OK}},
+        customer,
+    )
+    assert retried["updatePayment"]["status"] == "SUCCEEDED"
+    await wait_for_status(gateway, customer, order["id"], "PAID")
+
+
+async def test_cancelled_paid_order_is_refunded_exactly_once(gateway):
+    item = await create_item(gateway, await admin_token(gateway), stock=5)
+    customer = await gateway.register(f"refund.{uuid.uuid4().hex[:8]}@e2e.test")
+    order = await create_order(gateway, customer, item["id"], 1)
+    assert (await pay(gateway, customer, order["id"], CARD_OK))["data"]["submitPayment"][
+        "status"
+    ] == "SUCCEEDED"
+    await wait_for_status(gateway, customer, order["id"], "PAID")
+
+    cancelled = await gateway.data(
+        'mutation($id: ID!) { cancelOrder(id: $id, reason: "changed my mind") { status } }',
+        {"id": order["id"]},
+        customer,
+    )
+    assert cancelled["cancelOrder"]["status"] == "CANCELLED"
+    await wait_for_status(gateway, customer, order["id"], "REFUNDED")
+    data = await gateway.data(
+        "query($id: ID!) { order(id: $id) { payments { status refunds { amount } } } }",
+        {"id": order["id"]},
+        customer,
+    )
+    refunds = [r for p in data["order"]["payments"] for r in p["refunds"]]
+    assert refunds == [{"amount": 1250}]
+    assert data["order"]["payments"][0]["status"] == "REFUNDED"
+
+
+async def test_cancelled_unpaid_order_gives_its_stock_back(gateway):
+    item = await create_item(gateway, await admin_token(gateway), stock=4)
+    customer = await gateway.register(f"cancel.{uuid.uuid4().hex[:8]}@e2e.test")
+    order = await create_order(gateway, customer, item["id"], 3)
+    assert await availability(gateway, item["id"]) == 1
+    await gateway.data(
+        "mutation($id: ID!) { cancelOrder(id: $id) { status } }", {"id": order["id"]}, customer
+    )
+
+    async def restored() -> bool:
+        return await availability(gateway, item["id"]) == 4
+
+    await eventually(restored, timeout=30)
+
+
+async def test_another_customers_order_is_not_readable(gateway):
+    item = await create_item(gateway, await admin_token(gateway), stock=2)
+    owner = await gateway.register(f"owner.{uuid.uuid4().hex[:8]}@e2e.test")
+    other = await gateway.register(f"other.{uuid.uuid4().hex[:8]}@e2e.test")
+    order = await create_order(gateway, owner, item["id"], 1)
+    answer = await gateway(
+        "query($id: ID!) { order(id: $id) { id status } }", {"id": order["id"]}, other
+    )
+    assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert not (answer.get("data") or {}).get("order")
