@@ -1,0 +1,117 @@
+"""Helpers for the items tests: settings, item drafts, the running app and a GraphQL
+client that sends the gateway secret, an access token or a service credential."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from shopkit.auth import mint_service_token
+from subgraphs.items.app import create_app
+from subgraphs.items.domain.model import NewItem, new_item
+from subgraphs.items.settings import ItemsSettings
+from tests.support.tokens import make_token, test_verifier
+
+GATEWAY_SECRET = "g" * 40
+SERVICE_SECRET = "s" * 40
+
+
+def items_settings(mongo_url: str, **overrides: Any) -> ItemsSettings:
+    values: dict[str, Any] = {
+        "mongo_url": mongo_url,
+        "database": f"items_{uuid.uuid4().hex[:10]}",
+        "env": "test",
+        "gateway_secret": GATEWAY_SECRET,
+        "service_secret": SERVICE_SECRET,
+        "events_enabled": False,
+        **overrides,
+    }
+    return ItemsSettings(**values)
+
+
+def unique_upc() -> str:
+    return str(uuid.uuid4().int)[:12]
+
+
+def draft(**overrides: Any) -> NewItem:
+    values: dict[str, Any] = {
+        "upc": unique_upc(),
+        "name": "Test Widget",
+        "description": "A widget for tests.",
+        "price_amount": 1999,
+        "price_currency": "USD",
+        "image_urls": ["https://img.example.com/w.jpg"],
+        "attributes": {"color": "red"},
+        "stock": 10,
+        **overrides,
+    }
+    return new_item(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_app(settings: ItemsSettings) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    app = create_app(settings, verifier=test_verifier)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://items",
+            headers={"x-gateway-secret": GATEWAY_SECRET},
+        ) as client:
+            yield app, client
+
+
+ADMIN = make_token(role="ADMIN")
+CUSTOMER = make_token(role="CUSTOMER")
+
+
+class GraphQL:
+    """Posts operations to ``/graphql`` as a given caller."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def __call__(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        service: str | None = None,
+    ) -> dict[str, Any]:
+        headers = {}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        if service:
+            headers["x-service-token"] = mint_service_token(SERVICE_SECRET, service)
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def error_code(result: dict[str, Any]) -> str:
+    assert result.get("errors"), result
+    return result["errors"][0]["extensions"]["code"]
+
+
+async def outbox_events(db: Any, subject: str | None = None) -> list[Any]:
+    """The events in the outbox (optionally for one subject), oldest first."""
+    from shopkit.events import CloudEvent
+    from subgraphs.items.store.documents import OutboxDoc
+
+    filter_ = {"key": subject} if subject else {}
+    rows = await db.collection(OutboxDoc).find(filter_).sort("seq", 1).to_list(None)
+    return [CloudEvent.from_json(row["value"]) for row in rows]
+
+
+def event_schemas() -> Any:
+    from shopkit.events.schemas import EventSchemas
+    from subgraphs.items.service.outbox import SCHEMAS_DIR
+
+    return EventSchemas(SCHEMAS_DIR)
