@@ -644,9 +644,10 @@ class Executor:
         data = self.store.data(w.table)
         p = data.partitions.get(w.pk)
         static = p.live_static(now) if p else {}
-        row = data.get_row(w.pk, w.ck) if (w.ck is not None and p) else None
+        ck = w.ck if w.ck is not None or w.table.clustering else ()
+        row = data.get_row(w.pk, ck) if (ck is not None and p) else None
         cells = row.live_cells(now) if row and row.is_live(now) else None
-        if w.ck is None:
+        if ck is None:
             exists = bool(static)
         else:
             exists = cells is not None
