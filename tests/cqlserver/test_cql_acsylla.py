@@ -44,7 +44,9 @@ async def test_acsylla_creates_schema_inserts_prepared_and_reads_back_in_pages(a
         st = insert.bind()
         st.bind_list([stream, "a" if i % 2 else "b", i, f"body {i}"])
         await acs.execute(st)
-    select = await acs.create_prepared(f"SELECT kind, seq, body FROM {keyspace}.events WHERE stream = ?")
+    select = await acs.create_prepared(
+        f"SELECT kind, seq, body FROM {keyspace}.events WHERE stream = ?"
+    )
     st = select.bind(page_size=40)
     st.bind_list([stream])
     seen = []
@@ -112,7 +114,7 @@ async def test_every_type_round_trips_through_prepared_statements(acs, keyspace)
         ipaddress.ip_address("10.1.2.3"), [3, 1, 2], {"y", "x"}, {"b": 2, "a": 1}, ["p", "q"],
         {"street": "Main", "zip": 12345},
     ]  # fmt: skip
-    cols = ("k, t, a, bi, si, ti, b, d, f, dec, vi, u, tu, ts, da, tm, bl, ip, l, s, m, fl, ad")
+    cols = "k, t, a, bi, si, ti, b, d, f, dec, vi, u, tu, ts, da, tm, bl, ip, l, s, m, fl, ad"
     marks = ", ".join("?" * len(values))
     await prepared(acs, f"INSERT INTO {keyspace}.everything ({cols}) VALUES ({marks})", *values)
     row = (await prepared(acs, f"SELECT * FROM {keyspace}.everything WHERE k = ?", 1)).first()

@@ -1,0 +1,48 @@
+"""With --data-dir, acknowledged writes survive a hard kill and restart."""
+
+from __future__ import annotations
+
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+from cassandra.policies import RoundRobinPolicy
+
+from cqlserver.testing import free_port, start_cql_server, stop
+
+
+def session_for(port: int):
+    profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy())
+    cluster = Cluster(["127.0.0.1"], port=port, protocol_version=4,
+                      execution_profiles={EXEC_PROFILE_DEFAULT: profile})  # fmt: skip
+    return cluster, cluster.connect()
+
+
+def test_data_survives_a_kill_and_restart(tmp_path):
+    port = free_port()
+    proc = start_cql_server(port, data_dir=str(tmp_path))
+    try:
+        cluster, s = session_for(port)
+        s.execute("CREATE KEYSPACE d WITH replication = {'class': 'SimpleStrategy', "
+                  "'replication_factor': 1}")  # fmt: skip
+        s.execute("CREATE TYPE d.money (amount bigint, currency text)")
+        s.execute("CREATE TABLE d.t (k int, c int, v text, s set<int> STATIC, "
+                  "price frozen<money>, PRIMARY KEY (k, c))")  # fmt: skip
+        ins = s.prepare("INSERT INTO d.t (k, c, v, price) VALUES (?, ?, ?, ?)")
+        for c in range(5):
+            s.execute(ins, (1, c, f"v{c}", (c, "EUR")))
+        s.execute("DELETE FROM d.t WHERE k = 1 AND c = 3")
+        s.execute("UPDATE d.t SET s = {1} WHERE k = 1")
+        assert s.execute("UPDATE d.t SET s = s + {2} WHERE k = 1 IF s = {1}").one().applied
+        cluster.shutdown()
+    finally:
+        proc.kill()  # no clean shutdown: acknowledged writes must already be on disk
+        proc.wait()
+    port = free_port()
+    proc = start_cql_server(port, data_dir=str(tmp_path))
+    try:
+        cluster, s = session_for(port)
+        rows = list(s.execute("SELECT c, v, s, price FROM d.t WHERE k = 1"))
+        assert [r.c for r in rows] == [0, 1, 2, 4]
+        assert rows[0].s == {1, 2} and rows[-1].v == "v4"
+        assert rows[-1].price.amount == 4 and rows[-1].price.currency == "EUR"
+        cluster.shutdown()
+    finally:
+        stop(proc)
