@@ -1,0 +1,1 @@
+"""Cassandra persistence of orders (the only package that imports ``acsylla``)."""

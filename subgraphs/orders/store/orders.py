@@ -1,0 +1,329 @@
+"""The order store on Cassandra: one partition per order (see ``schema.cql``).
+
+Every change of an order is one conditional batch on its partition: the static columns
+(``IF version = ?``, or ``IF NOT EXISTS`` at creation), the history row and the outbox event
+row (``published = false``), so the event is written if and only if the change is. Before the
+batch, a plain ``outbox_hints`` row names the event so the relay finds it without a scan.
+A batch that times out is resolved by reading the event row at SERIAL consistency, which
+completes any Paxos round in flight, before answering whether it applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+import acsylla
+
+from shopkit.errors import InvalidInput
+from shopkit.events import CloudEvent
+from subgraphs.orders.domain.model import (
+    Address,
+    HistoryEntry,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
+from subgraphs.orders.store.buckets import hour_bucket, timeuuid_time
+
+log = logging.getLogger(__name__)
+
+TIMEOUTS = (
+    acsylla.errors.CassErrorServerWriteTimeout,
+    acsylla.errors.CassErrorLibRequestTimedOut,
+)
+EXPIRY_LOOKBACK_HOURS = 24 * 7
+_ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
+
+STATEMENTS = {
+    "hint": "INSERT INTO {ks}.outbox_hints (bucket, order_id, event_id) VALUES (?, ?, ?)",
+    "unhint": "DELETE FROM {ks}.outbox_hints WHERE bucket = ? AND order_id = ? AND event_id = ?",
+    "create": (
+        "INSERT INTO {ks}.orders (order_id, status, version, customer_id, total_amount, "
+        "currency, shipping_address, created_at, updated_at, applied_events) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS"
+    ),
+    "move": (
+        "UPDATE {ks}.orders SET status = ?, version = ?, updated_at = ?, total_amount = ?, "
+        "currency = ? WHERE order_id = ? IF version = ?"
+    ),
+    "move_once": (
+        "UPDATE {ks}.orders SET status = ?, version = ?, updated_at = ?, total_amount = ?, "
+        "currency = ?, applied_events = applied_events + ? WHERE order_id = ? IF version = ?"
+    ),
+    "line": (
+        "INSERT INTO {ks}.orders (order_id, row_kind, row_id, item_id, item_name, item_upc, "
+        "quantity, unit_amount) VALUES (?, 'line', ?, ?, ?, ?, ?, ?)"
+    ),
+    "drop_line": "DELETE FROM {ks}.orders WHERE order_id = ? AND row_kind = 'line' AND row_id = ?",
+    "history": (
+        "INSERT INTO {ks}.orders (order_id, row_kind, row_id, to_status, at, reason) "
+        "VALUES (?, 'history', ?, ?, ?, ?)"
+    ),
+    "event": (
+        "INSERT INTO {ks}.orders (order_id, row_kind, row_id, event_type, payload, published) "
+        "VALUES (?, 'event', ?, ?, ?, false)"
+    ),
+    "event_row": (
+        "SELECT row_id FROM {ks}.orders WHERE order_id = ? AND row_kind = 'event' AND row_id = ?"
+    ),
+    "line_ids": "SELECT row_id FROM {ks}.orders WHERE order_id = ? AND row_kind = 'line'",
+    "get": "SELECT * FROM {ks}.orders WHERE order_id = ?",
+    "by_customer": (
+        "INSERT INTO {ks}.orders_by_customer (customer_id, created_at, order_id, status) "
+        "VALUES (?, ?, ?, ?)"
+    ),
+    "customer_orders": "SELECT order_id FROM {ks}.orders_by_customer WHERE customer_id = ?",
+    "claim": (
+        "INSERT INTO {ks}.idempotency (customer_id, key, order_id) VALUES (?, ?, ?) IF NOT EXISTS"
+    ),
+    "unclaim": "DELETE FROM {ks}.idempotency WHERE customer_id = ? AND key = ? IF order_id = ?",
+    "awaiting": (
+        "INSERT INTO {ks}.pending_by_bucket (bucket, order_id, created_at) VALUES (?, ?, ?)"
+    ),
+    "awaiting_in": ("SELECT order_id, created_at FROM {ks}.pending_by_bucket WHERE bucket = ?"),
+    "not_awaiting": "DELETE FROM {ks}.pending_by_bucket WHERE bucket = ? AND order_id = ?",
+}
+
+
+class Statements:
+    """The prepared statements, prepared once per session."""
+
+    def __init__(self, prepared: dict[str, acsylla.PreparedStatement]) -> None:
+        self._prepared = prepared
+
+    @classmethod
+    async def prepare(cls, session: acsylla.Session, keyspace: str) -> Statements:
+        names = list(STATEMENTS)
+        prepared = await asyncio.gather(
+            *(session.create_prepared(STATEMENTS[n].format(ks=keyspace)) for n in names)
+        )
+        return cls(dict(zip(names, prepared, strict=True)))
+
+    def __call__(self, name: str, values: list[Any], **options: Any) -> acsylla.Statement:
+        return self._prepared[name].bind(values, **options)
+
+
+def _applied(result: acsylla.Result) -> bool:
+    row = result.first()
+    return bool(row is not None and row.column_value("[applied]"))
+
+
+class CqlOrderStore:
+    def __init__(
+        self,
+        session: acsylla.Session,
+        statements: Statements,
+        expiry_lookback_hours: int = EXPIRY_LOOKBACK_HOURS,
+    ) -> None:
+        self.session = session
+        self.q = statements
+        self.expiry_lookback_hours = expiry_lookback_hours
+
+    @classmethod
+    async def open(cls, session: acsylla.Session, keyspace: str, **options: Any) -> CqlOrderStore:
+        return cls(session, await Statements.prepare(session, keyspace), **options)
+
+    # -- idempotency keys --------------------------------------------------------------------
+
+    async def claim_idempotency_key(self, customer_id: str, key: str, order_id: str) -> str:
+        result = await self.session.execute(self.q("claim", [customer_id, key, order_id]))
+        row = result.first()
+        if row is None or row.column_value("[applied]"):
+            return order_id
+        return str(row.column_value("order_id"))
+
+    async def drop_idempotency_key(self, customer_id: str, key: str, order_id: str) -> None:
+        await self.session.execute(self.q("unclaim", [customer_id, key, order_id]))
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def _hint(self, order_id: str, event: CloudEvent) -> list[Any]:
+        key = [hour_bucket(timeuuid_time(event.id)), order_id, event.id]
+        await self.session.execute(self.q("hint", key))
+        return key
+
+    def _event_rows(self, order: Order, event: CloudEvent) -> list[acsylla.Statement]:
+        entry = order.history[-1]
+        return [
+            self.q("history", [order.id, event.id, entry.status.value, entry.at, entry.reason]),
+            self.q("event", [order.id, event.id, event.type, event.to_json()]),
+        ]
+
+    def _line_rows(self, order: Order) -> list[acsylla.Statement]:
+        return [
+            self.q(
+                "line",
+                [
+                    order.id,
+                    str(uuid.uuid1()),
+                    line.item_id,
+                    line.name,
+                    line.upc,
+                    line.quantity,
+                    line.unit_price.amount,
+                ],
+            )
+            for line in order.lines
+        ]
+
+    async def _run_batch(
+        self, order_id: str, event: CloudEvent, statements: list[acsylla.Statement]
+    ) -> bool:
+        batch = acsylla.create_batch_logged()
+        for statement in statements:
+            batch.add_statement(statement)
+        try:
+            return _applied(await self.session.execute_batch(batch))
+        except TIMEOUTS:
+            log.warning("conditional batch timed out; reading at SERIAL", extra={"id": order_id})
+            serial = self.q(
+                "event_row", [order_id, event.id], consistency=acsylla.Consistency.SERIAL
+            )
+            return (await self.session.execute(serial)).first() is not None
+
+    async def create(self, order: Order, event: CloudEvent) -> None:
+        await self._hint(order.id, event)
+        await self.session.execute(
+            self.q("by_customer", [order.customer_id, order.created_at, order.id, order.status])
+        )
+        await self.session.execute(
+            self.q("awaiting", [hour_bucket(order.created_at), order.id, order.created_at])
+        )
+        address = order.shipping_address.as_dict() if order.shipping_address else None
+        head = self.q(
+            "create",
+            [
+                order.id,
+                order.status.value,
+                order.version,
+                order.customer_id,
+                order.total.amount,
+                order.currency,
+                address,
+                order.created_at,
+                order.updated_at,
+                set(order.applied_events),
+            ],
+        )
+        statements = [head, *self._line_rows(order), *self._event_rows(order, event)]
+        if not await self._run_batch(order.id, event, statements):
+            raise RuntimeError(f"order {order.id} already exists")
+
+    async def transition(
+        self,
+        order: Order,
+        expected_version: int,
+        event: CloudEvent,
+        *,
+        replace_lines: bool = False,
+        applied_event: str | None = None,
+    ) -> bool:
+        hint = await self._hint(order.id, event)
+        values: list[Any] = [
+            order.status.value,
+            order.version,
+            order.updated_at,
+            order.total.amount,
+            order.currency,
+        ]
+        if applied_event is None:
+            head = self.q("move", [*values, order.id, expected_version])
+        else:
+            head = self.q("move_once", [*values, {applied_event}, order.id, expected_version])
+        statements = [head, *self._event_rows(order, event)]
+        if replace_lines:
+            old = await self.session.execute(
+                self.q("line_ids", [order.id], consistency=acsylla.Consistency.SERIAL)
+            )
+            statements += [self.q("drop_line", [order.id, r.column_value("row_id")]) for r in old]
+            statements += self._line_rows(order)
+        applied = await self._run_batch(order.id, event, statements)
+        if applied:
+            await self.session.execute(
+                self.q("by_customer", [order.customer_id, order.created_at, order.id, order.status])
+            )
+        else:
+            await self.session.execute(self.q("unhint", hint))
+        return applied
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def get(self, order_id: str, *, serial: bool = False) -> Order | None:
+        options = {"consistency": acsylla.Consistency.SERIAL} if serial else {}
+        rows = [
+            r.as_dict() for r in await self.session.execute(self.q("get", [order_id], **options))
+        ]
+        if not rows or rows[0].get("version") is None:
+            return None
+        head = rows[0]
+        lines = tuple(
+            OrderLine(
+                item_id=r["item_id"],
+                quantity=r["quantity"],
+                unit_price=Money(r["unit_amount"], head["currency"]),
+                name=r["item_name"],
+                upc=r["item_upc"],
+            )
+            for r in rows
+            if r["row_kind"] == "line"
+        )
+        history = tuple(
+            HistoryEntry(OrderStatus(r["to_status"]), r["at"], r["reason"])
+            for r in rows
+            if r["row_kind"] == "history"
+        )
+        address = head.get("shipping_address")
+        return Order(
+            id=str(head["order_id"]),
+            customer_id=str(head["customer_id"]),
+            status=OrderStatus(head["status"]),
+            version=head["version"],
+            lines=lines,
+            currency=head["currency"],
+            created_at=head["created_at"],
+            updated_at=head["updated_at"],
+            shipping_address=Address(**{k: address.get(k) for k in _ADDRESS_FIELDS})
+            if address
+            else None,
+            history=history,
+            applied_events=frozenset(head.get("applied_events") or ()),
+        )
+
+    async def customer_orders(
+        self, customer_id: str, first: int, after: str | None
+    ) -> tuple[list[str], str | None]:
+        try:
+            state = bytes.fromhex(after) if after else None
+            result = await self.session.execute(
+                self.q("customer_orders", [customer_id], page_size=first, page_state=state)
+            )
+        except (ValueError, acsylla.errors.CassException) as exc:
+            raise InvalidInput(f"The cursor {after!r} is not valid.") from exc
+        ids = [str(r.column_value("order_id")) for r in result]
+        cursor = result.page_state().hex() if result.has_more_pages() else None
+        return ids, cursor
+
+    async def awaiting_payment_since(self, cutoff: datetime) -> list[str]:
+        last = hour_bucket(cutoff)
+        results = await asyncio.gather(
+            *(
+                self.session.execute(self.q("awaiting_in", [bucket]))
+                for bucket in range(last - self.expiry_lookback_hours, last + 1)
+            )
+        )
+        return [
+            str(row.column_value("order_id"))
+            for result in results
+            for row in result
+            if row.column_value("created_at") <= cutoff
+        ]
+
+    async def forget_awaiting(self, order: Order) -> None:
+        await self.session.execute(
+            self.q("not_awaiting", [hour_bucket(order.created_at), order.id])
+        )

@@ -1,0 +1,204 @@
+"""The Cassandra order store against the real CQL server: round trips, lightweight
+transactions under races, idempotency keys, paging, the outbox and the expiry index."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+import respx
+
+from shopkit.auth import Identity
+from shopkit.http import ServiceClient
+from subgraphs.orders.domain.model import Address, LineRequest, OrderStatus
+from subgraphs.orders.domain.transitions import PaymentOutcome
+from subgraphs.orders.service.events import SCHEMAS, order_event
+from subgraphs.orders.service.items import ItemsStock
+from subgraphs.orders.service.orders import OrderService
+from tests.orders.conftest import Cql
+from tests.orders.items_mock import ITEMS_URL, ItemsMock
+
+
+def customer() -> Identity:
+    return Identity(account_id=str(uuid.uuid4()), role="CUSTOMER")
+
+
+@pytest.fixture
+def items() -> ItemsMock:
+    mock = ItemsMock()
+    mock.add("pen", 250, stock=1000)
+    mock.add("ink", 1000, stock=1000)
+    return mock
+
+
+@pytest.fixture
+async def service(cql: Cql, items: ItemsMock) -> AsyncIterator[OrderService]:
+    with respx.mock(assert_all_called=False) as router:
+        router.post(ITEMS_URL).mock(side_effect=items)
+        async with httpx.AsyncClient() as http:
+            client = ServiceClient(url=ITEMS_URL, caller="orders", secret="s" * 32, http=http)
+            yield OrderService(cql.store, ItemsStock(client))
+
+
+async def pending_types(cql: Cql, order_id: str) -> list[str]:
+    return [m.type for m in await cql.outbox.pending(1000) if m.key == order_id]
+
+
+async def test_an_order_reads_back_as_it_was_written(service, cql):
+    who = customer()
+    order = await service.create_order(
+        who,
+        [LineRequest("pen", 2), LineRequest("ink", 1)],
+        shipping_address=Address(line1="1 rue X", city="Lyon", country="FR"),
+    )
+    assert await cql.store.get(order.id) == order
+    assert await cql.store.get(str(uuid.uuid4())) is None
+
+
+async def test_ten_concurrent_transitions_from_one_version_apply_exactly_once(service, cql):
+    order = await service.create_order(customer(), [LineRequest("pen", 1)])
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    async def attempt(n: int) -> bool:
+        moved = order.moved_to(OrderStatus.CANCELLED, now, f"attempt {n}")
+        event = order_event("order.cancelled", moved, now, order.status, f"attempt {n}")
+        return await cql.store.transition(moved, order.version, event)
+
+    results = await asyncio.gather(*(attempt(n) for n in range(10)))
+    assert results.count(True) == 1
+    stored = await cql.store.get(order.id)
+    assert stored is not None and stored.version == 2
+    assert [h.status for h in stored.history] == [
+        OrderStatus.PENDING_PAYMENT,
+        OrderStatus.CANCELLED,
+    ]
+    assert await pending_types(cql, order.id) == ["order.created", "order.cancelled"]
+
+
+async def test_concurrent_cancels_through_the_service_cancel_once_and_refuse_the_rest(service, cql):
+    who = customer()
+    order = await service.create_order(who, [LineRequest("pen", 1)])
+    results = await asyncio.gather(
+        *(service.cancel_order(who, order.id) for _ in range(10)), return_exceptions=True
+    )
+    ok = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(ok) == 1 and len(refused) == 9
+    assert all(f"Order {order.id} is CANCELLED" in str(e) for e in refused)
+    assert await pending_types(cql, order.id) == ["order.created", "order.cancelled"]
+
+
+async def test_ten_concurrent_creates_with_one_key_make_one_order(service, cql, items):
+    who = customer()
+    orders = await asyncio.gather(
+        *(
+            service.create_order(who, [LineRequest("pen", 3)], idempotency_key="checkout-1")
+            for _ in range(10)
+        )
+    )
+    assert len({o.id for o in orders}) == 1
+    assert items.reserve_calls() == 1 and items.stock["pen"] == 997
+    ids, _ = await cql.store.customer_orders(who.account_id, 50, None)
+    assert ids == [orders[0].id]
+
+
+async def test_a_redelivered_payment_event_transitions_once(service, cql):
+    order = await service.create_order(customer(), [LineRequest("pen", 1)])
+    event_id = str(uuid.uuid4())
+    results = await asyncio.gather(
+        *(service.apply_payment(event_id, PaymentOutcome.SUCCEEDED, order.id) for _ in range(5))
+    )
+    results.append(await service.apply_payment(event_id, PaymentOutcome.SUCCEEDED, order.id))
+    assert results.count(True) == 1
+    stored = await cql.store.get(order.id)
+    assert stored is not None and stored.status == OrderStatus.PAID
+    assert event_id in stored.applied_events
+    assert await pending_types(cql, order.id) == ["order.created", "order.paid"]
+
+
+async def test_update_replaces_the_lines(service, cql):
+    who = customer()
+    order = await service.create_order(who, [LineRequest("pen", 1), LineRequest("ink", 1)])
+    await service.update_order(who, order.id, [LineRequest("ink", 4)])
+    stored = await cql.store.get(order.id)
+    assert stored is not None
+    assert [(x.item_id, x.quantity) for x in stored.lines] == [("ink", 4)]
+    assert stored.total.amount == 4000
+
+
+async def test_published_events_leave_the_outbox(service, cql):
+    order = await service.create_order(customer(), [LineRequest("pen", 1)])
+    (message,) = [m for m in await cql.outbox.pending(100) if m.key == order.id]
+    SCHEMAS.validate(json.loads(message.value))
+    assert message.topic == "shop.order"
+    await cql.outbox.mark_published([message.id])
+    await cql.outbox.mark_published([message.id])
+    assert await pending_types(cql, order.id) == []
+
+
+async def test_a_hint_whose_event_was_never_written_is_dropped_after_the_grace(cql):
+    cql.outbox.grace = timedelta(0)
+    event_id = str(uuid.uuid1())
+    order_id = str(uuid.uuid4())
+    bucket = int(datetime.now(UTC).timestamp() // 3600)
+    await cql.session.execute(
+        (
+            await cql.session.create_prepared(
+                f"INSERT INTO {cql.keyspace}.outbox_hints (bucket, order_id, event_id) "
+                "VALUES (?, ?, ?)"
+            )
+        ).bind([bucket, order_id, event_id])
+    )
+    assert await cql.outbox.pending(10) == []
+    rows = await cql.session.execute(
+        (
+            await cql.session.create_prepared(
+                f"SELECT event_id FROM {cql.keyspace}.outbox_hints WHERE bucket = ?"
+            )
+        ).bind([bucket])
+    )
+    assert [r.column_value("event_id") for r in rows] == []
+
+
+async def test_customer_orders_page_newest_first(service, cql):
+    who = customer()
+    placed = []
+    for _ in range(5):
+        placed.append(await service.create_order(who, [LineRequest("pen", 1)]))
+        await asyncio.sleep(0.002)
+    seen: list[str] = []
+    cursor = None
+    for _ in range(3):
+        page, cursor = await service.customer_orders(who, who.account_id, 2, cursor)
+        seen += [o.id for o in page]
+        if cursor is None:
+            break
+    assert seen == [o.id for o in reversed(placed)]
+
+
+async def test_unpaid_orders_expire_through_the_expiry_index(service, cql):
+    service.payment_window = timedelta(0)
+    unpaid = await service.create_order(customer(), [LineRequest("pen", 1)])
+    paid = await service.create_order(customer(), [LineRequest("pen", 1)])
+    await service.apply_payment(str(uuid.uuid4()), PaymentOutcome.SUCCEEDED, paid.id)
+    assert await service.expire_unpaid() == 1
+    assert await service.expire_unpaid() == 0
+    expired = await cql.store.get(unpaid.id)
+    assert expired is not None and expired.status == OrderStatus.CANCELLED
+    assert expired.history[-1].reason == "payment window expired"
+    assert await cql.store.awaiting_payment_since(datetime.now(UTC)) == []
+
+
+async def test_a_transition_from_a_stale_version_does_not_apply(service, cql):
+    order = await service.create_order(customer(), [LineRequest("pen", 1)])
+    now = datetime.now(UTC)
+    moved = replace(order.moved_to(OrderStatus.CANCELLED, now), version=7)
+    event = order_event("order.cancelled", moved, now, order.status, "x")
+    assert not await cql.store.transition(moved, 6, event)
+    assert (await cql.store.get(order.id)) == order
