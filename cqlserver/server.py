@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from . import protocol as P
+from .cql import ast
 from .errors import CqlError, InvalidRequest, ProtocolError, ServerError, Unprepared
 from .executor import Executor, Prepared, SchemaChange, SetKeyspace
 from .schema import Schema
@@ -243,12 +244,10 @@ class Connection(asyncio.Protocol):
             self.keyspace = res.keyspace
         elif isinstance(res, SchemaChange):
             self.server.broadcast_schema_change(res)
-        durable = not isinstance(res, SetKeyspace)
+        durable = not isinstance(p.statement, (ast.Select, ast.Use))
         return P.OP_RESULT, P.encode_result(res, q.skip_metadata), durable
 
     def batch(self, r: P.Reader) -> tuple[int, bytes, bool]:
-        from .cql import ast
-
         kind = r.byte()
         n = r.short()
         stmts = []

@@ -140,7 +140,7 @@ class TableData:
                 row = p.rows[key] = Row(ck)
                 bisect.insort(p.keys, key)
             if marker is not None:
-                row.marker = marker if row.marker is None else max(row.marker, marker)
+                row.marker = marker  # the newest write decides the row liveness
             for name, (v, exp) in cells.items():
                 if v is None:
                     row.cells.pop(name, None)
