@@ -1,0 +1,151 @@
+"""Events: order.cancelled / order.paid consumed once, and what items publishes, against the
+real database and the real Kafka-protocol broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from shopkit.events import new_event
+from shopkit.events.kafka import EventConsumer
+from subgraphs.items.domain.reservation import ReservationStatus
+from subgraphs.items.events.handlers import order_handlers
+from subgraphs.items.store.documents import OutboxDoc
+from subgraphs.items.store.outbox import MongoInbox
+from tests.items.helpers import draft, event_schemas, items_settings, outbox_events, running_app
+
+
+def order_event(event_type: str, order_id: str):  # type: ignore[no-untyped-def]
+    return new_event(
+        event_type,
+        source="orders",
+        subject=order_id,
+        data={"orderId": order_id, "customerId": "c-1", "somethingNew": [1]},
+    )
+
+
+def consumer_for(inventory, db) -> EventConsumer:
+    return EventConsumer(
+        bootstrap="unused:1",
+        group_id="items",
+        handlers=order_handlers(inventory),
+        inbox=MongoInbox(db),
+        service="items",
+    )
+
+
+async def test_a_redelivered_order_cancelled_releases_the_reservation_once(items, inventory, db):
+    item = await items.create(draft(stock=5))
+    order_id = f"o-{uuid.uuid4().hex[:8]}"
+    await inventory.reserve(order_id, [(item.id, 2)])
+    consumer = consumer_for(inventory, db)
+    event = order_event("order.cancelled", order_id)
+    assert await consumer.handle(event) is True
+    assert await consumer.handle(event) is False
+    await consumer.handlers["order.cancelled"](event)
+    assert (await inventory.get(order_id)).status is ReservationStatus.RELEASED
+    assert (await items.get(item.id)).available == 5
+    types = [e.type for e in await outbox_events(db, order_id)]
+    assert types == ["inventory.reserved", "inventory.released"]
+
+
+async def test_order_paid_commits_the_reservation_once(items, inventory, db):
+    item = await items.create(draft(stock=5))
+    order_id = f"o-{uuid.uuid4().hex[:8]}"
+    await inventory.reserve(order_id, [(item.id, 2)])
+    consumer = consumer_for(inventory, db)
+    event = order_event("order.paid", order_id)
+    await consumer.handle(event)
+    await consumer.handlers["order.paid"](event)
+    stored = await items.get(item.id)
+    assert (stored.available, stored.reserved) == (3, 0)
+    assert (await inventory.get(order_id)).status is ReservationStatus.COMMITTED
+
+
+async def test_order_events_without_a_reservation_are_handled_without_effect(inventory, db):
+    consumer = consumer_for(inventory, db)
+    for event_type in ("order.cancelled", "order.paid"):
+        order_id = f"o-{uuid.uuid4().hex[:8]}"
+        assert await consumer.handle(order_event(event_type, order_id)) is True
+        assert await outbox_events(db, order_id) == []
+
+
+async def wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.2)
+
+
+async def test_kafka_round_trip_releases_once_and_publishes_valid_events(
+    mongo_url, kafka_bootstrap
+):
+    settings = items_settings(
+        mongo_url, events_enabled=True, kafka_bootstrap=kafka_bootstrap, outbox_poll_seconds=0.2
+    )
+    async with running_app(settings) as (app, _):
+        items, inventory, db = app.state.items, app.state.inventory, app.state.db
+        item = await items.create(draft(stock=5))
+        order_id = f"o-{uuid.uuid4().hex[:8]}"
+        await inventory.reserve(order_id, [(item.id, 3)])
+
+        event = order_event("order.cancelled", order_id)
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            for _ in range(2):  # a redelivery
+                await producer.send_and_wait(
+                    "shop.order", value=event.to_json().encode(), key=order_id.encode()
+                )
+        finally:
+            await producer.stop()
+
+        async def released() -> bool:
+            return (await inventory.get(order_id)).status is ReservationStatus.RELEASED
+
+        await wait_for(released)
+
+        async def relayed() -> bool:
+            rows = await db.collection(OutboxDoc).count_documents(
+                {"key": order_id, "published_at": None}
+            )
+            return rows == 0
+
+        await wait_for(relayed)
+        await asyncio.sleep(0.5)  # room for a wrong second release
+        stored = await items.get(item.id)
+        assert (stored.available, stored.reserved) == (5, 0)
+        types = [e.type for e in await outbox_events(db, order_id)]
+        assert types == ["inventory.reserved", "inventory.released"]
+
+    consumer = AIOKafkaConsumer(
+        "shop.inventory",
+        "shop.item",
+        bootstrap_servers=kafka_bootstrap,
+        group_id=f"check-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    seen: list[dict] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while asyncio.get_running_loop().time() < deadline and len(seen) < 3:
+            batch = await consumer.getmany(timeout_ms=500)
+            for messages in batch.values():
+                for message in messages:
+                    raw = json.loads(message.value)
+                    if raw["subject"] in (order_id, item.id):
+                        seen.append(raw)
+    finally:
+        await consumer.stop()
+    assert sorted(e["type"] for e in seen) == [
+        "inventory.released",
+        "inventory.reserved",
+        "item.created",
+    ]
+    schemas = event_schemas()
+    for raw in seen:
+        schemas.validate(raw)
