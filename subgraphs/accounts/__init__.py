@@ -1,0 +1,1 @@
+"""The accounts subgraph: accounts, credentials, saved payment methods and access tokens."""

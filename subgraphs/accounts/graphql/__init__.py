@@ -1,0 +1,1 @@
+"""The accounts GraphQL API: types, queries, mutations, the per-request context."""

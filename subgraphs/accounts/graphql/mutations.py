@@ -1,0 +1,85 @@
+"""Mutations: registration, login, profile updates and saved payment methods."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from shopkit.graphql import IsAuthenticated
+from subgraphs.accounts.graphql.context import AccountsContext
+from subgraphs.accounts.graphql.types import (
+    Account,
+    AddPaymentMethodInput,
+    AuthPayload,
+    PaymentMethod,
+    RegisterInput,
+    UpdateAccountInput,
+)
+from subgraphs.accounts.service.accounts import UNCHANGED, AuthResult
+
+Info = strawberry.Info[AccountsContext]
+
+
+def _payload(result: AuthResult) -> AuthPayload:
+    return AuthPayload(
+        token=result.token, expires_at=result.expires_at, account=Account.of(result.account)
+    )
+
+
+def _given(value: Any, convert: Any = None) -> Any:
+    """UNSET (omitted) -> UNCHANGED; otherwise the value, converted when not null."""
+    if value is strawberry.UNSET:
+        return UNCHANGED
+    return convert(value) if convert is not None and value is not None else value
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Creates a customer account and logs it in.")
+    async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
+        result = await info.context.accounts.register(
+            email=input.email,
+            name=input.name,
+            password=input.password,
+            shipping_address=input.shipping_address and input.shipping_address.raw(),
+            billing_address=input.billing_address and input.billing_address.raw(),
+        )
+        return _payload(result)
+
+    @strawberry.mutation(description="Exchanges an email and password for an access token.")
+    async def login(self, info: Info, email: str, password: str) -> AuthPayload:
+        return _payload(await info.context.accounts.login(email=email, password=password))
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def update_account(self, info: Info, input: UpdateAccountInput) -> Account:
+        account = await info.context.accounts.update_account(
+            info.context.identity,
+            name=_given(input.name),
+            email=_given(input.email),
+            shipping_address=_given(input.shipping_address, lambda a: a.raw()),
+            billing_address=_given(input.billing_address, lambda a: a.raw()),
+            password=_given(input.password),
+            current_password=input.current_password or None,
+        )
+        return Account.of(account)
+
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated],
+        description="Validates and tokenizes a card; only its token, brand, last4 and expiry "
+        "are kept.",
+    )
+    async def add_payment_method(self, info: Info, input: AddPaymentMethodInput) -> PaymentMethod:
+        method = await info.context.accounts.add_payment_method(
+            info.context.identity,
+            number=input.number,
+            exp_month=input.exp_month,
+            exp_year=input.exp_year,
+            cvc=input.cvc,
+        )
+        return PaymentMethod.of(method)
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def remove_payment_method(self, info: Info, id: strawberry.ID) -> Account:
+        account = await info.context.accounts.remove_payment_method(info.context.identity, str(id))
+        return Account.of(account)

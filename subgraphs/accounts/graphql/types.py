@@ -1,0 +1,173 @@
+"""GraphQL object and input types, converted from the domain's values."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from subgraphs.accounts.domain import model
+from subgraphs.accounts.graphql.context import AccountsContext
+
+
+@strawberry.enum
+class Role(enum.Enum):
+    CUSTOMER = "CUSTOMER"
+    ADMIN = "ADMIN"
+
+
+@strawberry.type(description="A postal address.")
+class Address:
+    line1: str
+    line2: str | None
+    city: str
+    region: str | None
+    postal_code: str | None
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2 country code.")
+
+    @classmethod
+    def of(cls, value: model.Address | None) -> Address | None:
+        if value is None:
+            return None
+        return cls(
+            line1=value.line1,
+            line2=value.line2,
+            city=value.city,
+            region=value.region,
+            postal_code=value.postal_code,
+            country=value.country,
+        )
+
+
+@strawberry.type(description="A saved card: only its brand, last four digits and expiry.")
+class PaymentMethod:
+    id: strawberry.ID
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+    @classmethod
+    def of(cls, value: model.PaymentMethod) -> PaymentMethod:
+        return cls(
+            id=strawberry.ID(value.id),
+            brand=value.brand,
+            last4=value.last4,
+            exp_month=value.exp_month,
+            exp_year=value.exp_year,
+        )
+
+
+@strawberry.federation.type(
+    keys=["id"], description="A customer or admin account. Readable by itself and admins."
+)
+class Account:
+    id: strawberry.ID
+    email: str
+    name: str
+    role: Role
+    shipping_address: Address | None
+    billing_address: Address | None
+    payment_methods: list[PaymentMethod]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, value: model.Account) -> Account:
+        return cls(
+            id=strawberry.ID(value.id),
+            email=value.email,
+            name=value.name,
+            role=Role(value.role.value),
+            shipping_address=Address.of(value.shipping_address),
+            billing_address=Address.of(value.billing_address),
+            payment_methods=[PaymentMethod.of(m) for m in value.payment_methods],
+            created_at=value.created_at,
+            updated_at=value.updated_at,
+        )
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: strawberry.Info[AccountsContext], id: strawberry.ID
+    ) -> Account | None:
+        account = await info.context.loaders.account.load(str(id))
+        return None if account is None else cls.of(account)
+
+
+@strawberry.type
+class AuthPayload:
+    token: str = strawberry.field(description="An RS256 access token: 'Bearer <token>'.")
+    expires_at: datetime
+    account: Account
+
+
+@strawberry.federation.type(
+    inaccessible=True, description="A saved card's processor token, for the payments service."
+)
+class PaymentSource:
+    token: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+    @classmethod
+    def of(cls, value: model.PaymentMethod) -> PaymentSource:
+        return cls(
+            token=value.token,
+            brand=value.brand,
+            last4=value.last4,
+            exp_month=value.exp_month,
+            exp_year=value.exp_year,
+        )
+
+
+@strawberry.input
+class AddressInput:
+    line1: str
+    city: str
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2 country code.")
+    line2: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+
+    def raw(self) -> dict[str, Any]:
+        return {
+            "line1": self.line1,
+            "line2": self.line2,
+            "city": self.city,
+            "region": self.region,
+            "postal_code": self.postal_code,
+            "country": self.country,
+        }
+
+
+@strawberry.input
+class RegisterInput:
+    email: str
+    name: str
+    password: str
+    shipping_address: AddressInput | None = None
+    billing_address: AddressInput | None = None
+
+
+@strawberry.input(description="Omitted fields stay as they are; a null address clears it.")
+class UpdateAccountInput:
+    name: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    shipping_address: AddressInput | None = strawberry.UNSET
+    billing_address: AddressInput | None = strawberry.UNSET
+    password: str | None = strawberry.UNSET
+    current_password: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Required to change the email or the password."
+    )
+
+
+@strawberry.input
+class AddPaymentMethodInput:
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str

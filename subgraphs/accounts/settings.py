@@ -1,0 +1,42 @@
+"""Settings of the accounts service: ``ACCOUNTS_*`` variables, plus the shared ``SHOP_*`` ones
+(including ``SHOP_ADMIN_EMAIL`` / ``SHOP_ADMIN_PASSWORD`` for the admin ensured at start-up)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from shopkit.settings import ServiceSettings, shared
+
+
+class AccountsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ACCOUNTS_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "accounts"
+    # Default: the embedded SQLite file <data_dir>/accounts.db.
+    database_url: str | None = None
+
+    token_ttl_seconds: int = Field(900, ge=60, le=86_400)
+    jwt_private_key: SecretStr | None = None  # PEM; required in production
+
+    login_max_failures: int = Field(5, ge=1)
+    login_window_seconds: int = Field(900, ge=1)
+    login_lockout_seconds: int = Field(60, ge=1)
+    login_lockout_max_seconds: int = Field(3600, ge=1)
+
+    password_memory_kib: int = Field(19456, ge=19456)
+    password_time_cost: int = Field(2, ge=2)
+    password_parallelism: int = Field(1, ge=1)
+
+    admin_email: str | None = shared("ADMIN_EMAIL", None)
+    admin_password: SecretStr | None = shared("ADMIN_PASSWORD", None)
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir}/accounts.db"
+
+    @model_validator(mode="after")
+    def _require_production_key(self) -> AccountsSettings:
+        if self.production and self.jwt_private_key is None:
+            raise ValueError("ACCOUNTS_JWT_PRIVATE_KEY (PEM) is required in production")
+        return self

@@ -1,0 +1,254 @@
+"""The account repository: reads and writes accounts with their addresses and payment
+methods, each write in one transaction together with its outbox event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shopkit.errors import Conflict
+from shopkit.events import CloudEvent
+from subgraphs.accounts.domain.model import Account, Address, PaymentMethod, Role
+from subgraphs.accounts.store.tables import AccountRow, AddressRow, OutboxRow, PaymentMethodRow
+
+SHIPPING = "shipping"
+BILLING = "billing"
+
+
+def _email_taken(error: IntegrityError) -> bool:
+    return "email_normalized" in str(error.orig)
+
+
+def _duplicate_email() -> Conflict:
+    return Conflict("An account with this email already exists.", field="email")
+
+
+def _address_rows(account: Account) -> list[AddressRow]:
+    rows = []
+    for kind, value in ((SHIPPING, account.shipping_address), (BILLING, account.billing_address)):
+        if value is not None:
+            rows.append(
+                AddressRow(
+                    account_id=account.id,
+                    kind=kind,
+                    line1=value.line1,
+                    line2=value.line2,
+                    city=value.city,
+                    region=value.region,
+                    postal_code=value.postal_code,
+                    country=value.country,
+                )
+            )
+    return rows
+
+
+def _address(row: AddressRow) -> Address:
+    return Address(
+        line1=row.line1,
+        line2=row.line2,
+        city=row.city,
+        region=row.region,
+        postal_code=row.postal_code,
+        country=row.country,
+    )
+
+
+def _payment_method(row: PaymentMethodRow) -> PaymentMethod:
+    return PaymentMethod(
+        id=row.id,
+        token=row.token,
+        brand=row.brand,
+        last4=row.last4,
+        exp_month=row.exp_month,
+        exp_year=row.exp_year,
+        created_at=row.created_at,
+    )
+
+
+def _outbox_row(event: CloudEvent) -> OutboxRow:
+    return OutboxRow(
+        event_id=event.id,
+        type=event.type,
+        topic=event.topic,
+        key=event.subject,
+        payload=event.to_json(),
+        created_at=datetime.fromisoformat(event.time),
+    )
+
+
+class AccountStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def _load(self, session: AsyncSession, rows: Iterable[AccountRow]) -> list[Account]:
+        rows = list(rows)
+        ids = [row.id for row in rows]
+        if not ids:
+            return []
+        addresses: dict[tuple[str, str], Address] = {}
+        for row in await session.exec(select(AddressRow).where(AddressRow.account_id.in_(ids))):
+            addresses[(row.account_id, row.kind)] = _address(row)
+        methods: dict[str, list[PaymentMethod]] = {}
+        query = (
+            select(PaymentMethodRow)
+            .where(PaymentMethodRow.account_id.in_(ids))
+            .order_by(PaymentMethodRow.created_at, PaymentMethodRow.id)
+        )
+        for row in await session.exec(query):
+            methods.setdefault(row.account_id, []).append(_payment_method(row))
+        return [
+            Account(
+                id=row.id,
+                email=row.email,
+                name=row.name,
+                role=Role(row.role),
+                password_hash=row.password_hash,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+                version=row.version,
+                shipping_address=addresses.get((row.id, SHIPPING)),
+                billing_address=addresses.get((row.id, BILLING)),
+                payment_methods=tuple(methods.get(row.id, ())),
+            )
+            for row in rows
+        ]
+
+    async def get(self, account_id: str) -> Account | None:
+        found = await self.get_many([account_id])
+        return found.get(account_id)
+
+    async def get_many(self, account_ids: Iterable[str]) -> dict[str, Account]:
+        ids = sorted(set(account_ids))
+        async with self.sessions() as session:
+            rows = await session.exec(select(AccountRow).where(AccountRow.id.in_(ids)))
+            return {account.id: account for account in await self._load(session, rows.all())}
+
+    async def by_email(self, email: str) -> Account | None:
+        async with self.sessions() as session:
+            rows = await session.exec(
+                select(AccountRow).where(AccountRow.email_normalized == email.lower())
+            )
+            found = await self._load(session, rows.all())
+            return found[0] if found else None
+
+    async def add(self, account: Account, event: CloudEvent) -> None:
+        """Raises ``Conflict`` when the email (in any letter case) is taken."""
+        async with self.sessions() as session:
+            session.add(
+                AccountRow(
+                    id=account.id,
+                    email=account.email,
+                    email_normalized=account.email_normalized,
+                    name=account.name,
+                    role=account.role.value,
+                    password_hash=account.password_hash,
+                    version=account.version,
+                    created_at=account.created_at,
+                    updated_at=account.updated_at,
+                )
+            )
+            try:
+                await session.flush()
+                session.add_all(_address_rows(account))
+                session.add(_outbox_row(event))
+                await session.commit()
+            except IntegrityError as error:
+                if _email_taken(error):
+                    raise _duplicate_email() from None
+                raise
+
+    async def save(self, account: Account, expected_version: int, event: CloudEvent) -> bool:
+        """Writes the profile (name, email, role, password, addresses) if the stored version
+        is still ``expected_version``; returns False when another write came first."""
+        async with self.sessions() as session:
+            try:
+                result = await session.exec(
+                    update(AccountRow)
+                    .where(AccountRow.id == account.id, AccountRow.version == expected_version)
+                    .values(
+                        email=account.email,
+                        email_normalized=account.email_normalized,
+                        name=account.name,
+                        role=account.role.value,
+                        password_hash=account.password_hash,
+                        updated_at=account.updated_at,
+                        version=expected_version + 1,
+                    )
+                )
+            except IntegrityError as error:
+                if _email_taken(error):
+                    raise _duplicate_email() from None
+                raise
+            if result.rowcount != 1:
+                await session.rollback()
+                return False
+            await session.exec(delete(AddressRow).where(AddressRow.account_id == account.id))
+            session.add_all(_address_rows(account))
+            session.add(_outbox_row(event))
+            await session.commit()
+            return True
+
+    async def add_payment_method(
+        self, account_id: str, method: PaymentMethod, event: CloudEvent
+    ) -> bool:
+        """Returns False when the account no longer exists."""
+        async with self.sessions() as session:
+            touched = await session.exec(
+                update(AccountRow)
+                .where(AccountRow.id == account_id)
+                .values(updated_at=method.created_at)
+            )
+            if touched.rowcount != 1:
+                await session.rollback()
+                return False
+            session.add(
+                PaymentMethodRow(
+                    id=method.id,
+                    account_id=account_id,
+                    token=method.token,
+                    brand=method.brand,
+                    last4=method.last4,
+                    exp_month=method.exp_month,
+                    exp_year=method.exp_year,
+                    created_at=method.created_at,
+                )
+            )
+            session.add(_outbox_row(event))
+            await session.commit()
+            return True
+
+    async def remove_payment_method(
+        self, account_id: str, method_id: str, when: datetime, event: CloudEvent
+    ) -> bool:
+        """Deletes the method only if it belongs to the account; False otherwise."""
+        async with self.sessions() as session:
+            deleted = await session.exec(
+                delete(PaymentMethodRow).where(
+                    PaymentMethodRow.id == method_id, PaymentMethodRow.account_id == account_id
+                )
+            )
+            if deleted.rowcount != 1:
+                await session.rollback()
+                return False
+            await session.exec(
+                update(AccountRow).where(AccountRow.id == account_id).values(updated_at=when)
+            )
+            session.add(_outbox_row(event))
+            await session.commit()
+            return True
+
+    async def payment_method(self, account_id: str, method_id: str) -> PaymentMethod | None:
+        async with self.sessions() as session:
+            rows = await session.exec(
+                select(PaymentMethodRow).where(
+                    PaymentMethodRow.id == method_id, PaymentMethodRow.account_id == account_id
+                )
+            )
+            row = rows.first()
+            return None if row is None else _payment_method(row)

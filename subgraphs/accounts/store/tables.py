@@ -1,0 +1,137 @@
+"""The tables, declared with SQLModel. Alembic's first revision creates exactly these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out; microseconds kept on MySQL too."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "mysql":
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _str(length: int, **kwargs: Any) -> Any:
+    return Field(sa_column=Column(String(length), **kwargs))
+
+
+def _when(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+
+
+class AccountsTable(SQLModel, registry=registry()):
+    """Base of this service's tables: their own metadata, apart from other services' tables
+    that may be imported into the same process."""
+
+
+class AccountRow(AccountsTable, table=True):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("email_normalized", name="uq_accounts_email_normalized"),)
+
+    id: str = _str(36, primary_key=True)
+    email: str = _str(254, nullable=False)
+    email_normalized: str = _str(254, nullable=False)
+    name: str = _str(100, nullable=False)
+    role: str = _str(16, nullable=False)
+    password_hash: str = _str(255, nullable=False)
+    version: int = Field(sa_column=Column(Integer, nullable=False))
+    created_at: datetime = _when(nullable=False)
+    updated_at: datetime = _when(nullable=False)
+
+
+class AddressRow(AccountsTable, table=True):
+    __tablename__ = "account_addresses"
+
+    account_id: str = Field(
+        sa_column=Column(
+            String(36), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    kind: str = _str(16, primary_key=True)  # "shipping" | "billing"
+    line1: str = _str(200, nullable=False)
+    line2: str | None = _str(200, nullable=True)
+    city: str = _str(100, nullable=False)
+    region: str | None = _str(100, nullable=True)
+    postal_code: str | None = _str(16, nullable=True)
+    country: str = _str(2, nullable=False)
+
+
+class PaymentMethodRow(AccountsTable, table=True):
+    __tablename__ = "payment_methods"
+    __table_args__ = (Index("ix_payment_methods_account_id", "account_id"),)
+
+    id: str = _str(36, primary_key=True)
+    account_id: str = Field(
+        sa_column=Column(String(36), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
+    )
+    token: str = _str(255, nullable=False)
+    brand: str = _str(20, nullable=False)
+    last4: str = _str(4, nullable=False)
+    exp_month: int = Field(sa_column=Column(Integer, nullable=False))
+    exp_year: int = Field(sa_column=Column(Integer, nullable=False))
+    created_at: datetime = _when(nullable=False)
+
+
+class LoginThrottleRow(AccountsTable, table=True):
+    """Login attempts per normalized email since the last success (known or unknown email)."""
+
+    __tablename__ = "login_throttle"
+
+    email_normalized: str = _str(254, primary_key=True)
+    attempts: int = Field(sa_column=Column(Integer, nullable=False))
+    window_started_at: datetime = _when(nullable=False)
+    locked_until: datetime | None = _when(nullable=True)
+    lockouts: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class OutboxRow(AccountsTable, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "published_at", "seq"),)
+
+    seq: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    event_id: str = _str(36, nullable=False, unique=True)
+    type: str = _str(64, nullable=False)
+    topic: str = _str(128, nullable=False)
+    key: str = _str(64, nullable=False)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _when(nullable=False)
+    published_at: datetime | None = _when(nullable=True)
+
+
+metadata = AccountsTable.metadata

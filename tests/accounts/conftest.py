@@ -1,0 +1,143 @@
+"""Fixtures for the accounts tests: the real app (lifespan running) on a fresh MariaDB
+database per test, driven in-process over httpx."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import inspect, text
+from starlette.applications import Starlette
+
+from shopkit.auth import mint_service_token
+from subgraphs.accounts.app import create_app
+from subgraphs.accounts.settings import AccountsSettings
+
+PASSWORD = "correct horse battery"
+REGISTER = """
+mutation($input: RegisterInput!) {
+  register(input: $input) { token expiresAt account { id email name role } }
+}"""
+LOGIN = """
+mutation($email: String!, $password: String!) {
+  login(email: $email, password: $password) { token expiresAt account { id email role } }
+}"""
+ACCOUNT_FIELDS = """
+  id email name role createdAt updatedAt
+  shippingAddress { line1 line2 city region postalCode country }
+  billingAddress { line1 line2 city region postalCode country }
+  paymentMethods { id brand last4 expMonth expYear }
+"""
+ME = f"{{ me {{ {ACCOUNT_FIELDS} }} }}"
+
+
+@dataclass
+class Service:
+    app: Starlette
+    http: httpx.AsyncClient
+    settings: AccountsSettings
+
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        service: str | None = None,
+    ) -> httpx.Response:
+        headers = {"x-gateway-secret": self.settings.gateway_secret}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        if service:
+            headers["x-service-token"] = mint_service_token(self.settings.service_secret, service)
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+        return (await self.post(query, variables, **kw)).json()
+
+    async def register(self, email: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Registers and returns ``{"token", "id", "email"}``."""
+        email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
+        body = await self.gql(
+            REGISTER,
+            {"input": {"email": email, "name": "Ada Lovelace", "password": PASSWORD, **fields}},
+        )
+        assert "errors" not in body, body
+        payload = body["data"]["register"]
+        return {"token": payload["token"], "id": payload["account"]["id"], "email": email}
+
+    async def login(self, email: str, password: str = PASSWORD) -> Any:
+        return await self.gql(LOGIN, {"email": email, "password": password})
+
+    async def sql(self, statement: str, **params: Any) -> list[Any]:
+        async with self.app.state.engine.begin() as connection:
+            result = await connection.execute(text(statement), params)
+            return list(result) if result.returns_rows else []
+
+    async def dump(self) -> str:
+        """Every row of every table, as text."""
+        async with self.app.state.engine.connect() as connection:
+            tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+            lines = []
+            for table in tables:
+                for row in await connection.execute(text(f"SELECT * FROM {table}")):
+                    lines.append(f"{table}: {tuple(row)!r}")
+        return "\n".join(lines)
+
+
+def errors_of(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+@pytest.fixture(scope="session")
+def key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One data directory for the tests that do not test key files: one dev key to generate."""
+    return tmp_path_factory.mktemp("accounts-data")
+
+
+@pytest.fixture
+def settings(mysql_url: str, key_dir: Path) -> AccountsSettings:
+    return make_settings(database_url=mysql_url, data_dir=key_dir)
+
+
+def make_settings(**overrides: Any) -> AccountsSettings:
+    values: dict[str, Any] = {
+        "env": "test",
+        "events_enabled": False,
+        "log_level": "WARNING",
+        "admin_email": None,
+        "admin_password": None,
+    }
+    values.update(overrides)
+    return AccountsSettings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running(settings: AccountsSettings, **app_kwargs: Any) -> AsyncIterator[Service]:
+    """The app with its lifespan running. The logging set-up it installs is undone after."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    app = create_app(settings, **app_kwargs)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://accounts") as http:
+                yield Service(app=app, http=http, settings=settings)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+@pytest.fixture
+async def service(settings: AccountsSettings) -> AsyncIterator[Service]:
+    async with running(settings) as started:
+        yield started
