@@ -1,0 +1,111 @@
+"""The orders app: ``uvicorn subgraphs.orders.app:create_app --factory``.
+
+The lifespan opens the one Cassandra session (and applies ``store/schema.cql``), builds the
+service, starts the outbox relay and the payment consumers, and runs the sweep that cancels
+orders left unpaid past the payment window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+
+import acsylla
+import httpx
+from starlette.applications import Starlette
+
+from shopkit.app import create_app as create_kit_app
+from shopkit.auth import AccessTokenVerifier
+from shopkit.events import EventRuntime
+from shopkit.http import ServiceClient
+from subgraphs.orders.domain.transitions import EVENT_FOR_STATUS
+from subgraphs.orders.events.handlers import payment_handlers
+from subgraphs.orders.graphql.context import make_context
+from subgraphs.orders.graphql.schema import schema
+from subgraphs.orders.service.items import ItemsStock
+from subgraphs.orders.service.orders import OrderService
+from subgraphs.orders.settings import OrdersSettings
+from subgraphs.orders.store.inbox import CqlInbox
+from subgraphs.orders.store.orders import CqlOrderStore
+from subgraphs.orders.store.outbox import CqlOutbox
+from subgraphs.orders.store.session import connect
+
+log = logging.getLogger(__name__)
+
+PRODUCES = sorted({*EVENT_FOR_STATUS.values(), "order.updated"})
+
+
+async def sweep_forever(service: OrderService, every: float) -> None:
+    while True:
+        try:
+            expired = await service.expire_unpaid()
+            if expired:
+                log.info("cancelled unpaid orders", extra={"count": expired})
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("expiry sweep failed; will retry", exc_info=True)
+        await asyncio.sleep(every)
+
+
+def create_app(
+    settings: OrdersSettings | None = None,
+    *,
+    verifier: Callable[[httpx.AsyncClient], AccessTokenVerifier] | None = None,
+) -> Starlette:
+    settings = settings or OrdersSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ks = settings.keyspace
+        session = await connect(settings.cql_hosts, settings.cql_port, ks)
+        try:
+            store = await CqlOrderStore.open(session, ks)
+            outbox = await CqlOutbox.open(session, ks)
+            inbox = await CqlInbox(session, ks).prepare()
+            items = ServiceClient(
+                url=settings.items_url,
+                caller=settings.service_name,
+                secret=settings.service_secret,
+                http=app.state.http,
+            )
+            runtime: list[EventRuntime] = []
+            service = OrderService(
+                store,
+                ItemsStock(items),
+                payment_window=timedelta(seconds=settings.payment_window_seconds),
+                notify=lambda: runtime[0].notify() if runtime else None,
+            )
+            runtime.append(
+                EventRuntime(
+                    settings,
+                    outbox=outbox,
+                    produces=PRODUCES,
+                    inbox=inbox,
+                    handlers=payment_handlers(service),
+                )
+            )
+            app.state.orders = service
+            app.state.events = runtime[0]
+            app.state.readiness["cassandra"] = lambda: session.execute(
+                acsylla.create_statement("SELECT release_version FROM system.local")
+            )
+            async with runtime[0].running():
+                sweep = asyncio.create_task(
+                    sweep_forever(service, settings.expiry_sweep_seconds), name="orders-expiry"
+                )
+                try:
+                    yield
+                finally:
+                    sweep.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await sweep
+        finally:
+            await session.close()
+
+    return create_kit_app(
+        settings, schema=schema, context=make_context, lifespan=lifespan, verifier=verifier
+    )

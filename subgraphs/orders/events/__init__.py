@@ -1,0 +1,1 @@
+"""Events of the orders service: JSON Schemas of what it emits, handlers of what it consumes."""

@@ -1,0 +1,89 @@
+"""Mutations: create, update, cancel and complete orders."""
+
+from __future__ import annotations
+
+import strawberry
+
+from shopkit.graphql import IsAdmin, IsAuthenticated
+from subgraphs.orders.domain.model import Address, LineRequest
+from subgraphs.orders.graphql.context import OrdersContext
+from subgraphs.orders.graphql.types import Order
+
+
+@strawberry.input
+class OrderLineInput:
+    item_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input
+class ShippingAddressInput:
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+@strawberry.input(description="Lines naming the same item twice are merged (quantities add).")
+class CreateOrderInput:
+    lines: list[OrderLineInput]
+    shipping_address: ShippingAddressInput | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Resubmitting with the same key (within 24 h) returns the first order.",
+    )
+
+
+@strawberry.input
+class UpdateOrderInput:
+    lines: list[OrderLineInput]
+
+
+def _lines(lines: list[OrderLineInput]) -> list[LineRequest]:
+    return [LineRequest(str(line.item_id), line.quantity) for line in lines]
+
+
+def _address(value: ShippingAddressInput | None) -> Address | None:
+    if value is None:
+        return None
+    cleaned = {k: (v.strip()[:200] or None) if v else None for k, v in vars(value).items()}
+    return Address(**cleaned)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def create_order(
+        self, info: strawberry.Info[OrdersContext], input: CreateOrderInput
+    ) -> Order:
+        order = await info.context.service.create_order(
+            info.context.identity,
+            _lines(input.lines),
+            _address(input.shipping_address),
+            input.idempotency_key,
+        )
+        return Order.of(order)
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def update_order(
+        self, info: strawberry.Info[OrdersContext], id: strawberry.ID, input: UpdateOrderInput
+    ) -> Order:
+        order = await info.context.service.update_order(
+            info.context.identity, str(id), _lines(input.lines)
+        )
+        return Order.of(order)
+
+    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    async def cancel_order(
+        self, info: strawberry.Info[OrdersContext], id: strawberry.ID, reason: str | None = None
+    ) -> Order:
+        order = await info.context.service.cancel_order(info.context.identity, str(id), reason)
+        return Order.of(order)
+
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    async def complete_order(
+        self, info: strawberry.Info[OrdersContext], id: strawberry.ID
+    ) -> Order:
+        return Order.of(await info.context.service.complete_order(info.context.identity, str(id)))

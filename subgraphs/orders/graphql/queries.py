@@ -1,0 +1,24 @@
+"""Queries: ``order(id)`` and ``myOrders``."""
+
+from __future__ import annotations
+
+import strawberry
+
+from shopkit.graphql import IsAuthenticated
+from subgraphs.orders.graphql.context import OrdersContext
+from subgraphs.orders.graphql.types import Order, OrderConnection, order_page
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="An order: its owner, an admin or a service may read it.")
+    async def order(self, info: strawberry.Info[OrdersContext], id: strawberry.ID) -> Order:
+        return Order.of(await info.context.service.get_order(info.context.identity, str(id)))
+
+    @strawberry.field(permission_classes=[IsAuthenticated], description="Newest first.")
+    async def my_orders(
+        self, info: strawberry.Info[OrdersContext], first: int = 10, after: str | None = None
+    ) -> OrderConnection:
+        account_id = info.context.identity.account_id
+        assert account_id is not None
+        return await order_page(info, account_id, first, after)

@@ -1,0 +1,10 @@
+"""The orders subgraph's schema."""
+
+from __future__ import annotations
+
+from shopkit.graphql import ShopSchema
+from subgraphs.orders.graphql.mutations import Mutation
+from subgraphs.orders.graphql.queries import Query
+from subgraphs.orders.graphql.types import Account, Item, Order
+
+schema = ShopSchema(query=Query, mutation=Mutation, types=[Order, Item, Account])

@@ -1,0 +1,150 @@
+"""GraphQL types of orders, built from the domain model.
+
+``Item`` is a stub of the items subgraph's entity (only its key, not resolvable here);
+``Account`` is the accounts entity, to which this subgraph contributes ``orders``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import strawberry
+from strawberry.federation.schema_directives import Key
+
+from subgraphs.orders.domain import model
+
+if TYPE_CHECKING:
+    from subgraphs.orders.graphql.context import OrdersContext
+
+
+@strawberry.enum
+class OrderStatus(Enum):
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+    PAID = "PAID"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    REFUNDED = "REFUNDED"
+
+
+@strawberry.federation.type(shareable=True, description="An amount in minor units (cents).")
+class Money:
+    amount: int
+    currency: str
+
+    @classmethod
+    def of(cls, money: model.Money) -> Money:
+        return cls(amount=money.amount, currency=money.currency)
+
+
+@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+class Item:
+    id: strawberry.ID
+
+
+@strawberry.type(description="The shipping address as it was when the order was placed.")
+class ShippingAddress:
+    line1: str | None
+    line2: str | None
+    city: str | None
+    region: str | None
+    postal_code: str | None
+    country: str | None
+
+
+@strawberry.type
+class OrderLine:
+    item: Item
+    name: str | None = strawberry.field(description="The item's name when ordered.")
+    quantity: int
+    unit_price: Money = strawberry.field(description="The unit price captured when ordered.")
+    line_total: Money
+
+
+@strawberry.type
+class OrderStatusChange:
+    status: OrderStatus
+    at: datetime
+    reason: str | None
+
+
+@strawberry.federation.type(keys=["id"])
+class Order:
+    id: strawberry.ID
+    status: OrderStatus
+    lines: list[OrderLine]
+    total: Money
+    customer: Account
+    shipping_address: ShippingAddress | None
+    created_at: datetime
+    updated_at: datetime
+    history: list[OrderStatusChange]
+
+    @classmethod
+    def of(cls, order: model.Order) -> Order:
+        address = order.shipping_address
+        return cls(
+            id=strawberry.ID(order.id),
+            status=OrderStatus(order.status.value),
+            lines=[
+                OrderLine(
+                    item=Item(id=strawberry.ID(line.item_id)),
+                    name=line.name,
+                    quantity=line.quantity,
+                    unit_price=Money.of(line.unit_price),
+                    line_total=Money.of(line.line_total),
+                )
+                for line in order.lines
+            ],
+            total=Money.of(order.total),
+            customer=Account(id=strawberry.ID(order.customer_id)),
+            shipping_address=ShippingAddress(**vars(address)) if address else None,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+            history=[
+                OrderStatusChange(status=OrderStatus(h.status.value), at=h.at, reason=h.reason)
+                for h in order.history
+            ],
+        )
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: strawberry.Info[OrdersContext], id: strawberry.ID
+    ) -> Order | None:
+        order = await info.context.loaders.order.load(str(id))
+        return cls.of(order) if order is not None else None
+
+
+@strawberry.type
+class OrderConnection:
+    nodes: list[Order]
+    end_cursor: str | None
+    has_next_page: bool
+
+
+@strawberry.federation.type(keys=["id"])
+class Account:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Account:
+        return cls(id=id)
+
+    @strawberry.field(description="The account's orders, newest first (self, admin, service).")
+    async def orders(
+        self, info: strawberry.Info[OrdersContext], first: int = 10, after: str | None = None
+    ) -> OrderConnection:
+        return await order_page(info, str(self.id), first, after)
+
+
+async def order_page(
+    info: strawberry.Info[OrdersContext], customer_id: str, first: int, after: str | None
+) -> OrderConnection:
+    orders, cursor = await info.context.service.customer_orders(
+        info.context.identity, customer_id, first, after
+    )
+    return OrderConnection(
+        nodes=[Order.of(o) for o in orders], end_cursor=cursor, has_next_page=cursor is not None
+    )
