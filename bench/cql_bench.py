@@ -15,9 +15,9 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import acsylla  # noqa: E402
+import acsylla
 
-from cqlserver.testing import free_port, start_cql_server, stop  # noqa: E402
+from cqlserver.testing import free_port, start_cql_server, stop
 
 
 async def phase(name, session, prepared, make_values, seconds, concurrency):
