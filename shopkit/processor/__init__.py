@@ -7,6 +7,7 @@ through it; neither ever stores a card number or CVC.
 """
 
 from shopkit.processor.cards import Card, CardToken, card_brand, luhn_valid, validate_card
+from shopkit.processor.http import HttpProcessor
 from shopkit.processor.interface import ChargeResult, PaymentProcessor, ProcessorError, RefundResult
 from shopkit.processor.simulated import SimulatedProcessor
 
@@ -14,6 +15,7 @@ __all__ = [
     "Card",
     "CardToken",
     "ChargeResult",
+    "HttpProcessor",
     "PaymentProcessor",
     "ProcessorError",
     "RefundResult",

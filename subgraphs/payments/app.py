@@ -1,0 +1,135 @@
+"""The payments app: ``uvicorn subgraphs.payments.app:create_app --factory``.
+
+The lifespan opens the database and migrates it, builds the processor, the service clients and
+the payment service, runs the outbox relay and the ``order.cancelled`` consumer, and expires
+old idempotency keys periodically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+
+from shopkit.app import create_app as create_kit_app
+from shopkit.auth import AccessTokenVerifier, Identity
+from shopkit.events import EventRuntime
+from shopkit.events.schemas import EventSchemas
+from shopkit.health import tcp_check
+from shopkit.http import ServiceClient
+from shopkit.processor import PaymentProcessor
+from subgraphs.payments.domain.events import PRODUCED
+from subgraphs.payments.events import SCHEMAS_DIR
+from subgraphs.payments.events.handlers import handlers
+from subgraphs.payments.graphql.context import PaymentsContext, make_loaders
+from subgraphs.payments.graphql.schema import schema
+from subgraphs.payments.service.clients import AccountsClient, OrdersClient
+from subgraphs.payments.service.idempotency import IdempotencyKeys
+from subgraphs.payments.service.payments import PaymentService
+from subgraphs.payments.service.processor import build_processor
+from subgraphs.payments.settings import PaymentsSettings
+from subgraphs.payments.store.database import make_engine, make_sessions, migrate, ping
+from subgraphs.payments.store.idempotency import IdempotencyStore
+from subgraphs.payments.store.outbox import SqlInbox, SqlOutbox
+from subgraphs.payments.store.payments import PaymentStore
+
+log = logging.getLogger(__name__)
+
+
+async def _expire_keys(keys: IdempotencyStore, every: float) -> None:
+    while True:
+        try:
+            removed = await keys.cleanup(datetime.now(UTC))
+            if removed:
+                log.info("expired idempotency keys removed", extra={"count": removed})
+        except Exception:
+            log.warning("idempotency key cleanup failed", exc_info=True)
+        await asyncio.sleep(every)
+
+
+def create_app(
+    settings: PaymentsSettings | None = None,
+    *,
+    verifier: Callable[[httpx.AsyncClient], AccessTokenVerifier] | None = None,
+    processor: PaymentProcessor | None = None,
+) -> Starlette:
+    settings = settings or PaymentsSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            await migrate(engine)
+            sessions = make_sessions(engine)
+            http: httpx.AsyncClient = app.state.http
+
+            def client(url: str) -> ServiceClient:
+                return ServiceClient(
+                    url=url, caller=settings.service_name, secret=settings.service_secret, http=http
+                )
+
+            key_store = IdempotencyStore(sessions)
+            runtime: EventRuntime | None = None
+            service = PaymentService(
+                payments=PaymentStore(sessions),
+                keys=IdempotencyKeys(
+                    key_store,
+                    secret=settings.service_secret,
+                    ttl=timedelta(hours=settings.idempotency_ttl_hours),
+                    lease=timedelta(seconds=settings.idempotency_lease_seconds),
+                    clock=lambda: datetime.now(UTC),
+                ),
+                processor=processor or build_processor(settings, http),
+                orders=OrdersClient(client(settings.orders_url)),
+                accounts=AccountsClient(client(settings.accounts_url)),
+                schemas=EventSchemas(SCHEMAS_DIR),
+                notify=lambda: runtime.notify() if runtime is not None else None,
+                source=settings.service_name,
+            )
+            runtime = EventRuntime(
+                settings,
+                outbox=SqlOutbox(sessions),
+                produces=PRODUCED,
+                inbox=SqlInbox(sessions),
+                handlers=handlers(service),
+            )
+            app.state.engine = engine
+            app.state.payments = service
+            app.state.events = runtime
+            app.state.readiness["database"] = lambda: ping(engine)
+            if settings.events_enabled:
+                app.state.readiness["kafka"] = tcp_check(settings.kafka_bootstrap)
+            cleanup = asyncio.create_task(
+                _expire_keys(key_store, settings.cleanup_interval_seconds), name="payments-cleanup"
+            )
+            try:
+                async with runtime.running():
+                    yield
+            finally:
+                cleanup.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await cleanup
+        finally:
+            await engine.dispose()
+
+    def context(request: Request, response: Response | None, identity: Identity) -> PaymentsContext:
+        service: PaymentService = request.app.state.payments
+        return PaymentsContext(
+            request=request,
+            response=response,
+            identity=identity,
+            settings=settings,
+            service=service,
+            loaders=make_loaders(service, identity),
+        )
+
+    return create_kit_app(
+        settings, schema=schema, context=context, lifespan=lifespan, verifier=verifier
+    )

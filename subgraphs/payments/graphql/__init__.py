@@ -1,0 +1,1 @@
+"""The payments GraphQL API: types, queries, mutations, per-request loaders, the schema."""

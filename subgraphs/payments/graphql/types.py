@@ -1,0 +1,113 @@
+"""The GraphQL types: Payment (an entity), the Order entity payments contributes fields to,
+and the value types. Resolvers are thin: they read the domain object or a loader."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from subgraphs.payments.domain.model import Payment as PaymentModel
+from subgraphs.payments.graphql.context import PaymentsContext
+
+Info = strawberry.Info[PaymentsContext, None]
+
+
+@strawberry.enum
+class PaymentStatus(Enum):
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    REFUNDED = "REFUNDED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+
+
+@strawberry.federation.type(shareable=True, description="An amount in minor units (cents).")
+class Money:
+    amount: int
+    currency: str
+
+
+@strawberry.type(description="The card a payment was charged to; never more than this.")
+class CardSummary:
+    brand: str
+    last4: str
+
+
+@strawberry.type
+class PaymentRefund:
+    id: strawberry.ID
+    amount: Money
+    created_at: datetime
+
+
+@strawberry.federation.type(keys=["id"], description="One attempt to pay an order's total.")
+class Payment:
+    id: strawberry.ID
+    amount: Money
+    status: PaymentStatus
+    method: CardSummary | None
+    failure_code: str | None
+    failure_reason: str | None
+    refunded: Money
+    refundable: Money
+    refunds: list[PaymentRefund]
+    created_at: datetime
+    updated_at: datetime
+    order_id: strawberry.Private[str]
+
+    @strawberry.field
+    def order(self) -> Order:
+        return Order(id=strawberry.ID(self.order_id))
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Payment:
+        return payment_type(await info.context.service.get(info.context.identity, str(id)))
+
+
+@strawberry.federation.type(keys=["id"])
+class Order:
+    id: strawberry.ID
+
+    @strawberry.field(description="The latest payment attempt (owner, admin or service).")
+    async def payment(self, info: Info) -> Payment | None:
+        attempts = await info.context.loaders.payments_by_order.load(str(self.id))
+        return payment_type(attempts[-1]) if attempts else None
+
+    @strawberry.field(description="All payment attempts, oldest first (owner, admin or service).")
+    async def payments(self, info: Info) -> list[Payment]:
+        attempts = await info.context.loaders.payments_by_order.load(str(self.id))
+        return [payment_type(p) for p in attempts]
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Order:
+        return Order(id=id)
+
+
+def payment_type(payment: PaymentModel) -> Payment:
+    def money(amount: int) -> Money:
+        return Money(amount=amount, currency=payment.currency)
+
+    method = (
+        CardSummary(brand=payment.method_brand, last4=payment.method_last4)
+        if payment.method_brand and payment.method_last4
+        else None
+    )
+    return Payment(
+        id=strawberry.ID(payment.id),
+        amount=money(payment.amount),
+        status=PaymentStatus(payment.status.value),
+        method=method,
+        failure_code=payment.failure_code,
+        failure_reason=payment.failure_message,
+        refunded=money(payment.refunded),
+        refundable=money(payment.refundable),
+        refunds=[
+            PaymentRefund(id=strawberry.ID(r.id), amount=money(r.amount), created_at=r.created_at)
+            for r in payment.refunds
+        ],
+        created_at=payment.created_at,
+        updated_at=payment.updated_at,
+        order_id=payment.order_id,
+    )

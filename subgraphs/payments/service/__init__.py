@@ -1,0 +1,1 @@
+"""The payments use cases: the only API the GraphQL layer and the event consumers call."""

@@ -1,0 +1,117 @@
+"""Idempotency keys in the database.
+
+``insert`` commits the ``started`` row in its own transaction before any work: of concurrent
+requests with the same (caller, key) exactly one gets it in, the others hit the UNIQUE
+constraint and read the winner's row. A running request holds a lease (``locked_until``); a
+request that stopped on a transient error releases it, so a retry with the key can take over.
+Completion happens inside the transaction that records the payment (``complete``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from subgraphs.payments.domain.idempotency import COMPLETED, STARTED, IdempotencyRecord
+from subgraphs.payments.store.convert import record_from_row, to_db
+from subgraphs.payments.store.database import is_unique_violation
+from subgraphs.payments.store.tables import IdempotencyRow
+
+T = IdempotencyRow
+
+
+class IdempotencyStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def insert(self, record: IdempotencyRecord, now: datetime, lease_until: datetime) -> bool:
+        """True if this request owns the key now; False if another request has it."""
+        try:
+            async with self.sessions.begin() as session:
+                session.add(
+                    IdempotencyRow(
+                        id=record.id,
+                        caller_id=record.caller_id,
+                        idem_key=record.key,
+                        operation=record.operation,
+                        request_hash=record.request_hash,
+                        status=STARTED,
+                        locked_until=to_db(lease_until),
+                        created_at=to_db(now),
+                        updated_at=to_db(now),
+                        expires_at=to_db(record.expires_at),
+                    )
+                )
+        except IntegrityError as error:
+            if is_unique_violation(error):
+                return False
+            raise
+        return True
+
+    async def get(self, caller_id: str, key: str) -> IdempotencyRecord | None:
+        async with self.sessions() as session:
+            row = (
+                await session.execute(
+                    sa.select(T).where(T.caller_id == caller_id, T.idem_key == key)
+                )
+            ).scalar_one_or_none()
+            return record_from_row(row) if row is not None else None
+
+    async def delete_if_expired(self, record_id: str, now: datetime) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(sa.delete(T).where(T.id == record_id, T.expires_at <= to_db(now)))
+
+    async def take_over(self, record_id: str, now: datetime, lease_until: datetime) -> bool:
+        """Takes an unfinished key whose lease ran out or was released; False if it runs."""
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                sa.update(T)
+                .where(
+                    T.id == record_id,
+                    T.status == STARTED,
+                    sa.or_(T.locked_until.is_(None), T.locked_until <= to_db(now)),  # type: ignore[union-attr,operator]
+                )
+                .values(locked_until=to_db(lease_until), updated_at=to_db(now))
+            )
+            return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def release(self, record_id: str, now: datetime) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                sa.update(T)
+                .where(T.id == record_id, T.status == STARTED)
+                .values(locked_until=None, updated_at=to_db(now))
+            )
+
+    @staticmethod
+    async def attach_payment(session: AsyncSession, record_id: str, payment_id: str) -> None:
+        await session.execute(sa.update(T).where(T.id == record_id).values(payment_id=payment_id))
+
+    @staticmethod
+    async def complete(session: AsyncSession, record_id: str, response: str, now: datetime) -> None:
+        result = await session.execute(
+            sa.update(T)
+            .where(T.id == record_id, T.status == STARTED)
+            .values(status=COMPLETED, response=response, locked_until=None, updated_at=to_db(now))
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise RuntimeError(f"idempotency record {record_id} was not running")
+
+    async def complete_alone(self, record_id: str, response: str, now: datetime) -> None:
+        async with self.sessions.begin() as session:
+            await self.complete(session, record_id, response, now)
+
+    async def cleanup(self, now: datetime) -> int:
+        """Deletes expired keys, except unfinished ones tied to a payment whose outcome is
+        still unknown (their retry is how that payment gets settled)."""
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                sa.delete(T).where(
+                    T.expires_at <= to_db(now),
+                    sa.or_(T.status == COMPLETED, T.payment_id.is_(None)),  # type: ignore[union-attr]
+                )
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,161 @@
+"""The payments tables, declared with SQLModel on their own ``MetaData``.
+
+Money is an integer number of minor units (cents). The DDL is created by the Alembic migrations
+in ``migrations/``; these classes only describe it for queries.
+
+How the database itself keeps money right:
+
+* ``payment_ledger`` is append-only: one ``charge`` row when the processor captured a payment,
+  one ``refund`` row per refund, numbered per payment with UNIQUE (payment_id, sequence).
+* ``payments.captured`` / ``payments.refunded`` are the ledger's sums, maintained in the same
+  transaction as each ledger row, under ``SELECT ... FOR UPDATE`` on the payment row, and
+  guarded by CHECK (refunded <= captured AND captured <= amount). We chose a locked column pair
+  over a running total on the ledger rows because the lock also serializes the refund's call to
+  the processor (the second of two concurrent refunds sees the first one's result before asking
+  for money back), while the CHECK stays the last word even for a writer that forgets the lock.
+  SQLite honours the CHECK too (and serializes writers by itself).
+* ``order_charge_claims``: one row per order (primary key order_id), taken before charging and
+  kept once a charge succeeded, so at most one charge per order is ever in flight or captured.
+* ``idempotency_keys``: UNIQUE (caller_id, idem_key) decides which of concurrent requests with
+  the same key does the work.
+"""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlmodel import Field, SQLModel
+
+metadata = sa.MetaData()
+
+
+def timestamp_type() -> sa.types.TypeEngine[datetime]:
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+def key_type() -> sa.types.TypeEngine[str]:
+    """Case- and accent-sensitive, as idempotency keys are compared byte for byte."""
+    return sa.String(255).with_variant(
+        mysql.VARCHAR(255, collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
+
+
+def _ts(nullable: bool = False, index: bool = False) -> sa.Column:  # type: ignore[type-arg]
+    return sa.Column(timestamp_type(), nullable=nullable, index=index)
+
+
+class _Base(SQLModel):
+    metadata = metadata
+
+
+class PaymentRow(_Base, table=True):
+    __tablename__ = "payments"
+    __table_args__ = (
+        sa.CheckConstraint("amount > 0", name="ck_payments_amount_positive"),
+        sa.CheckConstraint(
+            "captured >= 0 AND refunded >= 0 AND refunded <= captured AND captured <= amount",
+            name="ck_payments_refunds_within_capture",
+        ),
+        sa.CheckConstraint(
+            "outcome IN ('pending', 'succeeded', 'failed')", name="ck_payments_outcome"
+        ),
+    )
+
+    id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
+    order_id: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, index=True))
+    customer_id: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, index=True))
+    amount: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
+    outcome: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    captured: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    refunded: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    source_token: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    method_brand: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
+    method_last4: str | None = Field(default=None, sa_column=sa.Column(sa.String(4)))
+    charge_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(255)))
+    failure_code: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    failure_message: str | None = Field(default=None, sa_column=sa.Column(sa.String(500)))
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+
+
+class LedgerRow(_Base, table=True):
+    __tablename__ = "payment_ledger"
+    __table_args__ = (
+        sa.UniqueConstraint("payment_id", "sequence", name="uq_ledger_payment_sequence"),
+        sa.CheckConstraint("amount > 0", name="ck_ledger_amount_positive"),
+        sa.CheckConstraint("kind IN ('charge', 'refund')", name="ck_ledger_kind"),
+    )
+
+    id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
+    payment_id: str = Field(
+        sa_column=sa.Column(sa.String(36), sa.ForeignKey("payments.id"), nullable=False)
+    )
+    sequence: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    kind: str = Field(sa_column=sa.Column(sa.String(8), nullable=False))
+    amount: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
+    processor_ref: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class ChargeClaimRow(_Base, table=True):
+    __tablename__ = "order_charge_claims"
+    __table_args__ = (
+        sa.CheckConstraint("state IN ('charging', 'succeeded')", name="ck_claims_state"),
+    )
+
+    order_id: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    payment_id: str = Field(sa_column=sa.Column(sa.String(36), nullable=False))
+    state: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+
+
+class IdempotencyRow(_Base, table=True):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        sa.UniqueConstraint("caller_id", "idem_key", name="uq_idempotency_caller_key"),
+        sa.CheckConstraint("status IN ('started', 'completed')", name="ck_idempotency_status"),
+    )
+
+    id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
+    caller_id: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
+    idem_key: str = Field(sa_column=sa.Column(key_type(), nullable=False))
+    operation: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    request_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    locked_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    payment_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36)))
+    response: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts(index=True))
+
+
+class OutboxRow(_Base, table=True):
+    __tablename__ = "outbox"
+
+    seq: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+    )
+    id: str = Field(sa_column=sa.Column(sa.String(36), nullable=False, unique=True))
+    topic: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
+    msg_key: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
+    type: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    value: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = Field(sa_column=_ts())
+    published_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True, index=True))
+
+
+class InboxRow(_Base, table=True):
+    __tablename__ = "inbox"
+
+    consumer: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    event_id: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    created_at: datetime = Field(sa_column=_ts())

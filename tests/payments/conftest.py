@@ -1,0 +1,203 @@
+"""Fixtures for the payments tests: the app in-process on a real database, with the orders
+and accounts services answered by respx, and the simulated processor (counting its calls)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from shopkit.processor import ProcessorError, SimulatedProcessor
+from subgraphs.payments.app import create_app
+from subgraphs.payments.settings import PaymentsSettings
+from tests.support.tokens import make_token, test_verifier
+
+ORDERS_URL = "http://orders.test/graphql"
+ACCOUNTS_URL = "http://accounts.test/graphql"
+GOOD_CARD = {"number": "4242424242424242", "expMonth": 12, "expYear": 2040, "cvc": "123"}
+DECLINED_CARD = {**GOOD_CARD, "number": "4000000000000002"}
+NO_FUNDS_CARD = {**GOOD_CARD, "number": "4000000000009995"}
+
+PAYMENT_FIELDS = """
+  id status amount { amount currency } method { brand last4 } failureCode failureReason
+  refunded { amount } refundable { amount } refunds { id amount { amount } }
+  order { id } createdAt updatedAt
+"""
+SUBMIT = f"""mutation($input: SubmitPaymentInput!) {{
+  submitPayment(input: $input) {{ {PAYMENT_FIELDS} }} }}"""
+UPDATE = f"""mutation($id: ID!, $input: UpdatePaymentInput!) {{
+  updatePayment(id: $id, input: $input) {{ {PAYMENT_FIELDS} }} }}"""
+REFUND = f"""mutation($id: ID!, $input: RefundPaymentInput!) {{
+  refundPayment(id: $id, input: $input) {{ {PAYMENT_FIELDS} }} }}"""
+
+
+class CountingProcessor(SimulatedProcessor):
+    """The simulated processor, optionally slow, optionally failing the next N charges with
+    an unknown outcome *after* it charged (a lost answer)."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        super().__init__()
+        self.delay = delay
+        self.lose_answers = 0
+        self.charge_keys: list[str] = []
+
+    async def charge(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.charge_keys.append(kwargs["idempotency_key"])
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        result = await super().charge(**kwargs)
+        if self.lose_answers:
+            self.lose_answers -= 1
+            raise ProcessorError("connection reset after the charge was sent")
+        return result
+
+    async def refund(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return await super().refund(**kwargs)
+
+
+@dataclass
+class FakeServices:
+    """What the orders and accounts services answer (through respx)."""
+
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    saved_cards: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    order_calls: int = 0
+
+    def add_order(
+        self, customer: str, *, status: str = "PENDING_PAYMENT", amount: int = 2599
+    ) -> str:
+        order_id = f"ord-{uuid.uuid4().hex[:10]}"
+        self.orders[order_id] = {
+            "id": order_id,
+            "status": status,
+            "customer": {"id": customer},
+            "total": {"amount": amount, "currency": "EUR"},
+        }
+        return order_id
+
+    def set_status(self, order_id: str, status: str) -> None:
+        self.orders[order_id]["status"] = status
+
+    def answer_orders(self, request: httpx.Request) -> httpx.Response:
+        self.order_calls += 1
+        assert request.headers.get("x-service-token"), "payments must call orders as a service"
+        variables = json.loads(request.content)["variables"]
+        order = self.orders.get(variables["id"])
+        return httpx.Response(200, json={"data": {"order": order}})
+
+    def answer_accounts(self, request: httpx.Request) -> httpx.Response:
+        variables = json.loads(request.content)["variables"]
+        source = self.saved_cards.get((variables["accountId"], variables["paymentMethodId"]))
+        return httpx.Response(200, json={"data": {"paymentMethodSource": source}})
+
+
+@dataclass
+class Harness:
+    app: Any
+    client: httpx.AsyncClient
+    processor: CountingProcessor
+    services: FakeServices
+    settings: PaymentsSettings
+
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None,
+        role: str = "CUSTOMER",
+    ) -> dict[str, Any]:  # fmt: skip
+        headers = {"x-gateway-secret": self.settings.gateway_secret}
+        if as_ is not None:
+            headers["authorization"] = f"Bearer {make_token(as_, role=role)}"
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        return response.json()
+
+    async def submit(self, customer: str, order_id: str, key: str, **extra: Any) -> Any:
+        payload = {"orderId": order_id, "idempotencyKey": key, **extra}
+        if "card" not in extra and "paymentMethodId" not in extra:
+            payload["card"] = GOOD_CARD
+        return await self.gql(SUBMIT, {"input": payload}, as_=customer)
+
+    async def refund(self, caller: str, payment_id: str, key: str, amount: int | None = None,
+                     role: str = "ADMIN") -> Any:  # fmt: skip
+        payload: dict[str, Any] = {"idempotencyKey": key}
+        if amount is not None:
+            payload["amount"] = amount
+        return await self.gql(REFUND, {"id": payment_id, "input": payload}, as_=caller, role=role)
+
+    async def count(self, table: str) -> int:
+        engine = self.app.state.engine
+        async with engine.connect() as conn:
+            return int((await conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}"))).scalar())
+
+    async def rows(self, query: str) -> list[Any]:
+        async with self.app.state.engine.connect() as conn:
+            return list((await conn.execute(sa.text(query))).all())
+
+
+def payments_settings(database_url: str, tmp_path: Path, **overrides: Any) -> PaymentsSettings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "env": "test",
+        "data_dir": tmp_path,
+        "events_enabled": False,
+        "service_secret": "test-service-secret-of-at-least-32-bytes",
+        "orders_url": ORDERS_URL,
+        "accounts_url": ACCOUNTS_URL,
+        **overrides,
+    }
+    return PaymentsSettings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running(
+    settings: PaymentsSettings, processor: CountingProcessor | None = None
+) -> AsyncIterator[Harness]:
+    processor = processor or CountingProcessor()
+    services = FakeServices()
+    app = create_app(settings, verifier=test_verifier, processor=processor)
+    with respx.mock(assert_all_called=False) as mock:
+        mock.post(ORDERS_URL).mock(side_effect=services.answer_orders)
+        mock.post(ACCOUNTS_URL).mock(side_effect=services.answer_accounts)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://payments") as c:
+                yield Harness(app, c, processor, services, settings)
+
+
+@pytest.fixture
+async def harness(mysql_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running(payments_settings(mysql_url, tmp_path)) as h:
+        yield h
+
+
+@pytest.fixture
+async def slow_harness(mysql_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running(payments_settings(mysql_url, tmp_path), CountingProcessor(0.3)) as h:
+        yield h
+
+
+def customer() -> str:
+    return str(uuid.uuid4())
+
+
+def error_code(answer: dict[str, Any]) -> str:
+    assert answer.get("errors"), f"expected an error, got {answer}"
+    return str(answer["errors"][0]["extensions"]["code"])
+
+
+async def drop_engine(url: str) -> None:
+    engine = create_async_engine(url)
+    await engine.dispose()
