@@ -154,9 +154,9 @@ class EventConsumer:
             auto_offset_reset="earliest",
         )
         self._dlq = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
-        await self._dlq.start()
-        await consumer.start()
-        try:
+        try:  # stopped even when cancelled while starting (a short-lived app)
+            await self._dlq.start()
+            await consumer.start()
             async for message in consumer:
                 await self._handle_with_retries(message.topic, message.value)
                 tp = TopicPartition(message.topic, message.partition)
