@@ -37,9 +37,8 @@ def _retryable(exc: PyMongoError) -> bool:
 
 class ItemsDatabase:
     def __init__(self, url: str, database: str, **client_options: Any) -> None:
-        self.client: AsyncIOMotorClient = AsyncIOMotorClient(
-            url, tz_aware=True, serverSelectionTimeoutMS=5000, **client_options
-        )
+        options = {"tz_aware": True, "serverSelectionTimeoutMS": 5000, **client_options}
+        self.client: AsyncIOMotorClient = AsyncIOMotorClient(url, **options)
         self.engine = AIOEngine(client=self.client, database=database)
 
     async def configure(self) -> None:
