@@ -116,8 +116,6 @@ class Executor:
             if isinstance(stmt, ast.Select):
                 table = self.schema.table(stmt.keyspace or keyspace, stmt.table)
                 result_cols = self._select_columns(table, stmt)[0]
-                if stmt.json:
-                    result_cols = [(table.keyspace, table.name, "[json]", CqlType("text"))]
         blob = CqlType("blob")
         final = [s if s is not None else ("", "", f"bind{i}", blob) for i, s in enumerate(specs)]
         p = Prepared(pid, query, keyspace, stmt, final, pk_idx, result_cols, names)
@@ -775,6 +773,8 @@ class Executor:
         specs: list[ColSpec] = []
         getters: list[Any] = []
         ks, tn = table.keyspace, table.name
+        if stmt.json:
+            raise InvalidRequest("SELECT JSON is not supported by this server")
         for sel in stmt.selectors:
             if sel.kind == "star":
                 for c in table.star:
