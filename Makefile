@@ -45,7 +45,7 @@ test: install lint
 	$(PY) -m pytest
 
 bench: install
-	$(PY) -m stack bench
+	$(PY) bench/cql_bench.py --seconds 10
 
 clean:
 	rm -rf $(VENV) $(TOOLS) gateway/node_modules
