@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -13,7 +15,7 @@ class OrdersSettings(ServiceSettings):
 
     service_name: str = "orders"
     cql_hosts: str = "127.0.0.1"
-    cql_port: int = Field(9042, ge=1, le=65535)
-    keyspace: str = Field("shop_orders", pattern=r"^[a-z][a-z0-9_]{0,47}$")
-    payment_window_seconds: float = Field(1800, gt=0)
-    expiry_sweep_seconds: float = Field(60, gt=0)
+    cql_port: Annotated[int, Field(ge=1, le=65535)] = 9042
+    keyspace: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")] = "shop_orders"
+    payment_window_seconds: Annotated[float, Field(gt=0)] = 1800
+    expiry_sweep_seconds: Annotated[float, Field(gt=0)] = 60

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
 
 from subgraphs.orders.domain import model
 
@@ -39,7 +40,7 @@ class Money:
         return cls(amount=money.amount, currency=money.currency)
 
 
-@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+@strawberry.federation.type(keys=[Key(fields=FieldSet("id"), resolvable=False)])
 class Item:
     id: strawberry.ID
 
