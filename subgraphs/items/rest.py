@@ -100,7 +100,8 @@ async def create_item(request: Request) -> JSONResponse:
     body = await _body(request, set(_TYPES))
     if "upc" not in body or "name" not in body or "unitPrice" not in body:
         raise InvalidInput("'upc', 'name' and 'unitPrice' are required.")
-    amount, currency = _price(body) or (None, None)
+    price: tuple[Any, Any] = _price(body) or (None, None)
+    amount, currency = price
     draft = new_item(
         upc=body["upc"],
         name=body["name"],

@@ -18,7 +18,7 @@ class Loaders:
 
 
 def build_loaders(items: ItemService) -> Loaders:
-    async def load_items(ids: Sequence[str]) -> list[Item | BaseException]:
+    async def load_items(ids: Sequence[str]) -> Sequence[Item | BaseException]:
         return await items.get_many(ids)
 
     return Loaders(item=DataLoader(load_fn=load_items))  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -57,7 +58,7 @@ class Item:
             description=item.description,
             unit_price=Money.from_domain(item.unit_price),
             image_urls=list(item.image_urls),
-            attributes=item.attributes,
+            attributes=cast(JSON, item.attributes),
             _available=item.available,
         )
 

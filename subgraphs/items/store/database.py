@@ -42,7 +42,8 @@ class ItemsDatabase:
         self.engine = AIOEngine(client=self.client, database=database)
 
     async def configure(self) -> None:
-        await self.engine.configure_database([ItemDoc, ReservationDoc, OutboxDoc, InboxDoc])
+        models: list[Any] = [ItemDoc, ReservationDoc, OutboxDoc, InboxDoc]
+        await self.engine.configure_database(models)
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")

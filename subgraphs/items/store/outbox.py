@@ -45,7 +45,9 @@ class MongoInbox:
         return found is not None
 
     async def record(self, consumer: str, event_id: str) -> None:
-        doc = InboxDoc(key=f"{consumer}:{event_id}", consumer=consumer, event_id=event_id)
+        doc = InboxDoc(  # type: ignore[call-arg]
+            key=f"{consumer}:{event_id}", consumer=consumer, event_id=event_id
+        )
         try:
             await self.db.collection(InboxDoc).insert_one(doc.model_dump_doc())
         except DuplicateKeyError:

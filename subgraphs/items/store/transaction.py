@@ -54,7 +54,7 @@ class Transaction:
         return _item(await self.items.find_one({"_id": ObjectId(item_id)}, session=self.session))
 
     async def insert_item(self, new: NewItem) -> Item:
-        doc = ItemDoc(
+        doc = ItemDoc(  # type: ignore[call-arg]  # the id has a default factory
             upc=new.upc,
             name=new.name,
             description=new.description,
@@ -136,13 +136,12 @@ class Transaction:
 
     async def save_reservation(self, reservation: Reservation, version: int | None) -> None:
         """Inserts (``version`` None) or replaces the reservation it was read as."""
-        fields = {
-            "status": reservation.status.value,
-            "lines": [line_doc(line) for line in reservation.lines],
-            "updated_at": now(),
-        }
+        lines = [line_doc(line) for line in reservation.lines]
+        fields = {"status": reservation.status.value, "lines": lines, "updated_at": now()}
         if version is None:
-            doc = ReservationDoc(order_id=reservation.order_id, **fields)
+            doc = ReservationDoc(  # type: ignore[call-arg]
+                order_id=reservation.order_id, status=reservation.status.value, lines=lines
+            )
             try:
                 await self.reservations.insert_one(doc.model_dump_doc(), session=self.session)
             except DuplicateKeyError:
@@ -157,7 +156,7 @@ class Transaction:
             raise RetryTransaction("the reservation was changed concurrently")
 
     async def add_event(self, event: CloudEvent) -> None:
-        doc = OutboxDoc(
+        doc = OutboxDoc(  # type: ignore[call-arg]
             event_id=event.id,
             type=event.type,
             topic=event.topic,
