@@ -116,6 +116,8 @@ def make_settings(**overrides: Any) -> AccountsSettings:
         "log_level": "WARNING",
         "admin_email": None,
         "admin_password": None,
+        # 32+ bytes: pyjwt warns (an error here) about the kit's shorter development secret.
+        "service_secret": "accounts-tests-service-secret-0123456789",
     }
     values.update(overrides)
     return AccountsSettings(**values)

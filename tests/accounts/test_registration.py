@@ -97,7 +97,7 @@ async def test_racing_registrations_of_one_email_create_exactly_one_account(
         "a" * 65 + "@example.com",
         "u@" + "a" * 250 + ".com",
         "user@exam\nple.com",
-        "\"' OR 1=1 --\"@example.com",
+        '"\' OR 1=1 --"@example.com',
     ],
 )
 async def test_register_refuses_a_malformed_email(service: Service, email: str) -> None:

@@ -67,9 +67,10 @@ class LoginThrottle:
                 await session.commit()
                 return None
             row = (await session.exec(select(LoginThrottleRow).where(row_is))).one()
-            if row.locked_until is not None and row.locked_until > now:
+            locked_until = row.locked_until
+            if locked_until is not None and locked_until > now:
                 await session.rollback()  # attempts while locked are not counted
-                return row.locked_until
+                return locked_until
             if now - row.window_started_at > self.window:
                 row.attempts, row.window_started_at = 1, now
             if row.attempts > self.max_attempts:
@@ -77,9 +78,10 @@ class LoginThrottle:
                 row.locked_until = now + min(timedelta(seconds=seconds), self.max_lockout)
                 row.lockouts += 1
                 row.attempts, row.window_started_at = 0, now
+                locked_until = row.locked_until
                 session.add(row)
                 await session.commit()
-                return row.locked_until
+                return locked_until
             session.add(row)
             await session.commit()
             return None
