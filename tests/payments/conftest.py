@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,6 @@ import httpx
 import pytest
 import respx
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from shopkit.processor import ProcessorError, SimulatedProcessor
 from subgraphs.payments.app import create_app
@@ -51,9 +50,12 @@ class CountingProcessor(SimulatedProcessor):
         self.delay = delay
         self.lose_answers = 0
         self.charge_keys: list[str] = []
+        self.during_charge: Callable[[], Any] | None = None
 
     async def charge(self, **kwargs: Any) -> Any:  # type: ignore[override]
         self.charge_keys.append(kwargs["idempotency_key"])
+        if self.during_charge is not None:
+            self.during_charge()
         if self.delay:
             await asyncio.sleep(self.delay)
         result = await super().charge(**kwargs)
@@ -196,8 +198,3 @@ def customer() -> str:
 def error_code(answer: dict[str, Any]) -> str:
     assert answer.get("errors"), f"expected an error, got {answer}"
     return str(answer["errors"][0]["extensions"]["code"])
-
-
-async def drop_engine(url: str) -> None:
-    engine = create_async_engine(url)
-    await engine.dispose()
