@@ -493,7 +493,7 @@ class Executor:
         return [Write(table, pk, ck, "upsert", None, list(ops), expiry) for pk in pks for ck in cks]
 
     def _plan_delete(self, table, stmt, values, pks, ck_rels, full) -> list[Write]:  # type: ignore[no-untyped-def]
-        ops = []
+        ops: list[tuple[Column, str, Any, Any]] = []
         for name, el in stmt.columns:
             c = table.column(name)
             if c.is_primary_key:

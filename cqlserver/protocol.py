@@ -6,6 +6,7 @@ functions build response bodies; ``frame()`` wraps a body in a v4 header.
 
 from __future__ import annotations
 
+import builtins
 import struct
 from typing import Any
 
@@ -75,7 +76,7 @@ class Reader:
     def int(self) -> int:
         return _I.unpack(self._take(4))[0]  # type: ignore[no-any-return]
 
-    def long(self) -> int:
+    def long(self) -> builtins.int:  # plain `int` here would name the method above
         return _Q.unpack(self._take(8))[0]  # type: ignore[no-any-return]
 
     def string(self) -> str:

@@ -24,7 +24,7 @@ import os
 import time
 from collections.abc import Iterator
 from functools import total_ordering
-from typing import Any
+from typing import Any, TextIO
 
 from .schema import Table
 
@@ -185,6 +185,11 @@ def _unhex(t: list[str | None] | None) -> tuple[Any, ...] | None:
     return None if t is None else tuple(None if s is None else bytes.fromhex(s) for s in t)
 
 
+def _unhex_key(t: list[str]) -> tuple[bytes, ...]:
+    """Decode a logged partition or clustering key (key components are never null)."""
+    return tuple(bytes.fromhex(s) for s in t)
+
+
 def _cells(c: dict[str, tuple[bytes | None, float]]) -> dict[str, list[Any]]:
     return {k: [None if v is None else v.hex(), exp] for k, (v, exp) in c.items()}
 
@@ -204,7 +209,7 @@ class Store:
         self._appended = 0
         self._synced = 0
         self._sync_task: asyncio.Task[None] | None = None
-        self._log = None
+        self._log: TextIO | None = None
         if data_dir:
             os.makedirs(data_dir, exist_ok=True)
             self.log_path = os.path.join(data_dir, "commitlog.jsonl")
@@ -308,13 +313,18 @@ class Store:
                     if table is None:
                         continue
                     d = self.data(table)
-                    pk = _unhex(m.get("pk"))
                     if m["op"] == "up":
-                        d.upsert(pk, _unhex(m["ck"]), m["mk"], _uncells(m["c"]), _uncells(m["s"]))
+                        d.upsert(
+                            _unhex_key(m["pk"]),
+                            _unhex(m["ck"]),
+                            m["mk"],
+                            _uncells(m["c"]),
+                            _uncells(m["s"]),
+                        )
                     elif m["op"] == "dp":
-                        d.delete_partition(pk)
+                        d.delete_partition(_unhex_key(m["pk"]))
                     elif m["op"] == "dr":
-                        d.delete_rows(pk, [_unhex(c) for c in m["cks"]])
+                        d.delete_rows(_unhex_key(m["pk"]), [_unhex_key(c) for c in m["cks"]])
                     elif m["op"] == "tr":
                         d.truncate()
         return n

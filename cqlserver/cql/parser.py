@@ -160,13 +160,13 @@ class Parser:
             return ast.CreateType(ks, name, ine, fields)
         if self.accept_kw("INDEX"):
             ine = self.if_not_exists()
-            name = None if self.is_kw("ON") else self.ident()
+            index_name = None if self.is_kw("ON") else self.ident()
             self.expect_kw("ON")
             ks, table = self.qualified()
             self.expect_op("(")
             col = self.ident()
             self.expect_op(")")
-            return ast.CreateIndex(ks, table, name, col, ine)
+            return ast.CreateIndex(ks, table, index_name, col, ine)
         raise self.error("K_TABLE")
 
     def create_table(self) -> ast.CreateTable:
@@ -631,7 +631,7 @@ class Parser:
             kind = self.advance().value.upper()
         self.expect_kw("BATCH")
         _, ts = self.using()
-        stmts = []
+        stmts: list[ast.Insert | ast.Update | ast.Delete] = []
         while not self.is_kw("APPLY"):
             if self.accept_kw("INSERT"):
                 stmts.append(self.insert())
