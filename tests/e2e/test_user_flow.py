@@ -10,7 +10,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from tests.e2e.conftest import Gateway, eventually
+from tests.e2e.client import Gateway, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -129,7 +129,12 @@ async def test_register_login_and_me(gateway):
     email = f"Ada.{uuid.uuid4().hex[:8]}@E2E.test"
     token = await gateway.register(email, name="Ada Lovelace")
     me = await gateway.data("{ me { id email name role } }", token=token)
-    assert me["me"]["email"] == email.lower()
+    assert me["me"]["email"].lower() == email.lower()
+    again = await gateway(
+        "mutation($i: RegisterInput!) { register(input: $i) { token } }",
+        {"i": {"email": email.upper(), "name": "Eve", "password": "another-pass-123"}},
+    )
+    assert again["errors"][0]["extensions"]["code"] in {"CONFLICT", "BAD_USER_INPUT"}
     assert me["me"]["role"] == "CUSTOMER"
     assert (await gateway.data("{ me { id } }")) == {"me": None}
 
@@ -200,12 +205,12 @@ async def test_cancelled_paid_order_is_refunded_exactly_once(gateway):
     assert cancelled["cancelOrder"]["status"] == "CANCELLED"
     await wait_for_status(gateway, customer, order["id"], "REFUNDED")
     data = await gateway.data(
-        "query($id: ID!) { order(id: $id) { payments { status refunds { amount } } } }",
+        "query($id: ID!) { order(id: $id) { payments { status refunds { amount { amount } } } } }",
         {"id": order["id"]},
         customer,
     )
     refunds = [r for p in data["order"]["payments"] for r in p["refunds"]]
-    assert refunds == [{"amount": 1250}]
+    assert refunds == [{"amount": {"amount": 1250}}]
     assert data["order"]["payments"][0]["status"] == "REFUNDED"
 
 

@@ -1,0 +1,61 @@
+"""A GraphQL client of the gateway, as a frontend would be, and a polling helper."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+
+class Gateway:
+    """A GraphQL client of the gateway, as a frontend would be."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        async with httpx.AsyncClient(timeout=30) as client:
+            response = await client.post(
+                self.url, json={"query": query, "variables": variables or {}}, headers=headers
+            )
+        return response.json()
+
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        body = await self(query, variables, token)
+        assert not body.get("errors"), body
+        return body["data"]
+
+    async def login(self, email: str, password: str) -> str:
+        data = await self.data(
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+            {"e": email, "p": password},
+        )
+        return data["login"]["token"]
+
+    async def register(
+        self, email: str, password: str = "correct-horse-battery", name: str = "Ada"
+    ) -> str:
+        await self.data(
+            "mutation($i: RegisterInput!) { register(input: $i) { token } }",
+            {"i": {"email": email, "name": name, "password": password}},
+        )
+        return await self.login(email, password)
+
+
+async def eventually(check, timeout: float = 30.0, interval: float = 0.3):  # type: ignore[no-untyped-def]
+    """Polls ``check`` (an async function) until it returns a truthy value."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
