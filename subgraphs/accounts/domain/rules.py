@@ -102,14 +102,18 @@ def address(
             "The country must be an ISO 3166-1 alpha-2 code such as 'US'.",
             field=f"{field}.country",
         )
-    postal = _text(postal_code or "", f"{field}.postalCode", "The postal code", POSTAL_CODE_MAX)
+    postal = _text(
+        postal_code or "", f"{field}.postalCode", "The postal code", POSTAL_CODE_MAX, required=False
+    )
     if postal and not _POSTAL.match(postal):
         raise InvalidInput(
             "The postal code may contain only letters, digits, spaces and hyphens.",
             field=f"{field}.postalCode",
         )
-    second = _text(line2 or "", f"{field}.line2", "Address line 2", ADDRESS_LINE_MAX)
-    area = _text(region or "", f"{field}.region", "The region", REGION_MAX)
+    second = _text(
+        line2 or "", f"{field}.line2", "Address line 2", ADDRESS_LINE_MAX, required=False
+    )
+    area = _text(region or "", f"{field}.region", "The region", REGION_MAX, required=False)
     return Address(
         line1=_text(line1, f"{field}.line1", "Address line 1", ADDRESS_LINE_MAX),
         line2=second or None,
