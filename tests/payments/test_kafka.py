@@ -1,0 +1,106 @@
+"""Through the real broker: the relay publishes payment events, and the order.cancelled
+consumer refunds a paid order exactly once however often the event is delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from shopkit.events import new_event
+from shopkit.events.schemas import EventSchemas
+from subgraphs.payments.events import SCHEMAS_DIR
+from tests.payments.conftest import customer, payments_settings, running
+
+
+async def _eventually(check: Callable[[], Awaitable[bool]], timeout: float = 45.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.2)
+
+
+async def _read(bootstrap: str, topic: str, key: str, count: int) -> list[dict]:  # type: ignore[type-arg]
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[dict] = []  # type: ignore[type-arg]
+    try:
+        deadline = time.monotonic() + 45
+        while len(found) < count and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for messages in batches.values():
+                found += [json.loads(m.value) for m in messages if m.key == key.encode()]
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def _committed(bootstrap: str, group: str, topic: str) -> int:
+    """How many messages of ``topic`` the consumer group has committed as handled (read
+    without joining the group: manual assignment, offsets fetched from the coordinator)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        total = 0
+        for partition in partitions:
+            total += await consumer.committed(TopicPartition(topic, partition)) or 0
+        return total
+    finally:
+        await consumer.stop()
+
+
+async def test_relay_publishes_and_cancellation_delivered_five_times_refunds_once(
+    mysql_url: str, tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    settings = payments_settings(
+        mysql_url,
+        tmp_path,
+        events_enabled=True,
+        kafka_bootstrap=kafka_bootstrap,
+        outbox_poll_seconds=0.2,
+    )
+    async with running(settings) as harness:
+        buyer = customer()
+        order_id = harness.services.add_order(buyer, amount=2000)
+        payment = (await harness.submit(buyer, order_id, "k"))["data"]["submitPayment"]
+
+        [published] = await _read(kafka_bootstrap, "shop.payment", order_id, 1)
+        EventSchemas(SCHEMAS_DIR).validate(published)
+        assert published["type"] == "payment.succeeded"
+        assert published["data"]["paymentId"] == payment["id"]
+
+        cancelled = new_event(
+            "order.cancelled",
+            source="orders",
+            subject=order_id,
+            data={"orderId": order_id, "customerId": buyer, "previousStatus": "PAID"},
+        )
+        another = new_event("order.cancelled", source="orders", subject=order_id,
+                            data=cancelled.data)  # fmt: skip
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            for event in (cancelled, cancelled, another, cancelled, another):
+                await producer.send_and_wait(
+                    "shop.order", event.to_json().encode(), key=order_id.encode()
+                )
+        finally:
+            await producer.stop()
+
+        async def all_handled() -> bool:
+            return await _committed(kafka_bootstrap, "payments", "shop.order") == 5
+
+        await _eventually(all_handled)
+        refunded = await _read(kafka_bootstrap, "shop.payment", order_id, 2)
+
+        assert harness.processor.refund_calls == 1
+        assert await harness.count("inbox") == 2  # two distinct event ids, five deliveries
+        rows = await harness.rows("SELECT kind, amount FROM payment_ledger ORDER BY sequence")
+        assert [tuple(r) for r in rows] == [("charge", 2000), ("refund", 2000)]
+        assert [e["type"] for e in refunded] == ["payment.succeeded", "payment.refunded"]
+        assert refunded[1]["data"]["status"] == "REFUNDED"
