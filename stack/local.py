@@ -52,6 +52,7 @@ class LocalStack:
     ports: Ports = field(default_factory=Ports)
     persistent: bool = True
     mysql_server: str | None = None  # mysql+aiomysql://user@host:port; None = SQLite files
+    mysql_suffix: str = ""  # appended to the database names, to run two stacks on one server
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, Process] = field(default_factory=dict)
 
@@ -98,8 +99,8 @@ class LocalStack:
             **self._secrets(),
         }
         if self.mysql_server:
-            env["ACCOUNTS_DATABASE_URL"] = f"{self.mysql_server}/shop_accounts"
-            env["PAYMENTS_DATABASE_URL"] = f"{self.mysql_server}/shop_payments"
+            env["ACCOUNTS_DATABASE_URL"] = f"{self.mysql_server}/shop_accounts{self.mysql_suffix}"
+            env["PAYMENTS_DATABASE_URL"] = f"{self.mysql_server}/shop_payments{self.mysql_suffix}"
         return {**env, **self.extra_env}
 
     def _engine(self, name: str, port: int, start: object) -> None:
@@ -108,7 +109,9 @@ class LocalStack:
                 f"port {port} for {name} is taken; stop what uses it or set "
                 f"SHOP_{name.upper()}_PORT to another port"
             )
-        self.processes[name] = start()  # type: ignore[operator]
+        result = start()  # type: ignore[operator]
+        if result is not None:
+            self.processes[name] = result
 
     def start_engines(self) -> None:
         p, data, logs = self.ports, self.data_dir, self.log_dir
@@ -118,10 +121,17 @@ class LocalStack:
             p.mongo,
             lambda: engines.start_mongo(p.mongo, data / "mongo" if keep else None, logs),
         )
-        self._engine("kafka", p.kafka, lambda: engines.start_kafka(p.kafka, logs))
+        self._engine("kafka", p.kafka, self.start_kafka)
         self._engine(
             "cql", p.cql, lambda: engines.start_cql(p.cql, data / "cql" if keep else None, logs)
         )
+
+    def start_kafka(self) -> None:
+        self.processes["kafka"] = engines.start_kafka(self.ports.kafka, self.log_dir)
+
+    def kill(self, name: str) -> None:
+        """Stop one process abruptly, as a crash would."""
+        self.processes.pop(name).kill()
 
     def start_subgraph(self, name: str) -> Process:
         port = getattr(self.ports, name)
@@ -167,7 +177,10 @@ class LocalStack:
         )
         with conn.cursor() as cur:
             for name in ("shop_accounts", "shop_payments"):
-                cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
+                cur.execute(
+                    f"CREATE DATABASE IF NOT EXISTS `{name}{self.mysql_suffix}` "
+                    "CHARACTER SET utf8mb4"
+                )
         conn.close()
 
     def start(self) -> None:

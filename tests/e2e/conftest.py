@@ -3,7 +3,9 @@ servers), the four subgraphs as uvicorn processes, and Hive Gateway, on free por
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,17 +16,20 @@ from tests.e2e.client import Gateway
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="session")
-def shop(tmp_path_factory: pytest.TempPathFactory, mysql_server: str) -> Iterator[LocalStack]:
-    ports = Ports(**{name: free_port() for name in vars(Ports())})
+ADMIN_EMAIL = "admin@e2e.test"
+ADMIN_PASSWORD = "e2e-admin-password-42"
+
+
+def started_stack(data_dir: Path, mysql_server: str, name: str) -> LocalStack:
     stack = LocalStack(
-        data_dir=tmp_path_factory.mktemp("shop"),
-        ports=ports,
-        persistent=False,
+        data_dir=data_dir,
+        ports=Ports(**{port: free_port() for port in vars(Ports())}),
+        persistent=True,
         mysql_server=mysql_server,
+        mysql_suffix=f"_{name}_{uuid.uuid4().hex[:6]}",
         extra_env={
-            "SHOP_ADMIN_EMAIL": "admin@e2e.test",
-            "SHOP_ADMIN_PASSWORD": "e2e-admin-password-42",
+            "SHOP_ADMIN_EMAIL": ADMIN_EMAIL,
+            "SHOP_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "SHOP_OUTBOX_POLL_SECONDS": "0.2",
             "SHOP_AUTH_RATE_LIMIT": "1000",
         },
@@ -33,6 +38,12 @@ def shop(tmp_path_factory: pytest.TempPathFactory, mysql_server: str) -> Iterato
         stack.start()
     except StartError as exc:
         pytest.fail(f"the local stack did not start: {exc}", pytrace=False)
+    return stack
+
+
+@pytest.fixture(scope="session")
+def shop(tmp_path_factory: pytest.TempPathFactory, mysql_server: str) -> Iterator[LocalStack]:
+    stack = started_stack(tmp_path_factory.mktemp("shop"), mysql_server, "e2e")
     yield stack
     stack.stop()
 

@@ -75,11 +75,13 @@ async def order_status(gateway: Gateway, token: str, order_id: str) -> str:
     return data["order"]["status"]
 
 
-async def wait_for_status(gateway: Gateway, token: str, order_id: str, status: str) -> None:
+async def wait_for_status(
+    gateway: Gateway, token: str, order_id: str, status: str, timeout: float = 30
+) -> None:
     async def reached() -> bool:
         return await order_status(gateway, token, order_id) == status
 
-    await eventually(reached, timeout=30)
+    await eventually(reached, timeout=timeout)
 
 
 async def test_seeded_catalog_is_served_through_the_gateway(gateway):
