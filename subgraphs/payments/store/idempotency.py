@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from subgraphs.payments.domain.idempotency import COMPLETED, STARTED, IdempotencyRecord
 from subgraphs.payments.store.convert import record_from_row, to_db
 from subgraphs.payments.store.database import is_unique_violation
-from subgraphs.payments.store.tables import IdempotencyRow
+from subgraphs.payments.store.tables import IdempotencyRow, columns
 
-T = IdempotencyRow
+T = columns(IdempotencyRow)
 
 
 class IdempotencyStore:
@@ -55,24 +55,26 @@ class IdempotencyStore:
         async with self.sessions() as session:
             row = (
                 await session.execute(
-                    sa.select(T).where(T.caller_id == caller_id, T.idem_key == key)
+                    sa.select(IdempotencyRow).where(T.caller_id == caller_id, T.idem_key == key)
                 )
             ).scalar_one_or_none()
             return record_from_row(row) if row is not None else None
 
     async def delete_if_expired(self, record_id: str, now: datetime) -> None:
         async with self.sessions.begin() as session:
-            await session.execute(sa.delete(T).where(T.id == record_id, T.expires_at <= to_db(now)))
+            await session.execute(
+                sa.delete(IdempotencyRow).where(T.id == record_id, T.expires_at <= to_db(now))
+            )
 
     async def take_over(self, record_id: str, now: datetime, lease_until: datetime) -> bool:
         """Takes an unfinished key whose lease ran out or was released; False if it runs."""
         async with self.sessions.begin() as session:
             result = await session.execute(
-                sa.update(T)
+                sa.update(IdempotencyRow)
                 .where(
                     T.id == record_id,
                     T.status == STARTED,
-                    sa.or_(T.locked_until.is_(None), T.locked_until <= to_db(now)),  # type: ignore[union-attr,operator]
+                    sa.or_(T.locked_until.is_(None), T.locked_until <= to_db(now)),
                 )
                 .values(locked_until=to_db(lease_until), updated_at=to_db(now))
             )
@@ -81,19 +83,21 @@ class IdempotencyStore:
     async def release(self, record_id: str, now: datetime) -> None:
         async with self.sessions.begin() as session:
             await session.execute(
-                sa.update(T)
+                sa.update(IdempotencyRow)
                 .where(T.id == record_id, T.status == STARTED)
                 .values(locked_until=None, updated_at=to_db(now))
             )
 
     @staticmethod
     async def attach_payment(session: AsyncSession, record_id: str, payment_id: str) -> None:
-        await session.execute(sa.update(T).where(T.id == record_id).values(payment_id=payment_id))
+        await session.execute(
+            sa.update(IdempotencyRow).where(T.id == record_id).values(payment_id=payment_id)
+        )
 
     @staticmethod
     async def complete(session: AsyncSession, record_id: str, response: str, now: datetime) -> None:
         result = await session.execute(
-            sa.update(T)
+            sa.update(IdempotencyRow)
             .where(T.id == record_id, T.status == STARTED)
             .values(status=COMPLETED, response=response, locked_until=None, updated_at=to_db(now))
         )
@@ -109,9 +113,9 @@ class IdempotencyStore:
         still unknown (their retry is how that payment gets settled)."""
         async with self.sessions.begin() as session:
             result = await session.execute(
-                sa.delete(T).where(
+                sa.delete(IdempotencyRow).where(
                     T.expires_at <= to_db(now),
-                    sa.or_(T.status == COMPLETED, T.payment_id.is_(None)),  # type: ignore[union-attr]
+                    sa.or_(T.status == COMPLETED, T.payment_id.is_(None)),
                 )
             )
             return int(result.rowcount)  # type: ignore[attr-defined]

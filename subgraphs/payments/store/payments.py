@@ -29,7 +29,11 @@ from subgraphs.payments.store.convert import (
 from subgraphs.payments.store.database import is_unique_violation
 from subgraphs.payments.store.idempotency import IdempotencyStore
 from subgraphs.payments.store.outbox import add_event
-from subgraphs.payments.store.tables import ChargeClaimRow, LedgerRow, PaymentRow
+from subgraphs.payments.store.tables import ChargeClaimRow, LedgerRow, PaymentRow, columns
+
+P = columns(PaymentRow)
+L = columns(LedgerRow)
+K = columns(ChargeClaimRow)
 
 CLAIM_CHARGING = "charging"
 CLAIM_SUCCEEDED = "succeeded"
@@ -51,17 +55,13 @@ class PaymentTx:
 
     async def next_sequence(self) -> int:
         current = await self.session.scalar(
-            sa.select(sa.func.max(LedgerRow.sequence)).where(
-                LedgerRow.payment_id == self.payment.id
-            )
+            sa.select(sa.func.max(L.sequence)).where(L.payment_id == self.payment.id)
         )
         return int(current or 0) + 1
 
     async def save(self, payment: Payment) -> None:
         await self.session.execute(
-            sa.update(PaymentRow)
-            .where(PaymentRow.id == payment.id)
-            .values(**payment_values(payment))
+            sa.update(PaymentRow).where(P.id == payment.id).values(**payment_values(payment))
         )
         self.payment = payment
 
@@ -81,9 +81,7 @@ class PaymentTx:
 
     async def settle_claim(self, succeeded: bool, now: datetime) -> None:
         """A captured charge keeps the order's claim for good; a decline frees it."""
-        where = (ChargeClaimRow.order_id == self.payment.order_id) & (
-            ChargeClaimRow.payment_id == self.payment.id
-        )
+        where = (K.order_id == self.payment.order_id) & (K.payment_id == self.payment.id)
         if succeeded:
             await self.session.execute(
                 sa.update(ChargeClaimRow)
@@ -107,7 +105,7 @@ class PaymentStore:
 
     async def get(self, payment_id: str) -> Payment | None:
         async with self.sessions() as session:
-            query = sa.select(PaymentRow).where(PaymentRow.id == payment_id)
+            query = sa.select(PaymentRow).where(P.id == payment_id)
             found = await self._load(session, query)
             return found[0] if found else None
 
@@ -117,8 +115,8 @@ class PaymentStore:
             payments = await self._load(
                 session,
                 sa.select(PaymentRow)
-                .where(PaymentRow.order_id.in_(list(order_ids)))  # type: ignore[attr-defined]
-                .order_by(PaymentRow.created_at, PaymentRow.id),  # type: ignore[arg-type]
+                .where(P.order_id.in_(list(order_ids)))
+                .order_by(P.created_at, P.id),
             )
         grouped: dict[str, list[Payment]] = defaultdict(list)
         for payment in payments:
@@ -129,9 +127,7 @@ class PaymentStore:
         async with self.sessions() as session:
             rows = (
                 await session.execute(
-                    sa.select(LedgerRow)
-                    .where(LedgerRow.payment_id == payment_id)
-                    .order_by(LedgerRow.sequence)  # type: ignore[arg-type]
+                    sa.select(LedgerRow).where(L.payment_id == payment_id).order_by(L.sequence)
                 )
             ).scalars()
             return [
@@ -148,15 +144,15 @@ class PaymentStore:
                 for r in rows
             ]
 
-    async def _load(self, session: AsyncSession, query: sa.Select) -> list[Payment]:  # type: ignore[type-arg]
+    async def _load(self, session: AsyncSession, query: sa.Select) -> list[Payment]:
         rows = list((await session.execute(query)).scalars())
         if not rows:
             return []
         entries = (
             await session.execute(
                 sa.select(LedgerRow).where(
-                    LedgerRow.payment_id.in_([r.id for r in rows]),  # type: ignore[attr-defined]
-                    LedgerRow.kind == "refund",
+                    L.payment_id.in_([r.id for r in rows]),
+                    L.kind == "refund",
                 )
             )
         ).scalars()
@@ -199,7 +195,7 @@ class PaymentStore:
         async with self.sessions.begin() as session:
             found = await self._load(
                 session,
-                sa.select(PaymentRow).where(PaymentRow.id == payment_id).with_for_update(),
+                sa.select(PaymentRow).where(P.id == payment_id).with_for_update(),
             )
             if not found:
                 raise LookupError(payment_id)

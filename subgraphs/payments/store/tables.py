@@ -21,6 +21,7 @@ How the database itself keeps money right:
 """
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -42,6 +43,11 @@ def key_type() -> sa.types.TypeEngine[str]:
 
 def _ts(nullable: bool = False, index: bool = False) -> sa.Column:  # type: ignore[type-arg]
     return sa.Column(timestamp_type(), nullable=nullable, index=index)
+
+
+def columns(model: type[SQLModel]) -> sa.ColumnCollection[str, sa.Column[Any]]:
+    """A table's columns, for SQL expressions that type-check (``Model.field`` is a str)."""
+    return model.__table__.c  # type: ignore[attr-defined,no-any-return]
 
 
 class _Base(SQLModel):
