@@ -42,8 +42,8 @@ class Mutation:
             email=input.email,
             name=input.name,
             password=input.password,
-            shipping_address=input.shipping_address and input.shipping_address.raw(),
-            billing_address=input.billing_address and input.billing_address.raw(),
+            shipping_address=input.shipping_address.raw() if input.shipping_address else None,
+            billing_address=input.billing_address.raw() if input.billing_address else None,
         )
         return _payload(result)
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, and_, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shopkit.errors import Conflict
@@ -71,6 +71,12 @@ def _payment_method(row: PaymentMethodRow) -> PaymentMethod:
     )
 
 
+def _method_of(account_id: str, method_id: str) -> ColumnElement[bool]:
+    return and_(
+        col(PaymentMethodRow.id) == method_id, col(PaymentMethodRow.account_id) == account_id
+    )
+
+
 def _outbox_row(event: CloudEvent) -> OutboxRow:
     return OutboxRow(
         event_id=event.id,
@@ -92,16 +98,18 @@ class AccountStore:
         if not ids:
             return []
         addresses: dict[tuple[str, str], Address] = {}
-        for row in await session.exec(select(AddressRow).where(AddressRow.account_id.in_(ids))):
+        for row in await session.exec(
+            select(AddressRow).where(col(AddressRow.account_id).in_(ids))
+        ):
             addresses[(row.account_id, row.kind)] = _address(row)
         methods: dict[str, list[PaymentMethod]] = {}
         query = (
             select(PaymentMethodRow)
-            .where(PaymentMethodRow.account_id.in_(ids))
-            .order_by(PaymentMethodRow.created_at, PaymentMethodRow.id)
+            .where(col(PaymentMethodRow.account_id).in_(ids))
+            .order_by(col(PaymentMethodRow.created_at), col(PaymentMethodRow.id))
         )
-        for row in await session.exec(query):
-            methods.setdefault(row.account_id, []).append(_payment_method(row))
+        for method in await session.exec(query):
+            methods.setdefault(method.account_id, []).append(_payment_method(method))
         return [
             Account(
                 id=row.id,
@@ -126,13 +134,13 @@ class AccountStore:
     async def get_many(self, account_ids: Iterable[str]) -> dict[str, Account]:
         ids = sorted(set(account_ids))
         async with self.sessions() as session:
-            rows = await session.exec(select(AccountRow).where(AccountRow.id.in_(ids)))
+            rows = await session.exec(select(AccountRow).where(col(AccountRow.id).in_(ids)))
             return {account.id: account for account in await self._load(session, rows.all())}
 
     async def by_email(self, email: str) -> Account | None:
         async with self.sessions() as session:
             rows = await session.exec(
-                select(AccountRow).where(AccountRow.email_normalized == email.lower())
+                select(AccountRow).where(col(AccountRow.email_normalized) == email.lower())
             )
             found = await self._load(session, rows.all())
             return found[0] if found else None
@@ -170,7 +178,10 @@ class AccountStore:
             try:
                 result = await session.exec(
                     update(AccountRow)
-                    .where(AccountRow.id == account.id, AccountRow.version == expected_version)
+                    .where(
+                        col(AccountRow.id) == account.id,
+                        col(AccountRow.version) == expected_version,
+                    )
                     .values(
                         email=account.email,
                         email_normalized=account.email_normalized,
@@ -188,7 +199,7 @@ class AccountStore:
             if result.rowcount != 1:
                 await session.rollback()
                 return False
-            await session.exec(delete(AddressRow).where(AddressRow.account_id == account.id))
+            await session.exec(delete(AddressRow).where(col(AddressRow.account_id) == account.id))
             session.add_all(_address_rows(account))
             session.add(_outbox_row(event))
             await session.commit()
@@ -201,7 +212,7 @@ class AccountStore:
         async with self.sessions() as session:
             touched = await session.exec(
                 update(AccountRow)
-                .where(AccountRow.id == account_id)
+                .where(col(AccountRow.id) == account_id)
                 .values(updated_at=method.created_at)
             )
             if touched.rowcount != 1:
@@ -230,14 +241,15 @@ class AccountStore:
         async with self.sessions() as session:
             deleted = await session.exec(
                 delete(PaymentMethodRow).where(
-                    PaymentMethodRow.id == method_id, PaymentMethodRow.account_id == account_id
+                    col(PaymentMethodRow.id) == method_id,
+                    col(PaymentMethodRow.account_id) == account_id,
                 )
             )
             if deleted.rowcount != 1:
                 await session.rollback()
                 return False
             await session.exec(
-                update(AccountRow).where(AccountRow.id == account_id).values(updated_at=when)
+                update(AccountRow).where(col(AccountRow.id) == account_id).values(updated_at=when)
             )
             session.add(_outbox_row(event))
             await session.commit()
@@ -247,7 +259,8 @@ class AccountStore:
         async with self.sessions() as session:
             rows = await session.exec(
                 select(PaymentMethodRow).where(
-                    PaymentMethodRow.id == method_id, PaymentMethodRow.account_id == account_id
+                    col(PaymentMethodRow.id) == method_id,
+                    col(PaymentMethodRow.account_id) == account_id,
                 )
             )
             row = rows.first()

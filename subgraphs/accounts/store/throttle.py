@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from subgraphs.accounts.store.tables import LoginThrottleRow
@@ -46,13 +46,13 @@ class LoginThrottle:
         raise RuntimeError("the login throttle row kept changing")
 
     async def _attempt(self, key: str, now: datetime) -> datetime | None:
-        row_is = LoginThrottleRow.email_normalized == key
+        row_is = col(LoginThrottleRow.email_normalized) == key
         async with self.sessions() as session:
             # The first statement takes the row's write lock until commit.
             counted = await session.exec(
                 update(LoginThrottleRow)
                 .where(row_is)
-                .values(attempts=LoginThrottleRow.attempts + 1)
+                .values(attempts=col(LoginThrottleRow.attempts) + 1)
             )
             if counted.rowcount == 0:
                 session.add(
@@ -89,6 +89,8 @@ class LoginThrottle:
     async def succeeded(self, email: str) -> None:
         async with self.sessions() as session:
             await session.exec(
-                delete(LoginThrottleRow).where(LoginThrottleRow.email_normalized == email.lower())
+                delete(LoginThrottleRow).where(
+                    col(LoginThrottleRow.email_normalized) == email.lower()
+                )
             )
             await session.commit()
