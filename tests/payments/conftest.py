@@ -113,6 +113,7 @@ class Harness:
     processor: CountingProcessor
     services: FakeServices
     settings: PaymentsSettings
+    http_mock: respx.MockRouter
 
     async def gql(
         self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None,
@@ -165,18 +166,24 @@ def payments_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Pa
 
 @contextlib.asynccontextmanager
 async def running(
-    settings: PaymentsSettings, processor: CountingProcessor | None = None
+    settings: PaymentsSettings,
+    processor: CountingProcessor | None = None,
+    *,
+    configured_processor: bool = False,
 ) -> AsyncIterator[Harness]:
+    """``configured_processor``: use the processor the settings select, not a counting one."""
     processor = processor or CountingProcessor()
     services = FakeServices()
-    app = create_app(settings, verifier=test_verifier, processor=processor)
+    app = create_app(
+        settings, verifier=test_verifier, processor=None if configured_processor else processor
+    )
     with respx.mock(assert_all_called=False) as mock:
         mock.post(ORDERS_URL).mock(side_effect=services.answer_orders)
         mock.post(ACCOUNTS_URL).mock(side_effect=services.answer_accounts)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://payments") as c:
-                yield Harness(app, c, processor, services, settings)
+                yield Harness(app, c, processor, services, settings, mock)
 
 
 @pytest.fixture
