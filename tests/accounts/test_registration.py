@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import statistics
+import time
 
 import pytest
 
-from tests.accounts.conftest import ME, PASSWORD, REGISTER, Service, errors_of
+from subgraphs.accounts.settings import AccountsSettings
+from tests.accounts.conftest import ME, PASSWORD, REGISTER, Service, errors_of, running
 
 ADDRESS = {
     "line1": "1 Infinite Loop",
@@ -240,3 +243,33 @@ async def test_no_answer_ever_contains_the_password_or_its_hash(service: Service
     names = [f["name"] for f in fields["data"]["__type"]["fields"]]
     assert "email" in names
     assert not [n for n in names if "password" in n.lower() or "hash" in n.lower()]
+
+
+async def test_an_unknown_email_costs_about_as_much_time_as_a_wrong_password(
+    service: Service,
+) -> None:
+    users = [await service.register() for _ in range(3)]
+
+    async def timed(email: str, password: str) -> float:
+        start = time.perf_counter()
+        body = await service.login(email, password)
+        assert errors_of(body) == ["UNAUTHENTICATED"]
+        return time.perf_counter() - start
+
+    wrong = [await timed(u["email"], "wrong password!") for u in users]
+    unknown = [await timed(f"nobody{i}@example.com", "wrong password!") for i in range(3)]
+    # Without the dummy hash an unknown email answers several times faster.
+    assert statistics.median(unknown) > 0.5 * statistics.median(wrong), (unknown, wrong)
+
+
+async def test_a_hash_made_with_weaker_parameters_is_upgraded_at_login(
+    settings: AccountsSettings,
+) -> None:
+    async with running(settings) as service:
+        user = await service.register()
+    stronger = settings.model_copy(update={"password_time_cost": 3})
+    async with running(stronger) as service:
+        assert (await service.login(user["email"]))["data"]["login"]["token"]
+        [(stored,)] = await service.sql("SELECT password_hash FROM accounts")
+        assert ",t=3," in stored
+        assert (await service.login(user["email"]))["data"]["login"]["token"]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import os
 import stat
 import time
@@ -75,7 +79,9 @@ async def test_the_jwks_document_verifies_a_token_issued_by_login(service: Servi
     jwks = jwt.PyJWKSet.from_dict(response.json())
     key = next(k for k in jwks.keys if k.key_id == jwt.get_unverified_header(token)["kid"])
     assert key.algorithm_name == "RS256"
-    assert "d" not in response.json()["keys"][0]  # the public half only
+    published = response.json()["keys"][0]
+    assert "d" not in published and "p" not in published  # the public half only
+    assert published["use"] == "sig" and published["alg"] == "RS256"
     claims = jwt.decode(
         token, key.key, algorithms=["RS256"], audience="shop", issuer="shop-accounts"
     )
@@ -127,10 +133,6 @@ async def test_an_hs256_token_keyed_with_the_public_key_is_refused(service: Serv
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     header = {"kid": service.app.state.tokens.key.kid, "typ": "JWT", "alg": "HS256"}
-    import base64
-    import hashlib
-    import hmac
-    import json
 
     def b64(raw: bytes) -> bytes:
         return base64.urlsafe_b64encode(raw).rstrip(b"=")

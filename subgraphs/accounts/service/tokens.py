@@ -63,6 +63,7 @@ class SigningKey:
 
     def jwk(self) -> dict[str, Any]:
         jwk = RSAAlgorithm.to_jwk(self.public_key, as_dict=True)
+        jwk.pop("key_ops", None)  # RFC 7517: "use" and "key_ops" should not both appear
         return {**jwk, "kid": self.kid, "use": "sig", "alg": ACCESS_TOKEN_ALGORITHM}
 
 
