@@ -132,7 +132,7 @@ class AccountService:
         """Each requested account, or the error its reader gets: services see every account,
         an account sees itself, an admin sees all; anyone else gets ``Forbidden``."""
         ids = list(dict.fromkeys(account_ids))
-        if identity.is_service and identity.account_id is None:
+        if identity.is_service:
             found = await self.store.get_many(ids)
             return {i: found[i] for i in ids if i in found}
         caller = await self.caller(identity)
@@ -204,9 +204,12 @@ class AccountService:
             await self.passwords.burn(candidate)
             log.info("login refused", extra={"reason": "unknown email"})
             raise Unauthenticated(INVALID_LOGIN)
-        if len(password) > rules.PASSWORD_MAX or not await self.passwords.verify(
-            account.password_hash, candidate
-        ):
+        if len(password) > rules.PASSWORD_MAX:
+            await self.passwords.burn(candidate)  # cannot match; same time as a check
+            ok = False
+        else:
+            ok = await self.passwords.verify(account.password_hash, candidate)
+        if not ok:
             log.info("login refused", extra={"reason": "wrong password", "account_id": account.id})
             raise Unauthenticated(INVALID_LOGIN)
         await self.throttle.succeeded(key)
