@@ -13,8 +13,8 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_GATEWAY_SECRET = "dev-gateway-secret-change-me"
-DEV_SERVICE_SECRET = "dev-service-secret-change-me"
+DEV_GATEWAY_SECRET = "dev-gateway-secret-change-me-not-for-production"
+DEV_SERVICE_SECRET = "dev-service-secret-change-me-not-for-production"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
