@@ -9,15 +9,20 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = "accounts_schema_migration"
+MYSQL_DEADLOCK = 1213
+MYSQL_LOCK_WAIT_TIMEOUT = 1205
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """Statement parameters are never logged (they hold password hashes and tokens)."""
+    """Statement parameters are never logged (they hold password hashes and tokens). MySQL
+    runs at READ COMMITTED: a lookup or delete by key that finds nothing takes no gap lock,
+    which under REPEATABLE READ made inserts of unrelated keys deadlock."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -34,7 +39,12 @@ def create_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(
-        url, hide_parameters=True, pool_pre_ping=True, pool_recycle=3600, pool_size=10
+        url,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_recycle=3600,
+        pool_size=10,
+        isolation_level="READ COMMITTED",
     )
 
 
@@ -72,3 +82,13 @@ async def migrate(engine: AsyncEngine) -> None:
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+def is_retryable(error: DBAPIError) -> bool:
+    """A deadlock or lock-wait timeout (the transaction was rolled back and may be re-run), or
+    SQLite's busy database."""
+    args = getattr(error.orig, "args", ())
+    code = args[0] if args and isinstance(args[0], int) else None
+    return code in (MYSQL_DEADLOCK, MYSQL_LOCK_WAIT_TIMEOUT) or "database is locked" in str(
+        error.orig
+    )

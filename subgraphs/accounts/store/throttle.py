@@ -5,19 +5,35 @@ transaction that takes the row's write lock, so racing attempts cannot all slip 
 limit. Once more than ``max_attempts`` arrive within ``window``, the email is locked for
 ``lockout * 2**n`` (capped), n being the number of earlier lockouts; a successful login clears
 the row.
+
+On MySQL the transactions run at READ COMMITTED (see ``store.database``): an UPDATE or DELETE
+that finds no row then takes no gap lock, so attempts for *different* emails never block or
+deadlock each other. A deadlock or lock-wait timeout that still happens (the server rolled the
+transaction back) and a lost race to insert the row re-run the whole transaction, a few times.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shopkit.errors import Unavailable
+from subgraphs.accounts.store.database import is_retryable
 from subgraphs.accounts.store.tables import LoginThrottleRow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+TRIES = 5
 
 
 class LoginThrottle:
@@ -38,12 +54,8 @@ class LoginThrottle:
 
     async def attempt(self, email: str, now: datetime) -> datetime | None:
         """Counts one attempt. Returns when the lock ends if the attempt is refused."""
-        for _ in range(3):
-            try:
-                return await self._attempt(email.lower(), now)
-            except IntegrityError:  # another process inserted the row first: count again
-                continue
-        raise RuntimeError("the login throttle row kept changing")
+        key = email.lower()
+        return await _retrying(lambda: self._attempt(key, now))
 
     async def _attempt(self, key: str, now: datetime) -> datetime | None:
         row_is = col(LoginThrottleRow.email_normalized) == key
@@ -87,10 +99,28 @@ class LoginThrottle:
             return None
 
     async def succeeded(self, email: str) -> None:
+        key = email.lower()
+        await _retrying(lambda: self._clear(key))
+
+    async def _clear(self, key: str) -> None:
         async with self.sessions() as session:
             await session.exec(
-                delete(LoginThrottleRow).where(
-                    col(LoginThrottleRow.email_normalized) == email.lower()
-                )
+                delete(LoginThrottleRow).where(col(LoginThrottleRow.email_normalized) == key)
             )
             await session.commit()
+
+
+async def _retrying(transaction: Callable[[], Awaitable[T]]) -> T:
+    """Runs ``transaction`` again after a lost insert race, a deadlock or a lock-wait timeout
+    (each rolled back whole), up to ``TRIES`` times in all."""
+    for attempt in range(TRIES):
+        try:
+            return await transaction()
+        except IntegrityError:  # another request inserted the row first: count again
+            pass
+        except DBAPIError as error:
+            if not is_retryable(error):
+                raise
+            log.info("login throttle transaction rolled back; retrying", extra={"try": attempt})
+        await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
+    raise Unavailable("The login could not be counted; try again shortly.")
