@@ -14,7 +14,6 @@ from subgraphs.items.graphql.types import (
     Reservation,
     StockLineInput,
     UpdateItemInput,
-    money_args,
 )
 
 Info = strawberry.Info[ItemsContext]
@@ -24,7 +23,7 @@ Info = strawberry.Info[ItemsContext]
 class Mutation:
     @strawberry.mutation(permission_classes=[IsAdmin])
     async def create_item(self, info: Info, input: CreateItemInput) -> Item:
-        amount, currency = money_args(input.unit_price)
+        amount, currency = input.unit_price.pair()
         draft = new_item(
             upc=input.upc,
             name=input.name,
@@ -43,7 +42,7 @@ class Mutation:
             upc=input.upc,
             name=input.name,
             description=input.description,
-            price=money_args(input.unit_price) if input.unit_price else None,
+            price=input.unit_price.pair() if input.unit_price else None,
             image_urls=input.image_urls,
             attributes=input.attributes,
         )

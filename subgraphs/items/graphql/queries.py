@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from shopkit.graphql_types import PageInfo
 from subgraphs.items.graphql.context import ItemsContext
-from subgraphs.items.graphql.types import Item, ItemConnection, ItemEdge, PageInfo
+from subgraphs.items.graphql.types import Item, ItemConnection, ItemEdge
 from subgraphs.items.service.items import encode_cursor
 
 Info = strawberry.Info[ItemsContext]

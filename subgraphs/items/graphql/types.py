@@ -8,24 +8,9 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
+from shopkit.graphql_types import Money, MoneyInput, PageInfo
 from subgraphs.items.domain import model
 from subgraphs.items.domain import reservation as res
-
-
-@strawberry.federation.type(shareable=True, description="An amount in minor units (cents).")
-class Money:
-    amount: int
-    currency: str = strawberry.field(description="ISO 4217 code, e.g. USD.")
-
-    @classmethod
-    def from_domain(cls, money: model.Money) -> Money:
-        return cls(amount=money.amount, currency=money.currency)
-
-
-@strawberry.input(description="An amount in minor units (cents) and an ISO 4217 currency.")
-class MoneyInput:
-    amount: int
-    currency: str
 
 
 @strawberry.type
@@ -56,7 +41,7 @@ class Item:
             upc=item.upc,
             name=item.name,
             description=item.description,
-            unit_price=Money.from_domain(item.unit_price),
+            unit_price=Money.of(item.unit_price),
             image_urls=list(item.image_urls),
             attributes=cast(JSON, item.attributes),
             _available=item.available,
@@ -65,12 +50,6 @@ class Item:
     @classmethod
     async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Item:
         return cls.from_domain(await info.context.loaders.item.load(str(id)))
-
-
-@strawberry.federation.type(shareable=True)
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
 
 
 @strawberry.type
@@ -145,12 +124,8 @@ class Reservation:
                     name=line.name,
                     upc=line.upc,
                     quantity=line.quantity,
-                    unit_price=Money.from_domain(line.unit_price),
+                    unit_price=Money.of(line.unit_price),
                 )
                 for line in reservation.lines
             ],
         )
-
-
-def money_args(value: MoneyInput) -> tuple[int, str]:
-    return value.amount, value.currency

@@ -14,6 +14,7 @@ import strawberry
 from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 
+from shopkit.graphql_types import Money
 from subgraphs.orders.domain import model
 
 if TYPE_CHECKING:
@@ -28,16 +29,6 @@ class OrderStatus(Enum):
     CANCELLED = "CANCELLED"
     PAYMENT_FAILED = "PAYMENT_FAILED"
     REFUNDED = "REFUNDED"
-
-
-@strawberry.federation.type(shareable=True, description="An amount in minor units (cents).")
-class Money:
-    amount: int
-    currency: str
-
-    @classmethod
-    def of(cls, money: model.Money) -> Money:
-        return cls(amount=money.amount, currency=money.currency)
 
 
 @strawberry.federation.type(keys=[Key(fields=FieldSet("id"), resolvable=False)])

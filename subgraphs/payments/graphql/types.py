@@ -8,6 +8,7 @@ from enum import Enum
 
 import strawberry
 
+from shopkit.graphql_types import Money
 from subgraphs.payments.domain.model import Payment as PaymentModel
 from subgraphs.payments.graphql.context import PaymentsContext
 
@@ -21,12 +22,6 @@ class PaymentStatus(Enum):
     FAILED = "FAILED"
     REFUNDED = "REFUNDED"
     PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
-
-
-@strawberry.federation.type(shareable=True, description="An amount in minor units (cents).")
-class Money:
-    amount: int
-    currency: str
 
 
 @strawberry.type(description="The card a payment was charged to; never more than this.")
