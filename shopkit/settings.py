@@ -34,6 +34,7 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = shared("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     events_enabled: bool = shared("EVENTS_ENABLED", True)
     outbox_poll_seconds: float = shared("OUTBOX_POLL_SECONDS", 0.5)
+    consumer_group: str | None = shared("CONSUMER_GROUP", None)  # default: the service name
 
     gateway_secret: str = shared("GATEWAY_SECRET", DEV_GATEWAY_SECRET)
     service_secret: str = shared("SERVICE_SECRET", DEV_SERVICE_SECRET)

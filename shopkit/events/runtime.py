@@ -41,7 +41,7 @@ class EventRuntime:
         self.consumer = (
             EventConsumer(
                 bootstrap=settings.kafka_bootstrap,
-                group_id=settings.service_name,
+                group_id=settings.consumer_group or settings.service_name,
                 handlers=handlers,
                 inbox=inbox,
                 service=settings.service_name,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -39,17 +40,13 @@ async def _read(bootstrap: str, topic: str, key: str, count: int) -> list[dict]:
     return found
 
 
-async def _committed(bootstrap: str, group: str, topic: str) -> int:
-    """How many messages of ``topic`` the consumer group has committed as handled (read
-    without joining the group: manual assignment, offsets fetched from the coordinator)."""
+async def _committed(bootstrap: str, group: str, partition: TopicPartition) -> int:
+    """The offset the consumer group has committed on ``partition`` (read without joining
+    the group: offsets fetched from the coordinator)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        total = 0
-        for partition in partitions:
-            total += await consumer.committed(TopicPartition(topic, partition)) or 0
-        return total
+        return await consumer.committed(partition) or 0
     finally:
         await consumer.stop()
 
@@ -63,6 +60,7 @@ async def test_relay_publishes_and_cancellation_delivered_five_times_refunds_onc
         events_enabled=True,
         kafka_bootstrap=kafka_bootstrap,
         outbox_poll_seconds=0.2,
+        consumer_group=f"payments-{uuid.uuid4().hex[:8]}",  # the broker is shared by all suites
     )
     async with running(settings) as harness:
         buyer = customer()
@@ -86,14 +84,16 @@ async def test_relay_publishes_and_cancellation_delivered_five_times_refunds_onc
         await producer.start()
         try:
             for event in (cancelled, cancelled, another, cancelled, another):
-                await producer.send_and_wait(
+                sent = await producer.send_and_wait(
                     "shop.order", event.to_json().encode(), key=order_id.encode()
                 )
         finally:
             await producer.stop()
+        ours = TopicPartition("shop.order", sent.partition)  # one key, one partition
 
         async def all_handled() -> bool:
-            return await _committed(kafka_bootstrap, "payments", "shop.order") == 5
+            group = settings.consumer_group or "payments"
+            return await _committed(kafka_bootstrap, group, ours) == sent.offset + 1
 
         await _eventually(all_handled)
         refunded = await _read(kafka_bootstrap, "shop.payment", order_id, 2)
