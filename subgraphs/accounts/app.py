@@ -23,6 +23,7 @@ from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
 from shopkit.health import tcp_check
 from shopkit.processor import PaymentProcessor, SimulatedProcessor
+from shopkit.sql import create_engine, migrate, ping, sessions
 from subgraphs.accounts.domain.events import PRODUCES
 from subgraphs.accounts.graphql.context import build_context
 from subgraphs.accounts.graphql.schema import schema
@@ -31,7 +32,7 @@ from subgraphs.accounts.service.passwords import Passwords
 from subgraphs.accounts.service.tokens import SigningKey, TokenIssuer, development_key
 from subgraphs.accounts.settings import AccountsSettings
 from subgraphs.accounts.store.accounts import AccountStore
-from subgraphs.accounts.store.database import create_engine, migrate, ping, sessions
+from subgraphs.accounts.store.database import MIGRATIONS
 from subgraphs.accounts.store.outbox import SqlOutboxStore
 from subgraphs.accounts.store.throttle import LoginThrottle
 
@@ -63,7 +64,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings.database)
         try:
-            await migrate(engine)
+            await migrate(engine, MIGRATIONS)
             factory = sessions(engine)
             runtime = EventRuntime(settings, outbox=SqlOutboxStore(factory), produces=PRODUCES)
             service = AccountService(

@@ -15,27 +15,26 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
 
 from shopkit.app import create_app as create_kit_app
-from shopkit.auth import AccessTokenVerifier, Identity
+from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
 from shopkit.events.schemas import EventSchemas
 from shopkit.health import tcp_check
 from shopkit.http import ServiceClient
 from shopkit.processor import PaymentProcessor
+from shopkit.sql import create_engine, migrate, ping, plain_sessions
 from subgraphs.payments.domain.events import PRODUCED
 from subgraphs.payments.events import SCHEMAS_DIR
 from subgraphs.payments.events.handlers import handlers
-from subgraphs.payments.graphql.context import PaymentsContext, make_loaders
+from subgraphs.payments.graphql.context import make_context
 from subgraphs.payments.graphql.schema import schema
 from subgraphs.payments.service.clients import AccountsClient, OrdersClient
 from subgraphs.payments.service.idempotency import IdempotencyKeys
 from subgraphs.payments.service.payments import PaymentService
 from subgraphs.payments.service.processor import build_processor
 from subgraphs.payments.settings import PaymentsSettings
-from subgraphs.payments.store.database import make_engine, make_sessions, migrate, ping
+from subgraphs.payments.store.database import MIGRATIONS
 from subgraphs.payments.store.idempotency import IdempotencyStore
 from subgraphs.payments.store.outbox import SqlInbox, SqlOutbox
 from subgraphs.payments.store.payments import PaymentStore
@@ -64,10 +63,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = make_engine(settings.resolved_database_url)
+        engine = create_engine(settings.resolved_database_url, max_overflow=40)
         try:
-            await migrate(engine)
-            sessions = make_sessions(engine)
+            await migrate(engine, MIGRATIONS)
+            sessions = plain_sessions(engine)
             http: httpx.AsyncClient = app.state.http
 
             def client(url: str) -> ServiceClient:
@@ -119,17 +118,6 @@ def create_app(
         finally:
             await engine.dispose()
 
-    def context(request: Request, response: Response | None, identity: Identity) -> PaymentsContext:
-        service: PaymentService = request.app.state.payments
-        return PaymentsContext(
-            request=request,
-            response=response,
-            identity=identity,
-            settings=settings,
-            service=service,
-            loaders=make_loaders(service, identity),
-        )
-
     return create_kit_app(
-        settings, schema=schema, context=context, lifespan=lifespan, verifier=verifier
+        settings, schema=schema, context=make_context, lifespan=lifespan, verifier=verifier
     )

@@ -6,7 +6,7 @@ limit. Once more than ``max_attempts`` arrive within ``window``, the email is lo
 ``lockout * 2**n`` (capped), n being the number of earlier lockouts; a successful login clears
 the row.
 
-On MySQL the transactions run at READ COMMITTED (see ``store.database``): an UPDATE or DELETE
+On MySQL the transactions run at READ COMMITTED (see ``shopkit.sql``): an UPDATE or DELETE
 that finds no row then takes no gap lock, so attempts for *different* emails never block or
 deadlock each other. A deadlock or lock-wait timeout that still happens (the server rolled the
 transaction back) and a lost race to insert the row re-run the whole transaction, a few times.
@@ -28,7 +28,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shopkit.errors import Unavailable
-from subgraphs.accounts.store.database import is_retryable
+from shopkit.sql import is_retryable
 from subgraphs.accounts.store.tables import LoginThrottleRow
 
 log = logging.getLogger(__name__)

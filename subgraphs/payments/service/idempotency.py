@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from shopkit.errors import ShopError, Unavailable
+from shopkit.sql import is_retryable
 from subgraphs.payments.domain.idempotency import (
     COMPLETED,
     STARTED,
@@ -26,7 +27,6 @@ from subgraphs.payments.domain.idempotency import (
     validate_key,
 )
 from subgraphs.payments.domain.model import Payment
-from subgraphs.payments.store.database import is_retryable
 from subgraphs.payments.store.idempotency import IdempotencyStore
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shopkit.sql import is_unique_violation
 from subgraphs.payments.domain.idempotency import COMPLETED, STARTED, IdempotencyRecord
 from subgraphs.payments.store.convert import record_from_row, to_db
-from subgraphs.payments.store.database import is_unique_violation
 from subgraphs.payments.store.tables import IdempotencyRow, columns
 
 T = columns(IdempotencyRow)

@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shopkit.events import CloudEvent, OutboxMessage
+from shopkit.sql import is_unique_violation
 from subgraphs.payments.store.convert import to_db
-from subgraphs.payments.store.database import is_unique_violation
 from subgraphs.payments.store.tables import InboxRow, OutboxRow, columns
 
 OUTBOX = columns(OutboxRow)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shopkit.events import CloudEvent
+from shopkit.sql import is_unique_violation
 from subgraphs.payments.domain.model import LedgerEntry, Payment
 from subgraphs.payments.store.convert import (
     from_db,
@@ -26,7 +27,6 @@ from subgraphs.payments.store.convert import (
     payment_values,
     to_db,
 )
-from subgraphs.payments.store.database import is_unique_violation
 from subgraphs.payments.store.idempotency import IdempotencyStore
 from subgraphs.payments.store.outbox import add_event
 from subgraphs.payments.store.tables import ChargeClaimRow, LedgerRow, PaymentRow, columns

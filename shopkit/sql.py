@@ -1,0 +1,174 @@
+"""The relational database for the services that keep one (MySQL through aiomysql, or an
+embedded SQLite file through aiosqlite): the async engine, session factories, the Alembic
+upgrade run at start-up (and the body of each service's Alembic ``env.py``), the readiness
+ping, and how to read a driver error. The only module of the kit that imports SQLAlchemy.
+
+A service names its migrations directory and its table metadata; everything else is here::
+
+    engine = create_engine(settings.database_url)
+    await migrate(engine, MIGRATIONS)
+    factory = sessions(engine)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession as PlainAsyncSession
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+MYSQL_DUPLICATE_KEY = 1062
+MYSQL_LOCK_WAIT_TIMEOUT = 1205
+MYSQL_DEADLOCK = 1213
+MIGRATION_LOCK_SECONDS = 60
+
+
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    """Statement parameters are never logged (they may hold password hashes and tokens).
+
+    SQLite: the file's directory is created; WAL, foreign keys and a 30 s busy timeout.
+    MySQL: READ COMMITTED, so that a lookup, update or delete by key that finds nothing takes
+    no gap lock (under REPEATABLE READ those made inserts of unrelated keys deadlock); stale
+    pooled connections are tested before use and recycled.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, hide_parameters=True, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_async_engine(
+        url,
+        hide_parameters=True,
+        isolation_level="READ COMMITTED",
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+    )
+
+
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """SQLModel sessions (``session.exec``); objects stay readable after commit."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def plain_sessions(engine: AsyncEngine) -> async_sessionmaker[PlainAsyncSession]:
+    """SQLAlchemy Core/ORM sessions (``session.execute``, which SQLModel's deprecates)."""
+    return async_sessionmaker(engine, class_=PlainAsyncSession, expire_on_commit=False)
+
+
+async def migrate(engine: AsyncEngine, migrations_dir: Path) -> None:
+    """Brings the schema to the newest revision of ``migrations_dir`` (Alembic ``upgrade
+    head``). On MySQL a named lock, one per database, keeps processes starting together from
+    migrating at once."""
+    async with engine.connect() as connection:
+        lock = f"schema_migration:{engine.url.database}"[:64]
+        mysql = connection.dialect.name == "mysql"
+        if mysql:
+            taken = await connection.scalar(
+                text("SELECT GET_LOCK(:n, :s)"), {"n": lock, "s": MIGRATION_LOCK_SECONDS}
+            )
+            if taken != 1:
+                raise RuntimeError(f"another process held the migration lock {lock!r} too long")
+        try:
+            await connection.run_sync(_upgrade, migrations_dir)
+            await connection.commit()
+        finally:
+            if mysql:
+                await connection.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": lock})
+
+
+def _upgrade(connection: Connection, migrations_dir: Path) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def run_migrations(target_metadata: MetaData) -> None:
+    """The whole of a service's Alembic ``env.py``.
+
+    At start-up ``migrate`` passes its connection in ``config.attributes["connection"]``.
+    From the command line (``alembic -x url=mysql+aiomysql://... upgrade head``, with
+    ``script_location`` pointing at the migrations directory) an async engine is made from the
+    URL; with ``--sql`` the statements are printed instead.
+    """
+    from alembic import context
+
+    def run_on(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run_from_url(url: str) -> None:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                await connection.run_sync(run_on)
+                await connection.commit()
+        finally:
+            await engine.dispose()
+
+    url = context.get_x_argument(as_dictionary=True).get("url") or context.config.get_main_option(
+        "sqlalchemy.url"
+    )
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    elif (connection := context.config.attributes.get("connection")) is not None:
+        run_on(connection)
+    elif url:
+        asyncio.run(run_from_url(url))
+    else:
+        raise SystemExit("give the database URL: alembic -x url=... upgrade head")
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raises when the database does not answer (a readiness check)."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+def is_unique_violation(error: DBAPIError) -> bool:
+    """A duplicate primary or unique key."""
+    code = _mysql_code(error)
+    if code is not None:
+        return code == MYSQL_DUPLICATE_KEY
+    return "UNIQUE constraint failed" in str(error.orig)
+
+
+def is_retryable(error: DBAPIError) -> bool:
+    """A deadlock or lock-wait timeout (MySQL rolled the transaction back), or SQLite's busy
+    database: the whole transaction may be run again."""
+    return _mysql_code(error) in (MYSQL_DEADLOCK, MYSQL_LOCK_WAIT_TIMEOUT) or (
+        "database is locked" in str(error.orig)
+    )
+
+
+def _mysql_code(error: DBAPIError) -> int | None:
+    args: Any = getattr(error.orig, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
