@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import strawberry
 from graphql import GraphQLError
@@ -64,6 +64,19 @@ class RequestContext:
     response: Response | None
     identity: Identity
     settings: ServiceSettings
+
+    @classmethod
+    def for_request(
+        cls, request: Request, response: Response | None, identity: Identity, **own: Any
+    ) -> Self:
+        """The context of one request: the kit's fields, and ``own``, the service's fields."""
+        return cls(
+            request=request,
+            response=response,
+            identity=identity,
+            settings=request.app.state.settings,
+            **own,
+        )
 
 
 class IsAuthenticated(BasePermission):

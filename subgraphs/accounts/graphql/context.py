@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -22,11 +22,13 @@ class Loaders:
 
 @dataclass
 class AccountsContext(RequestContext):
-    accounts: AccountService = field(default=None)  # type: ignore[assignment]
-    loaders: Loaders = field(default=None)  # type: ignore[assignment]
+    accounts: AccountService
+    loaders: Loaders
 
 
-def build_context(request: Request, response: Response | None, identity: Identity) -> Any:
+def build_context(
+    request: Request, response: Response | None, identity: Identity
+) -> AccountsContext:
     service: AccountService = request.app.state.accounts
 
     async def load_accounts(ids: list[str]) -> list[Any]:
@@ -34,11 +36,10 @@ def build_context(request: Request, response: Response | None, identity: Identit
         visible = await service.visible(identity, ids)
         return [visible.get(i) for i in ids]
 
-    return AccountsContext(
-        request=request,
-        response=response,
-        identity=identity,
-        settings=request.app.state.settings,
+    return AccountsContext.for_request(
+        request,
+        response,
+        identity,
         accounts=service,
         loaders=Loaders(account=DataLoader(load_fn=load_accounts)),
     )

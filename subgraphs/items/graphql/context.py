@@ -23,11 +23,10 @@ class ItemsContext(RequestContext):
 
 def build_context(request: Request, response: Response | None, identity: Identity) -> ItemsContext:
     state = request.app.state
-    return ItemsContext(
-        request=request,
-        response=response,
-        identity=identity,
-        settings=state.settings,
+    return ItemsContext.for_request(
+        request,
+        response,
+        identity,
         items=state.items,
         inventory=state.inventory,
         loaders=build_loaders(state.items),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,17 +15,12 @@ from subgraphs.orders.service.orders import OrderService
 
 @dataclass
 class OrdersContext(RequestContext):
-    service: OrderService = field(default=None)  # type: ignore[assignment]
-    loaders: Loaders = field(default=None)  # type: ignore[assignment]
+    service: OrderService
+    loaders: Loaders
 
 
 def make_context(request: Request, response: Response | None, identity: Identity) -> OrdersContext:
     service: OrderService = request.app.state.orders
-    return OrdersContext(
-        request=request,
-        response=response,
-        identity=identity,
-        settings=request.app.state.settings,
-        service=service,
-        loaders=Loaders(service, identity),
+    return OrdersContext.for_request(
+        request, response, identity, service=service, loaders=Loaders(service, identity)
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from starlette.requests import Request
+from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
 from shopkit.auth import Identity
@@ -28,5 +30,14 @@ def make_loaders(service: PaymentService, identity: Identity) -> Loaders:
 
 @dataclass
 class PaymentsContext(RequestContext):
-    service: PaymentService = field(default=None)  # type: ignore[assignment]
-    loaders: Loaders = field(default=None)  # type: ignore[assignment]
+    service: PaymentService
+    loaders: Loaders
+
+
+def make_context(
+    request: Request, response: Response | None, identity: Identity
+) -> PaymentsContext:
+    service: PaymentService = request.app.state.payments
+    return PaymentsContext.for_request(
+        request, response, identity, service=service, loaders=make_loaders(service, identity)
+    )
