@@ -20,6 +20,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from shopkit.events.envelope import CloudEvent, topic_for
 from shopkit.metrics import EVENTS_HANDLED
+from shopkit.tasks import BackgroundTask
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.retry_seconds = retry_seconds
         self.topics = sorted({topic_for(t) for t in handlers})
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask(self._run_forever, name=f"{group_id}-consumer")
         self._dlq: AIOKafkaProducer | None = None
 
     async def handle(self, event: CloudEvent) -> bool:
@@ -176,13 +177,7 @@ class EventConsumer:
                 await asyncio.sleep(1.0)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run_forever(), name=f"{self.group_id}-consumer")
+        self._task.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._task.stop()

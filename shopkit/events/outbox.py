@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from shopkit.metrics import EVENTS_PUBLISHED
+from shopkit.tasks import BackgroundTask
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.max_backoff = max_backoff
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask(self.run, name=f"{service}-outbox-relay")
 
     def notify(self) -> None:
         """Something was written to the outbox: publish it without waiting for the next poll."""
@@ -91,13 +92,7 @@ class OutboxRelay:
                 pass
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name=f"{self.service}-outbox-relay")
+        self._task.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._task.stop()

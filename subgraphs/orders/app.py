@@ -7,7 +7,6 @@ orders left unpaid past the payment window.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -21,6 +20,7 @@ from shopkit.app import create_app as create_kit_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
 from shopkit.http import ServiceClient
+from shopkit.tasks import periodic
 from subgraphs.orders.domain.transitions import EVENT_FOR_STATUS
 from subgraphs.orders.events.handlers import payment_handlers
 from subgraphs.orders.graphql.context import make_context
@@ -38,17 +38,10 @@ log = logging.getLogger(__name__)
 PRODUCES = sorted({*EVENT_FOR_STATUS.values(), "order.updated"})
 
 
-async def sweep_forever(service: OrderService, every: float) -> None:
-    while True:
-        try:
-            expired = await service.expire_unpaid()
-            if expired:
-                log.info("cancelled unpaid orders", extra={"count": expired})
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.warning("expiry sweep failed; will retry", exc_info=True)
-        await asyncio.sleep(every)
+async def expire_unpaid(service: OrderService) -> None:
+    expired = await service.expire_unpaid()
+    if expired:
+        log.info("cancelled unpaid orders", extra={"count": expired})
 
 
 def create_app(
@@ -93,16 +86,14 @@ def create_app(
             app.state.readiness["cassandra"] = lambda: session.execute(
                 acsylla.create_statement("SELECT release_version FROM system.local")
             )
-            async with runtime[0].running():
-                sweep = asyncio.create_task(
-                    sweep_forever(service, settings.expiry_sweep_seconds), name="orders-expiry"
-                )
-                try:
-                    yield
-                finally:
-                    sweep.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await sweep
+            sweep = periodic(
+                lambda: expire_unpaid(service),
+                settings.expiry_sweep_seconds,
+                name="orders-expiry",
+                what="expiry sweep",
+            )
+            async with runtime[0].running(), sweep.running():
+                yield
         finally:
             await session.close()
 

@@ -7,7 +7,6 @@ old idempotency keys periodically.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -24,6 +23,7 @@ from shopkit.health import tcp_check
 from shopkit.http import ServiceClient
 from shopkit.processor import PaymentProcessor
 from shopkit.sql import create_engine, migrate, ping, plain_sessions
+from shopkit.tasks import periodic
 from subgraphs.payments.domain.events import PRODUCED
 from subgraphs.payments.events import SCHEMAS_DIR
 from subgraphs.payments.events.handlers import handlers
@@ -42,15 +42,10 @@ from subgraphs.payments.store.payments import PaymentStore
 log = logging.getLogger(__name__)
 
 
-async def _expire_keys(keys: IdempotencyStore, every: float) -> None:
-    while True:
-        try:
-            removed = await keys.cleanup(datetime.now(UTC))
-            if removed:
-                log.info("expired idempotency keys removed", extra={"count": removed})
-        except Exception:
-            log.warning("idempotency key cleanup failed", exc_info=True)
-        await asyncio.sleep(every)
+async def _expire_keys(keys: IdempotencyStore) -> None:
+    removed = await keys.cleanup(datetime.now(UTC))
+    if removed:
+        log.info("expired idempotency keys removed", extra={"count": removed})
 
 
 def create_app(
@@ -105,16 +100,14 @@ def create_app(
             app.state.readiness["database"] = lambda: ping(engine)
             if settings.events_enabled:
                 app.state.readiness["kafka"] = tcp_check(settings.kafka_bootstrap)
-            cleanup = asyncio.create_task(
-                _expire_keys(key_store, settings.cleanup_interval_seconds), name="payments-cleanup"
+            cleanup = periodic(
+                lambda: _expire_keys(key_store),
+                settings.cleanup_interval_seconds,
+                name="payments-cleanup",
+                what="idempotency key cleanup",
             )
-            try:
-                async with runtime.running():
-                    yield
-            finally:
-                cleanup.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await cleanup
+            async with cleanup.running(), runtime.running():
+                yield
         finally:
             await engine.dispose()
 

@@ -1,0 +1,48 @@
+"""Background tasks: named, cancelled and awaited on stop; periodic jobs survive failures."""
+
+import asyncio
+import logging
+
+import pytest
+
+from shopkit.tasks import BackgroundTask, periodic
+
+
+async def test_stop_cancels_the_task_and_waits_until_it_has_finished():
+    events: list[str] = []
+
+    async def run() -> None:
+        events.append("started")
+        try:
+            await asyncio.sleep(60)
+        finally:
+            await asyncio.sleep(0)
+            events.append("cleaned up")
+
+    task = BackgroundTask(run, name="sleeper")
+    task.start()
+    await asyncio.sleep(0)
+    assert [t.get_name() for t in asyncio.all_tasks()].count("sleeper") == 1
+    await task.stop()
+    assert events == ["started", "cleaned up"]
+    assert "sleeper" not in [t.get_name() for t in asyncio.all_tasks()]
+    await task.stop()  # stopping twice is harmless
+
+
+async def test_periodic_job_keeps_running_after_a_failure(caplog: pytest.LogCaptureFixture):
+    calls = 0
+
+    async def job() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("the database blinked")
+
+    with caplog.at_level(logging.WARNING, logger="shopkit.tasks"):
+        async with periodic(job, 0.01, name="sweep", what="test sweep").running():
+            for _ in range(200):
+                if calls >= 3:
+                    break
+                await asyncio.sleep(0.01)
+    assert calls >= 3
+    assert [r.getMessage() for r in caplog.records] == ["test sweep failed; will retry"]
