@@ -16,6 +16,7 @@ import httpx
 
 from shopkit import errors
 from shopkit.auth import SERVICE_TOKEN_HEADER, mint_service_token
+from shopkit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,11 @@ class ServiceClient:
         self.timeout = timeout
         self.attempts = attempts
         self.backoff = backoff
+
+    @classmethod
+    def calling(cls, url: str, settings: ServiceSettings, http: httpx.AsyncClient) -> ServiceClient:
+        """A client that calls ``url`` as this service (its name, the shared service secret)."""
+        return cls(url=url, caller=settings.service_name, secret=settings.service_secret, http=http)
 
     async def execute(
         self,

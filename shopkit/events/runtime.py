@@ -38,16 +38,19 @@ class EventRuntime:
             if outbox is not None
             else None
         )
-        self.consumer = (
-            EventConsumer(
-                bootstrap=settings.kafka_bootstrap,
-                group_id=settings.consumer_group or settings.service_name,
-                handlers=handlers,
-                inbox=inbox,
-                service=settings.service_name,
-            )
-            if handlers and inbox is not None
-            else None
+        self.consumer: EventConsumer | None = None
+        if handlers and inbox is not None:
+            self.consume(inbox, handlers)
+
+    def consume(self, inbox: InboxStore, handlers: dict[str, Handler]) -> None:
+        """Adds the consumer after construction: its handlers usually call the service, which
+        needs ``notify`` from this runtime to exist first. Call before ``running()``."""
+        self.consumer = EventConsumer(
+            bootstrap=self.settings.kafka_bootstrap,
+            group_id=self.settings.consumer_group or self.settings.service_name,
+            handlers=handlers,
+            inbox=inbox,
+            service=self.settings.service_name,
         )
 
     def notify(self) -> None:

@@ -66,15 +66,10 @@ def create_app(
         db = ItemsDatabase(settings.mongo_url, settings.database)
         try:
             await db.configure()
-            items = ItemService(db, notify=lambda: runtime.notify())
-            inventory = InventoryService(db, notify=lambda: runtime.notify())
-            runtime = EventRuntime(
-                settings,
-                outbox=MongoOutbox(db),
-                produces=PRODUCED,
-                inbox=MongoInbox(db),
-                handlers=order_handlers(inventory),
-            )
+            runtime = EventRuntime(settings, outbox=MongoOutbox(db), produces=PRODUCED)
+            items = ItemService(db, notify=runtime.notify)
+            inventory = InventoryService(db, notify=runtime.notify)
+            runtime.consume(MongoInbox(db), order_handlers(inventory))
             app.state.db = db
             app.state.items = items
             app.state.inventory = inventory

@@ -59,30 +59,17 @@ def create_app(
             store = await CqlOrderStore.open(session, ks)
             outbox = await CqlOutbox.open(session, ks)
             inbox = await CqlInbox(session, ks).prepare()
-            items = ServiceClient(
-                url=settings.items_url,
-                caller=settings.service_name,
-                secret=settings.service_secret,
-                http=app.state.http,
-            )
-            runtime: list[EventRuntime] = []
+            items = ServiceClient.calling(settings.items_url, settings, app.state.http)
+            runtime = EventRuntime(settings, outbox=outbox, produces=PRODUCES)
             service = OrderService(
                 store,
                 ItemsStock(items),
                 payment_window=timedelta(seconds=settings.payment_window_seconds),
-                notify=lambda: runtime[0].notify() if runtime else None,
+                notify=runtime.notify,
             )
-            runtime.append(
-                EventRuntime(
-                    settings,
-                    outbox=outbox,
-                    produces=PRODUCES,
-                    inbox=inbox,
-                    handlers=payment_handlers(service),
-                )
-            )
+            runtime.consume(inbox, payment_handlers(service))
             app.state.orders = service
-            app.state.events = runtime[0]
+            app.state.events = runtime
             app.state.readiness["cassandra"] = lambda: session.execute(
                 acsylla.create_statement("SELECT release_version FROM system.local")
             )
@@ -92,7 +79,7 @@ def create_app(
                 name="orders-expiry",
                 what="expiry sweep",
             )
-            async with runtime[0].running(), sweep.running():
+            async with runtime.running(), sweep.running():
                 yield
         finally:
             await session.close()

@@ -63,14 +63,10 @@ def create_app(
             await migrate(engine, MIGRATIONS)
             sessions = plain_sessions(engine)
             http: httpx.AsyncClient = app.state.http
-
-            def client(url: str) -> ServiceClient:
-                return ServiceClient(
-                    url=url, caller=settings.service_name, secret=settings.service_secret, http=http
-                )
-
+            orders = ServiceClient.calling(settings.orders_url, settings, http)
+            accounts = ServiceClient.calling(settings.accounts_url, settings, http)
             key_store = IdempotencyStore(sessions)
-            runtime: EventRuntime | None = None
+            runtime = EventRuntime(settings, outbox=SqlOutbox(sessions), produces=PRODUCED)
             service = PaymentService(
                 payments=PaymentStore(sessions),
                 keys=IdempotencyKeys(
@@ -81,19 +77,13 @@ def create_app(
                     clock=lambda: datetime.now(UTC),
                 ),
                 processor=processor or build_processor(settings, http),
-                orders=OrdersClient(client(settings.orders_url)),
-                accounts=AccountsClient(client(settings.accounts_url)),
+                orders=OrdersClient(orders),
+                accounts=AccountsClient(accounts),
                 schemas=EventSchemas(SCHEMAS_DIR),
-                notify=lambda: runtime.notify() if runtime is not None else None,
+                notify=runtime.notify,
                 source=settings.service_name,
             )
-            runtime = EventRuntime(
-                settings,
-                outbox=SqlOutbox(sessions),
-                produces=PRODUCED,
-                inbox=SqlInbox(sessions),
-                handlers=handlers(service),
-            )
+            runtime.consume(SqlInbox(sessions), handlers(service))
             app.state.engine = engine
             app.state.payments = service
             app.state.events = runtime
