@@ -99,7 +99,10 @@ async def test_relay_publishes_and_cancellation_delivered_five_times_refunds_onc
         refunded = await _read(kafka_bootstrap, "shop.payment", order_id, 2)
 
         assert harness.processor.refund_calls == 1
-        assert await harness.count("inbox") == 2  # two distinct event ids, five deliveries
+        ours_handled = await harness.rows(
+            f"SELECT event_id FROM inbox WHERE event_id IN ('{cancelled.id}', '{another.id}')"
+        )
+        assert len(ours_handled) == 2  # two distinct event ids, five deliveries
         rows = await harness.rows("SELECT kind, amount FROM payment_ledger ORDER BY sequence")
         assert [tuple(r) for r in rows] == [("charge", 2000), ("refund", 2000)]
         assert [e["type"] for e in refunded] == ["payment.succeeded", "payment.refunded"]
