@@ -65,6 +65,82 @@ async def test_order_paid_commits_the_reservation_once(items, inventory, db):
     assert (await inventory.get(order_id)).status is ReservationStatus.COMMITTED
 
 
+def paid_event(order_id: str, lines: list[tuple[str, int]]):  # type: ignore[no-untyped-def]
+    """An order.paid as orders builds it: the paid lines with their prices."""
+    return new_event(
+        "order.paid",
+        source="orders",
+        subject=order_id,
+        data={
+            "orderId": order_id,
+            "customerId": "c-1",
+            "status": "PAID",
+            "previousStatus": "PENDING_PAYMENT",
+            "lines": [
+                {"itemId": i, "quantity": q, "unitPrice": {"amount": 1999, "currency": "USD"}}
+                for i, q in lines
+            ],
+            "total": {"amount": 1999, "currency": "USD"},
+        },
+    )
+
+
+async def counters(items, *item_ids: str) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    return [((s := await items.get(i)).available, s.reserved) for i in item_ids]
+
+
+async def test_order_paid_commits_the_paid_lines_not_the_held_ones_and_only_once(
+    items, inventory, db
+):
+    pen, ink, mug = [await items.create(draft(stock=10)) for _ in range(3)]
+    order_id = f"o-{uuid.uuid4().hex[:8]}"
+    # Held after an order change whose write lost to the payment: pen 5 + ink 2.
+    await inventory.reserve(order_id, [(pen.id, 5), (ink.id, 2)])
+    consumer = consumer_for(inventory, db)
+    # What the order was paid for: pen 3 + mug 1.
+    event = paid_event(order_id, [(pen.id, 3), (mug.id, 1)])
+    assert await consumer.handle(event) is True
+
+    assert await counters(items, pen.id, ink.id, mug.id) == [(7, 0), (10, 0), (9, 0)]
+    committed = await inventory.get(order_id)
+    assert committed.status is ReservationStatus.COMMITTED
+    assert committed.quantities() == {pen.id: 3, mug.id: 1}
+    assert [line.name for line in committed.lines] == [pen.name, mug.name]
+
+    await consumer.handlers["order.paid"](event)  # a redelivery past the inbox
+    assert await consumer.handle(event) is False
+    assert await counters(items, pen.id, ink.id, mug.id) == [(7, 0), (10, 0), (9, 0)]
+    events = await outbox_events(db, order_id)
+    assert [e.type for e in events] == ["inventory.reserved", "inventory.committed"]
+    assert {(x["itemId"], x["quantity"]) for x in events[-1].data["lines"]} == {
+        (pen.id, 3),
+        (mug.id, 1),
+    }
+    for e in events:
+        event_schemas().validate(e)
+
+
+async def test_paid_lines_beyond_the_stock_commit_what_is_held_and_log_the_shortfall(
+    items, inventory, db, caplog
+):
+    pen = await items.create(draft(stock=3))
+    ink = await items.create(draft(stock=10))
+    order_id = f"o-{uuid.uuid4().hex[:8]}"
+    await inventory.reserve(order_id, [(pen.id, 2), (ink.id, 2)])
+    consumer = consumer_for(inventory, db)
+    # Paid for 5 pens (only 1 more available) and 1 ink.
+    with caplog.at_level("ERROR", logger="subgraphs.items.service.inventory"):
+        await consumer.handle(paid_event(order_id, [(pen.id, 5), (ink.id, 1)]))
+
+    assert await counters(items, pen.id, ink.id) == [(1, 0), (9, 0)]
+    committed = await inventory.get(order_id)
+    assert committed.status is ReservationStatus.COMMITTED
+    assert committed.quantities() == {pen.id: 2, ink.id: 1}
+    [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert record.order_id == order_id  # type: ignore[attr-defined]
+    assert record.shortfall == {pen.id: 3}  # type: ignore[attr-defined]
+
+
 async def test_order_events_without_a_reservation_are_handled_without_effect(inventory, db):
     consumer = consumer_for(inventory, db)
     for event_type in ("order.cancelled", "order.paid"):

@@ -200,3 +200,22 @@ async def test_concurrent_retries_of_one_order_reserve_once(items, inventory):
     oid = order_id()
     await asyncio.gather(*(inventory.reserve(oid, [(item.id, 2)]) for _ in range(8)))
     assert await counters(items, item.id) == (8, 2)
+
+
+async def test_committing_paid_lines_races_other_reservations_without_overselling(items, inventory):
+    item = await items.create(draft(stock=4))
+    paid_order, others = order_id(), [order_id() for _ in range(4)]
+    await inventory.reserve(paid_order, [(item.id, 1)])
+    results = await asyncio.gather(
+        inventory.commit(paid_order, [(item.id, 3)]),
+        *(inventory.reserve(oid, [(item.id, 1)]) for oid in others),
+        return_exceptions=True,
+    )
+    committed = results[0]
+    assert not isinstance(committed, BaseException), committed
+    assert all(isinstance(r, Conflict) for r in results[1:] if isinstance(r, BaseException))
+    held = sum(1 for r in results[1:] if not isinstance(r, BaseException))
+    sold = committed.quantities()[item.id]
+    assert sold in (1, 3)
+    assert sold + held <= 4
+    assert await counters(items, item.id) == (4 - sold - held, held)

@@ -1,8 +1,14 @@
 """Stock reservations for orders: reserve (set the held lines), release and commit. Each is
-one transaction over the reservation, the counters and the outbox, and idempotent per order."""
+one transaction over the reservation, the counters and the outbox, and idempotent per order.
+
+Committing a paid order sells exactly the lines it was paid for: the held lines may differ
+(an order change whose reservation went through but whose write lost to the payment), so the
+commit first moves the difference between available and reserved, like ``reserve``.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 
 from shopkit.errors import NotFound
@@ -23,6 +29,8 @@ from subgraphs.items.service.items import not_found
 from subgraphs.items.service.outbox import EventFactory
 from subgraphs.items.store.database import ItemsDatabase
 from subgraphs.items.store.transaction import Transaction
+
+log = logging.getLogger(__name__)
 
 
 def reservation_not_found(order_id: str) -> NotFound:
@@ -102,8 +110,64 @@ class InventoryService:
     async def release(self, order_id: str) -> Reservation:
         return await self._finish(order_id, ReservationStatus.RELEASED)
 
-    async def commit(self, order_id: str) -> Reservation:
-        return await self._finish(order_id, ReservationStatus.COMMITTED)
+    async def commit(
+        self, order_id: str, paid: Iterable[tuple[str, int]] | None = None
+    ) -> Reservation:
+        """Sells the stock held for the order; with ``paid`` (the lines the order was paid
+        for), sells those instead: each line's held quantity is first adjusted by the
+        difference. A line that needs more units than are available keeps its held quantity
+        (available never goes below zero) and the shortfall is logged as an error."""
+        if paid is None:
+            return await self._finish(order_id, ReservationStatus.COMMITTED)
+        order_id = check_order_id(order_id)
+        wanted = merge_lines(paid)
+        changed = False
+        shortfall: dict[str, int] = {}
+
+        async def work(tx: Transaction) -> Reservation:
+            nonlocal changed
+            shortfall.clear()
+            found = await tx.get_reservation(order_id)
+            if found is None:
+                raise reservation_not_found(order_id)
+            existing, version = found
+            check_can_commit(existing)
+            if existing.status is ReservationStatus.COMMITTED:
+                return existing
+            held = existing.quantities()
+            previous = {line.item_id: line for line in existing.lines}
+            sold: list[ReservationLine] = []
+            for item_id in [*wanted, *(i for i in held if i not in wanted)]:
+                want, have = wanted.get(item_id, 0), held.get(item_id, 0)
+                quantity, line = want, previous.get(item_id)
+                if want > have:
+                    item = await tx.take_stock(item_id, want - have)
+                    if item is None:
+                        shortfall[item_id] = want - have
+                        quantity = have
+                    elif line is None:
+                        line = ReservationLine(item.id, item.name, item.upc, 0, item.unit_price)
+                elif want < have:
+                    await tx.return_stock(item_id, have - want)
+                if quantity > 0 and line is not None:
+                    await tx.consume_reserved(item_id, quantity)
+                    sold.append(_requantified(line, quantity))
+            reservation = Reservation(order_id, ReservationStatus.COMMITTED, sold)
+            await tx.save_reservation(reservation, version)
+            data = events.reservation_data(reservation)
+            await tx.add_event(self.events.make(events.INVENTORY_COMMITTED, order_id, data))
+            changed = True
+            return reservation
+
+        reservation = await self.db.run(work)
+        if changed:
+            self.notify()
+        if shortfall:
+            log.error(
+                "not enough stock for a paid order's lines; committed what was held instead",
+                extra={"order_id": order_id, "shortfall": dict(shortfall)},
+            )
+        return reservation
 
     async def _finish(self, order_id: str, status: ReservationStatus) -> Reservation:
         order_id = check_order_id(order_id)
