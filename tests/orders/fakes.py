@@ -30,7 +30,7 @@ class FakeOrderStore:
         self.events.append(event)
         self.awaiting.add(order.id)
 
-    async def get(self, order_id: str) -> Order | None:
+    async def get(self, order_id: str, *, serial: bool = False) -> Order | None:
         return self.orders.get(order_id)
 
     async def transition(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -10,13 +11,14 @@ import pytest
 import respx
 
 from shopkit.auth import Identity
-from shopkit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shopkit.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from shopkit.events import CloudEvent
 from shopkit.http import ServiceClient
-from subgraphs.orders.domain.model import Address, LineRequest, OrderStatus
+from subgraphs.orders.domain.model import Address, LineRequest, Order, OrderStatus
 from subgraphs.orders.domain.transitions import PaymentOutcome
 from subgraphs.orders.service.events import SCHEMAS
 from subgraphs.orders.service.items import ItemsStock
-from subgraphs.orders.service.orders import OrderService
+from subgraphs.orders.service.orders import MAX_ATTEMPTS, OrderService
 from tests.orders.fakes import FakeOrderStore
 from tests.orders.items_mock import ITEMS_URL, ItemsMock
 
@@ -176,6 +178,66 @@ async def test_update_of_a_paid_order_conflicts_naming_its_status(service, items
         f"Order {order.id} is PAID; only PENDING_PAYMENT or PAYMENT_FAILED orders can be updated."
     )
     assert items.reserve_calls() == 1
+
+
+class RacedStore(FakeOrderStore):
+    """Line changes race: before each one is written, the payment of the order fails (or
+    it is retried), which moves its version; with ``fail`` the write fails instead."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        super().__init__()
+        self.fail = fail
+        self.lost = 0
+
+    async def transition(
+        self, order: Order, expected_version: int, event: CloudEvent, **kwargs: object
+    ) -> bool:
+        if kwargs.get("replace_lines"):
+            if self.fail:
+                raise Unavailable("The order database is unavailable.")
+            current = self.orders[order.id]
+            flipped = (
+                OrderStatus.PAYMENT_FAILED
+                if current.status is OrderStatus.PENDING_PAYMENT
+                else OrderStatus.PENDING_PAYMENT
+            )
+            self.orders[order.id] = replace(current, status=flipped, version=current.version + 1)
+            self.lost += 1
+        return await super().transition(order, expected_version, event, **kwargs)  # type: ignore[arg-type]
+
+
+def reserved_lines(items: ItemsMock, order: Order) -> tuple[dict[str, int], dict[str, int]]:
+    """What items holds for the order, and the order's stored lines."""
+    return items.reserved[order.id], {x.item_id: x.quantity for x in order.lines}
+
+
+async def test_an_update_that_keeps_losing_its_write_holds_the_stored_lines_again(service, items):
+    raced = OrderService(RacedStore(), service.stock)
+    order = await place(raced)
+    with pytest.raises(Conflict, match="changing too often"):
+        await raced.update_order(ALICE, order.id, [LineRequest("pen", 5)])
+    stored = await raced.store.get(order.id)
+    assert stored is not None and raced.store.lost == MAX_ATTEMPTS  # type: ignore[attr-defined]
+    assert items.calls[-1] == (
+        "reserve",
+        {
+            "orderId": order.id,
+            "lines": [{"itemId": "pen", "quantity": 2}, {"itemId": "ink", "quantity": 1}],
+        },
+    )
+    assert reserved_lines(items, stored) == ({"pen": 2, "ink": 1}, {"pen": 2, "ink": 1})
+    assert items.stock["pen"] == 8 and items.stock["ink"] == 2
+
+
+async def test_an_update_whose_write_fails_holds_the_stored_lines_again(service, items):
+    failing = OrderService(RacedStore(fail=True), service.stock)
+    order = await place(failing)
+    with pytest.raises(Unavailable):
+        await failing.update_order(ALICE, order.id, [LineRequest("pen", 5)])
+    stored = await failing.store.get(order.id)
+    assert stored is not None and stored.version == 1
+    assert reserved_lines(items, stored) == ({"pen": 2, "ink": 1}, {"pen": 2, "ink": 1})
+    assert items.stock["pen"] == 8
 
 
 async def test_cancel_then_cancel_again_conflicts(service):

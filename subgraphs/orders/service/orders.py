@@ -7,7 +7,11 @@ overwritten and an illegal transition is refused with the status that won.
 
 Stock: an order's lines are reserved through items before the order is stored (one
 ``reserveStock`` call, all or nothing). If storing fails after the reservation, the
-reservation is released at once. A cancelled order's stock is released by items when it
+reservation is released at once. An update reserves its new lines before it stores them;
+if it ends without storing them (too many concurrent changes, a failed write, lines refused
+on a retry) while the order still awaits payment, the reservation is set back to the stored
+lines. If its write lost to a payment, items commits the lines ``order.paid`` carries,
+whatever was held. A cancelled order's stock is released by items when it
 consumes ``order.cancelled`` (no direct call: the event is already guaranteed by the outbox,
 and ``releaseStock`` is idempotent should both ever happen).
 """
@@ -27,7 +31,6 @@ from shopkit.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    ShopError,
     Unauthenticated,
 )
 from subgraphs.orders.domain.lines import normalize_lines, single_currency
@@ -194,27 +197,47 @@ class OrderService:
         wanted = normalize_lines(lines)
         order = await self._load(order_id)
         self._check_access(identity, order)
-        for _ in range(MAX_ATTEMPTS):
-            next_status(order.id, order.status, Command.UPDATE)
-            priced = await self.stock.reserve(order.id, wanted)
-            try:
-                currency = single_currency(priced)
-            except ShopError:
-                kept = [LineRequest(x.item_id, x.quantity) for x in order.lines]
-                await self.stock.reserve(order.id, kept)
-                raise
-            now = self.clock()
-            updated = order.moved_to(OrderStatus.PENDING_PAYMENT, now, "lines changed")
-            updated = replace(updated, lines=tuple(priced), currency=currency)
-            event = order_event("order.updated", updated, now, order.status)
-            if await self.store.transition(updated, order.version, event, replace_lines=True):
-                self.notify()
-                return updated
-            order = await self._load(order_id)
-            if order.status not in AWAITING_PAYMENT:
-                # Paid or cancelled meanwhile: it keeps its lines; refusing below says why.
+        reserved = False
+        try:
+            for _ in range(MAX_ATTEMPTS):
                 next_status(order.id, order.status, Command.UPDATE)
-        raise Conflict(f"Order {order_id} is changing too often; try again.")
+                priced = await self.stock.reserve(order.id, wanted)
+                reserved = True
+                currency = single_currency(priced)
+                now = self.clock()
+                updated = order.moved_to(OrderStatus.PENDING_PAYMENT, now, "lines changed")
+                updated = replace(updated, lines=tuple(priced), currency=currency)
+                event = order_event("order.updated", updated, now, order.status)
+                if await self.store.transition(updated, order.version, event, replace_lines=True):
+                    self.notify()
+                    return updated
+                order = await self._load(order_id)
+                if order.status not in AWAITING_PAYMENT:
+                    # Paid or cancelled meanwhile: it keeps its lines; refusing below says why.
+                    next_status(order.id, order.status, Command.UPDATE)
+            raise Conflict(f"Order {order_id} is changing too often; try again.")
+        except Exception:
+            if reserved:
+                await self._restore_reservation(order_id)
+            raise
+
+    async def _restore_reservation(self, order_id: str) -> None:
+        """After an update that reserved its lines but did not store them: hold the stored
+        lines again while the order awaits payment. A paid order needs nothing (items commits
+        the lines of ``order.paid``), nor a cancelled one (items releases on
+        ``order.cancelled``)."""
+        try:
+            order = await self.store.get(order_id, serial=True)
+            if order is None or order.status not in AWAITING_PAYMENT:
+                return
+            kept = [LineRequest(line.item_id, line.quantity) for line in order.lines]
+            await self.stock.reserve(order_id, kept)
+        except Exception:
+            log.error(
+                "could not restore the reservation of an order whose update failed",
+                extra={"order_id": order_id},
+                exc_info=True,
+            )
 
     async def cancel_order(
         self, identity: Identity, order_id: str, reason: str | None = None

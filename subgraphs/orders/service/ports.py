@@ -24,7 +24,8 @@ class OrderStore(Protocol):
     async def create(self, order: Order, event: CloudEvent) -> None:
         """Stores a new order with its ``order.created`` event, atomically."""
 
-    async def get(self, order_id: str) -> Order | None: ...
+    async def get(self, order_id: str, *, serial: bool = False) -> Order | None:
+        """The order, or None; ``serial`` reads past any in-flight conditional write."""
 
     async def transition(
         self,
