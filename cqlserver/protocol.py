@@ -11,7 +11,7 @@ import struct
 from typing import Any
 
 from .errors import ProtocolError
-from .executor import ColSpec, Prepared, Rows, SchemaChange, SetKeyspace, Void
+from .execution import ColSpec, Prepared, Rows, SchemaChange, SetKeyspace, Void
 from .types import UNSET
 
 VERSION = 4

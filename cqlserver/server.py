@@ -16,7 +16,7 @@ from typing import Any
 from . import protocol as P
 from .cql import ast
 from .errors import CqlError, InvalidRequest, ProtocolError, ServerError, Unprepared
-from .executor import Executor, Prepared, SchemaChange, SetKeyspace
+from .execution import Executor, Prepared, SchemaChange, SetKeyspace
 from .schema import Schema
 from .storage import Store
 from .system_tables import CQL_VERSION, SystemTables

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from .cql import ast, parse
-from .executor import Executor
+from .execution import Executor
 from .schema import Keyspace, Table
 
 RELEASE_VERSION = "3.11.16"
