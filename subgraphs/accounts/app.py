@@ -27,8 +27,11 @@ from shopkit.sql import create_engine, migrate, ping, sessions
 from subgraphs.accounts.domain.events import PRODUCES
 from subgraphs.accounts.graphql.context import build_context
 from subgraphs.accounts.graphql.schema import schema
-from subgraphs.accounts.service.accounts import AccountService
+from subgraphs.accounts.service.auth import Auth
+from subgraphs.accounts.service.common import Core
 from subgraphs.accounts.service.passwords import Passwords
+from subgraphs.accounts.service.payment_methods import PaymentMethods
+from subgraphs.accounts.service.profile import Profiles
 from subgraphs.accounts.service.tokens import SigningKey, TokenIssuer, development_key
 from subgraphs.accounts.settings import AccountsSettings
 from subgraphs.accounts.store.accounts import AccountStore
@@ -67,7 +70,7 @@ def create_app(
             await migrate(engine, MIGRATIONS)
             factory = sessions(engine)
             runtime = EventRuntime(settings, outbox=SqlOutboxStore(factory), produces=PRODUCES)
-            service = AccountService(
+            core = Core(
                 AccountStore(factory),
                 LoginThrottle(
                     factory,
@@ -76,22 +79,23 @@ def create_app(
                     lockout=timedelta(seconds=settings.login_lockout_seconds),
                     max_lockout=timedelta(seconds=settings.login_lockout_max_seconds),
                 ),
-                Passwords(
-                    settings.password_memory_kib,
-                    settings.password_time_cost,
-                    settings.password_parallelism,
-                ),
-                tokens,
-                app.state.processor,
                 source=settings.service_name,
                 notify=runtime.notify,
                 clock=clock or (lambda: datetime.now(UTC)),
             )
+            passwords = Passwords(
+                settings.password_memory_kib,
+                settings.password_time_cost,
+                settings.password_parallelism,
+            )
+            auth = Auth(core, passwords, tokens)
             if settings.admin_email and settings.admin_password:
-                await service.ensure_admin(
+                await auth.ensure_admin(
                     settings.admin_email, settings.admin_password.get_secret_value()
                 )
-            app.state.accounts = service
+            app.state.auth = auth
+            app.state.profiles = Profiles(core, passwords)
+            app.state.payment_methods = PaymentMethods(core, app.state.processor)
             app.state.engine = engine
             app.state.readiness["database"] = lambda: ping(engine)
             if settings.events_enabled:

@@ -16,7 +16,8 @@ from subgraphs.accounts.graphql.types import (
     RegisterInput,
     UpdateAccountInput,
 )
-from subgraphs.accounts.service.accounts import UNCHANGED, AuthResult
+from subgraphs.accounts.service.auth import AuthResult
+from subgraphs.accounts.service.profile import UNCHANGED
 
 Info = strawberry.Info[AccountsContext]
 
@@ -38,7 +39,7 @@ def _given(value: Any, convert: Any = None) -> Any:
 class Mutation:
     @strawberry.mutation(description="Creates a customer account and logs it in.")
     async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
-        result = await info.context.accounts.register(
+        result = await info.context.auth.register(
             email=input.email,
             name=input.name,
             password=input.password,
@@ -49,11 +50,11 @@ class Mutation:
 
     @strawberry.mutation(description="Exchanges an email and password for an access token.")
     async def login(self, info: Info, email: str, password: str) -> AuthPayload:
-        return _payload(await info.context.accounts.login(email=email, password=password))
+        return _payload(await info.context.auth.login(email=email, password=password))
 
     @strawberry.mutation(permission_classes=[IsAuthenticated])
     async def update_account(self, info: Info, input: UpdateAccountInput) -> Account:
-        account = await info.context.accounts.update_account(
+        account = await info.context.profiles.update_account(
             info.context.identity,
             name=_given(input.name),
             email=_given(input.email),
@@ -70,7 +71,7 @@ class Mutation:
         "are kept.",
     )
     async def add_payment_method(self, info: Info, input: AddPaymentMethodInput) -> PaymentMethod:
-        method = await info.context.accounts.add_payment_method(
+        method = await info.context.payment_methods.add(
             info.context.identity,
             number=input.number,
             exp_month=input.exp_month,
@@ -81,5 +82,5 @@ class Mutation:
 
     @strawberry.mutation(permission_classes=[IsAuthenticated])
     async def remove_payment_method(self, info: Info, id: strawberry.ID) -> Account:
-        account = await info.context.accounts.remove_payment_method(info.context.identity, str(id))
+        account = await info.context.payment_methods.remove(info.context.identity, str(id))
         return Account.of(account)

@@ -15,7 +15,7 @@ Info = strawberry.Info[AccountsContext]
 class Query:
     @strawberry.field(description="The caller's account; null without an access token.")
     async def me(self, info: Info) -> Account | None:
-        account = await info.context.accounts.me(info.context.identity)
+        account = await info.context.profiles.me(info.context.identity)
         return None if account is None else Account.of(account)
 
     @strawberry.field(description="An account: the caller's own, or any for an admin.")
@@ -31,7 +31,7 @@ class Query:
     async def payment_method_source(
         self, info: Info, account_id: strawberry.ID, payment_method_id: strawberry.ID
     ) -> PaymentSource | None:
-        method = await info.context.accounts.payment_source(
+        method = await info.context.payment_methods.source(
             info.context.identity, str(account_id), str(payment_method_id)
         )
         return None if method is None else PaymentSource.of(method)

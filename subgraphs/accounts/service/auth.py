@@ -1,0 +1,154 @@
+"""Who an account is: registration, login (throttled, timing-equal for unknown emails and
+wrong passwords, upgrading old password hashes), access tokens, and the admin ensured at
+start-up."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from shopkit.errors import Conflict, Unauthenticated
+from subgraphs.accounts.domain import events, rules
+from subgraphs.accounts.domain.model import Account, Role
+from subgraphs.accounts.service.common import UPDATE_ATTEMPTS, Core, RawAddress, parse_address
+from subgraphs.accounts.service.passwords import Passwords
+from subgraphs.accounts.service.tokens import TokenIssuer
+
+log = logging.getLogger(__name__)
+
+INVALID_LOGIN = "Invalid email or password."
+ADMIN_NAME = "Administrator"
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    token: str
+    expires_at: datetime
+    account: Account
+
+
+class Auth:
+    def __init__(self, core: Core, passwords: Passwords, tokens: TokenIssuer) -> None:
+        self.core = core
+        self.passwords = passwords
+        self.tokens = tokens
+
+    def _issue(self, account: Account) -> AuthResult:
+        token, expires_at = self.tokens.issue(account.id, account.role.value)
+        return AuthResult(token=token, expires_at=expires_at, account=account)
+
+    async def register(
+        self,
+        *,
+        email: str,
+        name: str,
+        password: str,
+        shipping_address: RawAddress | None = None,
+        billing_address: RawAddress | None = None,
+    ) -> AuthResult:
+        core = self.core
+        email = rules.email(email)
+        name = rules.name(name)
+        rules.password(password)
+        shipping = parse_address(shipping_address, "shippingAddress")
+        billing = parse_address(billing_address, "billingAddress")
+        if await core.store.by_email(email) is not None:
+            raise Conflict("An account with this email already exists.", field="email")
+        now = core.clock()
+        account = Account(
+            id=str(uuid.uuid4()),
+            email=email,
+            name=name,
+            role=Role.CUSTOMER,
+            password_hash=await self.passwords.hash(password),
+            created_at=now,
+            updated_at=now,
+            shipping_address=shipping,
+            billing_address=billing,
+        )
+        await core.store.add(account, core.event(events.created(account), account.id))
+        core.notify()
+        log.info("account registered", extra={"account_id": account.id})
+        return self._issue(account)
+
+    async def login(self, *, email: str, password: str) -> AuthResult:
+        """Same answer and about the same time for an unknown email and a wrong password."""
+        key = email.strip().lower()[: rules.EMAIL_MAX + 1]
+        await self.core.count_attempt(key)
+        candidate = password[: rules.PASSWORD_MAX + 1]
+        account = await self.core.store.by_email(key) if len(key) <= rules.EMAIL_MAX else None
+        if account is None:
+            await self.passwords.burn(candidate)
+            log.info("login refused", extra={"reason": "unknown email"})
+            raise Unauthenticated(INVALID_LOGIN)
+        if len(password) > rules.PASSWORD_MAX:
+            await self.passwords.burn(candidate)  # cannot match; same time as a check
+            ok = False
+        else:
+            ok = await self.passwords.verify(account.password_hash, candidate)
+        if not ok:
+            log.info("login refused", extra={"reason": "wrong password", "account_id": account.id})
+            raise Unauthenticated(INVALID_LOGIN)
+        await self.core.throttle.succeeded(key)
+        if self.passwords.needs_rehash(account.password_hash):
+            await self._rehash(account, password)
+        log.info("login", extra={"account_id": account.id})
+        return self._issue(account)
+
+    async def _rehash(self, account: Account, password: str) -> None:
+        rehashed = account.changed(password_hash=await self.passwords.hash(password))
+        event = self.core.event(events.updated(rehashed, ["password"]), account.id)
+        await self.core.store.save(rehashed, account.version, event)  # lost race: next login
+
+    async def ensure_admin(self, email: str, password: str) -> Account:
+        """Creates the admin, or promotes the account with this email and sets its password.
+        Does nothing when it is already an admin with this password."""
+        core = self.core
+        email = rules.email(email, field="SHOP_ADMIN_EMAIL")
+        rules.password(password, field="SHOP_ADMIN_PASSWORD")
+        for _ in range(UPDATE_ATTEMPTS):
+            existing = await core.store.by_email(email)
+            if existing is None:
+                now = core.clock()
+                admin = Account(
+                    id=str(uuid.uuid4()),
+                    email=email,
+                    name=ADMIN_NAME,
+                    role=Role.ADMIN,
+                    password_hash=await self.passwords.hash(password),
+                    created_at=now,
+                    updated_at=now,
+                )
+                try:
+                    await core.store.add(admin, core.event(events.created(admin), admin.id))
+                except Conflict:
+                    continue  # another process created it: promote that one
+                core.notify()
+                log.info("admin account created", extra={"account_id": admin.id})
+                return admin
+            same_password = await self.passwords.verify(existing.password_hash, password)
+            if existing.role is Role.ADMIN and same_password:
+                return existing
+            changed = [
+                name
+                for name, differs in (
+                    ("role", existing.role is not Role.ADMIN),
+                    ("password", not same_password),
+                )
+                if differs
+            ]
+            promoted = existing.changed(
+                role=Role.ADMIN,
+                password_hash=(
+                    existing.password_hash if same_password else await self.passwords.hash(password)
+                ),
+                updated_at=core.clock(),
+            )
+            event = core.event(events.updated(promoted, changed), existing.id)
+            if await core.store.save(promoted, existing.version, event):
+                core.notify()
+                log.info("admin account ensured", extra={"account_id": existing.id})
+                return promoted
+        raise Conflict("The admin account kept changing during start-up.")

@@ -1,0 +1,82 @@
+"""Saved payment methods: a card is validated and tokenized by the card processor, and only
+its token, brand, last four digits and expiry are kept; the payments service reads a saved
+card's processor token."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from shopkit.auth import Identity
+from shopkit.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unavailable
+from shopkit.processor import PaymentProcessor, ProcessorError, validate_card
+from subgraphs.accounts.domain import events
+from subgraphs.accounts.domain.model import Account, PaymentMethod
+from subgraphs.accounts.service.common import Core
+
+log = logging.getLogger(__name__)
+
+MAX_PAYMENT_METHODS = 20
+
+
+class PaymentMethods:
+    def __init__(self, core: Core, processor: PaymentProcessor) -> None:
+        self.core = core
+        self.processor = processor
+
+    async def add(
+        self, identity: Identity, *, number: str, exp_month: int, exp_year: int, cvc: str
+    ) -> PaymentMethod:
+        core = self.core
+        account = await core.caller(identity)
+        card = validate_card(number, exp_month, exp_year, cvc, today=core.clock().date())
+        if len(account.payment_methods) >= MAX_PAYMENT_METHODS:
+            raise Conflict(f"An account may save at most {MAX_PAYMENT_METHODS} payment methods.")
+        try:
+            token = await self.processor.tokenize(card)
+        except ProcessorError as error:
+            raise Unavailable("The card processor did not answer; try again.") from error
+        now = core.clock()
+        method = PaymentMethod(
+            id=str(uuid.uuid4()),
+            token=token.token,
+            brand=token.brand,
+            last4=token.last4,
+            exp_month=token.exp_month,
+            exp_year=token.exp_year,
+            created_at=now,
+        )
+        touched = account.changed(updated_at=now)
+        event = core.event(events.updated(touched, ["paymentMethods"]), account.id)
+        if not await core.store.add_payment_method(account.id, method, event):
+            raise Unauthenticated("The account of this access token no longer exists.")
+        core.notify()
+        log.info(
+            "payment method saved",
+            extra={"account_id": account.id, "payment_method_id": method.id, "brand": method.brand},
+        )
+        return method
+
+    async def remove(self, identity: Identity, method_id: str) -> Account:
+        core = self.core
+        account = await core.caller(identity)
+        now = core.clock()
+        event = core.event(
+            events.updated(account.changed(updated_at=now), ["paymentMethods"]), account.id
+        )
+        if not await core.store.remove_payment_method(account.id, method_id, now, event):
+            raise NotFound("You have no payment method with this id.", field="id")
+        core.notify()
+        log.info(
+            "payment method removed",
+            extra={"account_id": account.id, "payment_method_id": method_id},
+        )
+        return await core.caller(identity)
+
+    async def source(
+        self, identity: Identity, account_id: str, method_id: str
+    ) -> PaymentMethod | None:
+        """For the payments service only: the processor token of a saved card."""
+        if not identity.is_service:
+            raise Forbidden("This operation is internal to the shop's services.")
+        return await self.core.store.payment_method(account_id, method_id)
