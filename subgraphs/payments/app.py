@@ -1,8 +1,8 @@
 """The payments app: ``uvicorn subgraphs.payments.app:create_app --factory``.
 
 The lifespan opens the database and migrates it, builds the processor, the service clients and
-the payment service, runs the outbox relay and the ``order.cancelled`` consumer, and expires
-old idempotency keys periodically.
+the payment service, runs the outbox relay and the ``order.cancelled`` consumer, and
+periodically expires old idempotency keys and refunds cancelled orders that still hold money.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from subgraphs.payments.service.idempotency import IdempotencyKeys
 from subgraphs.payments.service.payments import PaymentService
 from subgraphs.payments.service.processor import build_processor
 from subgraphs.payments.settings import PaymentsSettings
+from subgraphs.payments.store.cancellations import CancellationStore
 from subgraphs.payments.store.database import MIGRATIONS
 from subgraphs.payments.store.idempotency import IdempotencyStore
 from subgraphs.payments.store.outbox import SqlInbox, SqlOutbox
@@ -42,10 +43,13 @@ from subgraphs.payments.store.payments import PaymentStore
 log = logging.getLogger(__name__)
 
 
-async def _expire_keys(keys: IdempotencyStore) -> None:
+async def _housekeeping(keys: IdempotencyStore, service: PaymentService) -> None:
     removed = await keys.cleanup(datetime.now(UTC))
     if removed:
         log.info("expired idempotency keys removed", extra={"count": removed})
+    refunded = await service.refund_cancelled_orders()
+    if refunded:
+        log.info("cancelled orders refunded by the sweep", extra={"count": refunded})
 
 
 def create_app(
@@ -69,6 +73,7 @@ def create_app(
             runtime = EventRuntime(settings, outbox=SqlOutbox(sessions), produces=PRODUCED)
             service = PaymentService(
                 payments=PaymentStore(sessions),
+                cancellations=CancellationStore(sessions),
                 keys=IdempotencyKeys(
                     key_store,
                     secret=settings.service_secret,
@@ -91,10 +96,10 @@ def create_app(
             if settings.events_enabled:
                 app.state.readiness["kafka"] = tcp_check(settings.kafka_bootstrap)
             cleanup = periodic(
-                lambda: _expire_keys(key_store),
+                lambda: _housekeeping(key_store, service),
                 settings.cleanup_interval_seconds,
                 name="payments-cleanup",
-                what="idempotency key cleanup",
+                what="idempotency key cleanup and cancelled-order refund sweep",
             )
             async with cleanup.running(), runtime.running():
                 yield

@@ -77,6 +77,7 @@ class FakeServices:
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     saved_cards: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     order_calls: int = 0
+    orders_down: bool = False  # orders answers 503 to every call
 
     def add_order(
         self, customer: str, *, status: str = "PENDING_PAYMENT", amount: int = 2599
@@ -96,6 +97,8 @@ class FakeServices:
     def answer_orders(self, request: httpx.Request) -> httpx.Response:
         self.order_calls += 1
         assert request.headers.get("x-service-token"), "payments must call orders as a service"
+        if self.orders_down:
+            return httpx.Response(503, json={"errors": [{"message": "unavailable"}]})
         variables = json.loads(request.content)["variables"]
         order = self.orders.get(variables["id"])
         return httpx.Response(200, json={"data": {"order": order}})

@@ -18,7 +18,7 @@ def handlers(service: PaymentService) -> dict[str, Callable[[CloudEvent], Awaita
         if not order_id:
             log.error("order.cancelled without an order id", extra={"event_id": event.id})
             return
-        refunded = await service.auto_refund(str(order_id))
+        refunded = await service.order_cancelled(str(order_id), event.id)
         if refunded is not None:
             log.info("refunded a cancelled order", extra={"order_id": order_id})
 

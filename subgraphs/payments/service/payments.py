@@ -42,6 +42,7 @@ from subgraphs.payments.domain.model import (
 from subgraphs.payments.domain.orders import CANCELLED
 from subgraphs.payments.service.clients import AccountsClient, OrdersClient
 from subgraphs.payments.service.idempotency import IdempotencyKeys, payment_response
+from subgraphs.payments.store.cancellations import CancellationStore
 from subgraphs.payments.store.payments import CLAIM_SUCCEEDED, PaymentStore
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ class PaymentService:
         self,
         *,
         payments: PaymentStore,
+        cancellations: CancellationStore,
         keys: IdempotencyKeys,
         processor: PaymentProcessor,
         orders: OrdersClient,
@@ -107,6 +109,7 @@ class PaymentService:
         source: str = "payments",
     ) -> None:
         self.payments = payments
+        self.cancellations = cancellations
         self.keys = keys
         self.processor = processor
         self.orders = orders
@@ -281,16 +284,22 @@ class PaymentService:
 
     async def _refund_if_cancelled_meanwhile(self, payment: Payment) -> None:
         """A charge that lands on an order cancelled while it ran is given back at once (the
-        ``order.cancelled`` consumer does the same; the shared key makes it happen once)."""
+        ``order.cancelled`` consumer does the same; the shared key makes it happen once).
+
+        Called after the success is committed. The consumer's local record comes first (no
+        network: it commits that record before looking for a captured payment, so one of the
+        two sides always sees the other); the orders service is asked only when there is none.
+        """
         try:
-            order = await self.orders.get(payment.order_id)
-            if order.status == CANCELLED:
+            if await self.cancellations.is_cancelled(payment.order_id) or (
+                (await self.orders.get(payment.order_id)).status == CANCELLED
+            ):
                 await self.auto_refund(payment.order_id)
         except RequestInProgress:
             pass  # the consumer is refunding it right now
         except Exception:
             log.warning(
-                "could not check whether a paid order was cancelled meanwhile",
+                "could not refund a charge on an order cancelled meanwhile",
                 exc_info=True,
                 extra={"order_id": payment.order_id},
             )
@@ -326,6 +335,24 @@ class PaymentService:
             return await self._refund(attempt, payment_id, amount)
 
         return await self.keys.run(account, idempotency_key, "refundPayment", params, work)
+
+    async def order_cancelled(self, order_id: str, event_id: str) -> Payment | None:
+        """The ``order.cancelled`` consumer: records the cancellation (committed first, for a
+        charge still in flight to find), then refunds whatever the order has captured."""
+        await self.cancellations.record(order_id, event_id, self.clock())
+        return await self.auto_refund(order_id)
+
+    async def refund_cancelled_orders(self) -> int:
+        """The periodic sweep: refunds cancelled orders that still hold money (a refund that
+        failed or was cut short when the charge or the event was handled). Returns how many."""
+        done = 0
+        for order_id in await self.cancellations.still_captured():
+            try:
+                if await self.auto_refund(order_id) is not None:
+                    done += 1
+            except Exception:
+                log.warning("sweep could not refund", exc_info=True, extra={"order_id": order_id})
+        return done
 
     async def auto_refund(self, order_id: str) -> Payment | None:
         """Refunds what remains of the order's captured payment, once per order."""

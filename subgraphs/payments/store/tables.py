@@ -18,6 +18,8 @@ How the database itself keeps money right:
   kept once a charge succeeded, so at most one charge per order is ever in flight or captured.
 * ``idempotency_keys``: UNIQUE (caller_id, idem_key) decides which of concurrent requests with
   the same key does the work.
+* ``cancelled_orders``: one row per order the ``order.cancelled`` consumer saw (primary key
+  order_id), the local record a finished charge consults before refunding.
 """
 
 from datetime import datetime
@@ -164,4 +166,16 @@ class InboxRow(_Base, table=True):
 
     consumer: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
     event_id: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class CancelledOrderRow(_Base, table=True):
+    """Orders that ``order.cancelled`` said were cancelled: the charge path reads this after a
+    successful charge, so a cancellation seen while the charge was in flight is not lost even
+    when the orders service cannot be asked."""
+
+    __tablename__ = "cancelled_orders"
+
+    order_id: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    event_id: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     created_at: datetime = Field(sa_column=_ts())
