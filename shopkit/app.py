@@ -4,8 +4,9 @@ Routes: ``POST /graphql`` (GraphiQL on GET outside production), ``/healthz``, ``
 ``/metrics``, and whatever REST routes the service adds. Every ``/graphql`` and ``/api``
 request is authenticated first (gateway secret or service credential, then the bearer
 token); the resulting ``Identity`` is on ``request.state.identity``. The kit's lifespan owns
-the shared HTTP client and the token verifier, then runs the service's own lifespan, which
-opens the database, starts the outbox relay and consumers, and registers readiness checks.
+the shared HTTP client, the token verifier and the broker's readiness check, then runs the
+service's own lifespan, which opens the database, starts the outbox relay and consumers, and
+registers its database's readiness check.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from strawberry.asgi import GraphQL
 
 from shopkit.auth import AccessTokenVerifier, Identity, RequestAuthenticator
 from shopkit.errors import ShopError
-from shopkit.health import healthz, readyz
+from shopkit.health import healthz, readyz, tcp_check
 from shopkit.logging import configure_logging
 from shopkit.metrics import MetricsMiddleware, metrics_endpoint
 from shopkit.settings import ServiceSettings
@@ -103,6 +104,8 @@ def create_app(
             app.state.settings = settings
             app.state.http = http
             app.state.readiness = {}
+            if settings.events_enabled:
+                app.state.readiness["kafka"] = tcp_check(settings.kafka_bootstrap)
             token_verifier = (
                 verifier(http)
                 if verifier is not None

@@ -22,7 +22,6 @@ from starlette.routing import Route
 from shopkit.app import create_app as create_kit_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
-from shopkit.health import tcp_check
 from shopkit.processor import PaymentProcessor, SimulatedProcessor
 from shopkit.sql import create_engine, migrate, ping, sessions
 from subgraphs.accounts.domain.events import PRODUCES
@@ -100,8 +99,6 @@ def create_app(
             app.state.payment_methods = PaymentMethods(core, app.state.processor)
             app.state.engine = engine
             app.state.readiness["database"] = lambda: ping(engine)
-            if settings.events_enabled:
-                app.state.readiness["kafka"] = tcp_check(settings.kafka_bootstrap)
             async with runtime.running():
                 yield
         finally:

@@ -15,7 +15,6 @@ from starlette.applications import Starlette
 from shopkit.app import create_app as create_shop_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
-from shopkit.health import tcp_check
 from subgraphs.items.domain.events import PRODUCED
 from subgraphs.items.domain.model import new_item
 from subgraphs.items.events.handlers import order_handlers
@@ -75,8 +74,6 @@ def create_app(
             app.state.inventory = inventory
             app.state.events = runtime
             app.state.readiness["mongo"] = db.ping
-            if settings.events_enabled:
-                app.state.readiness["kafka"] = tcp_check(settings.kafka_bootstrap)
             if settings.seed_demo_catalog:
                 await seed_demo_catalog(db, items)
             async with runtime.running():

@@ -19,7 +19,6 @@ from shopkit.app import create_app as create_kit_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
 from shopkit.events.schemas import EventSchemas
-from shopkit.health import tcp_check
 from shopkit.http import ServiceClient
 from shopkit.processor import PaymentProcessor
 from shopkit.sql import create_engine, migrate, ping, plain_sessions
@@ -93,8 +92,6 @@ def create_app(
             app.state.payments = service
             app.state.events = runtime
             app.state.readiness["database"] = lambda: ping(engine)
-            if settings.events_enabled:
-                app.state.readiness["kafka"] = tcp_check(settings.kafka_bootstrap)
             cleanup = periodic(
                 lambda: _housekeeping(key_store, service),
                 settings.cleanup_interval_seconds,

@@ -108,3 +108,25 @@ async def test_admin_permission(client):
     assert customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     admin = (await gql(client, "{ adminOnly }", token=make_token("a", role="ADMIN"))).json()
     assert admin == {"data": {"adminOnly": "yes"}}
+
+
+async def test_readyz_reports_an_unreachable_broker():
+    from stack.process import free_port
+
+    settings = SETTINGS.model_copy(
+        update={"events_enabled": True, "kafka_bootstrap": f"127.0.0.1:{free_port()}"}
+    )
+    app = create_app(
+        settings,
+        schema=ShopSchema(query=Query),
+        context=lambda request, response, identity: RequestContext(
+            request, response, identity, settings
+        ),
+        verifier=test_verifier,
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:
+            response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["kafka"].startswith("unavailable")
