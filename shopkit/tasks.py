@@ -26,12 +26,18 @@ class BackgroundTask:
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name=self.name)
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def stop(self, grace: float = 10.0) -> None:
+        """Cancels the task and waits for it, at most ``grace`` seconds: a task stuck in a
+        client's shutdown (a broker that stopped answering) must not hang the app's."""
+        if self._task is None:
+            return
+        task, self._task = self._task, None
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=grace)
+        if not done:
+            log.warning("%s did not stop within %.0fs; leaving it", self.name, grace)
+        elif not task.cancelled() and task.exception() is not None:
+            log.warning("%s ended with an error", self.name, exc_info=task.exception())
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -25,6 +25,16 @@ from shopkit.tasks import BackgroundTask
 log = logging.getLogger(__name__)
 
 Handler = Callable[[CloudEvent], Awaitable[None]]
+CLIENT_STOP_SECONDS = 5.0
+
+
+async def _stop_within(stopping: Awaitable[None], seconds: float) -> None:
+    """Stops a Kafka client, giving up after ``seconds``: a broker that stopped answering
+    must not hang the service's shutdown."""
+    try:
+        await asyncio.wait_for(stopping, seconds)
+    except Exception:
+        log.warning("a Kafka client did not stop cleanly", exc_info=True)
 
 
 async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int = 3) -> None:
@@ -72,7 +82,7 @@ class KafkaPublisher:
     async def stop(self) -> None:
         if self._producer is not None:
             producer, self._producer = self._producer, None
-            await producer.stop()
+            await _stop_within(producer.stop(), CLIENT_STOP_SECONDS)
 
     async def send(self, topic: str, key: str, value: str) -> None:
         producer = await self._connected()
@@ -163,8 +173,8 @@ class EventConsumer:
                 tp = TopicPartition(message.topic, message.partition)
                 await consumer.commit({tp: message.offset + 1})
         finally:
-            await consumer.stop()
-            await self._dlq.stop()
+            for client in (consumer, self._dlq):
+                await _stop_within(client.stop(), CLIENT_STOP_SECONDS)
 
     async def _run_forever(self) -> None:
         while True:

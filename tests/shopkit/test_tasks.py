@@ -46,3 +46,25 @@ async def test_periodic_job_keeps_running_after_a_failure(caplog: pytest.LogCapt
                 await asyncio.sleep(0.01)
     assert calls >= 3
     assert [r.getMessage() for r in caplog.records] == ["test sweep failed; will retry"]
+
+
+async def test_stop_gives_up_on_a_task_stuck_in_its_shutdown():
+    stuck = asyncio.Event()
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            stuck.set()
+            await asyncio.sleep(30)  # a client whose stop() never returns
+
+    task = BackgroundTask(stubborn, name="stubborn")
+    task.start()
+    await asyncio.sleep(0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await task.stop(grace=0.2)
+    assert stuck.is_set()
+    assert loop.time() - started < 2
+    for leftover in [t for t in asyncio.all_tasks() if t.get_name() == "stubborn"]:
+        leftover.cancel()
