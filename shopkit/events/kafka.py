@@ -16,7 +16,7 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from shopkit.events.envelope import CloudEvent, topic_for
 from shopkit.metrics import EVENTS_HANDLED
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[CloudEvent], Awaitable[None]]
 CLIENT_STOP_SECONDS = 5.0
+METADATA_MAX_AGE_MS = 5_000
+TRUNCATION_CHECK_SECONDS = 3.0
 
 
 async def _stop_within(stopping: Awaitable[None], seconds: float) -> None:
@@ -91,6 +93,32 @@ class KafkaPublisher:
         except Exception:
             await self.stop()
             raise
+
+
+async def rewind_truncated(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+    """A partition whose log now ends before our position lost its data (the embedded
+    broker keeps none across a restart; a real cluster after an unclean failover): read it
+    again from its start, and return it. Kafka answers such a fetch with OFFSET_OUT_OF_RANGE
+    and the consumer resets itself; the embedded broker does not always. What was handled
+    before is dropped by the inbox."""
+    assigned = list(consumer.assignment())
+    rewound: list[TopicPartition] = []
+    if not assigned:
+        return rewound
+    try:
+        ends = await consumer.end_offsets(assigned)
+        for tp in assigned:
+            position = await consumer.position(tp)
+            if position > ends[tp]:
+                log.warning(
+                    "partition log ends before our position; reading it from its start",
+                    extra={"partition": str(tp), "position": position, "end": ends[tp]},
+                )
+                await consumer.seek_to_beginning(tp)
+                rewound.append(tp)
+    except KafkaError:
+        log.debug("could not check partition ends", exc_info=True)
+    return rewound
 
 
 class InboxStore(Protocol):
@@ -163,15 +191,25 @@ class EventConsumer:
             group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            # Notice a topic that appears (or reappears: the embedded broker keeps no state
+            # across a restart) within seconds, not the default five minutes.
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
         self._dlq = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
         try:  # stopped even when cancelled while starting (a short-lived app)
             await self._dlq.start()
             await consumer.start()
-            async for message in consumer:
-                await self._handle_with_retries(message.topic, message.value)
-                tp = TopicPartition(message.topic, message.partition)
-                await consumer.commit({tp: message.offset + 1})
+            loop = asyncio.get_running_loop()
+            checked = loop.time()
+            while True:
+                batch = await consumer.getmany(timeout_ms=1000)
+                for tp, messages in batch.items():
+                    for message in messages:
+                        await self._handle_with_retries(message.topic, message.value)
+                        await consumer.commit({tp: message.offset + 1})
+                if loop.time() - checked >= TRUNCATION_CHECK_SECONDS:
+                    await rewind_truncated(consumer)
+                    checked = loop.time()
         finally:
             for client in (consumer, self._dlq):
                 await _stop_within(client.stop(), CLIENT_STOP_SECONDS)
