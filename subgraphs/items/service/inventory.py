@@ -9,7 +9,7 @@ commit first moves the difference between available and reserved, like ``reserve
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from shopkit.errors import NotFound
 from subgraphs.items.domain import events
@@ -59,20 +59,18 @@ class InventoryService:
     async def reserve(self, order_id: str, lines: Iterable[tuple[str, int]]) -> Reservation:
         order_id = check_order_id(order_id)
         wanted = merge_lines(lines)
-        changed = False
 
-        async def work(tx: Transaction) -> Reservation:
-            nonlocal changed
+        async def work(tx: Transaction) -> tuple[Reservation, bool]:
             found = await tx.get_reservation(order_id)
             existing, version = found if found else (None, None)
             check_can_reserve(existing, wanted)
             if existing is not None and existing.status is ReservationStatus.COMMITTED:
-                return existing
+                return existing, False
             held = existing.quantities() if existing else {}
             previous = {line.item_id: line for line in existing.lines} if existing else {}
             deltas = stock_deltas(held, wanted)
             if existing is not None and not deltas:
-                return existing
+                return existing, False
             snapshot: dict[str, ReservationLine] = {}
             for item_id, delta in deltas.items():
                 if delta > 0:
@@ -96,16 +94,10 @@ class InventoryService:
                     for item_id, quantity in wanted.items()
                 ],
             )
-            await tx.save_reservation(reservation, version)
-            data = events.reservation_data(reservation)
-            await tx.add_event(self.events.make(events.INVENTORY_RESERVED, order_id, data))
-            changed = True
-            return reservation
+            await self._save(tx, reservation, version, events.INVENTORY_RESERVED)
+            return reservation, True
 
-        reservation = await self.db.run(work)
-        if changed:
-            self.notify()
-        return reservation
+        return await self._run(work)
 
     async def release(self, order_id: str) -> Reservation:
         return await self._finish(order_id, ReservationStatus.RELEASED)
@@ -121,19 +113,14 @@ class InventoryService:
             return await self._finish(order_id, ReservationStatus.COMMITTED)
         order_id = check_order_id(order_id)
         wanted = merge_lines(paid)
-        changed = False
         shortfall: dict[str, int] = {}
 
-        async def work(tx: Transaction) -> Reservation:
-            nonlocal changed
+        async def work(tx: Transaction) -> tuple[Reservation, bool]:
             shortfall.clear()
-            found = await tx.get_reservation(order_id)
-            if found is None:
-                raise reservation_not_found(order_id)
-            existing, version = found
+            existing, version = await _held(tx, order_id)
             check_can_commit(existing)
             if existing.status is ReservationStatus.COMMITTED:
-                return existing
+                return existing, False
             held = existing.quantities()
             previous = {line.item_id: line for line in existing.lines}
             sold: list[ReservationLine] = []
@@ -153,15 +140,10 @@ class InventoryService:
                     await tx.consume_reserved(item_id, quantity)
                     sold.append(_requantified(line, quantity))
             reservation = Reservation(order_id, ReservationStatus.COMMITTED, sold)
-            await tx.save_reservation(reservation, version)
-            data = events.reservation_data(reservation)
-            await tx.add_event(self.events.make(events.INVENTORY_COMMITTED, order_id, data))
-            changed = True
-            return reservation
+            await self._save(tx, reservation, version, events.INVENTORY_COMMITTED)
+            return reservation, True
 
-        reservation = await self.db.run(work)
-        if changed:
-            self.notify()
+        reservation = await self._run(work)
         if shortfall:
             log.error(
                 "not enough stock for a paid order's lines; committed what was held instead",
@@ -171,41 +153,54 @@ class InventoryService:
 
     async def _finish(self, order_id: str, status: ReservationStatus) -> Reservation:
         order_id = check_order_id(order_id)
-        changed = False
 
-        async def work(tx: Transaction) -> Reservation:
-            nonlocal changed
-            found = await tx.get_reservation(order_id)
-            if found is None:
-                raise reservation_not_found(order_id)
-            existing, version = found
+        async def work(tx: Transaction) -> tuple[Reservation, bool]:
+            existing, version = await _held(tx, order_id)
             if status is ReservationStatus.RELEASED:
                 check_can_release(existing)
             else:
                 check_can_commit(existing)
             if existing.status is status:
-                return existing
+                return existing, False
             for line in existing.lines:
                 if status is ReservationStatus.RELEASED:
                     await tx.return_stock(line.item_id, line.quantity)
                 else:
                     await tx.consume_reserved(line.item_id, line.quantity)
             reservation = Reservation(order_id, status, existing.lines)
-            await tx.save_reservation(reservation, version)
             event_type = (
                 events.INVENTORY_RELEASED
                 if status is ReservationStatus.RELEASED
                 else events.INVENTORY_COMMITTED
             )
-            data = events.reservation_data(reservation)
-            await tx.add_event(self.events.make(event_type, order_id, data))
-            changed = True
-            return reservation
+            await self._save(tx, reservation, version, event_type)
+            return reservation, True
 
-        reservation = await self.db.run(work)
+        return await self._run(work)
+
+    async def _run(
+        self, work: Callable[[Transaction], Awaitable[tuple[Reservation, bool]]]
+    ) -> Reservation:
+        """Runs ``work`` in one transaction; it answers the reservation and whether it wrote
+        anything. Wakes the outbox relay after a change."""
+        reservation, changed = await self.db.run(work)
         if changed:
             self.notify()
         return reservation
+
+    async def _save(
+        self, tx: Transaction, reservation: Reservation, version: int | None, event_type: str
+    ) -> None:
+        await tx.save_reservation(reservation, version)
+        data = events.reservation_data(reservation)
+        await tx.add_event(self.events.make(event_type, reservation.order_id, data))
+
+
+async def _held(tx: Transaction, order_id: str) -> tuple[Reservation, int]:
+    found = await tx.get_reservation(order_id)
+    if found is None:
+        raise reservation_not_found(order_id)
+    return found
 
 
 def _requantified(line: ReservationLine, quantity: int) -> ReservationLine:
