@@ -75,6 +75,9 @@ class OutboxRelay:
     async def run(self) -> None:
         backoff = self.poll_seconds
         while True:
+            # Cleared before reading the outbox, so that a notify() arriving while this pass
+            # runs is not lost: the wait below then returns at once.
+            self._wake.clear()
             try:
                 sent = await self.relay_once()
                 backoff = self.poll_seconds
@@ -85,7 +88,6 @@ class OutboxRelay:
             except Exception:
                 log.warning("outbox relay failed; will retry", exc_info=True)
                 backoff = min(backoff * 2, self.max_backoff)
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
             except TimeoutError:

@@ -89,6 +89,33 @@ async def test_relay_publishes_in_order_keyed_by_aggregate_and_marks_published(k
     assert outbox.published == [e.id for e in events]
 
 
+async def test_relay_publishes_at_once_a_row_notified_while_it_was_reading(kafka_bootstrap):
+    topic = f"shop.test{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_bootstrap, [topic])
+    event = new_event("test.happened", source="t", subject="agg-1", data={})
+    late = OutboxMessage(id=event.id, topic=topic, key=event.subject, value=event.to_json())
+
+    class CommitDuringRead(MemoryOutbox):
+        async def pending(self, limit):
+            found = await super().pending(limit)
+            if late not in self.messages:  # a row committed and notified after this read
+                self.messages.append(late)
+                relay.notify()
+            return found
+
+    outbox = CommitDuringRead([])
+    publisher = KafkaPublisher(kafka_bootstrap)
+    relay = OutboxRelay(outbox, publisher, service="test", poll_seconds=30)
+    relay.start()
+    try:
+        async with asyncio.timeout(10):
+            while outbox.published != [late.id]:
+                await asyncio.sleep(0.05)
+    finally:
+        await relay.stop()
+        await publisher.stop()
+
+
 async def test_consumer_handles_a_redelivered_event_once(kafka_bootstrap):
     kind = f"probe{uuid.uuid4().hex[:6]}"
     handled: list[str] = []
