@@ -28,11 +28,7 @@ class Item:
     unit_price: Money
     image_urls: list[str]
     attributes: JSON
-    _available: strawberry.Private[int]
-
-    @strawberry.field
-    def availability(self) -> Availability:
-        return Availability(available=self._available, in_stock=self._available > 0)
+    availability: Availability
 
     @classmethod
     def from_domain(cls, item: model.Item) -> Item:
@@ -44,7 +40,7 @@ class Item:
             unit_price=Money.of(item.unit_price),
             image_urls=list(item.image_urls),
             attributes=cast(JSON, item.attributes),
-            _available=item.available,
+            availability=Availability(available=item.available, in_stock=item.in_stock),
         )
 
     @classmethod
