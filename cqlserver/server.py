@@ -55,6 +55,7 @@ class Server:
         n = self.store.replay(run_ddl, table)
         if n:
             log.info("replayed %d log records", n)
+        self.store.compact()
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()

@@ -11,7 +11,10 @@ linearizable per partition without explicit locks.
 
 Durability: with a data directory each statement's final mutations are appended
 as one JSON line to ``commitlog.jsonl``; ``commit()`` (awaited before the reply is
-sent) writes and fsyncs pending lines in groups. At start the log is replayed.
+sent) writes and fsyncs pending lines in groups. At start the log is replayed and
+then compacted: rewritten (via a temporary file, fsync and rename) as the DDL
+records followed by the current data, so it grows only with what is stored, and a
+torn final line left by a crash is dropped before new lines are appended after it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import total_ordering
 from typing import Any, TextIO
 
@@ -190,12 +193,24 @@ def _unhex_key(t: list[str]) -> tuple[bytes, ...]:
     return tuple(bytes.fromhex(s) for s in t)
 
 
-def _cells(c: dict[str, tuple[bytes | None, float]]) -> dict[str, list[Any]]:
+def _cells(c: Mapping[str, tuple[bytes | None, float]]) -> dict[str, list[Any]]:
     return {k: [None if v is None else v.hex(), exp] for k, (v, exp) in c.items()}
 
 
 def _uncells(c: dict[str, list[Any]]) -> dict[str, tuple[bytes | None, float]]:
     return {k: (None if v is None else bytes.fromhex(v), exp) for k, (v, exp) in c.items()}
+
+
+def _upsert_record(
+    qualified: str,
+    pk: tuple[bytes, ...],
+    ck: tuple[bytes, ...] | None,
+    marker: float | None,
+    cells: Mapping[str, tuple[bytes | None, float]],
+    static: Mapping[str, tuple[bytes | None, float]],
+) -> dict[str, Any]:
+    return {"t": qualified, "op": "up", "pk": _hex(pk), "ck": _hex(ck), "mk": marker,
+            "c": _cells(cells), "s": _cells(static)}  # fmt: skip
 
 
 class Store:
@@ -210,6 +225,7 @@ class Store:
         self._synced = 0
         self._sync_task: asyncio.Task[None] | None = None
         self._log: TextIO | None = None
+        self._ddl: list[str] = []  # every DDL log line, in order (kept by compaction)
         if data_dir:
             os.makedirs(data_dir, exist_ok=True)
             self.log_path = os.path.join(data_dir, "commitlog.jsonl")
@@ -236,7 +252,9 @@ class Store:
 
     def log_ddl(self, cql: str, keyspace: str | None) -> None:
         if self.data_dir:
-            self._pending.append(json.dumps({"ddl": cql, "ks": keyspace}) + "\n")
+            line = json.dumps({"ddl": cql, "ks": keyspace}) + "\n"
+            self._ddl.append(line)
+            self._pending.append(line)
             self._appended += 1
 
     def _note(self, rec: dict[str, Any]) -> None:
@@ -245,10 +263,7 @@ class Store:
 
     def upsert(self, table: Table, pk, ck, marker, cells, static) -> None:  # type: ignore[no-untyped-def]
         self.data(table).upsert(pk, ck, marker, cells, static)
-        self._note(
-            {"t": table.qualified, "op": "up", "pk": _hex(pk), "ck": _hex(ck), "mk": marker,
-             "c": _cells(cells), "s": _cells(static)}
-        )  # fmt: skip
+        self._note(_upsert_record(table.qualified, pk, ck, marker, cells, static))
 
     def delete_partition(self, table: Table, pk: tuple[bytes, ...]) -> None:
         self.data(table).delete_partition(pk)
@@ -306,6 +321,7 @@ class Store:
                     break  # torn final write
                 n += 1
                 if "ddl" in rec:
+                    self._ddl.append(line.rstrip("\n") + "\n")
                     run_ddl(rec["ddl"], rec["ks"])
                     continue
                 for m in rec["m"]:
@@ -328,6 +344,40 @@ class Store:
                     elif m["op"] == "tr":
                         d.truncate()
         return n
+
+    def compact(self) -> None:
+        """Rewrite the log as the DDL records plus one record per partition of stored data.
+
+        Call after ``replay`` and before anything is appended. The new log is written to a
+        temporary file, fsynced and renamed over the old one, so a crash leaves one or the
+        other whole.
+        """
+        if not self.data_dir:
+            return
+        if self._log is not None or self._pending:
+            raise RuntimeError("compact() runs only after replay, before any write")
+        tmp = self.log_path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.writelines(self._ddl)
+            for d in self.tables.values():
+                if d.table.virtual:
+                    continue
+                q = d.table.qualified
+                for p in d.partitions.values():
+                    rec = [_upsert_record(q, p.pk, None, None, {}, p.static)] if p.static else []
+                    rec.extend(
+                        _upsert_record(q, p.pk, row.ck, row.marker, row.cells, {})
+                        for row in p.rows.values()
+                    )
+                    f.write(json.dumps({"m": rec}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.log_path)
+        dir_fd = os.open(self.data_dir, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def now() -> float:

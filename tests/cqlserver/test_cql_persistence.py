@@ -46,3 +46,47 @@ def test_data_survives_a_kill_and_restart(tmp_path):
         cluster.shutdown()
     finally:
         stop(proc)
+
+
+def test_restart_compacts_the_log_and_keeps_writes_made_after_a_torn_final_line(tmp_path):
+    log = tmp_path / "commitlog.jsonl"
+    port = free_port()
+    proc = start_cql_server(port, data_dir=str(tmp_path))
+    try:
+        cluster, s = session_for(port)
+        s.execute("CREATE KEYSPACE d WITH replication = {'class': 'SimpleStrategy', "
+                  "'replication_factor': 1}")  # fmt: skip
+        s.execute("CREATE TABLE d.t (k int, c int, v text, s int STATIC, PRIMARY KEY (k, c))")
+        upd = s.prepare("UPDATE d.t SET v = ?, s = ? WHERE k = 1 AND c = ?")
+        for i in range(50):
+            s.execute(upd, (f"v{i}", i, i % 3))
+        s.execute("DELETE FROM d.t WHERE k = 1 AND c = 1")
+        cluster.shutdown()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert len(log.read_text().splitlines()) == 53  # 2 DDL + 50 updates + 1 delete
+    with log.open("a") as f:
+        f.write('{"m": [{"t": "d.t", "op": "u')  # a crash in the middle of a write
+    port = free_port()
+    proc = start_cql_server(port, data_dir=str(tmp_path))
+    try:
+        # compacted at start: the 2 DDL records and one record for the one partition
+        assert len(log.read_text().splitlines()) == 3
+        assert not (tmp_path / "commitlog.jsonl.tmp").exists()
+        cluster, s = session_for(port)
+        s.execute("INSERT INTO d.t (k, c, v) VALUES (1, 7, 'after restart')")
+        cluster.shutdown()
+    finally:
+        proc.kill()
+        proc.wait()
+    port = free_port()
+    proc = start_cql_server(port, data_dir=str(tmp_path))
+    try:
+        cluster, s = session_for(port)
+        rows = list(s.execute("SELECT c, v, s FROM d.t WHERE k = 1"))
+        assert [(r.c, r.v) for r in rows] == [(0, "v48"), (2, "v47"), (7, "after restart")]
+        assert {r.s for r in rows} == {49}
+        cluster.shutdown()
+    finally:
+        stop(proc)
