@@ -58,7 +58,7 @@ def create_app(
         try:
             store = await CqlOrderStore.open(session, ks)
             outbox = await CqlOutbox.open(session, ks)
-            inbox = await CqlInbox(session, ks).prepare()
+            inbox = await CqlInbox.open(session, ks)
             items = ServiceClient.calling(settings.items_url, settings, app.state.http)
             runtime = EventRuntime(settings, outbox=outbox, produces=PRODUCES)
             service = OrderService(

@@ -32,7 +32,7 @@ async def open_cql(port: int, keyspace: str) -> Cql:
         keyspace,
         await CqlOrderStore.open(session, keyspace, expiry_lookback_hours=2),
         await CqlOutbox.open(session, keyspace, lookback_hours=2),
-        await CqlInbox(session, keyspace).prepare(),
+        await CqlInbox.open(session, keyspace),
     )
 
 

@@ -8,29 +8,26 @@ from __future__ import annotations
 
 import acsylla
 
+from subgraphs.orders.store.session import Statements
+
+STATEMENTS = {
+    "seen": "SELECT event_id FROM {ks}.processed_events WHERE consumer = ? AND event_id = ?",
+    "record": "INSERT INTO {ks}.processed_events (consumer, event_id) VALUES (?, ?)",
+}
+
 
 class CqlInbox:
-    def __init__(self, session: acsylla.Session, keyspace: str) -> None:
+    def __init__(self, session: acsylla.Session, statements: Statements) -> None:
         self.session = session
-        self.keyspace = keyspace
-        self._seen: acsylla.PreparedStatement | None = None
-        self._record: acsylla.PreparedStatement | None = None
+        self.q = statements
 
-    async def prepare(self) -> CqlInbox:
-        ks = self.keyspace
-        self._seen = await self.session.create_prepared(
-            f"SELECT event_id FROM {ks}.processed_events WHERE consumer = ? AND event_id = ?"
-        )
-        self._record = await self.session.create_prepared(
-            f"INSERT INTO {ks}.processed_events (consumer, event_id) VALUES (?, ?)"
-        )
-        return self
+    @classmethod
+    async def open(cls, session: acsylla.Session, keyspace: str) -> CqlInbox:
+        return cls(session, await Statements.prepare(session, keyspace, STATEMENTS))
 
     async def seen(self, consumer: str, event_id: str) -> bool:
-        assert self._seen is not None
-        result = await self.session.execute(self._seen.bind([consumer, event_id]))
+        result = await self.session.execute(self.q("seen", [consumer, event_id]))
         return result.first() is not None
 
     async def record(self, consumer: str, event_id: str) -> None:
-        assert self._record is not None
-        await self.session.execute(self._record.bind([consumer, event_id]))
+        await self.session.execute(self.q("record", [consumer, event_id]))

@@ -29,6 +29,7 @@ from subgraphs.orders.domain.model import (
     OrderStatus,
 )
 from subgraphs.orders.store.buckets import hour_bucket, timeuuid_time
+from subgraphs.orders.store.session import Statements
 
 log = logging.getLogger(__name__)
 
@@ -90,24 +91,6 @@ STATEMENTS = {
 }
 
 
-class Statements:
-    """The prepared statements, prepared once per session."""
-
-    def __init__(self, prepared: dict[str, acsylla.PreparedStatement]) -> None:
-        self._prepared = prepared
-
-    @classmethod
-    async def prepare(cls, session: acsylla.Session, keyspace: str) -> Statements:
-        names = list(STATEMENTS)
-        prepared = await asyncio.gather(
-            *(session.create_prepared(STATEMENTS[n].format(ks=keyspace)) for n in names)
-        )
-        return cls(dict(zip(names, prepared, strict=True)))
-
-    def __call__(self, name: str, values: list[Any], **options: Any) -> acsylla.Statement:
-        return self._prepared[name].bind(values, **options)
-
-
 def _applied(result: acsylla.Result) -> bool:
     row = result.first()
     return bool(row is not None and row.column_value("[applied]"))
@@ -126,7 +109,7 @@ class CqlOrderStore:
 
     @classmethod
     async def open(cls, session: acsylla.Session, keyspace: str, **options: Any) -> CqlOrderStore:
-        return cls(session, await Statements.prepare(session, keyspace), **options)
+        return cls(session, await Statements.prepare(session, keyspace, STATEMENTS), **options)
 
     # -- idempotency keys --------------------------------------------------------------------
 

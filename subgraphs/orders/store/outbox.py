@@ -22,6 +22,7 @@ import acsylla
 
 from shopkit.events import OutboxMessage, topic_for
 from subgraphs.orders.store.buckets import hour_bucket, timeuuid_time
+from subgraphs.orders.store.session import Statements
 
 STATEMENTS = {
     "hints": "SELECT order_id, event_id FROM {ks}.outbox_hints WHERE bucket = ?",
@@ -41,14 +42,14 @@ class CqlOutbox:
     def __init__(
         self,
         session: acsylla.Session,
-        prepared: dict[str, acsylla.PreparedStatement],
+        statements: Statements,
         *,
         lookback_hours: int = 24 * 7,
         full_scan_seconds: float = 60.0,
         grace: timedelta = timedelta(seconds=60),
     ) -> None:
         self.session = session
-        self._q = prepared
+        self.q = statements
         self.lookback_hours = lookback_hours
         self.full_scan_seconds = full_scan_seconds
         self.grace = grace
@@ -56,11 +57,7 @@ class CqlOutbox:
 
     @classmethod
     async def open(cls, session: acsylla.Session, keyspace: str, **options: Any) -> CqlOutbox:
-        names = list(STATEMENTS)
-        prepared = await asyncio.gather(
-            *(session.create_prepared(STATEMENTS[n].format(ks=keyspace)) for n in names)
-        )
-        return cls(session, dict(zip(names, prepared, strict=True)), **options)
+        return cls(session, await Statements.prepare(session, keyspace, STATEMENTS), **options)
 
     def _buckets(self) -> range:
         now = hour_bucket(datetime.now(UTC))
@@ -71,7 +68,7 @@ class CqlOutbox:
 
     async def pending(self, limit: int) -> list[OutboxMessage]:
         hint_pages = await asyncio.gather(
-            *(self.session.execute(self._q["hints"].bind([b])) for b in self._buckets())
+            *(self.session.execute(self.q("hints", [b])) for b in self._buckets())
         )
         hints = sorted(
             (timeuuid_time(event_id), order_id, event_id)
@@ -109,16 +106,16 @@ class CqlOutbox:
 
     async def _event(self, order_id: str, event_id: str, *, serial: bool) -> dict | None:
         options = {"consistency": acsylla.Consistency.SERIAL} if serial else {}
-        result = await self.session.execute(self._q["event"].bind([order_id, event_id], **options))
+        result = await self.session.execute(self.q("event", [order_id, event_id], **options))
         row = result.first()
         return row.as_dict() if row is not None else None
 
     async def _unhint(self, order_id: str, event_id: str) -> None:
         bucket = hour_bucket(timeuuid_time(event_id))
-        await self.session.execute(self._q["unhint"].bind([bucket, order_id, event_id]))
+        await self.session.execute(self.q("unhint", [bucket, order_id, event_id]))
 
     async def mark_published(self, ids: list[str]) -> None:
         for message_id in ids:
             order_id, _, event_id = message_id.partition("/")
-            await self.session.execute(self._q["publish"].bind([order_id, event_id]))
+            await self.session.execute(self.q("publish", [order_id, event_id]))
             await self._unhint(order_id, event_id)
