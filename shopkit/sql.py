@@ -1,7 +1,8 @@
 """The relational database for the services that keep one (MySQL through aiomysql, or an
 embedded SQLite file through aiosqlite): the async engine, session factories, the Alembic
 upgrade run at start-up (and the body of each service's Alembic ``env.py``), the readiness
-ping, and how to read a driver error. The only module of the kit that imports SQLAlchemy.
+ping, how to read a driver error, and the column type of UTC timestamps (``UTCDateTime``).
+The only module of the kit that imports SQLAlchemy.
 
 A service names its migrations directory and its table metadata; everything else is here::
 
@@ -13,16 +14,19 @@ A service names its migrations directory and its table metadata; everything else
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as PlainAsyncSession
+from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MYSQL_DUPLICATE_KEY = 1062
@@ -63,6 +67,28 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
         pool_size=pool_size,
         max_overflow=max_overflow,
     )
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, stored as naive UTC (a naive value is
+    taken as UTC already); microseconds kept on MySQL too (``DATETIME(6)``). Comparisons with
+    such a column convert their parameter the same way."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

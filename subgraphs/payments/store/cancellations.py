@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shopkit.sql import is_unique_violation
 from subgraphs.payments.domain.model import OUTCOME_SUCCEEDED
-from subgraphs.payments.store.convert import to_db
 from subgraphs.payments.store.tables import CancelledOrderRow, PaymentRow, columns
 
 C = columns(CancelledOrderRow)
@@ -30,9 +29,7 @@ class CancellationStore:
         """Commits the cancellation; a repeat (another delivery) changes nothing."""
         try:
             async with self.sessions.begin() as session:
-                session.add(
-                    CancelledOrderRow(order_id=order_id, event_id=event_id, created_at=to_db(now))
-                )
+                session.add(CancelledOrderRow(order_id=order_id, event_id=event_id, created_at=now))
         except IntegrityError as error:
             if not is_unique_violation(error):
                 raise

@@ -1,20 +1,10 @@
-"""Rows to domain objects and back; datetimes are stored as naive UTC."""
+"""Rows to domain objects and back."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 from subgraphs.payments.domain.idempotency import IdempotencyRecord
 from subgraphs.payments.domain.model import Payment, Refund
 from subgraphs.payments.store.tables import IdempotencyRow, LedgerRow, PaymentRow
-
-
-def to_db(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def from_db(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def payment_from_row(row: PaymentRow, refunds: list[LedgerRow]) -> Payment:
@@ -28,15 +18,15 @@ def payment_from_row(row: PaymentRow, refunds: list[LedgerRow]) -> Payment:
         source_token=row.source_token,
         method_brand=row.method_brand,
         method_last4=row.method_last4,
-        created_at=from_db(row.created_at),
-        updated_at=from_db(row.updated_at),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
         captured=row.captured,
         refunded=row.refunded,
         charge_id=row.charge_id,
         failure_code=row.failure_code,
         failure_message=row.failure_message,
         refunds=tuple(
-            Refund(id=r.id, amount=r.amount, created_at=from_db(r.created_at))
+            Refund(id=r.id, amount=r.amount, created_at=r.created_at)
             for r in sorted(refunds, key=lambda r: r.sequence)
             if r.kind == "refund"
         ),
@@ -52,7 +42,7 @@ def payment_values(payment: Payment) -> dict[str, object]:
         "charge_id": payment.charge_id,
         "failure_code": payment.failure_code,
         "failure_message": payment.failure_message,
-        "updated_at": to_db(payment.updated_at),
+        "updated_at": payment.updated_at,
     }
 
 
@@ -66,7 +56,7 @@ def new_payment_row(payment: Payment) -> PaymentRow:
         source_token=payment.source_token,
         method_brand=payment.method_brand,
         method_last4=payment.method_last4,
-        created_at=to_db(payment.created_at),
+        created_at=payment.created_at,
         **payment_values(payment),  # type: ignore[arg-type]
     )
 
@@ -79,7 +69,7 @@ def record_from_row(row: IdempotencyRow) -> IdempotencyRecord:
         operation=row.operation,
         request_hash=row.request_hash,
         status=row.status,
-        expires_at=from_db(row.expires_at),
+        expires_at=row.expires_at,
         payment_id=row.payment_id,
         response=row.response,
     )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shopkit.sql import is_unique_violation
 from subgraphs.payments.domain.idempotency import COMPLETED, STARTED, IdempotencyRecord
-from subgraphs.payments.store.convert import record_from_row, to_db
+from subgraphs.payments.store.convert import record_from_row
 from subgraphs.payments.store.tables import IdempotencyRow, columns
 
 T = columns(IdempotencyRow)
@@ -39,10 +39,10 @@ class IdempotencyStore:
                         operation=record.operation,
                         request_hash=record.request_hash,
                         status=STARTED,
-                        locked_until=to_db(lease_until),
-                        created_at=to_db(now),
-                        updated_at=to_db(now),
-                        expires_at=to_db(record.expires_at),
+                        locked_until=lease_until,
+                        created_at=now,
+                        updated_at=now,
+                        expires_at=record.expires_at,
                     )
                 )
         except IntegrityError as error:
@@ -63,7 +63,7 @@ class IdempotencyStore:
     async def delete_if_expired(self, record_id: str, now: datetime) -> None:
         async with self.sessions.begin() as session:
             await session.execute(
-                sa.delete(IdempotencyRow).where(T.id == record_id, T.expires_at <= to_db(now))
+                sa.delete(IdempotencyRow).where(T.id == record_id, T.expires_at <= now)
             )
 
     async def take_over(self, record_id: str, now: datetime, lease_until: datetime) -> bool:
@@ -74,9 +74,9 @@ class IdempotencyStore:
                 .where(
                     T.id == record_id,
                     T.status == STARTED,
-                    sa.or_(T.locked_until.is_(None), T.locked_until <= to_db(now)),
+                    sa.or_(T.locked_until.is_(None), T.locked_until <= now),
                 )
-                .values(locked_until=to_db(lease_until), updated_at=to_db(now))
+                .values(locked_until=lease_until, updated_at=now)
             )
             return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -85,7 +85,7 @@ class IdempotencyStore:
             await session.execute(
                 sa.update(IdempotencyRow)
                 .where(T.id == record_id, T.status == STARTED)
-                .values(locked_until=None, updated_at=to_db(now))
+                .values(locked_until=None, updated_at=now)
             )
 
     @staticmethod
@@ -99,7 +99,7 @@ class IdempotencyStore:
         result = await session.execute(
             sa.update(IdempotencyRow)
             .where(T.id == record_id, T.status == STARTED)
-            .values(status=COMPLETED, response=response, locked_until=None, updated_at=to_db(now))
+            .values(status=COMPLETED, response=response, locked_until=None, updated_at=now)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise RuntimeError(f"idempotency record {record_id} was not running")
@@ -114,7 +114,7 @@ class IdempotencyStore:
         async with self.sessions.begin() as session:
             result = await session.execute(
                 sa.delete(IdempotencyRow).where(
-                    T.expires_at <= to_db(now),
+                    T.expires_at <= now,
                     sa.or_(T.status == COMPLETED, T.payment_id.is_(None)),
                 )
             )

@@ -11,14 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shopkit.events import CloudEvent, OutboxMessage
 from shopkit.sql import is_unique_violation
-from subgraphs.payments.store.convert import to_db
 from subgraphs.payments.store.tables import InboxRow, OutboxRow, columns
 
 OUTBOX = columns(OutboxRow)
 
 
 def _now() -> datetime:
-    return to_db(datetime.now(UTC))
+    return datetime.now(UTC)
 
 
 def add_event(session: AsyncSession, event: CloudEvent, key: str) -> None:

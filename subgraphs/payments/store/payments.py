@@ -20,13 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shopkit.events import CloudEvent
 from shopkit.sql import is_unique_violation
 from subgraphs.payments.domain.model import LedgerEntry, Payment
-from subgraphs.payments.store.convert import (
-    from_db,
-    new_payment_row,
-    payment_from_row,
-    payment_values,
-    to_db,
-)
+from subgraphs.payments.store.convert import new_payment_row, payment_from_row, payment_values
 from subgraphs.payments.store.idempotency import IdempotencyStore
 from subgraphs.payments.store.outbox import add_event
 from subgraphs.payments.store.tables import ChargeClaimRow, LedgerRow, PaymentRow, columns
@@ -75,7 +69,7 @@ class PaymentTx:
                 amount=entry.amount,
                 currency=entry.currency,
                 processor_ref=entry.processor_ref,
-                created_at=to_db(entry.created_at),
+                created_at=entry.created_at,
             )
         )
 
@@ -84,9 +78,7 @@ class PaymentTx:
         where = (K.order_id == self.payment.order_id) & (K.payment_id == self.payment.id)
         if succeeded:
             await self.session.execute(
-                sa.update(ChargeClaimRow)
-                .where(where)
-                .values(state=CLAIM_SUCCEEDED, updated_at=to_db(now))
+                sa.update(ChargeClaimRow).where(where).values(state=CLAIM_SUCCEEDED, updated_at=now)
             )
         else:
             await self.session.execute(sa.delete(ChargeClaimRow).where(where))
@@ -139,7 +131,7 @@ class PaymentStore:
                     amount=r.amount,
                     currency=r.currency,
                     processor_ref=r.processor_ref,
-                    created_at=from_db(r.created_at),
+                    created_at=r.created_at,
                 )
                 for r in rows
             ]
@@ -173,8 +165,8 @@ class PaymentStore:
                         order_id=payment.order_id,
                         payment_id=payment.id,
                         state=CLAIM_CHARGING,
-                        created_at=to_db(now),
-                        updated_at=to_db(now),
+                        created_at=now,
+                        updated_at=now,
                     )
                 )
                 await session.flush()

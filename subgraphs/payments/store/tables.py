@@ -29,10 +29,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlmodel import Field, SQLModel
 
+from shopkit.sql import UTCDateTime
+
 metadata = sa.MetaData()
 
 
 def timestamp_type() -> sa.types.TypeEngine[datetime]:
+    """The migrations' column type of timestamps (the DDL of ``UTCDateTime``)."""
     return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
@@ -44,7 +47,7 @@ def key_type() -> sa.types.TypeEngine[str]:
 
 
 def _ts(nullable: bool = False, index: bool = False) -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(timestamp_type(), nullable=nullable, index=index)
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
 
 
 def columns(model: type[SQLModel]) -> sa.ColumnCollection[str, sa.Column[Any]]:
