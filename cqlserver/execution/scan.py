@@ -12,7 +12,7 @@ from .selectors import column_value
 
 def scan(table, data, pks, state, ck_pred, filters, reverse, distinct, now):  # type: ignore[no-untyped-def]
     """Yield (pk, ck, static, cells, expiry-of-row) in result order, resuming after state."""
-    start_pk = tuple(bytes.fromhex(x) for x in state["pk"]) if state else None
+    start_pk = state["pk"] if state else None
     start_ck = state["ck"] if state else None
     started = state is None
     for pk in pks:
@@ -26,7 +26,7 @@ def scan(table, data, pks, state, ck_pred, filters, reverse, distinct, now):  # 
                 started = True
                 if start_ck is None:
                     continue  # that partition was finished (static row / distinct)
-                resume_ck = tuple(bytes.fromhex(x) for x in start_ck)
+                resume_ck = start_ck
         p: Partition | None = data.partitions.get(pk)
         if p is None:
             continue

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from ..cql import ast
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, ProtocolError
 from ..schema import Schema
 from ..storage import Store
 from ..types import BIGINT
@@ -124,7 +124,7 @@ def run_select(
             "key; you must either remove the ORDER BY or the IN and sort client side, or "
             "disable paging for this query"
         )
-    state = json.loads(paging_state) if paging_state else None
+    state = read_paging_state(paging_state) if paging_state else None
     now = time.time()
     counting = any(k == "count" for k, _ in getters)
     produced = state["n"] if state else 0
@@ -136,7 +136,7 @@ def run_select(
     total_cap = limit if limit is not None else None
     gen = scan(table, data, pks, state, ck_pred, filters, reverse, stmt.distinct, now)
     pp_count = state["pp"] if state else 0
-    cur_pk = tuple(bytes.fromhex(x) for x in state["pk"]) if state else None
+    cur_pk = state["pk"] if state else None
     count = 0
     for pk, ck, static, cells, row_expiry in gen:
         if pk != cur_pk:
@@ -167,3 +167,26 @@ def run_select(
              "n": produced, "pp": last[2]}
         ).encode()  # fmt: skip
     return Rows(specs, out, ps)
+
+
+def read_paging_state(raw: bytes) -> dict[str, Any]:
+    """Decode a paging state this server handed out: keys as bytes, counters as ints.
+
+    Anything else a client sends is answered like Cassandra does, with a protocol error.
+    """
+    bad = ProtocolError("Invalid value for the paging state")
+    try:
+        state = json.loads(raw)
+        ck = state["ck"]
+        pk = tuple(bytes.fromhex(x) for x in state["pk"])
+        decoded = {
+            "pk": pk,
+            "ck": None if ck is None else tuple(bytes.fromhex(x) for x in ck),
+            "n": state["n"],
+            "pp": state["pp"],
+        }
+    except (ValueError, TypeError, KeyError) as e:  # incl. JSON and UTF-8 decoding errors
+        raise bad from e
+    if type(decoded["n"]) is not int or type(decoded["pp"]) is not int:
+        raise bad
+    return decoded

@@ -121,3 +121,18 @@ def test_malformed_and_oversized_frames_close_only_their_connection(cql_port):
     assert query(fresh, "SELECT key FROM system.local")[0] == 0x08
     for sock in (good, bad, huge, fresh):
         sock.close()
+
+
+def test_a_forged_paging_state_gets_a_protocol_error_and_closes_only_its_connection(cql_port):
+    good = connect(cql_port)
+    for forged in (b"[1]", b"\xff\xfe", b'{"pk": ["zz"], "ck": null, "n": 0, "pp": 0}'):
+        bad = connect(cql_port)
+        params = struct.pack(">HBi", 1, 0x04 | 0x08, 10) + struct.pack(">i", len(forged)) + forged
+        bad.sendall(frame(0x07, long_string("SELECT key FROM system.local") + params, stream=3))
+        _, stream, opcode, payload = read_frame(bad)
+        assert (stream, opcode, error_code(payload)) == (3, 0x00, 0x000A)
+        assert b"Invalid value for the paging state" in payload
+        assert closed(bad)
+        bad.close()
+    assert query(good, "SELECT key FROM system.local")[0] == 0x08
+    good.close()
