@@ -109,6 +109,28 @@ async def test_more_than_available_names_the_item_and_what_is_available(service,
     assert store(service).orders == {} and items.stock["pen"] == 10
 
 
+async def test_shortage_names_the_quantity_wanted_when_items_answers_the_id_in_lower_case():
+    item_id = "65AB" * 6
+    shortage = {
+        "data": None,
+        "errors": [
+            {
+                "message": "Only 2 of Pen available.",
+                "extensions": {"code": "CONFLICT", "itemId": item_id.lower(), "available": 2},
+            }
+        ],
+    }
+    with respx.mock() as router:
+        router.post(ITEMS_URL).mock(return_value=httpx.Response(200, json=shortage))
+        async with httpx.AsyncClient() as http:
+            client = ServiceClient(url=ITEMS_URL, caller="orders", secret="s" * 32, http=http)
+            with pytest.raises(Conflict) as caught:
+                await ItemsStock(client).reserve("o-1", [LineRequest(item_id, 5)])
+    assert caught.value.message == (
+        f"Not enough stock of item {item_id.lower()}: 5 wanted, 2 available."
+    )
+
+
 async def test_lines_in_two_currencies_are_refused_and_released(service, items):
     with pytest.raises(InvalidInput, match="one currency"):
         await service.create_order(ALICE, [LineRequest("pen", 1), LineRequest("dollar-pad", 1)])

@@ -38,7 +38,11 @@ class ItemsStock:
             available = exc.details.get("available")
             if item_id is None:
                 raise
-            wanted = next((line.quantity for line in lines if line.item_id == item_id), None)
+            # items answers the id normalised (lower case): match the line the same way.
+            wanted = next(
+                (line.quantity for line in lines if line.item_id.lower() == str(item_id).lower()),
+                None,
+            )
             raise Conflict(
                 f"Not enough stock of item {item_id}: {wanted} wanted, {available} available.",
                 itemId=item_id,
