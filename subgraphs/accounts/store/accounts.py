@@ -240,10 +240,7 @@ class AccountStore:
         """Deletes the method only if it belongs to the account; False otherwise."""
         async with self.sessions() as session:
             deleted = await session.exec(
-                delete(PaymentMethodRow).where(
-                    col(PaymentMethodRow.id) == method_id,
-                    col(PaymentMethodRow.account_id) == account_id,
-                )
+                delete(PaymentMethodRow).where(_method_of(account_id, method_id))
             )
             if deleted.rowcount != 1:
                 await session.rollback()
@@ -258,10 +255,7 @@ class AccountStore:
     async def payment_method(self, account_id: str, method_id: str) -> PaymentMethod | None:
         async with self.sessions() as session:
             rows = await session.exec(
-                select(PaymentMethodRow).where(
-                    col(PaymentMethodRow.id) == method_id,
-                    col(PaymentMethodRow.account_id) == account_id,
-                )
+                select(PaymentMethodRow).where(_method_of(account_id, method_id))
             )
             row = rows.first()
             return None if row is None else _payment_method(row)
