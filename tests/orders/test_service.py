@@ -273,6 +273,14 @@ async def test_cancel_then_cancel_again_conflicts(service):
     assert store(service).events[-1].data["reason"] == "changed my mind"
 
 
+async def test_an_over_long_cancellation_reason_is_refused_and_changes_nothing(service):
+    order = await place(service)
+    with pytest.raises(InvalidInput, match="reason"):
+        await service.cancel_order(ALICE, order.id, "r" * 501)
+    assert (await service.store.get(order.id)).status == OrderStatus.PENDING_PAYMENT
+    assert store(service).types() == ["order.created"]
+
+
 async def test_a_paid_order_can_be_cancelled_then_refunded(service):
     order = await place(service)
     await service.apply_payment("p1", PaymentOutcome.SUCCEEDED, order.id)

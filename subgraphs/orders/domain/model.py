@@ -9,6 +9,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from shopkit.errors import InvalidInput
+
+MAX_ADDRESS_FIELD = 200
+MAX_REASON = 500
+
 
 class OrderStatus(StrEnum):
     PENDING_PAYMENT = "PENDING_PAYMENT"
@@ -39,6 +44,26 @@ class Address:
 
     def as_dict(self) -> dict[str, str]:
         return {k: v for k, v in vars(self).items() if v is not None}
+
+    @classmethod
+    def parse(cls, **fields: str | None) -> Address:
+        """Trims each field (blank means absent); refuses over-long fields and a country
+        that is not two letters (ISO 3166 alpha-2), naming the field."""
+        cleaned = {k: (v.strip() or None) if v else None for k, v in fields.items()}
+        for name, value in cleaned.items():
+            if value is not None and len(value) > MAX_ADDRESS_FIELD:
+                raise InvalidInput(
+                    f"The address {name} is longer than {MAX_ADDRESS_FIELD} characters.",
+                    field=name,
+                )
+        country = cleaned.get("country")
+        if country is not None:
+            if len(country) != 2 or not country.isascii() or not country.isalpha():
+                raise InvalidInput(
+                    "The country must be an ISO 3166 alpha-2 code, e.g. US.", field="country"
+                )
+            cleaned["country"] = country.upper()
+        return cls(**cleaned)
 
 
 @dataclass(frozen=True)

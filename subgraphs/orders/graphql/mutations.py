@@ -48,8 +48,7 @@ def _lines(lines: list[OrderLineInput]) -> list[LineRequest]:
 def _address(value: ShippingAddressInput | None) -> Address | None:
     if value is None:
         return None
-    cleaned = {k: (v.strip()[:200] or None) if v else None for k, v in vars(value).items()}
-    return Address(**cleaned)
+    return Address.parse(**vars(value))
 
 
 @strawberry.type

@@ -36,6 +36,7 @@ from shopkit.errors import (
 from subgraphs.orders.domain.lines import normalize_lines, single_currency
 from subgraphs.orders.domain.model import (
     AWAITING_PAYMENT,
+    MAX_REASON,
     Address,
     HistoryEntry,
     LineRequest,
@@ -245,7 +246,10 @@ class OrderService:
         order = await self._load(order_id)
         self._check_access(identity, order)
         who = "admin" if identity.is_admin else "service" if identity.is_service else "customer"
-        reason = (reason or "").strip()[:500] or f"cancelled by the {who}"
+        reason = (reason or "").strip()
+        if len(reason) > MAX_REASON:
+            raise InvalidInput(f"The reason is longer than {MAX_REASON} characters.")
+        reason = reason or f"cancelled by the {who}"
         return await self._command(order, Command.CANCEL, reason)
 
     async def complete_order(self, identity: Identity, order_id: str) -> Order:
