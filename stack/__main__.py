@@ -6,7 +6,6 @@ import argparse
 import signal
 import sys
 import threading
-from pathlib import Path
 
 from stack.local import LocalStack, Ports
 from stack.process import REPO_ROOT, StartError
@@ -50,7 +49,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.command == "up":
         return up()
-    write_schemas(Path(REPO_ROOT))
+    write_schemas(REPO_ROOT)
     return 0
 
 

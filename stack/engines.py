@@ -61,6 +61,24 @@ def _mariadb_binary(name: str) -> str:
     return found
 
 
+def mysql_execute(server_url: str, *statements: str) -> None:
+    """Runs ``statements`` on the MySQL-protocol server at ``server_url``
+    (``mysql+aiomysql://user:pw@host:port``, no database), e.g. to create databases."""
+    import pymysql  # installed with aiomysql
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    conn = pymysql.connect(
+        host=url.host, port=url.port or 3306, user=url.username, password=url.password or ""
+    )
+    try:
+        with conn.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement)
+    finally:
+        conn.close()
+
+
 def start_mysql(port: int, data_dir: Path, log_dir: Path) -> Process:
     """A throwaway MariaDB on ``data_dir`` (initialised on first use), root without password."""
     data_dir = data_dir.resolve()

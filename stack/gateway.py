@@ -13,9 +13,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from stack.process import Process, StartError, http_ok, spawn
+from stack.process import REPO_ROOT, Process, StartError, http_ok, spawn
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 GATEWAY_DIR = REPO_ROOT / "gateway"
 NODE_MODULES = GATEWAY_DIR / "node_modules"
 HIVE_GATEWAY_BIN = NODE_MODULES / ".bin" / "hive-gateway"

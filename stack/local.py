@@ -7,9 +7,11 @@ MySQL-protocol services. Everything is a child process, stopped in reverse order
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,8 +62,10 @@ class LocalStack:
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
+    @functools.cached_property
     def _secrets(self) -> dict[str, str]:
-        """Development secrets: from the environment, else generated once into the data dir."""
+        """Development secrets: from the environment, else generated once into the data dir
+        (read and written once per stack, not for every process it starts)."""
         path = self.data_dir / "secrets.env"
         values: dict[str, str] = {}
         if path.exists():
@@ -96,22 +100,20 @@ class LocalStack:
             "ITEMS_SEED_DEMO_CATALOG": "true",
             "ORDERS_CQL_HOSTS": "127.0.0.1",
             "ORDERS_CQL_PORT": str(p.cql),
-            **self._secrets(),
+            **self._secrets,
         }
         if self.mysql_server:
             env["ACCOUNTS_DATABASE_URL"] = f"{self.mysql_server}/shop_accounts{self.mysql_suffix}"
             env["PAYMENTS_DATABASE_URL"] = f"{self.mysql_server}/shop_payments{self.mysql_suffix}"
         return {**env, **self.extra_env}
 
-    def _engine(self, name: str, port: int, start: object) -> None:
+    def _engine(self, name: str, port: int, start: Callable[[], Process]) -> None:
         if port_open(port):
             raise StartError(
                 f"port {port} for {name} is taken; stop what uses it or set "
                 f"SHOP_{name.upper()}_PORT to another port"
             )
-        result = start()  # type: ignore[operator]
-        if result is not None:
-            self.processes[name] = result
+        self.processes[name] = start()
 
     def start_engines(self) -> None:
         p, data, logs = self.ports, self.data_dir, self.log_dir
@@ -126,8 +128,9 @@ class LocalStack:
             "cql", p.cql, lambda: engines.start_cql(p.cql, data / "cql" if keep else None, logs)
         )
 
-    def start_kafka(self) -> None:
-        self.processes["kafka"] = engines.start_kafka(self.ports.kafka, self.log_dir)
+    def start_kafka(self) -> Process:
+        self.processes["kafka"] = proc = engines.start_kafka(self.ports.kafka, self.log_dir)
+        return proc
 
     def kill(self, name: str) -> None:
         """Stop one process abruptly, as a crash would."""
@@ -168,20 +171,13 @@ class LocalStack:
     def _create_mysql_databases(self) -> None:
         if not self.mysql_server:
             return
-        import pymysql
-        from sqlalchemy.engine import make_url
-
-        url = make_url(self.mysql_server)
-        conn = pymysql.connect(
-            host=url.host, port=url.port or 3306, user=url.username, password=url.password or ""
+        engines.mysql_execute(
+            self.mysql_server,
+            *(
+                f"CREATE DATABASE IF NOT EXISTS `{name}{self.mysql_suffix}` CHARACTER SET utf8mb4"
+                for name in ("shop_accounts", "shop_payments")
+            ),
         )
-        with conn.cursor() as cur:
-            for name in ("shop_accounts", "shop_payments"):
-                cur.execute(
-                    f"CREATE DATABASE IF NOT EXISTS `{name}{self.mysql_suffix}` "
-                    "CHARACTER SET utf8mb4"
-                )
-        conn.close()
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

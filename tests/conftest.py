@@ -64,17 +64,8 @@ def mysql_server(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 @pytest.fixture
 def mysql_url(mysql_server: str) -> str:
     """A fresh, empty database on the MySQL server, for one test."""
-    import pymysql  # installed with aiomysql
-    from sqlalchemy.engine import make_url
-
-    url = make_url(mysql_server)
     name = f"t_{uuid.uuid4().hex[:12]}"
-    conn = pymysql.connect(
-        host=url.host, port=url.port or 3306, user=url.username, password=url.password or ""
-    )
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    conn.close()
+    engines.mysql_execute(mysql_server, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
     return f"{mysql_server}/{name}"
 
 

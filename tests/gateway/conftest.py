@@ -24,8 +24,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from stack.gateway import REPO_ROOT, compose_supergraph, start_gateway
-from stack.process import free_port, spawn
+from stack.gateway import compose_supergraph, start_gateway
+from stack.process import REPO_ROOT, free_port, spawn
 
 ISSUER = "shop-accounts"
 AUDIENCE = "shop"
