@@ -178,7 +178,8 @@ class EventConsumer:
                     exc_info=True,
                     extra={"event_id": event.id, "type": event.type, "attempt": attempt},
                 )
-                await asyncio.sleep(self.retry_seconds * attempt)
+                if attempt < self.max_attempts:
+                    await asyncio.sleep(self.retry_seconds * attempt)
         assert self._dlq is not None
         await self._dlq.send_and_wait(f"{topic}.dlq", value=raw, key=event.subject.encode())
         log.error("event parked on the dead-letter topic", extra={"event_id": event.id})

@@ -151,6 +151,56 @@ async def test_consumer_handles_a_redelivered_event_once(kafka_bootstrap):
     assert handled == [event.id]
 
 
+async def test_an_event_that_keeps_failing_is_parked_on_the_dlq_without_a_last_wait(
+    kafka_bootstrap,
+):
+    kind = f"fail{uuid.uuid4().hex[:6]}"
+    attempts: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def handler(event):
+        attempts.append(loop.time())
+        raise RuntimeError("always fails")
+
+    consumer = EventConsumer(
+        bootstrap=kafka_bootstrap,
+        group_id=f"g-{kind}",
+        handlers={f"{kind}.happened": handler},
+        inbox=MemoryInbox(),
+        service="test",
+        max_attempts=2,
+        retry_seconds=2.0,
+    )
+    event = new_event(f"{kind}.happened", source="t", subject="a", data={})
+    dlq_topic = f"{event.topic}.dlq"
+    await ensure_topics(kafka_bootstrap, [*consumer.topics, dlq_topic])
+    publisher = KafkaPublisher(kafka_bootstrap)
+    try:
+        await publisher.send(event.topic, "a", event.to_json())
+    finally:
+        await publisher.stop()
+    dlq = AIOKafkaConsumer(
+        dlq_topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await dlq.start()
+    consumer.start()
+    try:
+        parked = []
+        async with asyncio.timeout(30):
+            while not parked:
+                batch = await dlq.getmany(timeout_ms=200)
+                parked += [m for msgs in batch.values() for m in msgs]
+        parked_at = loop.time()
+    finally:
+        await consumer.stop()
+        await dlq.stop()
+    assert len(attempts) == 2
+    assert CloudEvent.from_json(parked[0].value).id == event.id
+    # one wait of retry_seconds between the two attempts, none after the last one
+    assert attempts[1] - attempts[0] >= 2.0
+    assert parked_at - attempts[1] < 2.0
+
+
 async def test_a_position_beyond_the_log_end_is_rewound_to_the_start(kafka_bootstrap):
     """The embedded broker keeps nothing across a restart, so a consumer's position can end
     up beyond a partition's end (seen in the end-to-end crash test): it is read again."""
