@@ -17,6 +17,7 @@ A request must carry the gateway secret or a service token; anything else is ref
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import time
 from collections.abc import Mapping
@@ -189,9 +190,4 @@ class RequestAuthenticator:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("The Authorization header must be 'Bearer <token>'.")
         identity = await self.verifier.verify(token.strip())
-        return Identity(
-            account_id=identity.account_id,
-            role=identity.role,
-            service=service,
-            token=identity.token,
-        )
+        return dataclasses.replace(identity, service=service)
