@@ -17,6 +17,19 @@ EVENTS_PUBLISHED = Counter("events_published_total", "Events relayed to Kafka", 
 EVENTS_HANDLED = Counter("events_handled_total", "Events handled by consumers", ["service", "type"])
 
 
+KNOWN_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"})
+
+
+def route_label(path: str) -> str:
+    """A bounded set of labels: anyone can send any path, and each label value is a new
+    time series kept for the life of the process."""
+    if path in KNOWN_PATHS:
+        return path
+    if path == "/api" or path.startswith("/api/"):
+        return "/api/*"
+    return "other"
+
+
 class MetricsMiddleware:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
@@ -26,7 +39,7 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        route = scope["path"] if scope["path"].count("/") <= 2 else "/api/*"
+        route = route_label(scope["path"])
         status = {"code": 500}
 
         async def capture(message: MutableMapping[str, Any]) -> None:

@@ -130,3 +130,11 @@ async def test_readyz_reports_an_unreachable_broker():
             response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["kafka"].startswith("unavailable")
+
+
+def test_metric_labels_stay_bounded_whatever_the_path():
+    from shopkit.metrics import route_label
+
+    assert route_label("/graphql") == "/graphql"
+    assert route_label("/api/items/123/availability") == "/api/*"
+    assert {route_label(f"/probe{n}") for n in range(100)} == {"other"}
