@@ -136,7 +136,8 @@ class LocalStack:
         """Stop one process abruptly, as a crash would."""
         self.processes.pop(name).kill()
 
-    def start_subgraph(self, name: str) -> Process:
+    def start_subgraph(self, name: str, **env: str) -> Process:
+        """Starts one subgraph; ``env`` overrides its environment (tests use it)."""
         port = getattr(self.ports, name)
         argv = [
             sys.executable,
@@ -150,7 +151,7 @@ class LocalStack:
             str(port),
             "--no-access-log",
         ]
-        proc = spawn(name, argv, log_dir=self.log_dir, env=self.env())
+        proc = spawn(name, argv, log_dir=self.log_dir, env={**self.env(), **env})
         proc.wait_until(
             lambda: http_ok(f"http://127.0.0.1:{port}/healthz"),
             timeout=90,

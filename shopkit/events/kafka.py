@@ -10,6 +10,7 @@ failing is parked on ``<topic>.dlq`` after ``max_attempts`` so it cannot block i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[CloudEvent], Awaitable[None]]
 CLIENT_STOP_SECONDS = 5.0
 METADATA_MAX_AGE_MS = 5_000
-TRUNCATION_CHECK_SECONDS = 3.0
+TRUNCATION_CHECK_SECONDS = 1.0
 
 
 async def _stop_within(stopping: Awaitable[None], seconds: float) -> None:
@@ -95,12 +96,16 @@ class KafkaPublisher:
             raise
 
 
-async def rewind_truncated(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
-    """A partition whose log now ends before our position lost its data (the embedded
-    broker keeps none across a restart; a real cluster after an unclean failover): read it
-    again from its start, and return it. Kafka answers such a fetch with OFFSET_OUT_OF_RANGE
-    and the consumer resets itself; the embedded broker does not always. What was handled
-    before is dropped by the inbox."""
+async def rewind_truncated(
+    consumer: AIOKafkaConsumer, committed: dict[TopicPartition, int] | None = None
+) -> list[TopicPartition]:
+    """Reads a partition again from its start when the broker lost its data under us, and
+    returns those partitions. Two signs: the partition's log now ends before our position,
+    or the broker no longer has the offset we committed (``committed``: what this consumer
+    committed last, per partition). The embedded broker keeps nothing across a restart, and a
+    real cluster can lose data in an unclean failover; Kafka answers a fetch beyond the log
+    with OFFSET_OUT_OF_RANGE, the embedded broker does not always. What was handled before is
+    dropped by the inbox."""
     assigned = list(consumer.assignment())
     rewound: list[TopicPartition] = []
     if not assigned:
@@ -109,12 +114,22 @@ async def rewind_truncated(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
         ends = await consumer.end_offsets(assigned)
         for tp in assigned:
             position = await consumer.position(tp)
-            if position > ends[tp]:
+            ours = (committed or {}).get(tp)
+            theirs = await consumer.committed(tp) if ours is not None else None
+            if position > ends[tp] or (ours is not None and (theirs or 0) < ours):
                 log.warning(
-                    "partition log ends before our position; reading it from its start",
-                    extra={"partition": str(tp), "position": position, "end": ends[tp]},
+                    "the broker lost this partition's data; reading it from its start",
+                    extra={
+                        "partition": str(tp),
+                        "position": position,
+                        "end": ends[tp],
+                        "committed": ours,
+                        "broker_committed": theirs,
+                    },
                 )
                 await consumer.seek_to_beginning(tp)
+                if committed is not None:
+                    committed.pop(tp, None)
                 rewound.append(tp)
     except KafkaError:
         log.debug("could not check partition ends", exc_info=True)
@@ -202,14 +217,17 @@ class EventConsumer:
             await consumer.start()
             loop = asyncio.get_running_loop()
             checked = loop.time()
+            committed: dict[TopicPartition, int] = {}
             while True:
                 batch = await consumer.getmany(timeout_ms=1000)
                 for tp, messages in batch.items():
                     for message in messages:
                         await self._handle_with_retries(message.topic, message.value)
                         await consumer.commit({tp: message.offset + 1})
+                        committed[tp] = message.offset + 1
                 if loop.time() - checked >= TRUNCATION_CHECK_SECONDS:
-                    await rewind_truncated(consumer)
+                    with contextlib.suppress(TimeoutError):  # no coordinator yet: next turn
+                        await asyncio.wait_for(rewind_truncated(consumer, committed), 5)
                     checked = loop.time()
         finally:
             for client in (consumer, self._dlq):

@@ -228,5 +228,12 @@ async def test_a_position_beyond_the_log_end_is_rewound_to_the_start(kafka_boots
         consumer.seek(tp, 7)  # where we were before the broker lost its log
         assert await rewind_truncated(consumer) == [tp]
         assert await consumer.position(tp) == 0
+
+        await consumer.commit({tp: 1})
+        assert await rewind_truncated(consumer, {tp: 1}) == []  # the broker has our commit
+        consumer.seek(tp, 1)
+        ours = {tp: 2}  # we had committed 2 on a broker that has since forgotten it
+        assert await rewind_truncated(consumer, ours) == [tp]
+        assert await consumer.position(tp) == 0 and ours == {}
     finally:
         await consumer.stop()
