@@ -41,7 +41,7 @@ def check(store: Store, s: Any, w: Write, values: list[Any], now: float) -> tupl
         c = w.table.column(cond.column)
         if c.is_primary_key:
             raise InvalidRequest(f"PRIMARY KEY column '{c.name}' cannot have IF conditions")
-        if c.kind != "static" and w.ck is None:
+        if c.kind != "static" and ck is None:
             raise InvalidRequest(
                 "DELETE statements must restrict all PRIMARY KEY columns with equality "
                 "relations in order to delete non static columns"
