@@ -8,11 +8,16 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 NODE_MODULES := gateway/node_modules/.package-lock.json
+JVM_JARS := $(TOOLS)/jvm
+ENGINE_JARS := $(JVM_JARS)/kafka/.resolved $(JVM_JARS)/cassandra/.resolved
+# light: orders on this project's cqlserver (up in seconds); real: on Apache Cassandra.
+ENGINES ?= light
 
-.PHONY: up test install schema lint bench clean help
+.PHONY: up test install mariadb schema lint bench clean help
 
 help:
 	@echo "make up      - install what is missing, start engines, subgraphs and the gateway on :4000"
+	@echo "               (ENGINES=real: orders on Apache Cassandra instead of the cqlserver)"
 	@echo "make test    - install what is missing, lint, type-check and run every test"
 	@echo "make schema  - export each subgraph's SDL and compose the supergraph"
 	@echo "make bench   - run the benchmarks whose figures are in the README"
@@ -28,10 +33,35 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 $(NODE_MODULES): gateway/package.json gateway/package-lock.json
 	cd gateway && npm ci --no-audit --no-fund --loglevel=error
 
-install: $(VENV)/.synced $(NODE_MODULES)
+# The JVM engines (Apache Kafka, Apache Cassandra): their jars, resolved from Maven Central by
+# the pinned build files in engines/ (see engines/README.md).
+$(JVM_JARS)/%/.resolved: engines/%/pom.xml
+	@command -v mvn >/dev/null || { echo "Maven and Java 17 are needed for Kafka and Cassandra:" \
+	  "apt-get install -y maven openjdk-17-jdk-headless"; exit 1; }
+	rm -rf $(JVM_JARS)/$*
+	mvn -q -B -f $< dependency:copy-dependencies -DincludeScope=runtime \
+	  -DoutputDirectory=$(CURDIR)/$(JVM_JARS)/$*
+	touch $@
+
+install: $(VENV)/.synced $(NODE_MODULES) $(ENGINE_JARS)
+
+# The tests start a throwaway MariaDB for the MySQL-protocol services (or use MYSQL_URL):
+# installed here when missing, as root (CI); otherwise this says what to install.
+mariadb:
+	@if [ -n "$$MYSQL_URL" ] || command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]; then \
+	  exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing MariaDB for the tests (apt-get install mariadb-server) ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    mariadb-server >/dev/null; \
+	else \
+	  echo "The tests need MariaDB: run 'sudo apt-get install -y mariadb-server'," \
+	    "or set MYSQL_URL=mysql+aiomysql://user:password@host:port to use a MySQL server."; \
+	  exit 1; \
+	fi
 
 up: install
-	$(PY) -m stack up
+	$(PY) -m stack up --engines $(ENGINES)
 
 schema: install
 	$(PY) -m stack schema
@@ -41,7 +71,7 @@ lint: $(VENV)/.synced
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: install lint
+test: install mariadb lint
 	$(PY) -m pytest
 
 bench: install

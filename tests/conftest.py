@@ -1,6 +1,8 @@
 """Fixtures shared by every test suite: the real engines, started once per test session.
 
-Each engine is a real server on a free port (see ``stack.engines``). If one cannot start, the
+Each engine is a real server on a free port (see ``stack.engines``): Apache Kafka, Apache
+Cassandra, SecantusDB (MongoDB protocol), MariaDB, and this project's cqlserver (whose own
+tests, and the orders store tests, run against it beside Cassandra). If one cannot start, the
 tests that need it fail with a message saying how to get it; nothing is skipped.
 For MySQL, ``MYSQL_URL`` (``mysql+aiomysql://user:pw@host:port``) selects an existing server;
 otherwise a throwaway MariaDB is started on a temporary data directory.
@@ -40,10 +42,26 @@ def mongo_url(logs_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(logs_dir: Path) -> Iterator[str]:
+def kafka_bootstrap(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Apache Kafka (KRaft, one node): ``host:port``."""
     port = free_port()
-    proc = _started(lambda: engines.start_kafka(port, logs_dir))
+    data_dir = tmp_path_factory.mktemp("kafka")
+    proc = _started(
+        lambda: engines.start_kafka(port, data_dir, logs_dir, controller_port=free_port())
+    )
     yield f"127.0.0.1:{port}"
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def cassandra_port(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """Apache Cassandra 5.0 (one node): its native-protocol port on 127.0.0.1."""
+    port = free_port()
+    data_dir = tmp_path_factory.mktemp("cassandra")
+    proc = _started(
+        lambda: engines.start_cassandra(port, data_dir, logs_dir, storage_port=free_port())
+    )
+    yield port
     proc.stop()
 
 
@@ -71,6 +89,7 @@ def mysql_url(mysql_server: str) -> str:
 
 @pytest.fixture(scope="session")
 def cql_port(logs_dir: Path) -> Iterator[int]:
+    """This project's cqlserver, in memory: its native-protocol port on 127.0.0.1."""
     port = free_port()
     proc = _started(lambda: engines.start_cql(port, None, logs_dir))
     yield port

@@ -1,23 +1,24 @@
 """Kafka through aiokafka: the publisher the outbox relay sends with, and the consumer.
 
-The embedded broker (Tansu) refuses the idempotent producer, so the publisher sends with
-``acks="all"`` and every consumer deduplicates by event id instead: the consumer records each
-handled event id in an ``InboxStore`` and commits the offset only after handling, so a crash
-redelivers rather than loses, and a redelivery has no second effect. A message that keeps
-failing is parked on ``<topic>.dlq`` after ``max_attempts`` so it cannot block its partition.
+The publisher is Kafka's idempotent producer with ``acks="all"``: a send retried after a lost
+answer is written once. The relay itself may still publish a row twice (it dies between
+sending and marking the row published), so every consumer also deduplicates by event id: it
+records each handled event id in an ``InboxStore`` and commits the offset only after handling,
+so a crash redelivers rather than loses, and a redelivery has no second effect. A message
+that keeps failing is parked on ``<topic>.dlq`` after ``max_attempts`` so it cannot block its
+partition.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError
 
 from shopkit.events.envelope import CloudEvent, topic_for
 from shopkit.metrics import EVENTS_HANDLED
@@ -27,8 +28,11 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[CloudEvent], Awaitable[None]]
 CLIENT_STOP_SECONDS = 5.0
-METADATA_MAX_AGE_MS = 5_000
-TRUNCATION_CHECK_SECONDS = 1.0
+DEAD_LETTER_SUFFIX = ".dlq"
+
+
+def dead_letter_topic(topic: str) -> str:
+    return f"{topic}{DEAD_LETTER_SUFFIX}"
 
 
 async def _stop_within(stopping: Awaitable[None], seconds: float) -> None:
@@ -57,9 +61,20 @@ async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int =
         await admin.close()
 
 
+def idempotent_producer(bootstrap: str, request_timeout_ms: int = 10_000) -> AIOKafkaProducer:
+    """A producer whose retries never duplicate a record, acknowledged by every in-sync
+    replica."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=request_timeout_ms,
+    )
+
+
 class KafkaPublisher:
-    """Sends with ``acks="all"``. Connects on first use and reconnects after a failure, so a
-    broker that is down at start-up or restarts later only delays the outbox."""
+    """Sends with the idempotent producer. Connects on first use and reconnects after a
+    failure, so a broker that is down at start-up or restarts later only delays the outbox."""
 
     def __init__(self, bootstrap: str, request_timeout_ms: int = 10_000) -> None:
         self.bootstrap = bootstrap
@@ -68,12 +83,7 @@ class KafkaPublisher:
 
     async def _connected(self) -> AIOKafkaProducer:
         if self._producer is None:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap,
-                acks="all",
-                enable_idempotence=False,
-                request_timeout_ms=self.request_timeout_ms,
-            )
+            producer = idempotent_producer(self.bootstrap, self.request_timeout_ms)
             try:
                 await producer.start()
             except BaseException:
@@ -94,46 +104,6 @@ class KafkaPublisher:
         except Exception:
             await self.stop()
             raise
-
-
-async def rewind_truncated(
-    consumer: AIOKafkaConsumer, committed: dict[TopicPartition, int] | None = None
-) -> list[TopicPartition]:
-    """Reads a partition again from its start when the broker lost its data under us, and
-    returns those partitions. Two signs: the partition's log now ends before our position,
-    or the broker no longer has the offset we committed (``committed``: what this consumer
-    committed last, per partition). The embedded broker keeps nothing across a restart, and a
-    real cluster can lose data in an unclean failover; Kafka answers a fetch beyond the log
-    with OFFSET_OUT_OF_RANGE, the embedded broker does not always. What was handled before is
-    dropped by the inbox."""
-    assigned = list(consumer.assignment())
-    rewound: list[TopicPartition] = []
-    if not assigned:
-        return rewound
-    try:
-        ends = await consumer.end_offsets(assigned)
-        for tp in assigned:
-            position = await consumer.position(tp)
-            ours = (committed or {}).get(tp)
-            theirs = await consumer.committed(tp) if ours is not None else None
-            if position > ends[tp] or (ours is not None and (theirs or 0) < ours):
-                log.warning(
-                    "the broker lost this partition's data; reading it from its start",
-                    extra={
-                        "partition": str(tp),
-                        "position": position,
-                        "end": ends[tp],
-                        "committed": ours,
-                        "broker_committed": theirs,
-                    },
-                )
-                await consumer.seek_to_beginning(tp)
-                if committed is not None:
-                    committed.pop(tp, None)
-                rewound.append(tp)
-    except KafkaError:
-        log.debug("could not check partition ends", exc_info=True)
-    return rewound
 
 
 class InboxStore(Protocol):
@@ -196,39 +166,34 @@ class EventConsumer:
                 if attempt < self.max_attempts:
                     await asyncio.sleep(self.retry_seconds * attempt)
         assert self._dlq is not None
-        await self._dlq.send_and_wait(f"{topic}.dlq", value=raw, key=event.subject.encode())
+        await self._dlq.send_and_wait(
+            dead_letter_topic(topic), value=raw, key=event.subject.encode()
+        )
         log.error("event parked on the dead-letter topic", extra={"event_id": event.id})
 
+    @property
+    def dead_letter_topics(self) -> list[str]:
+        return [dead_letter_topic(t) for t in self.topics]
+
     async def run(self) -> None:
-        await ensure_topics(self.bootstrap, self.topics)
+        await ensure_topics(self.bootstrap, [*self.topics, *self.dead_letter_topics])
         consumer = AIOKafkaConsumer(
             *self.topics,
             bootstrap_servers=self.bootstrap,
             group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            # Notice a topic that appears (or reappears: the embedded broker keeps no state
-            # across a restart) within seconds, not the default five minutes.
-            metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
-        self._dlq = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+        self._dlq = idempotent_producer(self.bootstrap)
         try:  # stopped even when cancelled while starting (a short-lived app)
             await self._dlq.start()
             await consumer.start()
-            loop = asyncio.get_running_loop()
-            checked = loop.time()
-            committed: dict[TopicPartition, int] = {}
             while True:
                 batch = await consumer.getmany(timeout_ms=1000)
                 for tp, messages in batch.items():
                     for message in messages:
                         await self._handle_with_retries(message.topic, message.value)
                         await consumer.commit({tp: message.offset + 1})
-                        committed[tp] = message.offset + 1
-                if loop.time() - checked >= TRUNCATION_CHECK_SECONDS:
-                    with contextlib.suppress(TimeoutError):  # no coordinator yet: next turn
-                        await asyncio.wait_for(rewind_truncated(consumer, committed), 5)
-                    checked = loop.time()
         finally:
             for client in (consumer, self._dlq):
                 await _stop_within(client.stop(), CLIENT_STOP_SECONDS)

@@ -61,7 +61,7 @@ class EventRuntime:
     async def _ensure_topics(self) -> None:
         topics = {topic_for(t) for t in self.produces}
         if self.consumer is not None:
-            topics.update(self.consumer.topics)
+            topics.update(self.consumer.topics, self.consumer.dead_letter_topics)
         try:
             await asyncio.wait_for(ensure_topics(self.settings.kafka_bootstrap, topics), 10)
         except Exception:

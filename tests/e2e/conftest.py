@@ -1,5 +1,6 @@
-"""The whole shop, started for real: engines (MongoDB-, Kafka-, CQL- and MySQL-protocol
-servers), the four subgraphs as uvicorn processes, and Hive Gateway, on free ports."""
+"""The whole shop, started for real: Apache Kafka, Apache Cassandra, SecantusDB (MongoDB
+protocol) and MariaDB, the four subgraphs as uvicorn processes, and Hive Gateway, on free
+ports (``stack.local.LocalStack`` with ``engines="real"``)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def started_stack(data_dir: Path, mysql_server: str, name: str) -> LocalStack:
     stack = LocalStack(
         data_dir=data_dir,
         ports=Ports(**{port: free_port() for port in vars(Ports())}),
-        persistent=True,
+        engines="real",
         mysql_server=mysql_server,
         mysql_suffix=f"_{name}_{uuid.uuid4().hex[:6]}",
         extra_env={

@@ -1,5 +1,9 @@
-"""Fixtures of the orders tests: a fresh keyspace on the real CQL server per test, and the
-store, outbox and inbox opened on it with the production code."""
+"""Fixtures of the orders tests: a fresh keyspace per test on Apache Cassandra, and the
+store, outbox and inbox opened on it with the production code.
+
+A module that marks itself ``pytestmark = ON_BOTH_CQL_ENGINES`` runs each test twice, on
+Cassandra and on this project's cqlserver: where the two differ, a test fails (and Cassandra
+is right)."""
 
 from __future__ import annotations
 
@@ -36,8 +40,21 @@ async def open_cql(port: int, keyspace: str) -> Cql:
     )
 
 
+ON_BOTH_CQL_ENGINES = pytest.mark.parametrize(
+    "cql_engine", ["cassandra", "cqlserver"], indirect=True
+)
+
+
 @pytest.fixture
-async def cql(cql_port: int) -> AsyncIterator[Cql]:
-    opened = await open_cql(cql_port, f"orders_{uuid.uuid4().hex[:12]}")
+def cql_engine(request: pytest.FixtureRequest) -> int:
+    """The port of the CQL engine under test: Cassandra unless parametrized otherwise."""
+    engine = getattr(request, "param", "cassandra")
+    fixture = {"cassandra": "cassandra_port", "cqlserver": "cql_port"}[engine]
+    return int(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+async def cql(cql_engine: int) -> AsyncIterator[Cql]:
+    opened = await open_cql(cql_engine, f"orders_{uuid.uuid4().hex[:12]}")
     yield opened
     await opened.session.close()

@@ -19,7 +19,7 @@ from shopkit.events import CloudEvent, OutboxRelay, new_event
 from shopkit.events.kafka import EventConsumer, KafkaPublisher, ensure_topics
 from shopkit.http import ServiceClient
 from stack import engines
-from stack.process import free_port
+from stack.process import Process, free_port
 from subgraphs.orders.domain.model import LineRequest, OrderStatus
 from subgraphs.orders.events.handlers import payment_handlers
 from subgraphs.orders.service.events import SCHEMAS
@@ -63,13 +63,21 @@ async def read_topic(bootstrap: str, topic: str, key: str, wanted: int) -> list[
     return found
 
 
+def start_engine(engine: str, port: int, data_dir: Path, log_dir: Path) -> Process:
+    """A CQL engine of the test's own, on ``data_dir``, that the test may kill."""
+    if engine == "cassandra":
+        return engines.start_cassandra(port, data_dir, log_dir, storage_port=free_port())
+    return engines.start_cql(port, data_dir, log_dir)
+
+
+@pytest.mark.parametrize("engine", ["cassandra", "cqlserver"])
 async def test_an_event_not_published_before_a_crash_is_delivered_once_after_restart(
-    tmp_path: Path, http, kafka_bootstrap
+    engine: str, tmp_path: Path, http, kafka_bootstrap
 ):
     port = free_port()
     data_dir = tmp_path / "cql"
     keyspace = f"orders_{uuid.uuid4().hex[:12]}"
-    server = engines.start_cql(port, data_dir, tmp_path)
+    server = start_engine(engine, port, data_dir, tmp_path)
     try:
         cql = await open_cql(port, keyspace)
         who = Identity(account_id=str(uuid.uuid4()), role="CUSTOMER")
@@ -79,7 +87,7 @@ async def test_an_event_not_published_before_a_crash_is_delivered_once_after_res
         # No relay ran: both events are only rows of the order's partition. Crash everything.
         await cql.session.close()
         server.kill()
-        server = engines.start_cql(port, data_dir, tmp_path)
+        server = start_engine(engine, port, data_dir, tmp_path)
         cql = await open_cql(port, keyspace)
         pending = [m for m in await cql.outbox.pending(100) if m.key == order.id]
         assert [m.type for m in pending] == ["order.created", "order.cancelled"]

@@ -50,9 +50,9 @@ async def running_client(
                 yield c
 
 
-def settings_for(cql_port: int, **overrides: Any) -> OrdersSettings:
+def settings_for(cassandra_port: int, **overrides: Any) -> OrdersSettings:
     return OrdersSettings(
-        cql_port=cql_port,
+        cql_port=cassandra_port,
         keyspace=f"orders_{uuid.uuid4().hex[:12]}",
         items_url=ITEMS_URL,
         events_enabled=False,
@@ -62,8 +62,8 @@ def settings_for(cql_port: int, **overrides: Any) -> OrdersSettings:
 
 
 @pytest.fixture
-async def client(cql_port: int, items: ItemsMock) -> AsyncIterator[httpx.AsyncClient]:
-    async for c in running_client(settings_for(cql_port), items):
+async def client(cassandra_port: int, items: ItemsMock) -> AsyncIterator[httpx.AsyncClient]:
+    async for c in running_client(settings_for(cassandra_port), items):
         yield c
 
 
@@ -235,8 +235,8 @@ async def test_requests_without_the_gateway_secret_are_refused(client):
     assert response.status_code == 403
 
 
-async def test_unpaid_orders_are_cancelled_by_the_sweep(cql_port, items):
-    settings = settings_for(cql_port, payment_window_seconds=0.3, expiry_sweep_seconds=0.1)
+async def test_unpaid_orders_are_cancelled_by_the_sweep(cassandra_port, items):
+    settings = settings_for(cassandra_port, payment_window_seconds=0.3, expiry_sweep_seconds=0.1)
     async for client in running_client(settings, items):
         token = make_token()
         order = await create(client, token)

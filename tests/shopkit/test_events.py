@@ -6,10 +6,10 @@ import uuid
 
 import jsonschema
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from shopkit.events import CloudEvent, OutboxMessage, OutboxRelay, new_event
-from shopkit.events.kafka import EventConsumer, KafkaPublisher, ensure_topics, rewind_truncated
+from shopkit.events.kafka import EventConsumer, KafkaPublisher, ensure_topics
 from shopkit.events.schemas import EventSchemas
 
 
@@ -199,41 +199,3 @@ async def test_an_event_that_keeps_failing_is_parked_on_the_dlq_without_a_last_w
     # one wait of retry_seconds between the two attempts, none after the last one
     assert attempts[1] - attempts[0] >= 2.0
     assert parked_at - attempts[1] < 2.0
-
-
-async def test_a_position_beyond_the_log_end_is_rewound_to_the_start(kafka_bootstrap):
-    """The embedded broker keeps nothing across a restart, so a consumer's position can end
-    up beyond a partition's end (seen in the end-to-end crash test): it is read again."""
-    topic = f"shop.rewind{uuid.uuid4().hex[:6]}"
-    await ensure_topics(kafka_bootstrap, [topic], partitions=1)
-    publisher = KafkaPublisher(kafka_bootstrap)
-    try:
-        for n in range(2):
-            await publisher.send(topic, "k", json.dumps({"n": n}))
-    finally:
-        await publisher.stop()
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka_bootstrap, group_id=f"g-{topic}",
-        auto_offset_reset="earliest", enable_auto_commit=False,
-    )  # fmt: skip
-    await consumer.start()
-    try:
-        async with asyncio.timeout(20):
-            while (
-                len((await consumer.getmany(timeout_ms=500)).get(TopicPartition(topic, 0), [])) == 0
-            ):
-                pass
-        tp = TopicPartition(topic, 0)
-        assert await rewind_truncated(consumer) == []  # nothing wrong yet
-        consumer.seek(tp, 7)  # where we were before the broker lost its log
-        assert await rewind_truncated(consumer) == [tp]
-        assert await consumer.position(tp) == 0
-
-        await consumer.commit({tp: 1})
-        assert await rewind_truncated(consumer, {tp: 1}) == []  # the broker has our commit
-        consumer.seek(tp, 1)
-        ours = {tp: 2}  # we had committed 2 on a broker that has since forgotten it
-        assert await rewind_truncated(consumer, ours) == [tp]
-        assert await consumer.position(tp) == 0 and ours == {}
-    finally:
-        await consumer.stop()
