@@ -26,7 +26,7 @@ DEFAULT_SUPERGRAPH = GATEWAY_DIR / "supergraph.graphql"
 INSTALL_HINT = "run `make install` (it runs `npm ci` in gateway/) first"
 
 
-class GatewayError(RuntimeError):
+class GatewayError(StartError):
     """Composition failed, or the gateway could not be started."""
 
 

@@ -19,6 +19,7 @@ from stack.process import REPO_ROOT, StartError
 
 ENGINES_DIR = REPO_ROOT / "engines"
 JARS_DIR = REPO_ROOT / ".tools" / "jvm"
+JDKS_DIR = Path("/usr/lib/jvm")  # where Debian installs JDKs: searched for an exact version
 JAVA_HINT = (
     "Install OpenJDK 17 (`apt-get install -y openjdk-17-jre-headless`) or set JAVA_HOME to one."
 )
@@ -77,7 +78,7 @@ def java(*, exactly: int | None = None, at_least: int = 17) -> str:
     if on_path:
         candidates.append(on_path)
     if exactly is not None:
-        candidates += [str(p) for p in sorted(Path("/usr/lib/jvm").glob(f"*{exactly}*/bin/java"))]
+        candidates += [str(p) for p in sorted(JDKS_DIR.glob(f"*{exactly}*/bin/java"))]
     seen: list[str] = []
     for candidate in candidates:
         if not Path(candidate).exists():
