@@ -183,27 +183,37 @@ class LocalStack:
 
     def start_subgraph(self, name: str, **env: str) -> Process:
         """Starts one subgraph; ``env`` overrides its environment (tests use it)."""
-        port = getattr(self.ports, name)
-        argv = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            f"subgraphs.{name}.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ]
-        proc = spawn(name, argv, log_dir=self.log_dir, env={**self.env(), **env})
-        proc.wait_until(
-            lambda: http_ok(f"http://127.0.0.1:{port}/healthz"),
-            timeout=90,
-            hint=f"see {proc.log_path}",
-        )
-        self.processes[name] = proc
-        return proc
+        return self.start_subgraphs(name, **env)[0]
+
+    def start_subgraphs(self, *names: str, **env: str) -> list[Process]:
+        """Starts the subgraphs side by side (none needs another to start), then waits until
+        each answers ``/healthz``."""
+        started = []
+        for name in names:
+            port = getattr(self.ports, name)
+            argv = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"subgraphs.{name}.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ]
+            proc = spawn(name, argv, log_dir=self.log_dir, env={**self.env(), **env})
+            self.processes[name] = proc
+            started.append(proc)
+        for name, proc in zip(names, started, strict=True):
+            port = getattr(self.ports, name)
+            proc.wait_until(
+                functools.partial(http_ok, f"http://127.0.0.1:{port}/healthz"),
+                timeout=90,
+                hint=f"{name} did not answer /healthz.",
+            )
+        return started
 
     def start_gateway(self) -> None:
         supergraph = DEFAULT_SUPERGRAPH
@@ -230,8 +240,8 @@ class LocalStack:
         try:
             self._create_mysql_databases()
             self.start_engines()
-            for name in ("accounts", "items", "orders", "payments"):
-                self.start_subgraph(name)
+            self.progress("  the four subgraphs and the gateway ...")
+            self.start_subgraphs(*SUBGRAPHS)
             self.start_gateway()
         except BaseException:
             self.stop()
