@@ -530,7 +530,8 @@ async def test_a_key_inside_its_lease_is_waited_for_not_taken(service, items, mo
     assert items.calls == []
 
 
-async def test_placing_that_outlives_half_the_key_lease_gives_up_and_undoes(service, items):
+@pytest.mark.parametrize("key", ["k", None])
+async def test_placing_that_outlives_half_the_key_lease_gives_up_and_undoes(service, items, key):
     clock = Clock()
 
     class SlowStock(ItemsStock):
@@ -547,7 +548,7 @@ async def test_placing_that_outlives_half_the_key_lease_gives_up_and_undoes(serv
         key_lease=timedelta(seconds=60),
     )
     with pytest.raises(Unavailable, match="took too long"):
-        await place(slow, idempotency_key="k")
+        await place(slow, idempotency_key=key)
     assert items.held() == {} and store(service).keys == {} and store(service).orders == {}
 
 

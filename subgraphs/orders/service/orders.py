@@ -141,14 +141,15 @@ class OrderService:
         wanted = normalize_lines(lines)
         order_id = str(uuid.uuid4())
         key = idempotency_key.strip() if idempotency_key is not None else None
-        deadline: datetime | None = None
+        started = self.clock()
         if key is not None:
             if not 1 <= len(key) <= 200:
                 raise InvalidInput("The idempotency key must have 1 to 200 characters.")
             claimed = await self._claim_key(customer_id, key, order_id)
             if isinstance(claimed, Order):
                 return claimed
-            deadline = claimed + self.key_lease / 2
+            started = claimed
+        deadline = started + self.key_lease / 2
         order = await self._place(order_id, customer_id, wanted, shipping_address, key, deadline)
         self.notify()
         return order
@@ -198,17 +199,24 @@ class OrderService:
         wanted: Sequence[LineRequest],
         shipping_address: Address | None,
         key: str | None,
-        deadline: datetime | None,
+        deadline: datetime,
     ) -> Order:
-        """Reserves the lines, then stores the order; undoes whatever a failure leaves."""
+        """Reserves the lines, then stores the order; undoes whatever a failure leaves.
+
+        An order is never stored past ``deadline`` (half the key lease after the request
+        started, or claimed its key): past it the request gives up and undoes. So a hold in
+        items has its order within that time plus one write's timeout, or never: the grace
+        period of items' sweep, which releases holds whose order does not exist, must be
+        longer than that (30 s + 20 s by default)."""
         storing = False
         try:
             priced = await self.stock.reserve(order_id, wanted)
             currency = single_currency(priced)
             now = self.clock()
-            if deadline is not None and now > deadline:
+            if now > deadline:
                 raise Unavailable(
-                    "Placing the order took too long; retry with the same idempotency key."
+                    "Placing the order took too long; try again (with the same idempotency "
+                    "key, if you gave one)."
                 )
             order = Order(
                 id=order_id,
