@@ -174,9 +174,8 @@ class OrderService:
             existing = await self.store.get(holder.order_id)
             if existing is not None:
                 return existing
-            if holder.claimed_at is None or holder.claimed_at + self.key_lease <= now:
-                if await self.store.get(holder.order_id, serial=True) is not None:
-                    continue
+            lease_over = holder.claimed_at is None or holder.claimed_at + self.key_lease <= now
+            if lease_over and await self.store.get(holder.order_id, serial=True) is None:
                 if await self.store.take_over_idempotency_key(
                     customer_id, key, holder.order_id, order_id, now
                 ):
@@ -185,7 +184,6 @@ class OrderService:
                         extra={"order_id": holder.order_id},
                     )
                     return now
-                continue
             if loop.time() >= give_up_at:
                 raise Conflict(
                     "An order with this idempotency key is still being placed; retry later."
