@@ -225,13 +225,27 @@ class Schema:
         self.changed()
         return True
 
-    def alter_add(self, stmt: ast.AlterTableAdd, keyspace: str | None) -> Table:
-        t = self.table(stmt.keyspace or keyspace, stmt.name)
+    def alter_add(self, stmt: ast.AlterTableAdd, keyspace: str | None) -> Table | None:
+        """Adds the columns; None when nothing changed (``IF EXISTS`` on a missing table, or
+        ``IF NOT EXISTS`` and every column already there), as Cassandra answers."""
+        ks = self.keyspace(stmt.keyspace or keyspace)
+        t = ks.tables.get(stmt.name)
+        if t is None:
+            if stmt.if_exists:
+                return None
+            raise InvalidRequest(f"Table '{ks.name}.{stmt.name}' doesn't exist")
+        added = []
+        seen: set[str] = set()
         for cd in stmt.columns:
-            if cd.name in t.columns:
-                raise InvalidRequest(
-                    f"Invalid column name {cd.name} because it conflicts with an existing column"
-                )
+            if cd.name in t.columns or cd.name in seen:
+                if stmt.if_not_exists:
+                    continue
+                raise InvalidRequest(f"Column with name '{cd.name}' already exists")
+            seen.add(cd.name)
+            added.append(cd)
+        if not added:
+            return None
+        for cd in added:
             ctype = self.resolve_type(cd.type, t.keyspace)
             t.columns[cd.name] = Column(cd.name, ctype, "static" if cd.static else "regular")
         t.refresh()

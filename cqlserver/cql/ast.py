@@ -123,6 +123,8 @@ class AlterTableAdd:
     keyspace: str | None
     name: str
     columns: list[ColumnDef]
+    if_exists: bool = False  # ALTER TABLE IF EXISTS: nothing to do when the table is missing
+    if_not_exists: bool = False  # ADD IF NOT EXISTS: columns that exist are skipped
 
 
 @dataclass

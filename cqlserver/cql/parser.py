@@ -293,8 +293,10 @@ class Parser:
 
     def alter(self) -> ast.AlterTableAdd:
         self.expect_kw("TABLE")
+        if_exists = self.if_exists()
         ks, name = self.qualified()
         self.expect_kw("ADD")
+        if_not_exists = self.if_not_exists()
         cols = []
         paren = self.accept_op("(")
         while True:
@@ -305,7 +307,7 @@ class Parser:
                 break
         if paren:
             self.expect_op(")")
-        return ast.AlterTableAdd(ks, name, cols)
+        return ast.AlterTableAdd(ks, name, cols, if_exists, if_not_exists)
 
     # ---- terms -------------------------------------------------------------------------
     def bind(self, name: str | None = None) -> ast.BindMarker:

@@ -38,8 +38,9 @@ def run_ddl(schema: Schema, store: Store, stmt: Any, keyspace: str | None) -> An
         if schema.create_type(stmt, keyspace):
             result = SchemaChange("CREATED", "TYPE", schema.keyspace(ks).name, stmt.name)
     elif isinstance(stmt, ast.AlterTableAdd):
-        t = schema.alter_add(stmt, keyspace)
-        result = SchemaChange("UPDATED", "TABLE", t.keyspace, t.name)
+        altered = schema.alter_add(stmt, keyspace)
+        if altered is not None:
+            result = SchemaChange("UPDATED", "TABLE", altered.keyspace, altered.name)
     elif isinstance(stmt, ast.CreateIndex):
         raise InvalidRequest("Secondary indexes are not supported by this server")
     elif isinstance(stmt, ast.Drop):

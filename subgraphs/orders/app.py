@@ -1,8 +1,9 @@
 """The orders app: ``uvicorn subgraphs.orders.app:create_app --factory``.
 
 The lifespan opens the one Cassandra session (and applies ``store/schema.cql``), builds the
-service, starts the outbox relay and the payment consumers, and runs the sweep that cancels
-orders left unpaid past the payment window.
+service, starts the outbox relay and the payment consumers, and runs the sweep of unpaid
+orders (``service/unpaid.py``): it reconciles them with payments and cancels those left
+unpaid past the payment window with no payment in flight.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
 from shopkit.http import ServiceClient
 from shopkit.tasks import periodic
-from subgraphs.orders.domain.transitions import EVENT_FOR_STATUS
+from subgraphs.orders.domain.transitions import EVENT_FOR_STATUS, PAYMENT_REFUSED
 from subgraphs.orders.events.handlers import payment_handlers
 from subgraphs.orders.graphql.context import make_context
 from subgraphs.orders.graphql.schema import schema
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService
+from subgraphs.orders.service.payments import PaymentsClient
+from subgraphs.orders.service.unpaid import UnpaidOrders
 from subgraphs.orders.settings import OrdersSettings
 from subgraphs.orders.store.inbox import CqlInbox
 from subgraphs.orders.store.orders import CqlOrderStore
@@ -35,13 +38,13 @@ from subgraphs.orders.store.session import connect
 
 log = logging.getLogger(__name__)
 
-PRODUCES = sorted({*EVENT_FOR_STATUS.values(), "order.updated"})
+PRODUCES = sorted({*EVENT_FOR_STATUS.values(), "order.updated", PAYMENT_REFUSED})
 
 
-async def expire_unpaid(service: OrderService) -> None:
-    expired = await service.expire_unpaid()
-    if expired:
-        log.info("cancelled unpaid orders", extra={"count": expired})
+async def sweep_unpaid(unpaid: UnpaidOrders) -> None:
+    result = await unpaid.sweep()
+    if result:
+        log.info("swept unpaid orders", extra=dict(vars(result)))
 
 
 def create_app(
@@ -60,12 +63,19 @@ def create_app(
             outbox = await CqlOutbox.open(session, ks)
             inbox = await CqlInbox.open(session, ks)
             items = ServiceClient.calling(settings.items_url, settings, app.state.http)
+            payments = ServiceClient.calling(settings.payments_url, settings, app.state.http)
             runtime = EventRuntime(settings, outbox=outbox, produces=PRODUCES)
             service = OrderService(
                 store,
                 ItemsStock(items),
                 payment_window=timedelta(seconds=settings.payment_window_seconds),
+                key_lease=timedelta(seconds=settings.idempotency_lease_seconds),
                 notify=runtime.notify,
+            )
+            unpaid = UnpaidOrders(
+                service,
+                PaymentsClient(payments),
+                reconcile_after=timedelta(seconds=settings.reconcile_after_seconds),
             )
             runtime.consume(inbox, payment_handlers(service))
             app.state.orders = service
@@ -74,10 +84,10 @@ def create_app(
                 acsylla.create_statement("SELECT release_version FROM system.local")
             )
             sweep = periodic(
-                lambda: expire_unpaid(service),
+                lambda: sweep_unpaid(unpaid),
                 settings.expiry_sweep_seconds,
-                name="orders-expiry",
-                what="expiry sweep",
+                name="orders-unpaid-sweep",
+                what="sweep of unpaid orders",
             )
             async with runtime.running(), sweep.running():
                 yield

@@ -19,3 +19,8 @@ class OrdersSettings(ServiceSettings):
     keyspace: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")] = "shop_orders"
     payment_window_seconds: Annotated[float, Field(gt=0)] = 1800
     expiry_sweep_seconds: Annotated[float, Field(gt=0)] = 60
+    # An unpaid order older than this is checked with payments by each sweep (a payment
+    # event normally arrives within a second; this is for events that were lost).
+    reconcile_after_seconds: Annotated[float, Field(ge=0)] = 60
+    # How long a createOrder holds its idempotency key if no order gets stored under it.
+    idempotency_lease_seconds: Annotated[float, Field(gt=0)] = 60

@@ -158,3 +158,36 @@ async def test_invalid_queries_are_refused_with_cassandra_messages(acs, keyspace
     assert "ALLOW FILTERING" in str(e.value)
     with pytest.raises(acsylla.errors.CassErrorServerAlreadyExists):
         await run(acs, f"CREATE TABLE {keyspace}.t (p int PRIMARY KEY)")
+
+
+async def test_alter_table_add_if_not_exists_skips_existing_columns_as_cassandra_does(
+    acs, keyspace
+):
+    """Checked against Apache Cassandra 5.0: ``IF EXISTS`` / ``IF NOT EXISTS`` make ALTER
+    TABLE ADD idempotent (schema.cql of orders relies on it), and without them a column that
+    exists or a table that does not are refused with Cassandra's messages."""
+    await run(acs, f"CREATE TABLE {keyspace}.t (a int, b text, PRIMARY KEY ((a, b)))")
+    for _ in range(2):
+        await run(acs, f"ALTER TABLE {keyspace}.t ADD IF NOT EXISTS c timestamp")
+    await run(acs, f"ALTER TABLE IF EXISTS {keyspace}.t ADD IF NOT EXISTS (c timestamp, d int)")
+    await run(acs, f"ALTER TABLE {keyspace}.t ADD IF NOT EXISTS a int")
+    await run(acs, f"ALTER TABLE IF EXISTS {keyspace}.nope ADD x int")
+    columns = await run(
+        acs,
+        "SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? "
+        "AND table_name = 't'",
+        keyspace,
+    )
+    assert sorted(r.as_dict()["column_name"] for r in columns) == ["a", "b", "c", "d"]
+    for cql, message in [
+        (f"ALTER TABLE {keyspace}.t ADD c int", "Column with name 'c' already exists"),
+        (f"ALTER TABLE {keyspace}.t ADD a int", "Column with name 'a' already exists"),
+        (f"ALTER TABLE {keyspace}.t ADD (e int, e int)", "Column with name 'e' already exists"),
+        (f"ALTER TABLE {keyspace}.nope ADD x int", f"Table '{keyspace}.nope' doesn't exist"),
+    ]:
+        with pytest.raises(acsylla.errors.CassErrorServerInvalidQuery) as e:
+            await run(acs, cql)
+        assert message in str(e.value)
+    await run(acs, f"INSERT INTO {keyspace}.t (a, b, c, d) VALUES (1, 'x', 0, 4)")
+    row = (await run(acs, f"SELECT d FROM {keyspace}.t WHERE a = 1 AND b = 'x'")).first()
+    assert row.as_dict() == {"d": 4}

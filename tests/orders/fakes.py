@@ -1,27 +1,42 @@
-"""An in-memory order store for service tests (the Cassandra store is tested against the real
-CQL server in test_store.py)."""
+"""In-memory stand-ins for service tests: the order store (the Cassandra store is tested
+against the real CQL engines in test_store.py) and payments' answers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from shopkit.errors import Unavailable
 from shopkit.events import CloudEvent
-from subgraphs.orders.domain.model import AWAITING_PAYMENT, Order
+from subgraphs.orders.domain.model import AWAITING_PAYMENT, KeyHolder, Order
+from subgraphs.orders.domain.payments import PaymentAttempt
 
 
 class FakeOrderStore:
     def __init__(self) -> None:
         self.orders: dict[str, Order] = {}
         self.events: list[CloudEvent] = []
-        self.keys: dict[tuple[str, str], str] = {}
+        self.keys: dict[tuple[str, str], KeyHolder] = {}
         self.awaiting: set[str] = set()
 
-    async def claim_idempotency_key(self, customer_id: str, key: str, order_id: str) -> str:
-        return self.keys.setdefault((customer_id, key), order_id)
+    async def claim_idempotency_key(
+        self, customer_id: str, key: str, order_id: str, claimed_at: datetime
+    ) -> KeyHolder:
+        return self.keys.setdefault((customer_id, key), KeyHolder(order_id, claimed_at))
+
+    async def take_over_idempotency_key(
+        self, customer_id: str, key: str, previous: str, order_id: str, claimed_at: datetime
+    ) -> bool:
+        holder = self.keys.get((customer_id, key))
+        if holder is None or holder.order_id != previous:
+            return False
+        self.keys[(customer_id, key)] = KeyHolder(order_id, claimed_at)
+        return True
 
     async def drop_idempotency_key(self, customer_id: str, key: str, order_id: str) -> None:
-        if self.keys.get((customer_id, key)) == order_id:
+        holder = self.keys.get((customer_id, key))
+        if holder is not None and holder.order_id == order_id:
             del self.keys[(customer_id, key)]
 
     async def create(self, order: Order, event: CloudEvent) -> None:
@@ -40,13 +55,14 @@ class FakeOrderStore:
         event: CloudEvent,
         *,
         replace_lines: bool = False,
-        applied_event: str | None = None,
+        applied_events: frozenset[str] = frozenset(),
     ) -> bool:
         current = self.orders[order.id]
         if current.version != expected_version:
             return False
         if not replace_lines:
             order = replace(order, lines=current.lines, currency=current.currency)
+        order = replace(order, applied_events=current.applied_events | applied_events)
         self.orders[order.id] = order
         self.events.append(event)
         return True
@@ -73,3 +89,18 @@ class FakeOrderStore:
 
     def types(self) -> list[str]:
         return [e.type for e in self.events]
+
+
+class FakePayments:
+    """What payments answers about orders' attempts; ``down`` makes it unreachable."""
+
+    def __init__(self) -> None:
+        self.attempts_by_order: dict[str, list[PaymentAttempt]] = {}
+        self.down = False
+        self.asked: list[list[str]] = []
+
+    async def attempts(self, order_ids: Sequence[str]) -> dict[str, list[PaymentAttempt]]:
+        self.asked.append(list(order_ids))
+        if self.down:
+            raise Unavailable("The service at http://payments.test/graphql did not answer.")
+        return {i: list(self.attempts_by_order.get(i, [])) for i in order_ids}

@@ -1,4 +1,7 @@
-"""A stand-in for the items service's HTTP answers (respx), with a small catalogue."""
+"""A stand-in for the items service's HTTP answers (respx), with a small catalogue.
+
+Faults: ``lose_reserve_answers`` makes a reservation take effect and its answer fail (a
+timeout after items committed it), ``release_down`` makes ``releaseStock`` fail."""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ class ItemsMock:
     stock: dict[str, int] = field(default_factory=dict)
     reserved: dict[str, dict[str, int]] = field(default_factory=dict)
     calls: list[tuple[str, dict]] = field(default_factory=list)
+    lose_reserve_answers: bool = False
+    release_down: bool = False
 
     def add(self, item_id: str, amount: int, stock: int = 100, currency: str = "EUR") -> None:
         self.prices[item_id] = (amount, currency)
@@ -26,8 +31,13 @@ class ItemsMock:
         variables = body["variables"]
         if "reserveStock" in body["query"]:
             self.calls.append(("reserve", variables))
-            return httpx.Response(200, json=self._reserve(variables))
+            answer = self._reserve(variables)
+            if self.lose_reserve_answers:
+                return httpx.Response(503, text="upstream timed out")
+            return httpx.Response(200, json=answer)
         self.calls.append(("release", variables))
+        if self.release_down:
+            return httpx.Response(503, text="upstream timed out")
         for item_id, quantity in self.reserved.pop(variables["orderId"], {}).items():
             self.stock[item_id] += quantity
         return httpx.Response(
@@ -71,6 +81,10 @@ class ItemsMock:
 
     def reserve_calls(self) -> int:
         return sum(1 for kind, _ in self.calls if kind == "reserve")
+
+    def held(self) -> dict[str, dict[str, int]]:
+        """Reservations that hold something, by order id."""
+        return {order_id: lines for order_id, lines in self.reserved.items() if lines}
 
 
 def _error(message: str, code: str, **extensions: object) -> dict:

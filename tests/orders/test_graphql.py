@@ -1,5 +1,6 @@
-"""The orders GraphQL API in-process (real CQL server, items answered by respx): access
-rules, errors, an idempotency-key race of real requests, the expiry sweep."""
+"""The orders GraphQL API in-process (Apache Cassandra, items and payments answered by respx):
+access rules, errors, an idempotency-key race of real requests, failures undone, the sweep of
+unpaid orders."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import respx
 from shopkit.auth import mint_service_token
 from subgraphs.orders.app import create_app
 from subgraphs.orders.settings import OrdersSettings
+from subgraphs.orders.store.orders import CqlOrderStore
 from tests.orders.items_mock import ITEMS_URL, ItemsMock
+from tests.orders.payments_mock import PAYMENTS_URL, PaymentsMock
 from tests.support.tokens import make_token, test_verifier
 
 CREATE = """
@@ -39,11 +42,12 @@ def items() -> ItemsMock:
 
 
 async def running_client(
-    settings: OrdersSettings, items: ItemsMock
+    settings: OrdersSettings, items: ItemsMock, payments: PaymentsMock | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, verifier=test_verifier)
     with respx.mock(assert_all_called=False) as router:
         router.post(ITEMS_URL).mock(side_effect=items)
+        router.post(PAYMENTS_URL).mock(side_effect=payments or PaymentsMock())
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://orders") as c:
@@ -55,6 +59,7 @@ def settings_for(cassandra_port: int, **overrides: Any) -> OrdersSettings:
         cql_port=cassandra_port,
         keyspace=f"orders_{uuid.uuid4().hex[:12]}",
         items_url=ITEMS_URL,
+        payments_url=PAYMENTS_URL,
         events_enabled=False,
         service_secret=SERVICE_SECRET,
         **overrides,
@@ -88,8 +93,8 @@ async def gql(
     return response.json()
 
 
-def codes(body: dict) -> list[str]:
-    return [e["extensions"]["code"] for e in body.get("errors", [])]
+def codes(body: dict) -> list[str | None]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
 
 
 async def create(client, token, **extra) -> dict:
@@ -235,17 +240,177 @@ async def test_requests_without_the_gateway_secret_are_refused(client):
     assert response.status_code == 403
 
 
-async def test_unpaid_orders_are_cancelled_by_the_sweep(cassandra_port, items):
-    settings = settings_for(cassandra_port, payment_window_seconds=0.3, expiry_sweep_seconds=0.1)
+# -- createOrder with an idempotency key that fails (issue 10, item 8) --------------------------
+
+UNKNOWN_ITEM = {"lines": [{"itemId": "-5848314", "quantity": 675}], "idempotencyKey": "k2"}
+
+
+async def create_with_key(client: httpx.AsyncClient, token: str) -> dict:
+    return await gql(client, CREATE, {"input": UNKNOWN_ITEM}, token=token)
+
+
+@pytest.mark.parametrize("cql_engine", ["cassandra", "cqlserver"], indirect=True)
+async def test_an_idempotent_create_that_fails_answers_its_error_twice_and_frees_the_key(
+    cql_engine, items
+):
+    async for client in running_client(settings_for(cql_engine), items):
+        token = make_token()
+        for _ in range(2):
+            body = await create_with_key(client, token)
+            assert body["data"] is None and codes(body) == ["NOT_FOUND"], body
+            assert body["errors"][0]["message"] == "Item -5848314 does not exist."
+        items.add("-5848314", 10, stock=1000)
+        body = await create_with_key(client, token)
+        assert body["data"]["createOrder"]["lines"][0]["quantity"] == 675, body
+
+
+async def test_a_key_that_cannot_be_freed_never_masks_the_error_and_is_taken_over_later(
+    cassandra_port, items, monkeypatch, capsys
+):
+    async def refused(self, customer_id: str, key: str, order_id: str) -> None:
+        raise RuntimeError("Some clustering keys are missing")  # what the cqlserver answered
+
+    monkeypatch.setattr(CqlOrderStore, "drop_idempotency_key", refused)
+    settings = settings_for(cassandra_port, idempotency_lease_seconds=1.5)
     async for client in running_client(settings, items):
         token = make_token()
+        for _ in range(2):  # the second waits for the first's lease, then takes the key over
+            body = await create_with_key(client, token)
+            assert codes(body) == ["NOT_FOUND"], body
+            assert body["errors"][0]["message"] == "Item -5848314 does not exist."
+        assert "could not free the idempotency key" in capsys.readouterr().out  # the app's log
+        items.add("-5848314", 10, stock=1000)
+        created = (await create_with_key(client, token))["data"]["createOrder"]
+        again = (await create_with_key(client, token))["data"]["createOrder"]
+        assert created["id"] == again["id"] and items.reserve_calls() == 3
+
+
+# -- what items' sweep asks: order(id) with the service token (issue 10, item 5) ----------------
+
+
+async def test_a_service_reads_an_order_status_and_not_found_for_an_order_that_does_not_exist(
+    client,
+):
+    token = make_token()
+    order = await create(client, token)
+    cancel = "mutation($id: ID!) { cancelOrder(id: $id) { status } }"
+    await gql(client, cancel, {"id": order["id"]}, token=token)
+    body = await gql(client, ORDER, {"id": order["id"]}, service=True)
+    assert body["data"]["order"]["status"] == "CANCELLED"
+    for missing in (str(uuid.uuid4()), "not-an-order-id"):
+        body = await gql(client, ORDER, {"id": missing}, service=True)
+        assert body["data"] is None and codes(body) == ["NOT_FOUND"], body
+
+
+# -- reservations always belong to an order (issue 10, item 5) ---------------------------------
+
+
+async def test_a_create_whose_reservation_answer_is_lost_leaves_no_stock_held(client, items):
+    items.lose_reserve_answers = True
+    body = await gql(
+        client, CREATE, {"input": {"lines": [{"itemId": "pen", "quantity": 3}]}}, token=make_token()
+    )
+    assert codes(body) == ["SERVICE_UNAVAILABLE"], body
+    assert items.held() == {} and items.stock["pen"] == 10
+
+
+async def test_an_update_whose_reservation_answer_is_lost_holds_the_stored_lines(client, items):
+    token = make_token()
+    order = await create(client, token)
+    items.lose_reserve_answers = True
+    update = (
+        'mutation($id: ID!) { updateOrder(id: $id, input: {lines: [{itemId: "pen", quantity: 7}]})'
+        " { id } }"
+    )
+    assert codes(await gql(client, update, {"id": order["id"]}, token=token)) == [
+        "SERVICE_UNAVAILABLE"
+    ]
+    assert items.held() == {order["id"]: {"pen": 2}} and items.stock["pen"] == 8
+    body = await gql(client, ORDER, {"id": order["id"]}, token=token)
+    assert body["data"]["order"]["status"] == "PENDING_PAYMENT"
+
+
+# -- the sweep of unpaid orders (issue 10, item 4) ----------------------------------------------
+
+SWEEPING = {
+    "payment_window_seconds": 0.3,
+    "expiry_sweep_seconds": 0.1,
+    "reconcile_after_seconds": 0,
+}
+
+
+async def status_after_sweeps(
+    client: httpx.AsyncClient, token: str, order_id: str, payments: PaymentsMock, sweeps: int = 4
+) -> dict:
+    """The order once payments was asked about it ``sweeps`` times (past its window)."""
+    await asyncio.sleep(0.3)
+    for _ in range(100):
+        if sum(order_id in asked for asked in payments.asked) >= sweeps:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"the sweep asked payments about the order {payments.asked}")
+    return (await gql(client, ORDER, {"id": order_id}, token=token))["data"]["order"]
+
+
+async def test_unpaid_orders_are_cancelled_by_the_sweep(cassandra_port, items):
+    payments = PaymentsMock()
+    async for client in running_client(settings_for(cassandra_port, **SWEEPING), items, payments):
+        token = make_token()
+        failed = await create(client, token)
+        never_paid = await create(client, token)
+        payments.add(failed["id"], "FAILED", 500)
+        for order in (failed, never_paid):
+            for _ in range(50):
+                body = await gql(client, ORDER, {"id": order["id"]}, token=token)
+                if body["data"]["order"]["status"] == "CANCELLED":
+                    break
+                await asyncio.sleep(0.1)
+            assert body["data"]["order"]["history"][-1] == {
+                "status": "CANCELLED",
+                "reason": "payment window expired",
+            }
+
+
+@pytest.mark.parametrize(
+    ("status", "refunded"), [("PENDING", 0), ("UNKNOWN_NEW_STATUS", 0), ("PARTIALLY_REFUNDED", 1)]
+)
+async def test_the_sweep_never_cancels_an_order_whose_payment_is_in_flight_or_holds_money(
+    cassandra_port, items, status, refunded
+):
+    payments = PaymentsMock()
+    async for client in running_client(settings_for(cassandra_port, **SWEEPING), items, payments):
+        token = make_token()
         order = await create(client, token)
-        for _ in range(50):
-            body = await gql(client, ORDER, {"id": order["id"]}, token=token)
-            if body["data"]["order"]["status"] == "CANCELLED":
+        payments.add(order["id"], "FAILED", 500)
+        payments.add(order["id"], status, 500, refunded=refunded)
+        found = await status_after_sweeps(client, token, order["id"], payments)
+        assert found["status"] == "PENDING_PAYMENT"
+
+
+async def test_the_sweep_cancels_nothing_while_payments_cannot_be_asked(cassandra_port, items):
+    payments = PaymentsMock(down=True)
+    async for client in running_client(settings_for(cassandra_port, **SWEEPING), items, payments):
+        token = make_token()
+        order = await create(client, token)
+        found = await status_after_sweeps(client, token, order["id"], payments, sweeps=2)
+        assert found["status"] == "PENDING_PAYMENT"
+
+
+async def test_the_sweep_pays_an_order_whose_payment_event_was_lost(cassandra_port, items):
+    payments = PaymentsMock()
+    async for client in running_client(settings_for(cassandra_port, **SWEEPING), items, payments):
+        token = make_token()
+        order = await create(client, token)
+        payment_id = payments.add(order["id"], "SUCCEEDED", 500)
+        found = await status_after_sweeps(client, token, order["id"], payments, sweeps=1)
+        for _ in range(30):
+            if found["status"] == "PAID":
                 break
             await asyncio.sleep(0.1)
-        assert body["data"]["order"]["history"][-1] == {
-            "status": "CANCELLED",
-            "reason": "payment window expired",
-        }
+            found = (await gql(client, ORDER, {"id": order["id"]}, token=token))["data"]["order"]
+        assert found["status"] == "PAID"
+        assert (
+            found["history"][-1]["reason"]
+            == f"payment.succeeded (payment {payment_id}, reconciled)"
+        )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -14,7 +15,15 @@ from shopkit.auth import Identity
 from shopkit.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from shopkit.events import CloudEvent
 from shopkit.http import ServiceClient
-from subgraphs.orders.domain.model import Address, LineRequest, Order, OrderStatus
+from subgraphs.orders.domain.model import (
+    Address,
+    KeyHolder,
+    LineRequest,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
 from subgraphs.orders.domain.transitions import PaymentOutcome
 from subgraphs.orders.service.events import SCHEMAS
 from subgraphs.orders.service.items import ItemsStock
@@ -42,7 +51,9 @@ def items() -> Iterator[ItemsMock]:
 @pytest.fixture
 async def service(items: ItemsMock) -> AsyncIterator[OrderService]:
     async with httpx.AsyncClient() as http:
-        client = ServiceClient(url=ITEMS_URL, caller="orders", secret="s" * 32, http=http)
+        client = ServiceClient(
+            url=ITEMS_URL, caller="orders", secret="s" * 32, http=http, backoff=0.01
+        )
         yield OrderService(FakeOrderStore(), ItemsStock(client))
 
 
@@ -53,6 +64,17 @@ def store(service: OrderService) -> FakeOrderStore:
 
 async def place(service: OrderService, who: Identity = ALICE, **kwargs):
     return await service.create_order(who, [LineRequest("pen", 2), LineRequest("ink", 1)], **kwargs)
+
+
+async def pay(service: OrderService, order: Order, event_id: str = "p1", **kwargs) -> bool:
+    """payment.succeeded for the order's total (as payments charges it), or ``amount``."""
+    return await service.apply_payment(
+        event_id,
+        PaymentOutcome.SUCCEEDED,
+        order.id,
+        payment_id=kwargs.get("payment_id", f"payment-of-{event_id}"),
+        amount=kwargs.get("amount", order.total),
+    )
 
 
 async def test_create_prices_lines_and_awaits_payment(service, items):
@@ -193,7 +215,7 @@ async def test_update_reserves_the_new_lines_and_emits_order_updated(service, it
 
 async def test_update_of_a_paid_order_conflicts_naming_its_status(service, items):
     order = await place(service)
-    await service.apply_payment("pay-1", PaymentOutcome.SUCCEEDED, order.id)
+    await pay(service, order, "pay-1")
     with pytest.raises(Conflict) as caught:
         await service.update_order(ALICE, order.id, [LineRequest("pen", 1)])
     assert caught.value.message == (
@@ -283,7 +305,7 @@ async def test_an_over_long_cancellation_reason_is_refused_and_changes_nothing(s
 
 async def test_a_paid_order_can_be_cancelled_then_refunded(service):
     order = await place(service)
-    await service.apply_payment("p1", PaymentOutcome.SUCCEEDED, order.id)
+    await pay(service, order)
     await service.cancel_order(ALICE, order.id)
     assert await service.apply_payment("r1", PaymentOutcome.REFUNDED, order.id)
     final = await service.get_order(ALICE, order.id)
@@ -301,7 +323,7 @@ async def test_only_admins_complete_paid_orders(service):
     order = await place(service)
     with pytest.raises(Conflict, match="is PENDING_PAYMENT; only PAID"):
         await service.complete_order(ADMIN, order.id)
-    await service.apply_payment("p1", PaymentOutcome.SUCCEEDED, order.id)
+    await pay(service, order)
     with pytest.raises(Forbidden):
         await service.complete_order(ALICE, order.id)
     assert (await service.complete_order(ADMIN, order.id)).status == OrderStatus.COMPLETED
@@ -319,27 +341,8 @@ async def test_a_redelivered_payment_event_applies_once(service):
 async def test_payment_succeeding_for_a_cancelled_order_changes_nothing(service):
     order = await place(service)
     await service.cancel_order(ALICE, order.id)
-    assert not await service.apply_payment("p1", PaymentOutcome.SUCCEEDED, order.id)
+    assert not await pay(service, order)
     assert (await service.get_order(ALICE, order.id)).status == OrderStatus.CANCELLED
-
-
-async def test_unpaid_orders_expire_after_the_payment_window(service):
-    service.payment_window = timedelta(0)
-    unpaid = await place(service)
-    paid = await place(service)
-    await service.apply_payment("p1", PaymentOutcome.SUCCEEDED, paid.id)
-    assert await service.expire_unpaid() == 1
-    assert await service.expire_unpaid() == 0
-    expired = await service.get_order(ALICE, unpaid.id)
-    assert expired.status == OrderStatus.CANCELLED
-    assert store(service).events[-1].data["reason"] == "payment window expired"
-    assert (await service.get_order(ALICE, paid.id)).status == OrderStatus.PAID
-
-
-async def test_orders_inside_the_window_do_not_expire(service):
-    order = await place(service)
-    assert await service.expire_unpaid() == 0
-    assert (await service.get_order(ALICE, order.id)).status == OrderStatus.PENDING_PAYMENT
 
 
 async def test_customers_list_only_their_own_orders_newest_first(service):
@@ -352,3 +355,217 @@ async def test_customers_list_only_their_own_orders_newest_first(service):
     assert [o.id for o in page] == [first.id] and cursor is None
     with pytest.raises(Forbidden):
         await service.customer_orders(BOB, "alice", 10, None)
+
+
+# -- a payment that does not match the order's total ------------------------------------------
+
+
+async def test_a_payment_of_another_amount_is_refused_and_the_order_stays_unpaid(service):
+    order = await place(service)
+    updated = await service.update_order(ALICE, order.id, [LineRequest("pen", 5)])
+    assert await pay(service, order, "evt-1", payment_id="pay-A", amount=order.total)
+    stored = await service.get_order(ALICE, order.id)
+    assert stored.status == OrderStatus.PENDING_PAYMENT and stored.total == updated.total
+    assert stored.history[-1].reason == (
+        "payment pay-A refused: the payment charged 1500 EUR but the order's total is 1250 EUR"
+    )
+    refused = store(service).events[-1]
+    SCHEMAS.validate(refused)
+    assert refused.type == "order.payment_refused" and refused.subject == order.id
+    assert refused.data == {
+        "orderId": order.id,
+        "customerId": "alice",
+        "paymentId": "pay-A",
+        "amount": {"amount": 1500, "currency": "EUR"},
+        "total": {"amount": 1250, "currency": "EUR"},
+        "reason": "the payment charged 1500 EUR but the order's total is 1250 EUR",
+    }
+    assert {"evt-1", "payment:pay-A"} <= stored.applied_events
+
+
+async def test_a_refused_payment_stays_refused_when_the_total_comes_back_to_its_amount(service):
+    order = await place(service)
+    await service.update_order(ALICE, order.id, [LineRequest("pen", 5)])
+    assert await pay(service, order, "evt-1", payment_id="pay-A", amount=order.total)
+    await service.update_order(ALICE, order.id, [LineRequest("pen", 2), LineRequest("ink", 1)])
+    # The same event again, or the same payment under another event id: decided already.
+    assert not await pay(service, order, "evt-1", payment_id="pay-A", amount=order.total)
+    assert not await pay(service, order, "evt-2", payment_id="pay-A", amount=order.total)
+    assert (await service.get_order(ALICE, order.id)).status == OrderStatus.PENDING_PAYMENT
+    assert store(service).types().count("order.payment_refused") == 1
+    # A new payment of the total pays it.
+    assert await pay(service, order, "evt-3", payment_id="pay-B", amount=order.total)
+    assert (await service.get_order(ALICE, order.id)).status == OrderStatus.PAID
+
+
+async def test_a_payment_in_another_currency_is_refused(service):
+    order = await place(service)
+    assert await pay(service, order, amount=Money(order.total.amount, "USD"))
+    assert (await service.get_order(ALICE, order.id)).status == OrderStatus.PENDING_PAYMENT
+    assert store(service).types()[-1] == "order.payment_refused"
+
+
+async def test_a_payment_failed_order_refuses_a_mismatched_payment_and_stays_failed(service):
+    order = await place(service)
+    await service.apply_payment("f1", PaymentOutcome.FAILED, order.id)
+    assert await pay(service, order, amount=Money(1, "EUR"))
+    stored = await service.get_order(ALICE, order.id)
+    assert stored.status == OrderStatus.PAYMENT_FAILED
+    assert store(service).types()[-1] == "order.payment_refused"
+
+
+async def test_a_succeeded_payment_without_its_amount_is_not_applied(service):
+    order = await place(service)
+    with pytest.raises(InvalidInput, match="payment id and amount"):
+        await service.apply_payment("e", PaymentOutcome.SUCCEEDED, order.id, payment_id="p")
+    assert (await service.get_order(ALICE, order.id)).status == OrderStatus.PENDING_PAYMENT
+
+
+# -- placing and changing orders: every failure is undone --------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2030, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_a_reservation_whose_answer_is_lost_is_released(service, items):
+    items.lose_reserve_answers = True
+    with pytest.raises(Unavailable):
+        await place(service)
+    assert items.held() == {} and items.stock["pen"] == 10 and items.stock["ink"] == 3
+    assert items.calls[-1][0] == "release" and store(service).orders == {}
+
+
+async def test_an_unknown_item_with_a_key_answers_the_real_error_twice_and_frees_the_key(
+    service, items
+):
+    for _ in range(2):
+        with pytest.raises(NotFound, match="Item -5848314 does not exist"):
+            await service.create_order(ALICE, [LineRequest("-5848314", 675)], idempotency_key="k2")
+    assert store(service).keys == {}
+    items.add("-5848314", 10, stock=1000)
+    order = await service.create_order(ALICE, [LineRequest("-5848314", 675)], idempotency_key="k2")
+    assert order.lines[0].quantity == 675
+
+
+class FailingStore(FakeOrderStore):
+    """``create`` fails: after writing the order (``written``) or before; the SERIAL read
+    back fails too with ``unreadable``; freeing a key fails with ``keys_stuck``."""
+
+    def __init__(self, *, written: bool = False, unreadable: bool = False) -> None:
+        super().__init__()
+        self.written = written
+        self.unreadable = unreadable
+        self.keys_stuck = False
+
+    async def create(self, order: Order, event: CloudEvent) -> None:
+        if self.written:
+            await super().create(order, event)
+        raise Unavailable("The order database is unavailable.")
+
+    async def get(self, order_id: str, *, serial: bool = False) -> Order | None:
+        if serial and self.unreadable:
+            raise Unavailable("The order database is unavailable.")
+        return await super().get(order_id, serial=serial)
+
+    async def drop_idempotency_key(self, customer_id: str, key: str, order_id: str) -> None:
+        if self.keys_stuck:
+            raise RuntimeError("Some clustering keys are missing")
+        await super().drop_idempotency_key(customer_id, key, order_id)
+
+
+async def test_an_order_whose_write_surely_failed_releases_its_stock_and_frees_its_key(
+    service, items
+):
+    failing = OrderService(FailingStore(), service.stock)
+    with pytest.raises(Unavailable, match="database"):
+        await place(failing, idempotency_key="k")
+    assert items.held() == {} and failing.store.keys == {}  # type: ignore[attr-defined]
+
+
+async def test_an_order_written_although_its_write_failed_is_answered_and_keeps_its_stock(
+    service, items
+):
+    failing = OrderService(FailingStore(written=True), service.stock)
+    order = await place(failing, idempotency_key="k")
+    assert await failing.store.get(order.id) == order
+    assert items.held() == {order.id: {"pen": 2, "ink": 1}}
+
+
+async def test_an_order_that_may_have_been_written_keeps_its_stock_and_key(service, items):
+    failing = OrderService(FailingStore(unreadable=True), service.stock)
+    with pytest.raises(Unavailable, match="database"):
+        await place(failing, idempotency_key="k")
+    assert len(items.held()) == 1 and len(failing.store.keys) == 1  # type: ignore[attr-defined]
+
+
+async def test_a_key_that_could_not_be_freed_is_taken_over_once_its_lease_is_over(service, items):
+    clock = Clock()
+    stuck = FailingStore()
+    stuck.keys_stuck = True
+    failing = OrderService(stuck, service.stock, clock=clock, key_lease=timedelta(seconds=60))
+    with pytest.raises(Unavailable, match="database"):  # the real error, not the key's
+        await place(failing, idempotency_key="k")
+    (holder,) = stuck.keys.values()
+    assert items.held() == {}
+    stuck.written = True  # the database is back
+    clock.now += timedelta(seconds=61)
+    order = await place(failing, idempotency_key="k")
+    assert stuck.keys[("alice", "k")].order_id == order.id != holder.order_id
+    assert await place(failing, idempotency_key="k") == order
+
+
+async def test_a_key_inside_its_lease_is_waited_for_not_taken(service, items, monkeypatch):
+    monkeypatch.setattr("subgraphs.orders.service.orders.IDEMPOTENCY_WAIT_SECONDS", 0.2)
+    clock = Clock()
+    fake = store(service)
+    fake.keys[("alice", "k")] = KeyHolder(str(uuid.uuid4()), clock.now)
+    waiting = OrderService(fake, service.stock, clock=clock)
+    with pytest.raises(Conflict, match="still being placed"):
+        await place(waiting, idempotency_key="k")
+    assert items.calls == []
+
+
+@pytest.mark.parametrize("key", ["k", None])
+async def test_placing_that_outlives_half_the_key_lease_gives_up_and_undoes(service, items, key):
+    clock = Clock()
+
+    class SlowStock(ItemsStock):
+        async def reserve(self, order_id: str, lines: Sequence[LineRequest]) -> list[OrderLine]:
+            priced = await super().reserve(order_id, lines)
+            clock.now += timedelta(seconds=31)
+            return priced
+
+    assert isinstance(service.stock, ItemsStock)
+    slow = OrderService(
+        store(service),
+        SlowStock(service.stock.client),
+        clock=clock,
+        key_lease=timedelta(seconds=60),
+    )
+    with pytest.raises(Unavailable, match="took too long"):
+        await place(slow, idempotency_key=key)
+    assert items.held() == {} and store(service).keys == {} and store(service).orders == {}
+
+
+async def test_a_failed_release_never_hides_the_error_that_caused_it(service, items):
+    items.release_down = True
+    with pytest.raises(InvalidInput, match="one currency"):
+        await service.create_order(ALICE, [LineRequest("pen", 1), LineRequest("dollar-pad", 1)])
+
+
+async def test_an_update_whose_reservation_answer_is_lost_holds_the_stored_lines_again(
+    service, items
+):
+    order = await place(service)
+    items.lose_reserve_answers = True
+    with pytest.raises(Unavailable):
+        await service.update_order(ALICE, order.id, [LineRequest("pen", 7)])
+    items.lose_reserve_answers = False
+    # The restore's own answer was lost too: items holds the stored lines again anyway.
+    assert items.held() == {order.id: {"pen": 2, "ink": 1}}
+    assert items.stock["pen"] == 8

@@ -7,22 +7,24 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import acsylla
 import httpx
 import pytest
 import respx
 
 from shopkit.auth import Identity
 from shopkit.http import ServiceClient
-from subgraphs.orders.domain.model import Address, LineRequest, OrderStatus
+from subgraphs.orders.domain.model import Address, KeyHolder, LineRequest, OrderStatus
 from subgraphs.orders.domain.transitions import PaymentOutcome
 from subgraphs.orders.service.events import SCHEMAS, order_event
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService
-from tests.orders.conftest import ON_BOTH_CQL_ENGINES, Cql
+from subgraphs.orders.store.session import schema_statements
+from tests.orders.conftest import ON_BOTH_CQL_ENGINES, Cql, open_cql
 from tests.orders.items_mock import ITEMS_URL, ItemsMock
 
 pytestmark = ON_BOTH_CQL_ENGINES
@@ -116,24 +118,82 @@ async def test_a_key_given_up_by_its_order_is_freed_for_the_next_claim(cql):
     of a createOrder that failed): only the holder frees the key."""
     who = str(uuid.uuid4())
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
-    assert await cql.store.claim_idempotency_key(who, "k2", first) == first
+    at = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    later = at + timedelta(seconds=5)
+    assert await cql.store.claim_idempotency_key(who, "k2", first, at) == KeyHolder(first, at)
     await cql.store.drop_idempotency_key(who, "k2", second)  # not the holder: no effect
-    assert await cql.store.claim_idempotency_key(who, "k2", second) == first
+    assert await cql.store.claim_idempotency_key(who, "k2", second, later) == KeyHolder(first, at)
     await cql.store.drop_idempotency_key(who, "k2", first)
-    assert await cql.store.claim_idempotency_key(who, "k2", second) == second
+    assert await cql.store.claim_idempotency_key(who, "k2", second, later) == KeyHolder(
+        second, later
+    )
+
+
+async def test_a_key_is_taken_over_only_from_the_holder_it_was_read_from(cql):
+    """``UPDATE ... IF order_id = ?`` on the same table: of racing take-overs from one holder,
+    exactly one wins, and the key then names it."""
+    who = str(uuid.uuid4())
+    stuck = str(uuid.uuid4())
+    at = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    await cql.store.claim_idempotency_key(who, "k", stuck, at)
+    takers = [str(uuid.uuid4()) for _ in range(5)]
+    later = at + timedelta(minutes=2)
+    won = await asyncio.gather(
+        *(cql.store.take_over_idempotency_key(who, "k", stuck, t, later) for t in takers)
+    )
+    assert won.count(True) == 1
+    winner = takers[won.index(True)]
+    assert await cql.store.claim_idempotency_key(who, "k", stuck, later) == KeyHolder(winner, later)
+    assert not await cql.store.take_over_idempotency_key(who, "k", stuck, stuck, later)
+    assert not await cql.store.take_over_idempotency_key(who, "absent", stuck, winner, later)
+
+
+async def test_the_schema_adds_the_claim_time_to_an_idempotency_table_made_before_it(
+    cql_engine,
+):
+    """An orders keyspace whose idempotency table predates ``claimed_at`` (with a claim in
+    it): starting the service adds the column, and the old claim reads as untimed."""
+    keyspace = f"orders_{uuid.uuid4().hex[:12]}"
+    cluster = acsylla.create_cluster(
+        ["127.0.0.1"], port=cql_engine, protocol_version=4, use_schema=False, log_level="error"
+    )
+    old = await cluster.create_session()
+    try:
+        for statement in [
+            *schema_statements(keyspace)[:1],
+            f"CREATE TABLE {keyspace}.idempotency (customer_id uuid, key text, order_id uuid, "
+            "PRIMARY KEY ((customer_id, key))) WITH default_time_to_live = 86400",
+            f"INSERT INTO {keyspace}.idempotency (customer_id, key, order_id) "
+            "VALUES (6a3c3b1e-0c1e-4f7e-9a39-8f9c7c1e2d11, 'old', "
+            "00000000-0000-0000-0000-000000000001)",
+        ]:
+            await old.execute(acsylla.create_statement(statement, timeout=30.0))
+    finally:
+        await old.close()
+    for _ in range(2):  # applied at every start
+        upgraded = await open_cql(cql_engine, keyspace)
+        holder = await upgraded.store.claim_idempotency_key(
+            "6a3c3b1e-0c1e-4f7e-9a39-8f9c7c1e2d11", "old", str(uuid.uuid4()), datetime.now(UTC)
+        )
+        assert holder == KeyHolder("00000000-0000-0000-0000-000000000001", None)
+        await upgraded.session.close()
 
 
 async def test_a_redelivered_payment_event_transitions_once(service, cql):
     order = await service.create_order(customer(), [LineRequest("pen", 1)])
     event_id = str(uuid.uuid4())
-    results = await asyncio.gather(
-        *(service.apply_payment(event_id, PaymentOutcome.SUCCEEDED, order.id) for _ in range(5))
-    )
-    results.append(await service.apply_payment(event_id, PaymentOutcome.SUCCEEDED, order.id))
+
+    def paid() -> Awaitable[bool]:
+        return service.apply_payment(
+            event_id, PaymentOutcome.SUCCEEDED, order.id, payment_id="p-1", amount=order.total
+        )
+
+    results = await asyncio.gather(*(paid() for _ in range(5)))
+    results.append(await paid())
     assert results.count(True) == 1
     stored = await cql.store.get(order.id)
     assert stored is not None and stored.status == OrderStatus.PAID
-    assert event_id in stored.applied_events
+    assert stored.applied_events == {event_id, "payment:p-1"}
     assert await pending_types(cql, order.id) == ["order.created", "order.paid"]
 
 
@@ -195,19 +255,6 @@ async def test_customer_orders_page_newest_first(service, cql):
         if cursor is None:
             break
     assert seen == [o.id for o in reversed(placed)]
-
-
-async def test_unpaid_orders_expire_through_the_expiry_index(service, cql):
-    service.payment_window = timedelta(0)
-    unpaid = await service.create_order(customer(), [LineRequest("pen", 1)])
-    paid = await service.create_order(customer(), [LineRequest("pen", 1)])
-    await service.apply_payment(str(uuid.uuid4()), PaymentOutcome.SUCCEEDED, paid.id)
-    assert await service.expire_unpaid() == 1
-    assert await service.expire_unpaid() == 0
-    expired = await cql.store.get(unpaid.id)
-    assert expired is not None and expired.status == OrderStatus.CANCELLED
-    assert expired.history[-1].reason == "payment window expired"
-    assert await cql.store.awaiting_payment_since(datetime.now(UTC)) == []
 
 
 async def test_a_transition_from_a_stale_version_does_not_apply(service, cql):

@@ -95,6 +95,15 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class KeyHolder:
+    """Who holds a createOrder idempotency key: the order id it was claimed for, and when
+    (None for a claim written before claims were timed)."""
+
+    order_id: str
+    claimed_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Order:
     id: str
     customer_id: str

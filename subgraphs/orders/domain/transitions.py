@@ -6,7 +6,13 @@ not apply to change nothing (``None``): a payment that succeeds for a cancelled 
 cancelled (payments refunds it when it sees ``order.cancelled``), and a refund moves only a
 cancelled order to REFUNDED.
 
-    PENDING_PAYMENT --payment.succeeded--> PAID --complete--> COMPLETED
+A succeeded payment moves the order to PAID only if it charged exactly the order's total
+(``domain/payments.py``); otherwise the order keeps its status (PENDING_PAYMENT or
+PAYMENT_FAILED, with a history entry saying why) and announces ``order.payment_refused``, on
+which payments refunds that payment.
+
+    PENDING_PAYMENT --payment.succeeded (amount = total)--> PAID --complete--> COMPLETED
+    PENDING_PAYMENT | PAYMENT_FAILED --payment.succeeded (amount != total)--> unchanged, refused
     PENDING_PAYMENT --payment.failed--> PAYMENT_FAILED --payment.succeeded--> PAID
     PENDING_PAYMENT | PAYMENT_FAILED --update--> PENDING_PAYMENT
     PENDING_PAYMENT | PAYMENT_FAILED | PAID --cancel / expire--> CANCELLED
@@ -72,6 +78,7 @@ EVENT_FOR_STATUS: dict[OrderStatus, str] = {
     S.COMPLETED: "order.completed",
     S.REFUNDED: "order.refunded",
 }
+PAYMENT_REFUSED = "order.payment_refused"
 
 
 def _names(statuses: frozenset[OrderStatus]) -> str:

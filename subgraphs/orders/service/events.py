@@ -14,7 +14,8 @@ from typing import Any
 
 from shopkit.events import CloudEvent
 from shopkit.events.schemas import EventSchemas
-from subgraphs.orders.domain.model import Order, OrderStatus
+from subgraphs.orders.domain.model import Money, Order, OrderStatus
+from subgraphs.orders.domain.transitions import PAYMENT_REFUSED
 
 SOURCE = "shop/orders"
 SCHEMAS = EventSchemas(Path(__file__).resolve().parent.parent / "events" / "schemas")
@@ -47,6 +48,19 @@ def order_data(
     return data
 
 
+def _event(event_type: str, order: Order, at: datetime, data: dict[str, Any]) -> CloudEvent:
+    event = CloudEvent(
+        id=str(uuid.uuid1()),
+        source=SOURCE,
+        type=event_type,
+        subject=order.id,
+        time=at.isoformat(),
+        data=data,
+    )
+    SCHEMAS.validate(event)
+    return event
+
+
 def order_event(
     event_type: str,
     order: Order,
@@ -54,13 +68,19 @@ def order_event(
     previous: OrderStatus | None,
     reason: str | None = None,
 ) -> CloudEvent:
-    event = CloudEvent(
-        id=str(uuid.uuid1()),
-        source=SOURCE,
-        type=event_type,
-        subject=order.id,
-        time=at.isoformat(),
-        data=order_data(order, previous, reason),
-    )
-    SCHEMAS.validate(event)
-    return event
+    return _event(event_type, order, at, order_data(order, previous, reason))
+
+
+def payment_refused_event(
+    order: Order, at: datetime, payment_id: str, charged: Money, reason: str
+) -> CloudEvent:
+    """``order.payment_refused``: what the payment charged and the total it did not match."""
+    data = {
+        "orderId": order.id,
+        "customerId": order.customer_id,
+        "paymentId": payment_id,
+        "amount": _money(charged.amount, charged.currency),
+        "total": _money(order.total.amount, order.total.currency),
+        "reason": reason,
+    }
+    return _event(PAYMENT_REFUSED, order, at, data)

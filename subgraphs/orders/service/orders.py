@@ -6,14 +6,24 @@ that loses a race re-reads the order and decides again, so a concurrent change i
 overwritten and an illegal transition is refused with the status that won.
 
 Stock: an order's lines are reserved through items before the order is stored (one
-``reserveStock`` call, all or nothing). If storing fails after the reservation, the
-reservation is released at once. An update reserves its new lines before it stores them;
-if it ends without storing them (too many concurrent changes, a failed write, lines refused
-on a retry) while the order still awaits payment, the reservation is set back to the stored
-lines. If its write lost to a payment, items commits the lines ``order.paid`` carries,
-whatever was held. A cancelled order's stock is released by items when it
-consumes ``order.cancelled`` (no direct call: the event is already guaranteed by the outbox,
-and ``releaseStock`` is idempotent should both ever happen).
+``reserveStock`` call, all or nothing). Every way placing can fail is undone: a reservation
+whose outcome is unknown (a timeout: items may still commit it) is released like one that
+succeeded, and if storing the order fails, the order is read back at SERIAL consistency
+first: an order that was written after all is kept (and answered), one that surely was not
+has its stock released and its idempotency key freed, and when even that read fails nothing
+is undone blindly (items' sweep releases holds whose order does not exist, and the key's
+lease frees the key). An undo that fails is logged and never hides the original error.
+
+An update reserves its new lines before it stores them; if it ends without storing them (too
+many concurrent changes, a failed or unknown write, a reservation refused or unanswered on a
+retry) while the order still awaits payment, the reservation is set back to the stored lines.
+If its write lost to a payment, items commits the lines ``order.paid`` carries, whatever was
+held. A cancelled order's stock is released by items when it consumes ``order.cancelled`` (no
+direct call: the event is already guaranteed by the outbox, and ``releaseStock`` is
+idempotent should both ever happen).
+
+Payments: a succeeded payment pays the order only if it charged exactly its total, else it
+is refused (``domain/payments.py``); the sweep of unpaid orders is ``service/unpaid.py``.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ from shopkit.errors import (
     InvalidInput,
     NotFound,
     Unauthenticated,
+    Unavailable,
 )
 from subgraphs.orders.domain.lines import normalize_lines, single_currency
 from subgraphs.orders.domain.model import (
@@ -40,9 +51,11 @@ from subgraphs.orders.domain.model import (
     Address,
     HistoryEntry,
     LineRequest,
+    Money,
     Order,
     OrderStatus,
 )
+from subgraphs.orders.domain.payments import payment_mark, pays_for, refusal_reason
 from subgraphs.orders.domain.transitions import (
     EVENT_FOR_STATUS,
     Command,
@@ -50,7 +63,7 @@ from subgraphs.orders.domain.transitions import (
     after_payment,
     next_status,
 )
-from subgraphs.orders.service.events import order_event
+from subgraphs.orders.service.events import order_event, payment_refused_event
 from subgraphs.orders.service.ports import OrderStore, StockClient
 
 log = logging.getLogger(__name__)
@@ -58,6 +71,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
 EXPIRED_REASON = "payment window expired"
 IDEMPOTENCY_WAIT_SECONDS = 10.0
+# How long a createOrder holds its idempotency key before another request may take it over
+# if no order was stored under it; the holder itself gives up at half of it, before storing.
+KEY_LEASE = timedelta(seconds=60)
 MAX_PAGE = 100
 
 
@@ -74,12 +90,14 @@ class OrderService:
         stock: StockClient,
         *,
         payment_window: timedelta = timedelta(minutes=30),
+        key_lease: timedelta = KEY_LEASE,
         notify: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self.store = store
         self.stock = stock
         self.payment_window = payment_window
+        self.key_lease = key_lease
         self.notify = notify
         self.clock = clock
 
@@ -123,38 +141,54 @@ class OrderService:
         wanted = normalize_lines(lines)
         order_id = str(uuid.uuid4())
         key = idempotency_key.strip() if idempotency_key is not None else None
+        started = self.clock()
         if key is not None:
             if not 1 <= len(key) <= 200:
                 raise InvalidInput("The idempotency key must have 1 to 200 characters.")
-            while True:
-                holder = await self.store.claim_idempotency_key(customer_id, key, order_id)
-                if holder == order_id:
-                    break
-                existing = await self._wait_for(holder, customer_id, key)
-                if existing is not None:
-                    return existing
-        try:
-            order = await self._place(order_id, customer_id, wanted, shipping_address)
-        except BaseException:
-            if key is not None:
-                await self.store.drop_idempotency_key(customer_id, key, order_id)
-            raise
+            claimed = await self._claim_key(customer_id, key, order_id)
+            if isinstance(claimed, Order):
+                return claimed
+            started = claimed
+        deadline = started + self.key_lease / 2
+        order = await self._place(order_id, customer_id, wanted, shipping_address, key, deadline)
         self.notify()
         return order
 
-    async def _wait_for(self, order_id: str, customer_id: str, key: str) -> Order | None:
-        """The order of another request holding the key, once stored; None if that request
-        gave the key up (the caller then tries to claim it)."""
-        deadline = asyncio.get_running_loop().time() + IDEMPOTENCY_WAIT_SECONDS
-        while asyncio.get_running_loop().time() < deadline:
-            order = await self.store.get(order_id)
-            if order is not None:
-                return order
-            holder = await self.store.claim_idempotency_key(customer_id, key, order_id)
-            if holder != order_id:
-                return None
+    async def _claim_key(self, customer_id: str, key: str, order_id: str) -> Order | datetime:
+        """Claims ``key`` for ``order_id``: answers when it was claimed once it is ours, or
+        the order another request placed under it.
+
+        A request holding the key waits for that request's order. A holder whose order still
+        does not exist (read at SERIAL, so a write in flight is seen) once its lease is over
+        failed without freeing the key (freeing failed, or its process died; it gave up
+        placing at half the lease): the key is taken over with a conditional update, so a
+        failed createOrder never locks its key for the key's whole lifetime.
+        """
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + IDEMPOTENCY_WAIT_SECONDS
+        while True:
+            now = self.clock()
+            holder = await self.store.claim_idempotency_key(customer_id, key, order_id, now)
+            if holder.order_id == order_id:
+                return now
+            existing = await self.store.get(holder.order_id)
+            if existing is not None:
+                return existing
+            lease_over = holder.claimed_at is None or holder.claimed_at + self.key_lease <= now
+            if lease_over and await self.store.get(holder.order_id, serial=True) is None:
+                if await self.store.take_over_idempotency_key(
+                    customer_id, key, holder.order_id, order_id, now
+                ):
+                    log.warning(
+                        "took over an idempotency key whose order was never placed",
+                        extra={"order_id": holder.order_id},
+                    )
+                    return now
+            if loop.time() >= give_up_at:
+                raise Conflict(
+                    "An order with this idempotency key is still being placed; retry later."
+                )
             await asyncio.sleep(0.05)
-        raise Conflict("An order with this idempotency key is still being placed; retry later.")
 
     async def _place(
         self,
@@ -162,11 +196,26 @@ class OrderService:
         customer_id: str,
         wanted: Sequence[LineRequest],
         shipping_address: Address | None,
+        key: str | None,
+        deadline: datetime,
     ) -> Order:
-        priced = await self.stock.reserve(order_id, wanted)
+        """Reserves the lines, then stores the order; undoes whatever a failure leaves.
+
+        An order is never stored past ``deadline`` (half the key lease after the request
+        started, or claimed its key): past it the request gives up and undoes. So a hold in
+        items has its order within that time plus one write's timeout, or never: the grace
+        period of items' sweep, which releases holds whose order does not exist, must be
+        longer than that (30 s + 20 s by default)."""
+        storing = False
         try:
+            priced = await self.stock.reserve(order_id, wanted)
             currency = single_currency(priced)
             now = self.clock()
+            if now > deadline:
+                raise Unavailable(
+                    "Placing the order took too long; try again (with the same idempotency "
+                    "key, if you gave one)."
+                )
             order = Order(
                 id=order_id,
                 customer_id=customer_id,
@@ -180,17 +229,66 @@ class OrderService:
                 history=(HistoryEntry(OrderStatus.PENDING_PAYMENT, now, "placed"),),
             )
             event = order_event("order.created", order, now, None)
+            storing = True
             await self.store.create(order, event)
-        except BaseException:
-            await self._release_quietly(order_id)
+        except Exception:
+            if storing:
+                stored, known = await self._read_serial(order_id)
+                if stored is not None:
+                    log.warning("an order whose write failed was stored", extra={"id": order_id})
+                    return stored
+                if not known:
+                    log.error(
+                        "could not tell whether an order was stored; its stock and key stay "
+                        "until items' sweep and the key's lease free them",
+                        extra={"order_id": order_id},
+                    )
+                    raise
+            await asyncio.shield(self._undo_placement(order_id, customer_id, key))
+            raise
+        except BaseException:  # cancelled: undo only what surely has no order
+            if not storing:
+                await asyncio.shield(self._undo_placement(order_id, customer_id, key))
             raise
         return order
+
+    async def _read_serial(self, order_id: str) -> tuple[Order | None, bool]:
+        """The order read past any write in flight, and whether the read answered."""
+        try:
+            return await self.store.get(order_id, serial=True), True
+        except Exception:
+            log.warning("could not read back an order", extra={"id": order_id}, exc_info=True)
+            return None, False
+
+    async def _undo_placement(self, order_id: str, customer_id: str, key: str | None) -> None:
+        """After a createOrder that stored no order: release what items may hold for it (a
+        reservation that failed may still have been taken) and free the idempotency key.
+        Each failure is logged: items' sweep releases stock held for an order that does not
+        exist, and the key's lease lets the next request take the key."""
+        await self._release_quietly(order_id)
+        if key is None:
+            return
+        try:
+            await self.store.drop_idempotency_key(customer_id, key, order_id)
+        except Exception:
+            log.error(
+                "could not free the idempotency key of an order not placed; it is taken over "
+                "once its lease ends",
+                extra={"order_id": order_id},
+                exc_info=True,
+            )
 
     async def _release_quietly(self, order_id: str) -> None:
         try:
             await self.stock.release(order_id)
+        except NotFound:
+            pass  # nothing was held
         except Exception:
-            log.warning("could not release stock of an order not placed", exc_info=True)
+            log.warning(
+                "could not release the stock of an order not placed; items' sweep will",
+                extra={"order_id": order_id},
+                exc_info=True,
+            )
 
     async def update_order(
         self, identity: Identity, order_id: str, lines: Sequence[LineRequest]
@@ -198,12 +296,12 @@ class OrderService:
         wanted = normalize_lines(lines)
         order = await self._load(order_id)
         self._check_access(identity, order)
-        reserved = False
+        reserving = False
         try:
             for _ in range(MAX_ATTEMPTS):
                 next_status(order.id, order.status, Command.UPDATE)
+                reserving = True  # from here on, items may hold these lines whatever happens
                 priced = await self.stock.reserve(order.id, wanted)
-                reserved = True
                 currency = single_currency(priced)
                 now = self.clock()
                 updated = order.moved_to(OrderStatus.PENDING_PAYMENT, now, "lines changed")
@@ -217,16 +315,17 @@ class OrderService:
                     # Paid or cancelled meanwhile: it keeps its lines; refusing below says why.
                     next_status(order.id, order.status, Command.UPDATE)
             raise Conflict(f"Order {order_id} is changing too often; try again.")
-        except Exception:
-            if reserved:
-                await self._restore_reservation(order_id)
+        except BaseException:
+            if reserving:
+                await asyncio.shield(self._restore_reservation(order_id))
             raise
 
     async def _restore_reservation(self, order_id: str) -> None:
-        """After an update that reserved its lines but did not store them: hold the stored
-        lines again while the order awaits payment. A paid order needs nothing (items commits
-        the lines of ``order.paid``), nor a cancelled one (items releases on
-        ``order.cancelled``)."""
+        """After an update that may have reserved its lines but did not store them (or cannot
+        tell): hold the stored lines again while the order awaits payment (read at SERIAL,
+        so a write of ours that did apply is seen and its lines kept). A paid order needs
+        nothing (items commits the lines of ``order.paid``), nor a cancelled one (items
+        releases on ``order.cancelled``)."""
         try:
             order = await self.store.get(order_id, serial=True)
             if order is None or order.status not in AWAITING_PAYMENT:
@@ -235,7 +334,8 @@ class OrderService:
             await self.stock.reserve(order_id, kept)
         except Exception:
             log.error(
-                "could not restore the reservation of an order whose update failed",
+                "could not restore the reservation of an order whose update failed; items "
+                "holds other lines until the order is paid or cancelled",
                 extra={"order_id": order_id},
                 exc_info=True,
             )
@@ -271,31 +371,50 @@ class OrderService:
         order: Order,
         target: OrderStatus,
         reason: str | None,
-        applied_event: str | None = None,
+        applied: frozenset[str] = frozenset(),
     ) -> Order | None:
         now = self.clock()
         changed = order.moved_to(target, now, reason)
-        if applied_event is not None:
-            changed = replace(changed, applied_events=order.applied_events | {applied_event})
+        changed = replace(changed, applied_events=order.applied_events | applied)
         event = order_event(EVENT_FOR_STATUS[target], changed, now, order.status, reason)
-        applied = await self.store.transition(
-            changed, order.version, event, applied_event=applied_event
-        )
-        if not applied:
+        if not await self.store.transition(changed, order.version, event, applied_events=applied):
             return None
         self.notify()
         return changed
 
-    # -- events and the sweep ---------------------------------------------------------------
+    # -- payments and expiry ------------------------------------------------------------------
 
-    async def apply_payment(self, event_id: str, outcome: PaymentOutcome, order_id: str) -> bool:
-        """Applies a payment event once; returns whether the order changed."""
+    async def apply_payment(
+        self,
+        event_id: str | None,
+        outcome: PaymentOutcome,
+        order_id: str,
+        *,
+        payment_id: str | None = None,
+        amount: Money | None = None,
+    ) -> bool:
+        """Applies a payment event once, or (``event_id`` None) a succeeded payment the
+        sweep found whose event never arrived; returns whether the order changed.
+
+        A succeeded payment needs its id and amount: it pays the order only if it charged
+        exactly the order's total, and is refused otherwise. The decision, the event id and
+        the payment's mark are written in the same conditional batch, so each payment is
+        decided once however often and by whichever path it arrives.
+        """
+        applied = {event_id} if event_id else set()
+        charged: Money | None = None
+        if outcome is PaymentOutcome.SUCCEEDED:
+            if payment_id is None or amount is None:
+                raise InvalidInput("A succeeded payment needs its payment id and amount.")
+            applied.add(payment_mark(payment_id))
+            charged = amount
+        marks = frozenset(applied)
         for _ in range(MAX_ATTEMPTS):
             order = await self.store.get(order_id)
             if order is None:
                 log.warning("payment event for an unknown order", extra={"order_id": order_id})
                 return False
-            if event_id in order.applied_events:
+            if marks & order.applied_events:
                 return False
             target = after_payment(order.status, outcome)
             if target is None:
@@ -304,31 +423,42 @@ class OrderService:
                     extra={"order_id": order_id, "status": order.status.value},
                 )
                 return False
-            reason = f"{outcome.value} ({event_id})"
-            if await self._apply(order, target, reason, applied_event=event_id) is not None:
+            if charged is not None and payment_id is not None and not pays_for(order, charged):
+                changed = await self._refuse(order, payment_id, charged, marks)
+            else:
+                reason = f"{outcome.value} ({event_id or f'payment {payment_id}, reconciled'})"
+                changed = await self._apply(order, target, reason, marks)
+            if changed is not None:
                 return True
         raise Conflict(f"Order {order_id} is changing too often; the event will be retried.")
 
-    async def expire_unpaid(self) -> int:
-        """Cancels orders still unpaid after the payment window; returns how many."""
-        cutoff = self.clock() - self.payment_window
-        expired = 0
-        for order_id in await self.store.awaiting_payment_since(cutoff):
-            order = await self.store.get(order_id)
-            for _ in range(MAX_ATTEMPTS):
-                if order is None or order.status not in AWAITING_PAYMENT:
-                    break
-                if order.created_at > cutoff:
-                    break
-                changed = await self._apply(order, OrderStatus.CANCELLED, EXPIRED_REASON)
-                if changed is not None:
-                    expired += 1
-                    order = changed
-                    break
-                order = await self.store.get(order_id)
-            if order is not None and order.status not in AWAITING_PAYMENT:
-                await self.store.forget_awaiting(order)
-        return expired
+    async def _refuse(
+        self, order: Order, payment_id: str, charged: Money, marks: frozenset[str]
+    ) -> Order | None:
+        """Refuses a payment that charged other than the order's total: the status stays,
+        a history entry says why, and ``order.payment_refused`` tells payments to refund it."""
+        now = self.clock()
+        why = refusal_reason(order, charged)
+        changed = order.moved_to(order.status, now, f"payment {payment_id} refused: {why}")
+        changed = replace(changed, applied_events=order.applied_events | marks)
+        event = payment_refused_event(changed, now, payment_id, charged, why)
+        if not await self.store.transition(changed, order.version, event, applied_events=marks):
+            return None
+        log.warning(
+            "refused a payment that does not match the order's total",
+            extra={"order_id": order.id, "payment_id": payment_id},
+        )
+        self.notify()
+        return changed
+
+    async def expire(self, order: Order) -> Order | None:
+        """Cancels ``order`` as it was read, if it is still unpaid past the payment window
+        and nobody changed it since; None otherwise (the sweep looks again next time)."""
+        if order.status not in AWAITING_PAYMENT:
+            return None
+        if order.created_at > self.clock() - self.payment_window:
+            return None
+        return await self._apply(order, OrderStatus.CANCELLED, EXPIRED_REASON)
 
     # -- helpers ---------------------------------------------------------------------------
 

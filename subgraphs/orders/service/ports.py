@@ -1,7 +1,8 @@
-"""What the service needs from the outside: the order store and the items service.
+"""What the service needs from the outside: the order store, the items service and the
+payments service.
 
-The Cassandra store (``subgraphs.orders.store``) and the HTTP items client implement these;
-the service tests use in-memory fakes.
+The Cassandra store (``subgraphs.orders.store``) and the HTTP clients of items and payments
+implement these; the service tests use in-memory fakes (and respx for the HTTP answers).
 """
 
 from __future__ import annotations
@@ -11,12 +12,20 @@ from datetime import datetime
 from typing import Protocol
 
 from shopkit.events import CloudEvent
-from subgraphs.orders.domain.model import LineRequest, Order, OrderLine
+from subgraphs.orders.domain.model import KeyHolder, LineRequest, Order, OrderLine
+from subgraphs.orders.domain.payments import PaymentAttempt
 
 
 class OrderStore(Protocol):
-    async def claim_idempotency_key(self, customer_id: str, key: str, order_id: str) -> str:
-        """Claims ``key`` for ``order_id``; returns the order id that holds it (ours if won)."""
+    async def claim_idempotency_key(
+        self, customer_id: str, key: str, order_id: str, claimed_at: datetime
+    ) -> KeyHolder:
+        """Claims ``key`` for ``order_id`` unless it is held; returns its holder (us if won)."""
+
+    async def take_over_idempotency_key(
+        self, customer_id: str, key: str, previous: str, order_id: str, claimed_at: datetime
+    ) -> bool:
+        """Claims for ``order_id`` a key still held by ``previous``; whether it applied."""
 
     async def drop_idempotency_key(self, customer_id: str, key: str, order_id: str) -> None:
         """Frees a key claimed by ``order_id`` whose order could not be created."""
@@ -34,11 +43,12 @@ class OrderStore(Protocol):
         event: CloudEvent,
         *,
         replace_lines: bool = False,
-        applied_event: str | None = None,
+        applied_events: frozenset[str] = frozenset(),
     ) -> bool:
         """Writes ``order`` (its status, version, last history entry, and its lines when
-        ``replace_lines``) with ``event`` if the stored version is still ``expected_version``.
-        Returns whether it applied."""
+        ``replace_lines``) with ``event`` if the stored version is still ``expected_version``,
+        adding ``applied_events`` to the order's in the same batch. Returns whether it
+        applied."""
 
     async def customer_orders(
         self, customer_id: str, first: int, after: str | None
@@ -56,4 +66,11 @@ class StockClient(Protocol):
     async def reserve(self, order_id: str, lines: Sequence[LineRequest]) -> list[OrderLine]:
         """Holds exactly these lines for the order (all or nothing) and prices them."""
 
-    async def release(self, order_id: str) -> None: ...
+    async def release(self, order_id: str) -> None:
+        """Releases what is held for the order; ``NotFound`` if nothing ever was."""
+
+
+class PaymentsView(Protocol):
+    async def attempts(self, order_ids: Sequence[str]) -> dict[str, list[PaymentAttempt]]:
+        """Every payment attempt of each order, as payments knows them now. Raises if
+        payments cannot answer: no order is taken to have no payment then."""

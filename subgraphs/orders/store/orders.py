@@ -23,6 +23,7 @@ from shopkit.events import CloudEvent
 from subgraphs.orders.domain.model import (
     Address,
     HistoryEntry,
+    KeyHolder,
     Money,
     Order,
     OrderLine,
@@ -80,7 +81,12 @@ STATEMENTS = {
     ),
     "customer_orders": "SELECT order_id FROM {ks}.orders_by_customer WHERE customer_id = ?",
     "claim": (
-        "INSERT INTO {ks}.idempotency (customer_id, key, order_id) VALUES (?, ?, ?) IF NOT EXISTS"
+        "INSERT INTO {ks}.idempotency (customer_id, key, order_id, claimed_at) "
+        "VALUES (?, ?, ?, ?) IF NOT EXISTS"
+    ),
+    "take_over": (
+        "UPDATE {ks}.idempotency SET order_id = ?, claimed_at = ? "
+        "WHERE customer_id = ? AND key = ? IF order_id = ?"
     ),
     "unclaim": "DELETE FROM {ks}.idempotency WHERE customer_id = ? AND key = ? IF order_id = ?",
     "awaiting": (
@@ -113,12 +119,22 @@ class CqlOrderStore:
 
     # -- idempotency keys --------------------------------------------------------------------
 
-    async def claim_idempotency_key(self, customer_id: str, key: str, order_id: str) -> str:
-        result = await self.session.execute(self.q("claim", [customer_id, key, order_id]))
+    async def claim_idempotency_key(
+        self, customer_id: str, key: str, order_id: str, claimed_at: datetime
+    ) -> KeyHolder:
+        result = await self.session.execute(
+            self.q("claim", [customer_id, key, order_id, claimed_at])
+        )
         row = result.first()
         if row is None or row.column_value("[applied]"):
-            return order_id
-        return str(row.column_value("order_id"))
+            return KeyHolder(order_id, claimed_at)
+        return KeyHolder(str(row.column_value("order_id")), row.column_value("claimed_at"))
+
+    async def take_over_idempotency_key(
+        self, customer_id: str, key: str, previous: str, order_id: str, claimed_at: datetime
+    ) -> bool:
+        values = [order_id, claimed_at, customer_id, key, previous]
+        return _applied(await self.session.execute(self.q("take_over", values)))
 
     async def drop_idempotency_key(self, customer_id: str, key: str, order_id: str) -> None:
         await self.session.execute(self.q("unclaim", [customer_id, key, order_id]))
@@ -204,7 +220,7 @@ class CqlOrderStore:
         event: CloudEvent,
         *,
         replace_lines: bool = False,
-        applied_event: str | None = None,
+        applied_events: frozenset[str] = frozenset(),
     ) -> bool:
         hint = await self._hint(order.id, event)
         values: list[Any] = [
@@ -214,10 +230,10 @@ class CqlOrderStore:
             order.total.amount,
             order.currency,
         ]
-        if applied_event is None:
+        if not applied_events:
             head = self.q("move", [*values, order.id, expected_version])
         else:
-            head = self.q("move_once", [*values, {applied_event}, order.id, expected_version])
+            head = self.q("move_once", [*values, set(applied_events), order.id, expected_version])
         statements = [head, *self._event_rows(order, event)]
         if replace_lines:
             old = await self.session.execute(
@@ -226,12 +242,22 @@ class CqlOrderStore:
             statements += [self.q("drop_line", [order.id, r.column_value("row_id")]) for r in old]
             statements += self._line_rows(order)
         applied = await self._run_batch(order.id, event, statements)
-        if applied:
-            await self.session.execute(
-                self.q("by_customer", [order.customer_id, order.created_at, order.id, order.status])
-            )
-        else:
-            await self.session.execute(self.q("unhint", hint))
+        # Housekeeping once the batch has decided: a failure here must not turn a change that
+        # applied into an error (the caller would undo or retry a change that happened). The
+        # status in orders_by_customer is informative only (the list reads the order itself),
+        # and a hint whose event was never written is dropped by the outbox after its grace.
+        try:
+            if applied:
+                await self.session.execute(
+                    self.q(
+                        "by_customer",
+                        [order.customer_id, order.created_at, order.id, order.status],
+                    )
+                )
+            else:
+                await self.session.execute(self.q("unhint", hint))
+        except acsylla.errors.CassException:
+            log.warning("could not tidy up after a transition", extra={"id": order.id})
         return applied
 
     # -- reads -------------------------------------------------------------------------------
