@@ -1,7 +1,8 @@
 """A flash sale on one item, at the service level against the real MongoDB-protocol server:
 every concurrent reservation of an item with ample stock succeeds, and a race for the last
 units gives exactly that many, never a negative stock (docs/inventory.md says why the
-reservation path is built from single-document writes)."""
+reservation path is built from single-document writes). A database that cannot answer makes a
+request ``Unavailable`` (retryable), never an unexpected error."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import asyncio
 import time
 import uuid
 
-from shopkit.errors import Conflict
+import pytest
+
+from shopkit.errors import Conflict, Unavailable
+from stack.process import free_port
+from subgraphs.items.service.inventory import InventoryService
+from subgraphs.items.service.items import ItemService
+from subgraphs.items.store.database import ItemsDatabase
 from tests.items.helpers import draft
 
 
@@ -51,3 +58,19 @@ async def test_fifty_concurrent_reservations_for_the_last_ten_units_get_exactly_
     assert (after.available, after.reserved) == (0, 10)
     held = [await inventory.get(oid) for oid in placed]
     assert sum(r.quantities()[item.id] for r in held) == 10
+
+
+async def test_a_database_that_cannot_be_reached_makes_a_reservation_unavailable(items):
+    item = await items.create(draft(stock=10))
+    unreachable = ItemsDatabase(
+        f"mongodb://127.0.0.1:{free_port()}/?directConnection=true",
+        "nowhere",
+        serverSelectionTimeoutMS=200,
+    )
+    try:
+        with pytest.raises(Unavailable):
+            await InventoryService(unreachable).reserve(order_id(), [(item.id, 1)])
+        with pytest.raises(Unavailable):
+            await ItemService(unreachable).restock(item.id, 1)
+    finally:
+        unreachable.close()

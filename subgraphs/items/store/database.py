@@ -23,7 +23,7 @@ from typing import Any, ParamSpec, TypeVar
 from bson import ObjectId
 from motor.motor_asyncio import AsyncIOMotorClient
 from odmantic import AIOEngine, query
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError, WriteConcernError
 
 from shopkit.errors import Unavailable
 from subgraphs.items.domain.model import Item
@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 P = ParamSpec("P")
 WRITE_CONFLICT = 112
+# Server answers that mean "busy or not available now", not "this request is wrong": exceeded
+# time limits, lock timeouts, a write concern not met, a primary stepping down or shutting down.
+BUSY_CODES = frozenset({24, 50, 64, 91, 189, 262, 10107, 11600, 11602, 13435})
 # A transaction that keeps conflicting is tried again, after a random wait that doubles up
 # to a cap ("full jitter"), until this deadline; then the caller gets ``Unavailable``.
 TRANSACTION_DEADLINE_SECONDS = 5.0
@@ -48,6 +51,15 @@ def _retryable(exc: PyMongoError) -> bool:
     return isinstance(exc, OperationFailure) and exc.code == WRITE_CONFLICT
 
 
+def _busy(exc: PyMongoError) -> bool:
+    """The database is busy or unreachable (the caller may try again), not refusing a bug."""
+    if isinstance(exc, ConnectionFailure | WriteConcernError) or _retryable(exc):
+        return True
+    if exc.has_error_label("RetryableWriteError"):
+        return True
+    return isinstance(exc, OperationFailure) and exc.code in BUSY_CODES
+
+
 def busy() -> Unavailable:
     return Unavailable("The catalog database is busy or unreachable; try again.")
 
@@ -59,10 +71,8 @@ def translated(method: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Corou
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return await method(*args, **kwargs)
-        except ConnectionFailure as exc:
-            raise busy() from exc
-        except OperationFailure as exc:
-            if _retryable(exc):
+        except PyMongoError as exc:
+            if _busy(exc):
                 raise busy() from exc
             raise
 
@@ -111,9 +121,9 @@ class ItemsDatabase:
                 await self._journal_barrier()
                 return result
             except PyMongoError as exc:
-                if isinstance(exc, ConnectionFailure) and not _retryable(exc):
-                    raise busy() from exc
                 if not _retryable(exc):
+                    if _busy(exc):
+                        raise busy() from exc
                     raise
                 wait = random.uniform(0, backoff)
                 if loop.time() + wait > deadline:
