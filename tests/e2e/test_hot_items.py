@@ -19,10 +19,14 @@ CREATE = "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id status }
 CUSTOMERS = 50
 
 
-async def customers(gateway, count: int) -> list[str]:
+@pytest.fixture(scope="module")
+async def customers(gateway) -> list[str]:
+    """The access tokens of 50 customers (registered once: hashing passwords is slow)."""
     tag = uuid.uuid4().hex[:6]
     return list(
-        await asyncio.gather(*(gateway.register(f"hot{n}.{tag}@e2e.test") for n in range(count)))
+        await asyncio.gather(
+            *(gateway.register(f"hot{n}.{tag}@e2e.test") for n in range(CUSTOMERS))
+        )
     )
 
 
@@ -32,13 +36,12 @@ async def order_one_each(gateway, item_ids: list[str], tokens: list[str]) -> lis
 
 
 async def test_fifty_concurrent_orders_for_the_same_two_items_with_ample_stock_all_succeed(
-    gateway,
+    gateway, customers
 ):
     admin = await gateway.login(ADMIN_EMAIL, ADMIN_PASSWORD)
     hot = [await create_item(gateway, admin, stock=1000) for _ in range(2)]
-    tokens = await customers(gateway, CUSTOMERS)
     started = time.perf_counter()
-    answers = await order_one_each(gateway, [item["id"] for item in hot], tokens)
+    answers = await order_one_each(gateway, [item["id"] for item in hot], customers)
     elapsed = time.perf_counter() - started
     failed = [a["errors"] for a in answers if a.get("errors")]
     assert failed == [], f"{len(failed)} of {CUSTOMERS} failed in {elapsed:.1f}s: {failed[:3]}"
@@ -48,11 +51,10 @@ async def test_fifty_concurrent_orders_for_the_same_two_items_with_ample_stock_a
         assert await availability(gateway, item["id"]) == 1000 - CUSTOMERS
 
 
-async def test_fifty_concurrent_orders_for_the_last_ten_units_place_exactly_ten(gateway):
+async def test_fifty_concurrent_orders_for_the_last_ten_units_place_exactly_ten(gateway, customers):
     admin = await gateway.login(ADMIN_EMAIL, ADMIN_PASSWORD)
     item = await create_item(gateway, admin, stock=10)
-    tokens = await customers(gateway, CUSTOMERS)
-    answers = await order_one_each(gateway, [item["id"]], tokens)
+    answers = await order_one_each(gateway, [item["id"]], customers)
     placed = [a for a in answers if not a.get("errors")]
     refused = [a for a in answers if a.get("errors")]
     assert len(placed) == 10

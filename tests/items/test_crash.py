@@ -30,7 +30,7 @@ from tests.items.helpers import GATEWAY_SECRET, SERVICE_SECRET, draft, outbox_ev
 
 STOCK = 1000
 ORDERS = 150
-KILL_AFTER = 20
+KILL_AFTER = 10
 KILL_WITH_IN_FLIGHT = 5
 RESERVE = """mutation($o: ID!, $i: ID!) {
   reserveStock(orderId: $o, lines: [{itemId: $i, quantity: 1}]) { orderId }
