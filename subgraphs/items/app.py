@@ -1,13 +1,15 @@
 """The items service's Starlette app (``uvicorn subgraphs.items.app:create_app --factory``).
 
 The lifespan opens MongoDB, creates the indexes, seeds the demo catalog when asked, builds the
-services and runs the event runtime (outbox relay, order event consumer)."""
+services and runs the event runtime (outbox relay, order event consumer) and the inventory
+sweep (stock changes cut short by a crash, holds whose order does not exist or has ended)."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 
 import httpx
 from starlette.applications import Starlette
@@ -15,14 +17,18 @@ from starlette.applications import Starlette
 from shopkit.app import create_app as create_shop_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
+from shopkit.http import ServiceClient
+from shopkit.tasks import periodic
 from subgraphs.items.domain.events import PRODUCED
 from subgraphs.items.domain.model import new_item
 from subgraphs.items.events.handlers import order_handlers
 from subgraphs.items.graphql.context import build_context
 from subgraphs.items.graphql.schema import schema
 from subgraphs.items.rest import routes
+from subgraphs.items.service.holds import OrphanHoldSweep
 from subgraphs.items.service.inventory import InventoryService
 from subgraphs.items.service.items import ItemService
+from subgraphs.items.service.orders import OrdersClient
 from subgraphs.items.settings import ItemsSettings
 from subgraphs.items.store.database import ItemsDatabase
 from subgraphs.items.store.outbox import MongoInbox, MongoOutbox
@@ -53,6 +59,12 @@ async def seed_demo_catalog(db: ItemsDatabase, items: ItemService) -> int:
     return len(DEMO_CATALOG)
 
 
+async def sweep_inventory(inventory: InventoryService, holds: OrphanHoldSweep) -> None:
+    """Repairs stock changes a crash cut short, then reviews the holds that are due."""
+    await inventory.repair()
+    await holds.run()
+
+
 def create_app(
     settings: ItemsSettings | None = None,
     *,
@@ -67,7 +79,20 @@ def create_app(
             await db.configure()
             runtime = EventRuntime(settings, outbox=MongoOutbox(db), produces=PRODUCED)
             items = ItemService(db, notify=runtime.notify)
-            inventory = InventoryService(db, notify=runtime.notify)
+            inventory = InventoryService(
+                db,
+                notify=runtime.notify,
+                hold_grace=timedelta(seconds=settings.hold_grace_seconds),
+            )
+            orders = OrdersClient(
+                ServiceClient.calling(settings.orders_url, settings, app.state.http)
+            )
+            sweep = periodic(
+                lambda: sweep_inventory(inventory, OrphanHoldSweep(inventory, orders)),
+                settings.sweep_interval_seconds,
+                name="items-inventory-sweep",
+                what="inventory sweep (interrupted stock changes, orphaned holds)",
+            )
             runtime.consume(MongoInbox(db), order_handlers(inventory))
             app.state.db = db
             app.state.items = items
@@ -76,7 +101,7 @@ def create_app(
             app.state.readiness["mongo"] = db.ping
             if settings.seed_demo_catalog:
                 await seed_demo_catalog(db, items)
-            async with runtime.running():
+            async with sweep.running(), runtime.running():
                 yield
         finally:
             db.close()

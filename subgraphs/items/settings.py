@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shopkit.settings import ServiceSettings
@@ -14,3 +15,9 @@ class ItemsSettings(ServiceSettings):
     mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
     database: str = "shop_items"
     seed_demo_catalog: bool = False
+    # A held reservation is asked about (does its order exist, has it ended?) once it is this
+    # old, and again this long after each answer that keeps it: longer than any createOrder
+    # or updateOrder takes, so a hold whose order is still being written is never released.
+    hold_grace_seconds: float = Field(600.0, gt=0)
+    # How often the sweep repairs stock changes cut short by a crash and reviews held stock.
+    sweep_interval_seconds: float = Field(30.0, gt=0)

@@ -2,7 +2,8 @@
 
 Counters: ``available`` is what can still be sold, ``reserved`` what open orders hold.
 Reserving moves units from available to reserved, releasing moves them back, committing
-removes them from reserved (they are sold).
+removes them from reserved (they are sold). Each change of an order's stock is a list of
+``StockMove``s, one per item, computed here and applied by the store one item at a time.
 """
 
 from __future__ import annotations
@@ -45,6 +46,22 @@ class Reservation:
         return {line.item_id: line.quantity for line in self.lines}
 
 
+@dataclass(frozen=True)
+class StockMove:
+    """Units added to one item's ``available`` and ``reserved`` counters (negative: taken
+    away; a move never takes a counter below zero). ``fallback`` is the move to make instead
+    when this one would take more than is available."""
+
+    item_id: str
+    available: int
+    reserved: int
+    fallback: StockMove | None = None
+
+    @property
+    def takes_stock(self) -> bool:
+        return self.available < 0
+
+
 def check_order_id(value: str) -> str:
     if not isinstance(value, str) or not _ORDER_ID.match(value):
         raise InvalidInput(f"{value!r} is not a valid order id.", field="orderId")
@@ -77,6 +94,34 @@ def stock_deltas(held: dict[str, int], wanted: dict[str, int]) -> dict[str, int]
         if item_id not in wanted:
             deltas[item_id] = -q
     return {item_id: d for item_id, d in deltas.items() if d != 0}
+
+
+def reserve_moves(held: dict[str, int], wanted: dict[str, int]) -> list[StockMove]:
+    """Holding ``wanted`` instead of ``held``: units go from available to reserved (or back)."""
+    return [
+        StockMove(item_id, -delta, delta) for item_id, delta in stock_deltas(held, wanted).items()
+    ]
+
+
+def release_moves(reservation: Reservation) -> list[StockMove]:
+    return [StockMove(line.item_id, line.quantity, -line.quantity) for line in reservation.lines]
+
+
+def commit_moves(reservation: Reservation) -> list[StockMove]:
+    return [StockMove(line.item_id, 0, -line.quantity) for line in reservation.lines]
+
+
+def paid_moves(held: dict[str, int], paid: dict[str, int]) -> list[StockMove]:
+    """Selling exactly the ``paid`` lines of a reservation that holds ``held``: each item's
+    held units leave ``reserved``, a surplus goes back to available, a shortfall is taken
+    from available. When that many are not available, the fallback sells what was held (the
+    available counter never goes below zero)."""
+    moves = []
+    for item_id in [*paid, *(i for i in held if i not in paid)]:
+        want, have = paid.get(item_id, 0), held.get(item_id, 0)
+        fallback = StockMove(item_id, 0, -have) if want > have and have else None
+        moves.append(StockMove(item_id, have - want, -have, fallback))
+    return moves
 
 
 def check_can_reserve(existing: Reservation | None, wanted: dict[str, int]) -> None:

@@ -1,5 +1,7 @@
 """Stock reservations for orders: reserve (set the held lines), release and commit. Each is
-one transaction over the reservation, the counters and the outbox, and idempotent per order.
+idempotent per order and written with its event; none uses a multi-document transaction, so
+a flash sale on one item does not make its reservations conflict (``stock_changes.py``,
+docs/inventory.md).
 
 Committing a paid order sells exactly the lines it was paid for: the held lines may differ
 (an order change whose reservation went through but whose write lost to the payment), so the
@@ -9,7 +11,8 @@ commit first moves the difference between available and reserved, like ``reserve
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
+from datetime import timedelta
 
 from shopkit.errors import NotFound
 from subgraphs.items.domain import events
@@ -21,16 +24,22 @@ from subgraphs.items.domain.reservation import (
     check_can_release,
     check_can_reserve,
     check_order_id,
+    commit_moves,
     merge_lines,
-    not_enough_stock,
-    stock_deltas,
+    paid_moves,
+    release_moves,
+    reserve_moves,
 )
-from subgraphs.items.service.items import not_found
 from subgraphs.items.service.outbox import EventFactory
+from subgraphs.items.service.stock_changes import Made, Plan, StockChanges
 from subgraphs.items.store.database import ItemsDatabase
-from subgraphs.items.store.transaction import Transaction
+from subgraphs.items.store.reservations import ReservationStore, StoredReservation
 
 log = logging.getLogger(__name__)
+
+# How long a held reservation goes unquestioned before the orphan-hold sweep asks orders
+# about it (``ITEMS_HOLD_GRACE_SECONDS`` in the app).
+DEFAULT_HOLD_GRACE = timedelta(minutes=10)
 
 
 def reservation_not_found(order_id: str) -> NotFound:
@@ -44,9 +53,14 @@ class InventoryService:
         *,
         events_factory: EventFactory | None = None,
         notify: Callable[[], None] = lambda: None,
+        hold_grace: timedelta = DEFAULT_HOLD_GRACE,
+        changes: StockChanges | None = None,
     ) -> None:
         self.db = db
-        self.events = events_factory or EventFactory()
+        self.changes = changes or StockChanges(
+            ReservationStore(db), events_factory or EventFactory(), review_after=hold_grace
+        )
+        self.store = self.changes.store
         self.notify = notify
 
     async def get(self, order_id: str) -> Reservation:
@@ -60,47 +74,50 @@ class InventoryService:
         order_id = check_order_id(order_id)
         wanted = merge_lines(lines)
 
-        async def work(tx: Transaction) -> tuple[Reservation, bool]:
-            found = await tx.get_reservation(order_id)
-            existing, version = found if found else (None, None)
+        def plan(existing: Reservation | None) -> Plan | Reservation:
             check_can_reserve(existing, wanted)
             if existing is not None and existing.status is ReservationStatus.COMMITTED:
-                return existing, False
+                return existing
             held = existing.quantities() if existing else {}
             previous = {line.item_id: line for line in existing.lines} if existing else {}
-            deltas = stock_deltas(held, wanted)
-            if existing is not None and not deltas:
-                return existing, False
-            snapshot: dict[str, ReservationLine] = {}
-            for item_id, delta in deltas.items():
-                if delta > 0:
-                    item = await tx.take_stock(item_id, delta)
-                    if item is None:
-                        current = await tx.get_item(item_id)
-                        if current is None:
-                            raise not_found(item_id)
-                        raise not_enough_stock(item_id, current.name, current.available)
-                else:
-                    item = await tx.return_stock(item_id, -delta)
-                if item is not None:
-                    snapshot[item_id] = ReservationLine(
-                        item.id, item.name, item.upc, wanted.get(item_id, 0), item.unit_price
-                    )
-            reservation = Reservation(
-                order_id=order_id,
-                status=ReservationStatus.HELD,
-                lines=[
-                    snapshot.get(item_id) or _requantified(previous[item_id], quantity)
-                    for item_id, quantity in wanted.items()
-                ],
-            )
-            await self._save(tx, reservation, version, events.INVENTORY_RESERVED)
-            return reservation, True
+            moves = reserve_moves(held, wanted)
+            if existing is not None and not moves:
+                return existing
 
-        return await self._run(work)
+            def outcome(made: dict[str, Made]) -> Reservation:
+                lines = []
+                for item_id, quantity in wanted.items():
+                    item = made[item_id].item if item_id in made else None
+                    if item is not None:
+                        line = ReservationLine(
+                            item.id, item.name, item.upc, quantity, item.unit_price
+                        )
+                    else:
+                        line = _requantified(previous[item_id], quantity)
+                    lines.append(line)
+                return Reservation(order_id, ReservationStatus.HELD, lines)
+
+            return Plan(moves, outcome, events.INVENTORY_RESERVED, all_or_nothing=True)
+
+        return await self._run(order_id, plan)
 
     async def release(self, order_id: str) -> Reservation:
-        return await self._finish(order_id, ReservationStatus.RELEASED)
+        order_id = check_order_id(order_id)
+
+        def plan(existing: Reservation | None) -> Plan | Reservation:
+            existing = _held(order_id, existing)
+            check_can_release(existing)
+            if existing.status is ReservationStatus.RELEASED:
+                return existing
+            released = Reservation(order_id, ReservationStatus.RELEASED, existing.lines)
+            return Plan(
+                release_moves(existing),
+                lambda made: released,
+                events.INVENTORY_RELEASED,
+                all_or_nothing=False,
+            )
+
+        return await self._run(order_id, plan)
 
     async def commit(
         self, order_id: str, paid: Iterable[tuple[str, int]] | None = None
@@ -109,41 +126,52 @@ class InventoryService:
         for), sells those instead: each line's held quantity is first adjusted by the
         difference. A line that needs more units than are available keeps its held quantity
         (available never goes below zero) and the shortfall is logged as an error."""
-        if paid is None:
-            return await self._finish(order_id, ReservationStatus.COMMITTED)
         order_id = check_order_id(order_id)
-        wanted = merge_lines(paid)
+        wanted = merge_lines(paid) if paid is not None else None
         shortfall: dict[str, int] = {}
 
-        async def work(tx: Transaction) -> tuple[Reservation, bool]:
-            shortfall.clear()
-            existing, version = await _held(tx, order_id)
+        def plan(existing: Reservation | None) -> Plan | Reservation:
+            existing = _held(order_id, existing)
             check_can_commit(existing)
             if existing.status is ReservationStatus.COMMITTED:
-                return existing, False
+                return existing
+            if wanted is None:
+                sold = Reservation(order_id, ReservationStatus.COMMITTED, existing.lines)
+                return Plan(
+                    commit_moves(existing),
+                    lambda made: sold,
+                    events.INVENTORY_COMMITTED,
+                    all_or_nothing=False,
+                )
             held = existing.quantities()
             previous = {line.item_id: line for line in existing.lines}
-            sold: list[ReservationLine] = []
-            for item_id in [*wanted, *(i for i in held if i not in wanted)]:
-                want, have = wanted.get(item_id, 0), held.get(item_id, 0)
-                quantity, line = want, previous.get(item_id)
-                if want > have:
-                    item = await tx.take_stock(item_id, want - have)
-                    if item is None:
+
+            def outcome(made: dict[str, Made]) -> Reservation:
+                shortfall.clear()
+                sold: list[ReservationLine] = []
+                for item_id in [*wanted, *(i for i in held if i not in wanted)]:
+                    want, have = wanted.get(item_id, 0), held.get(item_id, 0)
+                    quantity, line = want, previous.get(item_id)
+                    done = made.get(item_id)
+                    took_all = done is not None and done.move.available == have - want
+                    if want > have and not took_all:
                         shortfall[item_id] = want - have
                         quantity = have
-                    elif line is None:
+                    elif line is None and done is not None and done.item is not None:
+                        item = done.item
                         line = ReservationLine(item.id, item.name, item.upc, 0, item.unit_price)
-                elif want < have:
-                    await tx.return_stock(item_id, have - want)
-                if quantity > 0 and line is not None:
-                    await tx.consume_reserved(item_id, quantity)
-                    sold.append(_requantified(line, quantity))
-            reservation = Reservation(order_id, ReservationStatus.COMMITTED, sold)
-            await self._save(tx, reservation, version, events.INVENTORY_COMMITTED)
-            return reservation, True
+                    if quantity > 0 and line is not None:
+                        sold.append(_requantified(line, quantity))
+                return Reservation(order_id, ReservationStatus.COMMITTED, sold)
 
-        reservation = await self._run(work)
+            return Plan(
+                paid_moves(held, wanted),
+                outcome,
+                events.INVENTORY_COMMITTED,
+                all_or_nothing=False,
+            )
+
+        reservation = await self._run(order_id, plan)
         if shortfall:
             log.error(
                 "not enough stock for a paid order's lines; committed what was held instead",
@@ -151,56 +179,36 @@ class InventoryService:
             )
         return reservation
 
-    async def _finish(self, order_id: str, status: ReservationStatus) -> Reservation:
-        order_id = check_order_id(order_id)
-
-        async def work(tx: Transaction) -> tuple[Reservation, bool]:
-            existing, version = await _held(tx, order_id)
-            if status is ReservationStatus.RELEASED:
-                check_can_release(existing)
-            else:
-                check_can_commit(existing)
-            if existing.status is status:
-                return existing, False
-            for line in existing.lines:
-                if status is ReservationStatus.RELEASED:
-                    await tx.return_stock(line.item_id, line.quantity)
-                else:
-                    await tx.consume_reserved(line.item_id, line.quantity)
-            reservation = Reservation(order_id, status, existing.lines)
-            event_type = (
-                events.INVENTORY_RELEASED
-                if status is ReservationStatus.RELEASED
-                else events.INVENTORY_COMMITTED
-            )
-            await self._save(tx, reservation, version, event_type)
-            return reservation, True
-
-        return await self._run(work)
-
     async def _run(
-        self, work: Callable[[Transaction], Awaitable[tuple[Reservation, bool]]]
+        self, order_id: str, plan: Callable[[Reservation | None], Plan | Reservation]
     ) -> Reservation:
-        """Runs ``work`` in one transaction; it answers the reservation and whether it wrote
-        anything. Wakes the outbox relay after a change."""
-        reservation, changed = await self.db.run(work)
+        """Runs the change; wakes the outbox relay after one that wrote an event."""
+        reservation, changed = await self.changes.run(order_id, plan)
         if changed:
             self.notify()
         return reservation
 
-    async def _save(
-        self, tx: Transaction, reservation: Reservation, version: int | None, event_type: str
-    ) -> None:
-        await tx.save_reservation(reservation, version)
-        data = events.reservation_data(reservation)
-        await tx.add_event(self.events.make(event_type, reservation.order_id, data))
+    async def repair(self) -> int:
+        """Recovers stock changes a crash left behind (the periodic sweep)."""
+        repaired = await self.changes.sweep()
+        if repaired:
+            self.notify()
+        return repaired
+
+    async def holds_to_review(self, limit: int) -> list[StoredReservation]:
+        """Held reservations whose review by the orphan-hold sweep is due."""
+        now = self.changes.clock()
+        return await self.store.holds_due(now, now - self.changes.review_after, limit)
+
+    async def keep_hold(self, stored: StoredReservation) -> None:
+        """The order still needs its hold: ask again after the grace period."""
+        await self.store.postpone_review(stored, self.changes.clock() + self.changes.review_after)
 
 
-async def _held(tx: Transaction, order_id: str) -> tuple[Reservation, int]:
-    found = await tx.get_reservation(order_id)
-    if found is None:
+def _held(order_id: str, existing: Reservation | None) -> Reservation:
+    if existing is None:
         raise reservation_not_found(order_id)
-    return found
+    return existing
 
 
 def _requantified(line: ReservationLine, quantity: int) -> ReservationLine:

@@ -9,6 +9,7 @@ import pymongo
 from bson import ObjectId
 from odmantic import Field, Index, Model
 
+from shopkit.events import CloudEvent
 from subgraphs.items.domain.model import Item, Money
 from subgraphs.items.domain.reservation import Reservation, ReservationLine, ReservationStatus
 
@@ -18,6 +19,11 @@ def now() -> datetime:
 
 
 class ItemDoc(Model):
+    """An item and its stock counters. ``pending`` lists the stock moves of reservation
+    changes still in flight (``{id, order, available, reserved, at}``): written by the same
+    atomic update as the counters, it makes each move idempotent and lets a crashed change
+    be undone exactly (see ``store/reservations.py``)."""
+
     model_config = {"collection": "items", "indexes": lambda: [Index(ItemDoc.upc, unique=True)]}
 
     upc: str
@@ -29,6 +35,7 @@ class ItemDoc(Model):
     attributes: dict[str, Any] = Field(default_factory=dict)
     available: int = 0
     reserved: int = 0
+    pending: list[dict[str, Any]] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)
 
@@ -47,16 +54,34 @@ class ItemDoc(Model):
 
 
 class ReservationDoc(Model):
-    """One per order (the order id is the primary key). ``version`` guards every write."""
+    """One per order (the order id is the primary key). ``version`` counts the finished
+    changes (0: the first change is still in flight, so the reservation does not exist yet).
+    ``change`` is the change in flight, at most one per order: its id, the items it moves,
+    its state (``applying``, ``rolling_back``, ``finished``) and, once finished, the event
+    that describes it, copied to the outbox before ``change`` is cleared. ``review_at`` is
+    when the orphan-hold sweep next asks orders about a held reservation."""
 
-    model_config = {"collection": "reservations"}
+    model_config = {
+        "collection": "reservations",
+        "indexes": lambda: [
+            pymongo.IndexModel([("change.at", 1)], name="change_at"),
+            pymongo.IndexModel([("status", 1), ("review_at", 1)], name="status_review_at"),
+        ],
+    }
 
     order_id: str = Field(primary_field=True)
     status: str
     lines: list[dict[str, Any]] = Field(default_factory=list)
     version: int = 0
+    change: dict[str, Any] | None = None
+    review_at: datetime | None = None
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)
+
+    def exists(self) -> bool:
+        """False while the order's first change is in flight (it may yet be rolled back)."""
+        change = self.change or {}
+        return not (change.get("first") and change.get("state") != "finished")
 
     def to_domain(self) -> Reservation:
         return Reservation(
@@ -102,6 +127,18 @@ class OutboxDoc(Model):
     value: str
     created_at: datetime = Field(default_factory=now)
     published_at: datetime | None = None
+
+
+def outbox_doc(event: CloudEvent) -> dict[str, Any]:
+    """The outbox row of ``event`` (its id is the event id, so a second insert is refused)."""
+    doc = OutboxDoc(  # type: ignore[call-arg]
+        event_id=event.id,
+        type=event.type,
+        topic=event.topic,
+        key=event.subject,
+        value=event.to_json(),
+    )
+    return doc.model_dump_doc()
 
 
 class InboxDoc(Model):
