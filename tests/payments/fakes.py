@@ -175,6 +175,10 @@ class FakePaymentTx:
     def publish(self, event: CloudEvent) -> None:
         self.writes.append(lambda: self.store.outbox.append(event))
 
+    async def answer_of(self, record_id: str) -> str | None:
+        found = self.store.keys._by_id(record_id)
+        return None if found is None else found.record.response
+
     async def complete_request(self, record_id: str, response: str, now: datetime) -> None:
         self.writes.append(lambda: self.store.keys.complete(record_id, response))
 

@@ -14,7 +14,12 @@ from shopkit.auth import Identity
 from shopkit.errors import Conflict, InvalidInput, NotFound, Unavailable
 from shopkit.events.schemas import EventSchemas
 from subgraphs.payments.domain.idempotency import RetryableConflict
-from subgraphs.payments.domain.model import CLAIM_SUCCEEDED, Payment, PaymentStatus
+from subgraphs.payments.domain.model import (
+    CLAIM_SUCCEEDED,
+    Payment,
+    PaymentStatus,
+    PendingRefund,
+)
 from subgraphs.payments.events import SCHEMAS_DIR
 from subgraphs.payments.service.idempotency import IdempotencyKeys
 from subgraphs.payments.service.inputs import CardInput
@@ -372,6 +377,31 @@ async def test_a_refund_whose_answer_was_lost_is_recorded_by_the_reconciliation(
     assert (after.refunded, after.refunding) == (250, 0)
     assert world.processor.refund_calls == 1
     assert (await world.refund(paid.id, "r", 250)).refunded == 250  # replayed, not made again
+
+
+async def test_a_retry_racing_the_reconciliation_of_its_refund_does_not_refund_twice(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.order()
+    paid = await world.pay()
+    world.processor.lose_refund_answers = 1
+    with pytest.raises(Unavailable):
+        await world.refund(paid.id, "r", 250)
+    looked_up = world.store.pending_refund_of_request
+
+    async def settled_right_after_the_lookup(request_id: str) -> PendingRefund | None:
+        assert await looked_up(request_id) is not None  # still pending when it looked...
+        await world.service.reconcile()  # ...and recorded by the reconciliation right after
+        return None  # as a lookup a moment later would have found
+
+    monkeypatch.setattr(world.store, "pending_refund_of_request", settled_right_after_the_lookup)
+    world.clock.now += timedelta(minutes=2)  # the lost request's key lease has run out
+
+    retried = await world.refund(paid.id, "r", 250)
+
+    assert retried.refunded == 250
+    assert world.processor_refunded(paid.charge_id) == 250
+    assert world.processor.refund_calls == 1
 
 
 async def test_a_reserved_refund_the_processor_never_received_is_sent_after_the_grace(

@@ -50,6 +50,9 @@ class PaymentTx(Protocol):
     def publish(self, event: CloudEvent) -> None:
         """Adds the event to the outbox, keyed by the payment's order."""
 
+    async def answer_of(self, record_id: str) -> str | None:
+        """The stored answer of an idempotency record, if it has one by now."""
+
     async def complete_request(self, record_id: str, response: str, now: datetime) -> None:
         """Stores the answer of an idempotency record, if it is still running."""
 

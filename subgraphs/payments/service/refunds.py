@@ -133,6 +133,11 @@ class Refunds:
     ) -> PendingRefund | Payment:
         now = self.clock()
         async with self.payments.locked(payment_id) as tx:
+            answer = await tx.answer_of(attempt.id)
+            if answer is not None:
+                # This request's refund was settled meanwhile (by the reconciliation, between
+                # the retry taking the key over and now): its answer, not a second refund.
+                return IdempotencyKeys.replay(answer)
             payment = tx.payment
             if release_claim:
                 await tx.release_claim()

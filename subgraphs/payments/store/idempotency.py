@@ -108,6 +108,12 @@ class SqlIdempotencyStore:
         )
 
     @staticmethod
+    async def answer_of(session: AsyncSession, record_id: str) -> str | None:
+        return await session.scalar(
+            sa.select(KEYS.response).where(KEYS.id == record_id, KEYS.status == COMPLETED)
+        )
+
+    @staticmethod
     async def complete(session: AsyncSession, record_id: str, response: str, now: datetime) -> None:
         """Stores the answer of a running request (a completed one keeps its first answer)."""
         await session.execute(

@@ -128,6 +128,9 @@ class SqlPaymentTx:
     def publish(self, event: CloudEvent) -> None:
         add_event(self.session, event, key=self.payment.order_id)
 
+    async def answer_of(self, record_id: str) -> str | None:
+        return await SqlIdempotencyStore.answer_of(self.session, record_id)
+
     async def complete_request(self, record_id: str, response: str, now: datetime) -> None:
         await self.session.flush()
         await SqlIdempotencyStore.complete(self.session, record_id, response, now)
