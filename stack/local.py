@@ -7,6 +7,8 @@ MySQL-protocol services. Everything is a child process, stopped in reverse order
 Two sets of engines (``ENGINES``): ``light`` (the default, up in seconds) runs orders on this
 project's ``cqlserver``; ``real`` runs it on Apache Cassandra. Both run Apache Kafka, SecantusDB
 for the MongoDB protocol, and SQLite files (or MariaDB when given) for the MySQL protocol.
+Payments and accounts talk to a card processor of their own process (``stack/
+fake_processor.py``), whose books outlive a crash of either and can be compared with the shop's.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from stack import engines
+from stack.fake_processor import start_fake_processor
 from stack.gateway import DEFAULT_SUPERGRAPH, compose_supergraph, start_gateway
 from stack.process import Process, StartError, http_ok, port_open, spawn
 
@@ -38,6 +41,7 @@ class Ports:
     orders: int = 4002
     payments: int = 4003
     accounts: int = 4004
+    processor: int = 4005
     mongo: int = 27017
     kafka: int = 9092
     kafka_controller: int = 9093
@@ -65,6 +69,7 @@ class LocalStack:
     mysql_server: str | None = None  # mysql+aiomysql://user@host:port; None = SQLite files
     mysql_suffix: str = ""  # appended to the database names, to run two stacks on one server
     extra_env: dict[str, str] = field(default_factory=dict)
+    processor_test_hooks: bool = False  # the fake processor's /_hooks (crash tests)
     progress: Callable[[str], None] = lambda _: None  # told what is starting, and when ready
     processes: dict[str, Process] = field(default_factory=dict)
 
@@ -80,7 +85,7 @@ class LocalStack:
         values: dict[str, str] = {}
         if path.exists():
             values = dict(line.split("=", 1) for line in path.read_text().split() if "=" in line)
-        for name in ("SHOP_GATEWAY_SECRET", "SHOP_SERVICE_SECRET"):
+        for name in ("SHOP_GATEWAY_SECRET", "SHOP_SERVICE_SECRET", "SHOP_PROCESSOR_API_KEY"):
             values[name] = os.environ.get(name) or values.get(name) or secrets.token_urlsafe(32)
         path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
         path.chmod(0o600)
@@ -110,6 +115,8 @@ class LocalStack:
             "ITEMS_SEED_DEMO_CATALOG": "true",
             "ORDERS_CQL_HOSTS": "127.0.0.1",
             "ORDERS_CQL_PORT": str(p.cql),
+            "SHOP_PROCESSOR": "http",
+            "SHOP_PROCESSOR_URL": f"http://127.0.0.1:{p.processor}",
             **self._secrets,
         }
         if self.mysql_server:
@@ -155,6 +162,20 @@ class LocalStack:
             )
         else:
             self._engine("cql", "cqlserver (CQL protocol)", self.start_cql, cql=p.cql)
+        self._engine(
+            "processor", "fake card processor", self.start_processor, processor=p.processor
+        )
+
+    def start_processor(self) -> Process:
+        """The fake card processor, its books in ``<data dir>/processor/ledger.jsonl``."""
+        self.processes["processor"] = proc = start_fake_processor(
+            self.ports.processor,
+            self.data_dir / "processor" / "ledger.jsonl",
+            self.log_dir,
+            self._secrets["SHOP_PROCESSOR_API_KEY"],
+            test_hooks=self.processor_test_hooks,
+        )
+        return proc
 
     def start_kafka(self) -> Process:
         self.processes["kafka"] = proc = engines.start_kafka(

@@ -3,8 +3,8 @@
 Start-up creates the embedded SQLite file (if that is the database) readable by its owner
 only, migrates the database (Alembic), ensures the admin from ``SHOP_ADMIN_EMAIL`` /
 ``SHOP_ADMIN_PASSWORD``, and starts the outbox relay. ``GET /.well-known/jwks.json`` publishes
-the token signing key (public: not behind the gateway-secret check). The card processor is
-``app.state.processor`` (the simulated one unless given).
+the token signing key (public: not behind the gateway-secret check). The card processor that
+tokenizes saved cards is the one given, else the one ``SHOP_PROCESSOR*`` names (as in payments).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from starlette.routing import Route
 from shopkit.app import create_app as create_kit_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
-from shopkit.processor import PaymentProcessor, SimulatedProcessor
+from shopkit.processor import PaymentProcessor, build_processor
 from shopkit.sql import create_engine, migrate, ping, sessions
 from subgraphs.accounts.domain.events import PRODUCES
 from subgraphs.accounts.graphql.context import build_context
@@ -96,6 +96,7 @@ def create_app(
                 )
             app.state.auth = auth
             app.state.profiles = Profiles(core, passwords)
+            app.state.processor = processor or build_processor(settings, app.state.http)
             app.state.payment_methods = PaymentMethods(core, app.state.processor)
             app.state.engine = engine
             app.state.readiness["database"] = lambda: ping(engine)
@@ -115,6 +116,5 @@ def create_app(
         routes=[Route(JWKS_PATH, jwks, methods=["GET"])],
         verifier=verifier or (lambda http: tokens.verifier()),
     )
-    app.state.processor = processor or SimulatedProcessor()
     app.state.tokens = tokens
     return app

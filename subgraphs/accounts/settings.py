@@ -1,15 +1,17 @@
 """Settings of the accounts service: ``ACCOUNTS_*`` variables, plus the shared ``SHOP_*`` ones
-(including ``SHOP_ADMIN_EMAIL`` / ``SHOP_ADMIN_PASSWORD`` for the admin ensured at start-up)."""
+(including ``SHOP_ADMIN_EMAIL`` / ``SHOP_ADMIN_PASSWORD`` for the admin ensured at start-up, and
+the card processor's ``SHOP_PROCESSOR*``, the same as payments')."""
 
 from __future__ import annotations
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shopkit.settings import ServiceSettings, shared
+from shopkit.processor import ProcessorSettings
+from shopkit.settings import shared
 
 
-class AccountsSettings(ServiceSettings):
+class AccountsSettings(ProcessorSettings):
     model_config = SettingsConfigDict(env_prefix="ACCOUNTS_", extra="ignore", populate_by_name=True)
 
     service_name: str = "accounts"

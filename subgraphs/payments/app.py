@@ -1,8 +1,11 @@
 """The payments app: ``uvicorn subgraphs.payments.app:create_app --factory``.
 
-The lifespan opens the database and migrates it, builds the processor, the service clients and
-the payment service, runs the outbox relay and the ``order.cancelled`` consumer, and
-periodically expires old idempotency keys and refunds cancelled orders that still hold money.
+The lifespan opens the database and migrates it, builds the processor (``SHOP_PROCESSOR*``,
+shared with accounts), the service clients and the payment service, runs the outbox relay and
+the ``shop.order`` consumer (``order.cancelled``, ``order.payment_refused``), reconciles
+charges and refunds whose outcome is unknown with the processor at start-up and then
+periodically, and periodically expires old idempotency keys and refunds cancelled orders that
+still hold money.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
 from shopkit.events.schemas import EventSchemas
 from shopkit.http import ServiceClient
-from shopkit.processor import PaymentProcessor
+from shopkit.processor import PaymentProcessor, build_processor
 from shopkit.sql import create_engine, migrate, ping, plain_sessions
 from shopkit.tasks import periodic
 from subgraphs.payments.domain.events import PRODUCED
@@ -31,18 +34,26 @@ from subgraphs.payments.graphql.schema import schema
 from subgraphs.payments.service.clients import AccountsClient, OrdersClient
 from subgraphs.payments.service.idempotency import IdempotencyKeys
 from subgraphs.payments.service.payments import PaymentService
-from subgraphs.payments.service.processor import build_processor
 from subgraphs.payments.settings import PaymentsSettings
-from subgraphs.payments.store.cancellations import CancellationStore
+from subgraphs.payments.store.cancellations import SqlCancellationStore
 from subgraphs.payments.store.database import MIGRATIONS
-from subgraphs.payments.store.idempotency import IdempotencyStore
+from subgraphs.payments.store.idempotency import SqlIdempotencyStore
 from subgraphs.payments.store.outbox import SqlInbox, SqlOutbox
-from subgraphs.payments.store.payments import PaymentStore
+from subgraphs.payments.store.payments import SqlPaymentStore
 
 log = logging.getLogger(__name__)
 
 
-async def _housekeeping(keys: IdempotencyStore, service: PaymentService) -> None:
+async def _reconcile(service: PaymentService) -> None:
+    done = await service.reconcile()
+    if done.charges or done.refunds:
+        log.info(
+            "charges and refunds settled with the processor",
+            extra={"charges": done.charges, "refunds": done.refunds},
+        )
+
+
+async def _housekeeping(keys: SqlIdempotencyStore, service: PaymentService) -> None:
     removed = await keys.cleanup(datetime.now(UTC))
     if removed:
         log.info("expired idempotency keys removed", extra={"count": removed})
@@ -68,11 +79,11 @@ def create_app(
             http: httpx.AsyncClient = app.state.http
             orders = ServiceClient.calling(settings.orders_url, settings, http)
             accounts = ServiceClient.calling(settings.accounts_url, settings, http)
-            key_store = IdempotencyStore(sessions)
+            key_store = SqlIdempotencyStore(sessions)
             runtime = EventRuntime(settings, outbox=SqlOutbox(sessions), produces=PRODUCED)
             service = PaymentService(
-                payments=PaymentStore(sessions),
-                cancellations=CancellationStore(sessions),
+                payments=SqlPaymentStore(sessions),
+                cancellations=SqlCancellationStore(sessions),
                 keys=IdempotencyKeys(
                     key_store,
                     secret=settings.service_secret,
@@ -86,6 +97,7 @@ def create_app(
                 schemas=EventSchemas(SCHEMAS_DIR),
                 notify=runtime.notify,
                 source=settings.service_name,
+                unknown_outcome_grace=timedelta(seconds=settings.unknown_outcome_grace_seconds),
             )
             runtime.consume(SqlInbox(sessions), handlers(service))
             app.state.engine = engine
@@ -98,7 +110,14 @@ def create_app(
                 name="payments-cleanup",
                 what="idempotency key cleanup and cancelled-order refund sweep",
             )
-            async with cleanup.running(), runtime.running():
+            # Its first run is at start-up: what a crash left unsettled is settled first.
+            reconciliation = periodic(
+                lambda: _reconcile(service),
+                settings.reconcile_interval_seconds,
+                name="payments-reconciliation",
+                what="reconciliation of unsettled charges and refunds with the processor",
+            )
+            async with cleanup.running(), reconciliation.running(), runtime.running():
                 yield
         finally:
             await engine.dispose()

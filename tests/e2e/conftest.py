@@ -21,7 +21,8 @@ ADMIN_EMAIL = "admin@e2e.test"
 ADMIN_PASSWORD = "e2e-admin-password-42"
 
 
-def started_stack(data_dir: Path, mysql_server: str, name: str) -> LocalStack:
+def started_stack(data_dir: Path, mysql_server: str, name: str, **env: str) -> LocalStack:
+    """A whole stack on free ports; ``env`` adds to (or overrides) every process's environment."""
     stack = LocalStack(
         data_dir=data_dir,
         ports=Ports(**{port: free_port() for port in vars(Ports())}),
@@ -33,7 +34,9 @@ def started_stack(data_dir: Path, mysql_server: str, name: str) -> LocalStack:
             "SHOP_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "SHOP_OUTBOX_POLL_SECONDS": "0.2",
             "SHOP_AUTH_RATE_LIMIT": "1000",
+            **env,
         },
+        processor_test_hooks=True,
     )
     try:
         stack.start()

@@ -43,12 +43,13 @@ REFUND = f"""mutation($id: ID!, $input: RefundPaymentInput!) {{
 
 class CountingProcessor(SimulatedProcessor):
     """The simulated processor, optionally slow, optionally failing the next N charges with
-    an unknown outcome *after* it charged (a lost answer)."""
+    an unknown outcome *after* it charged (a lost answer) or *before* (a lost request)."""
 
     def __init__(self, delay: float = 0.0) -> None:
         super().__init__()
         self.delay = delay
         self.lose_answers = 0
+        self.lose_requests = 0
         self.charge_keys: list[str] = []
         self.during_charge: Callable[[], Any] | None = None
 
@@ -58,6 +59,9 @@ class CountingProcessor(SimulatedProcessor):
             self.during_charge()
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.lose_requests:
+            self.lose_requests -= 1
+            raise ProcessorError("the charge never reached the processor")
         result = await super().charge(**kwargs)
         if self.lose_answers:
             self.lose_answers -= 1

@@ -10,7 +10,7 @@ import pytest
 import respx
 
 from shopkit.errors import InvalidInput
-from shopkit.processor import Card, HttpProcessor, ProcessorError
+from shopkit.processor import Card, HttpProcessor, ProcessorError, ProcessorRefused
 
 BASE = "https://processor.test"
 CARD = Card(number="4242424242424242", exp_month=12, exp_year=2040, cvc="123")
@@ -157,3 +157,86 @@ async def test_refund_answered_with_another_amount_is_a_processor_error(
 
     with pytest.raises(ProcessorError):
         await processor.refund(charge_id="ch_1", amount=300, idempotency_key="k")
+
+
+@respx.mock
+async def test_find_charge_asks_by_idempotency_key(processor: HttpProcessor) -> None:
+    route = respx.get(f"{BASE}/v1/charges").respond(
+        200,
+        json={"object": "list", "has_more": False, "data": [
+            {"id": "ch_7", "status": "succeeded", "amount": 500, "idempotency_key": "charge:p1"}]},
+    )  # fmt: skip
+
+    found = await processor.find_charge("charge:p1")
+
+    assert found is not None and (found.status, found.charge_id) == ("succeeded", "ch_7")
+    request = route.calls.last.request
+    assert request.url.params["idempotency_key"] == "charge:p1"
+    assert request.headers["Authorization"] == "Bearer sk_test_123"
+
+
+@respx.mock
+async def test_find_charge_reports_a_declined_charge_and_a_missing_one(
+    processor: HttpProcessor,
+) -> None:
+    declined = {"id": "ch_8", "status": "failed", "failure_code": "insufficient_funds",
+                "failure_message": "No funds.", "idempotency_key": "k"}  # fmt: skip
+    respx.get(f"{BASE}/v1/charges").mock(
+        side_effect=[
+            httpx.Response(200, json={"object": "list", "data": [declined]}),
+            httpx.Response(200, json={"object": "list", "data": []}),
+        ]
+    )
+
+    found = await processor.find_charge("k")
+    missing = await processor.find_charge("k")
+
+    assert found is not None
+    assert (found.status, found.failure_code) == ("failed", "insufficient_funds")
+    assert missing is None
+
+
+@respx.mock
+async def test_find_charge_is_retried_and_an_unreadable_answer_is_a_processor_error(
+    processor: HttpProcessor,
+) -> None:
+    route = respx.get(f"{BASE}/v1/charges").mock(
+        side_effect=[
+            httpx.ConnectError("refused"),
+            httpx.Response(200, json={"object": "list", "data": [
+                {"id": "ch_9", "status": "succeeded", "idempotency_key": "another"}]}),
+        ]
+    )  # fmt: skip
+
+    with pytest.raises(ProcessorError):
+        await processor.find_charge("k")  # an answer about another key is not an answer
+
+    assert route.call_count == 2
+
+
+@respx.mock
+async def test_find_refund_asks_by_idempotency_key(processor: HttpProcessor) -> None:
+    route = respx.get(f"{BASE}/v1/refunds").respond(
+        200,
+        json={"object": "list", "data": [
+            {"id": "re_3", "amount": 400, "charge": "ch_1", "idempotency_key": "refund:r"}]},
+    )  # fmt: skip
+
+    found = await processor.find_refund("refund:r")
+
+    assert found is not None and (found.refund_id, found.amount) == ("re_3", 400)
+    assert route.calls.last.request.url.params["idempotency_key"] == "refund:r"
+
+
+@respx.mock
+async def test_a_refund_the_processor_refuses_is_a_refusal_not_an_unknown_outcome(
+    processor: HttpProcessor,
+) -> None:
+    route = respx.post(f"{BASE}/v1/refunds").respond(
+        400, json={"error": {"type": "invalid_request_error", "code": "amount_too_large"}}
+    )
+
+    with pytest.raises(ProcessorRefused):
+        await processor.refund(charge_id="ch_1", amount=300, idempotency_key="k")
+
+    assert route.call_count == 1

@@ -9,7 +9,7 @@ import pytest
 
 from shopkit.events.schemas import EventSchemas
 from subgraphs.payments.events import SCHEMAS_DIR
-from subgraphs.payments.store.payments import PaymentTx
+from subgraphs.payments.store.payments import SqlPaymentTx
 from tests.payments.conftest import DECLINED_CARD, Harness, customer
 
 SCHEMAS = EventSchemas(SCHEMAS_DIR)
@@ -71,11 +71,11 @@ async def test_failure_between_writes_leaves_neither_payment_change_nor_event(
     buyer = customer()
     order_id = harness.services.add_order(buyer)
 
-    def broken(self: PaymentTx, event: object) -> None:
+    def broken(self: SqlPaymentTx, event: object) -> None:
         raise RuntimeError("injected: the process dies between the writes")
 
     with monkeypatch.context() as patch:
-        patch.setattr(PaymentTx, "publish", broken)
+        patch.setattr(SqlPaymentTx, "publish", broken)
         failed = await harness.submit(buyer, order_id, "k")
 
     assert failed["errors"][0]["message"] == "Unexpected error."

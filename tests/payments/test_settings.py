@@ -65,3 +65,26 @@ async def test_configured_http_processor_tokenizes_and_charges(tmp_path: Path) -
         request: httpx.Request = charges.calls.last.request
         assert request.headers["Idempotency-Key"].startswith("charge:")
         assert b"amount=777" in request.content
+
+
+async def test_payments_and_accounts_build_their_processor_from_one_shared_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shopkit.processor import HttpProcessor, build_processor
+    from subgraphs.accounts.settings import AccountsSettings
+
+    monkeypatch.setenv("SHOP_PROCESSOR", "http")
+    monkeypatch.setenv("SHOP_PROCESSOR_URL", "https://processor.example")
+    monkeypatch.setenv("SHOP_PROCESSOR_API_KEY", "sk_test_shared")
+    async with httpx.AsyncClient() as http:
+        built = [build_processor(s, http) for s in (PaymentsSettings(), AccountsSettings())]
+
+    assert all(isinstance(p, HttpProcessor) for p in built)
+    assert {(p.base_url, p.api_key) for p in built if isinstance(p, HttpProcessor)} == {
+        ("https://processor.example", "sk_test_shared")
+    }
+
+
+def test_a_grace_shorter_than_a_processor_call_is_refused() -> None:
+    with pytest.raises(ValidationError, match="GRACE_SECONDS"):
+        PaymentsSettings(processor_timeout_seconds=10, unknown_outcome_grace_seconds=30)

@@ -3,7 +3,13 @@ from datetime import date
 import pytest
 
 from shopkit.errors import InvalidInput
-from shopkit.processor import SimulatedProcessor, card_brand, luhn_valid, validate_card
+from shopkit.processor import (
+    ProcessorRefused,
+    SimulatedProcessor,
+    card_brand,
+    luhn_valid,
+    validate_card,
+)
 
 
 def test_luhn_accepts_test_cards_and_refuses_a_changed_digit():
@@ -53,3 +59,18 @@ async def test_simulated_processor_follows_the_test_cards(number, status, code):
     )
     assert (result.status, result.failure_code) == (status, code)
     assert again == result and processor.charge_calls == 1
+
+
+async def test_simulated_processor_finds_charges_and_refunds_by_key_and_refuses_over_refunds():
+    processor = SimulatedProcessor()
+    token = await processor.tokenize(validate_card("4242424242424242", 12, 2030, "123"))
+    charge = await processor.charge(source=token.token, amount=100, currency="USD",
+                                    idempotency_key="c")  # fmt: skip
+    refund = await processor.refund(charge_id=charge.charge_id, amount=60, idempotency_key="r")
+
+    assert await processor.find_charge("c") == charge
+    assert await processor.find_refund("r") == refund
+    assert await processor.find_charge("never") is None
+    with pytest.raises(ProcessorRefused):
+        await processor.refund(charge_id=charge.charge_id, amount=41, idempotency_key="r2")
+    assert await processor.find_refund("r2") is None

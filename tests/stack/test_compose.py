@@ -27,7 +27,9 @@ def settings_class(name: str) -> type[ServiceSettings]:
     found = [
         obj
         for obj in vars(module).values()
-        if isinstance(obj, type) and issubclass(obj, ServiceSettings) and obj is not ServiceSettings
+        if isinstance(obj, type)
+        and issubclass(obj, ServiceSettings)
+        and obj.__module__ == module.__name__  # defined there, not imported (ProcessorSettings)
     ]
     assert len(found) == 1, f"subgraphs.{name}.settings should define one settings class"
     return found[0]

@@ -10,7 +10,10 @@ PAYMENT_SUCCEEDED = "payment.succeeded"
 PAYMENT_FAILED = "payment.failed"
 PAYMENT_REFUNDED = "payment.refunded"
 PRODUCED = (PAYMENT_SUCCEEDED, PAYMENT_FAILED, PAYMENT_REFUNDED)
+# Consumed from orders (topic shop.order): a cancelled order is refunded; a payment whose
+# amount no longer matched the order's total is refunded and the order may be paid again.
 ORDER_CANCELLED = "order.cancelled"
+ORDER_PAYMENT_REFUSED = "order.payment_refused"
 
 
 def _money(amount: int, currency: str) -> dict[str, Any]:

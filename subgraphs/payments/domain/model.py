@@ -3,7 +3,9 @@
 A payment is one attempt to charge an order's total. Its money lives in the ledger (one
 ``charge`` entry when the processor captured it, one ``refund`` entry per refund); ``captured``
 and ``refunded`` are the ledger's sums, and the status derives from them and from the attempt's
-outcome (pending, succeeded, failed).
+outcome (pending, succeeded, failed). ``refunding`` is the sum of the refunds reserved but not
+yet answered by the processor (``PendingRefund``): they count against what may still be
+refunded, so two refunds racing each other can never promise more than the capture.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from enum import Enum
 from typing import Any
 
 from shopkit.errors import Conflict, InvalidInput
+from subgraphs.payments.domain.idempotency import RetryableConflict
 
 
 class PaymentStatus(Enum):
@@ -28,12 +31,47 @@ OUTCOME_PENDING = "pending"
 OUTCOME_SUCCEEDED = "succeeded"
 OUTCOME_FAILED = "failed"
 
+# A charge the processor never received (found nowhere by its key, long after it was sent).
+NEVER_RECEIVED_CODE = "processing_error"
+NEVER_RECEIVED_MESSAGE = "The payment processor never received this charge; nothing was charged."
+
+CLAIM_CHARGING = "charging"
+CLAIM_SUCCEEDED = "succeeded"
+
+
+@dataclass(frozen=True)
+class ChargeClaim:
+    """An order's claim: the one attempt that may charge it (``charging``) or that has
+    (``succeeded``)."""
+
+    order_id: str
+    payment_id: str
+    state: str
+
 
 @dataclass(frozen=True)
 class Refund:
     id: str
     amount: int
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class PendingRefund:
+    """A refund reserved against a payment (committed before the processor is asked) and not
+    yet answered. ``request_id`` is the idempotency record of the request that reserved it."""
+
+    id: str
+    payment_id: str
+    amount: int
+    currency: str
+    charge_id: str
+    request_id: str | None
+    created_at: datetime
+
+    @property
+    def processor_key(self) -> str:
+        return f"refund:{self.id}"
 
 
 @dataclass(frozen=True)
@@ -65,6 +103,7 @@ class Payment:
     updated_at: datetime
     captured: int = 0
     refunded: int = 0
+    refunding: int = 0
     charge_id: str | None = None
     failure_code: str | None = None
     failure_message: str | None = None
@@ -84,7 +123,18 @@ class Payment:
 
     @property
     def refundable(self) -> int:
-        return self.captured - self.refunded
+        """What may still be refunded: the capture less refunds done and refunds in flight."""
+        return self.captured - self.refunded - self.refunding
+
+    @property
+    def holds_money(self) -> bool:
+        """Captured money not refunded yet (a refund in flight included)."""
+        return self.captured > self.refunded
+
+    @property
+    def processor_key(self) -> str:
+        """The idempotency key of this attempt's charge at the processor."""
+        return f"charge:{self.id}"
 
     def charged(self, charge_id: str, now: datetime) -> Payment:
         return replace(
@@ -104,13 +154,23 @@ class Payment:
             updated_at=now,
         )
 
-    def with_refund(self, refund: Refund, now: datetime) -> Payment:
+    def refund_reserved(self, amount: int, now: datetime) -> Payment:
+        return replace(self, refunding=self.refunding + amount, updated_at=now)
+
+    def refund_done(self, refund: Refund, *, reserved: int, now: datetime) -> Payment:
+        """A refund the processor made for a reservation of ``reserved``: the reservation
+        leaves ``refunding``, what the processor refunded joins ``refunded``."""
         return replace(
             self,
             refunded=self.refunded + refund.amount,
+            refunding=self.refunding - reserved,
             refunds=(*self.refunds, refund),
             updated_at=now,
         )
+
+    def refund_dropped(self, amount: int, now: datetime) -> Payment:
+        """A reserved refund the processor refused or never received."""
+        return replace(self, refunding=self.refunding - amount, updated_at=now)
 
     def refund_amount(self, requested: int | None) -> int:
         """How much a refund of ``requested`` (None: all that remains) takes, or why not."""
@@ -120,6 +180,11 @@ class Payment:
                 status=self.status.value,
             )
         if requested is None:
+            if self.refundable <= 0:  # the rest is being refunded; that refund may yet fail
+                raise RetryableConflict(
+                    "A refund of all that remains is in progress; retry shortly.",
+                    refunding=self.refunding,
+                )
             return self.refundable
         if requested <= 0:
             raise InvalidInput("The refund amount must be positive.", field="amount")

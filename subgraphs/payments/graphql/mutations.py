@@ -10,7 +10,7 @@ import strawberry
 
 from shopkit.graphql import IsAuthenticated
 from subgraphs.payments.graphql.types import Info, Payment, payment_type
-from subgraphs.payments.service.payments import CardInput
+from subgraphs.payments.service.inputs import CardInput
 
 
 @strawberry.input(description="A card typed in for this payment; never stored.")
@@ -59,7 +59,7 @@ class Mutation:
         description="Charges the order's total (the order must be yours and await payment).",
     )
     async def submit_payment(self, info: Info, input: SubmitPaymentInput) -> Payment:
-        payment = await info.context.service.submit(
+        payment = await info.context.service.pay(
             info.context.identity,
             order_id=str(input.order_id),
             idempotency_key=input.idempotency_key,
@@ -75,7 +75,7 @@ class Mutation:
     async def update_payment(
         self, info: Info, id: strawberry.ID, input: UpdatePaymentInput
     ) -> Payment:
-        payment = await info.context.service.retry(
+        payment = await info.context.service.pay_again(
             info.context.identity,
             payment_id=str(id),
             idempotency_key=input.idempotency_key,

@@ -1,19 +1,19 @@
-"""Running a request under an idempotency key: who does the work, and what repeats get."""
+"""Running a request under an idempotency key: who does the work, and what repeats get.
+
+The store decides who wins a key (a UNIQUE constraint) and retries what the database rolled
+back for contention itself; this module only reads its answers.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
-
 from shopkit.errors import ShopError, Unavailable
-from shopkit.sql import is_retryable
 from subgraphs.payments.domain.idempotency import (
     COMPLETED,
     STARTED,
@@ -27,9 +27,7 @@ from subgraphs.payments.domain.idempotency import (
     validate_key,
 )
 from subgraphs.payments.domain.model import Payment
-from subgraphs.payments.store.idempotency import IdempotencyStore
-
-log = logging.getLogger(__name__)
+from subgraphs.payments.service.ports import IdempotencyStore
 
 Clock = Callable[[], datetime]
 
@@ -41,6 +39,10 @@ class Replay:
 
 def payment_response(payment: Payment) -> str:
     return json.dumps({"payment": payment.to_dict()}, sort_keys=True)
+
+
+def error_response(error: ShopError) -> str:
+    return json.dumps(error_to_dict(error), sort_keys=True)
 
 
 class IdempotencyKeys:
@@ -79,9 +81,7 @@ class IdempotencyKeys:
             if is_transient(error):
                 await self.store.release(began.id, self.clock())
             else:
-                await self.store.complete_alone(
-                    began.id, json.dumps(error_to_dict(error), sort_keys=True), self.clock()
-                )
+                await self.store.complete_alone(began.id, error_response(error), self.clock())
             raise
         except BaseException:
             await self.store.release(began.id, self.clock())
@@ -103,33 +103,28 @@ class IdempotencyKeys:
                 status=STARTED,
                 expires_at=now + self.ttl,
             )
-            try:
-                if await self.store.insert(record, now, now + self.lease):
-                    return record
-                existing = await self.store.get(caller_id, key)
-                if existing is None:
-                    continue  # expired and cleaned up meanwhile
-                if existing.expires_at <= now:
-                    await self.store.delete_if_expired(existing.id, now)
-                    continue
-                if existing.request_hash != digest:
-                    raise IdempotencyKeyReused(
-                        "This idempotency key was already used with other parameters; "
-                        "use a new key for a new request.",
-                        field="idempotencyKey",
-                    )
-                if existing.status == COMPLETED and existing.response is not None:
-                    return Replay(existing.response)
-                if await self.store.take_over(existing.id, now, now + self.lease):
-                    return existing
-                raise RequestInProgress(
-                    "A request with this idempotency key is still in progress; retry shortly.",
-                    reason="IDEMPOTENCY_IN_PROGRESS",
+            if await self.store.insert(record, now, now + self.lease):
+                return record
+            existing = await self.store.get(caller_id, key)
+            if existing is None:
+                continue  # expired and cleaned up meanwhile
+            if existing.expires_at <= now:
+                await self.store.delete_if_expired(existing.id, now)
+                continue
+            if existing.request_hash != digest:
+                raise IdempotencyKeyReused(
+                    "This idempotency key was already used with other parameters; "
+                    "use a new key for a new request.",
+                    field="idempotencyKey",
                 )
-            except DBAPIError as error:
-                if not is_retryable(error):
-                    raise
-                log.info("idempotency key insert deadlocked; retrying", extra={"op": operation})
+            if existing.status == COMPLETED and existing.response is not None:
+                return Replay(existing.response)
+            if await self.store.take_over(existing.id, now, now + self.lease):
+                return existing
+            raise RequestInProgress(
+                "A request with this idempotency key is still in progress; retry shortly.",
+                reason="IDEMPOTENCY_IN_PROGRESS",
+            )
         raise Unavailable("The request could not be started; retry with the same key.")
 
     @staticmethod

@@ -17,11 +17,11 @@ from shopkit.sql import is_unique_violation
 from subgraphs.payments.domain.model import OUTCOME_SUCCEEDED
 from subgraphs.payments.store.tables import CancelledOrderRow, PaymentRow, columns
 
-C = columns(CancelledOrderRow)
-P = columns(PaymentRow)
+CANCELLED_ORDERS = columns(CancelledOrderRow)
+PAYMENTS = columns(PaymentRow)
 
 
-class CancellationStore:
+class SqlCancellationStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
@@ -42,11 +42,14 @@ class CancellationStore:
         """Cancelled orders that still hold captured money (for the periodic sweep)."""
         async with self.sessions() as session:
             rows = await session.execute(
-                sa.select(C.order_id)
-                .join(PaymentRow, P.order_id == C.order_id)
-                .where((P.outcome == OUTCOME_SUCCEEDED) & (P.refunded < P.captured))
+                sa.select(CANCELLED_ORDERS.order_id)
+                .join(PaymentRow, PAYMENTS.order_id == CANCELLED_ORDERS.order_id)
+                .where(
+                    (PAYMENTS.outcome == OUTCOME_SUCCEEDED)
+                    & (PAYMENTS.refunded < PAYMENTS.captured)
+                )
                 .distinct()
-                .order_by(C.order_id)
+                .order_by(CANCELLED_ORDERS.order_id)
                 .limit(limit)
             )
             return [str(r[0]) for r in rows]

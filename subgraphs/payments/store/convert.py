@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from subgraphs.payments.domain.idempotency import IdempotencyRecord
-from subgraphs.payments.domain.model import Payment, Refund
-from subgraphs.payments.store.tables import IdempotencyRow, LedgerRow, PaymentRow
+from subgraphs.payments.domain.model import Payment, PendingRefund, Refund
+from subgraphs.payments.store.tables import (
+    IdempotencyRow,
+    LedgerRow,
+    PaymentRow,
+    RefundReservationRow,
+)
 
 
 def payment_from_row(row: PaymentRow, refunds: list[LedgerRow]) -> Payment:
@@ -22,6 +27,7 @@ def payment_from_row(row: PaymentRow, refunds: list[LedgerRow]) -> Payment:
         updated_at=row.updated_at,
         captured=row.captured,
         refunded=row.refunded,
+        refunding=row.refunding,
         charge_id=row.charge_id,
         failure_code=row.failure_code,
         failure_message=row.failure_message,
@@ -39,6 +45,7 @@ def payment_values(payment: Payment) -> dict[str, object]:
         "outcome": payment.outcome,
         "captured": payment.captured,
         "refunded": payment.refunded,
+        "refunding": payment.refunding,
         "charge_id": payment.charge_id,
         "failure_code": payment.failure_code,
         "failure_message": payment.failure_message,
@@ -72,4 +79,16 @@ def record_from_row(row: IdempotencyRow) -> IdempotencyRecord:
         expires_at=row.expires_at,
         payment_id=row.payment_id,
         response=row.response,
+    )
+
+
+def pending_refund_from_row(row: RefundReservationRow) -> PendingRefund:
+    return PendingRefund(
+        id=row.id,
+        payment_id=row.payment_id,
+        amount=row.amount,
+        currency=row.currency,
+        charge_id=row.charge_id,
+        request_id=row.request_id,
+        created_at=row.created_at,
     )

@@ -1,8 +1,9 @@
-"""Payments, their ledger and the per-order charge claims.
+"""Payments, their ledger, refund reservations and the per-order charge claims.
 
-Every write that moves money is one transaction that also writes the outbox event and
+Every write that moves money is one short transaction that also writes the outbox event and
 completes the idempotency record: ``claim_and_create`` opens an attempt, ``locked`` hands out
-the payment row under ``SELECT ... FOR UPDATE`` to record a charge's outcome or a refund.
+the payment row locked for writing (``database.lock_for_writing``) to record a charge's
+outcome, reserve a refund or record one. No caller talks to the processor inside it.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import contextlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -19,28 +20,39 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shopkit.events import CloudEvent
 from shopkit.sql import is_unique_violation
-from subgraphs.payments.domain.model import LedgerEntry, Payment
-from subgraphs.payments.store.convert import new_payment_row, payment_from_row, payment_values
-from subgraphs.payments.store.idempotency import IdempotencyStore
+from subgraphs.payments.domain.model import (
+    CLAIM_CHARGING,
+    CLAIM_SUCCEEDED,
+    OUTCOME_PENDING,
+    ChargeClaim,
+    LedgerEntry,
+    Payment,
+    PendingRefund,
+)
+from subgraphs.payments.store.convert import (
+    new_payment_row,
+    payment_from_row,
+    payment_values,
+    pending_refund_from_row,
+)
+from subgraphs.payments.store.database import lock_for_writing
+from subgraphs.payments.store.idempotency import SqlIdempotencyStore
 from subgraphs.payments.store.outbox import add_event
-from subgraphs.payments.store.tables import ChargeClaimRow, LedgerRow, PaymentRow, columns
+from subgraphs.payments.store.tables import (
+    ChargeClaimRow,
+    LedgerRow,
+    PaymentRow,
+    RefundReservationRow,
+    columns,
+)
 
-P = columns(PaymentRow)
-L = columns(LedgerRow)
-K = columns(ChargeClaimRow)
-
-CLAIM_CHARGING = "charging"
-CLAIM_SUCCEEDED = "succeeded"
-
-
-@dataclass(frozen=True)
-class ChargeClaim:
-    order_id: str
-    payment_id: str
-    state: str
+PAYMENTS = columns(PaymentRow)
+LEDGER = columns(LedgerRow)
+CLAIMS = columns(ChargeClaimRow)
+RESERVATIONS = columns(RefundReservationRow)
 
 
-class PaymentTx:
+class SqlPaymentTx:
     """One transaction holding a payment row locked; writes commit together or not at all."""
 
     def __init__(self, session: AsyncSession, payment: Payment) -> None:
@@ -49,13 +61,13 @@ class PaymentTx:
 
     async def next_sequence(self) -> int:
         current = await self.session.scalar(
-            sa.select(sa.func.max(L.sequence)).where(L.payment_id == self.payment.id)
+            sa.select(sa.func.max(LEDGER.sequence)).where(LEDGER.payment_id == self.payment.id)
         )
         return int(current or 0) + 1
 
     async def save(self, payment: Payment) -> None:
         await self.session.execute(
-            sa.update(PaymentRow).where(P.id == payment.id).values(**payment_values(payment))
+            sa.update(PaymentRow).where(PAYMENTS.id == payment.id).values(**payment_values(payment))
         )
         self.payment = payment
 
@@ -75,29 +87,66 @@ class PaymentTx:
 
     async def settle_claim(self, succeeded: bool, now: datetime) -> None:
         """A captured charge keeps the order's claim for good; a decline frees it."""
-        where = (K.order_id == self.payment.order_id) & (K.payment_id == self.payment.id)
         if succeeded:
             await self.session.execute(
-                sa.update(ChargeClaimRow).where(where).values(state=CLAIM_SUCCEEDED, updated_at=now)
+                sa.update(ChargeClaimRow)
+                .where(self._own_claim())
+                .values(state=CLAIM_SUCCEEDED, updated_at=now)
             )
         else:
-            await self.session.execute(sa.delete(ChargeClaimRow).where(where))
+            await self.release_claim()
+
+    async def release_claim(self) -> None:
+        """Frees the order for another attempt, if this payment still holds its claim."""
+        await self.session.execute(sa.delete(ChargeClaimRow).where(self._own_claim()))
+
+    def _own_claim(self) -> sa.ColumnElement[bool]:
+        return (CLAIMS.order_id == self.payment.order_id) & (CLAIMS.payment_id == self.payment.id)
+
+    def reserve_refund(self, pending: PendingRefund) -> None:
+        self.session.add(
+            RefundReservationRow(
+                id=pending.id,
+                payment_id=pending.payment_id,
+                amount=pending.amount,
+                currency=pending.currency,
+                charge_id=pending.charge_id,
+                request_id=pending.request_id,
+                created_at=pending.created_at,
+            )
+        )
+
+    async def pending_refund(self, refund_id: str) -> PendingRefund | None:
+        row = await self.session.get(RefundReservationRow, refund_id)
+        return None if row is None else pending_refund_from_row(row)
+
+    async def drop_refund(self, refund_id: str) -> None:
+        await self.session.execute(
+            sa.delete(RefundReservationRow).where(RESERVATIONS.id == refund_id)
+        )
 
     def publish(self, event: CloudEvent) -> None:
         add_event(self.session, event, key=self.payment.order_id)
 
+    async def answer_of(self, record_id: str) -> str | None:
+        return await SqlIdempotencyStore.answer_of(self.session, record_id)
+
     async def complete_request(self, record_id: str, response: str, now: datetime) -> None:
         await self.session.flush()
-        await IdempotencyStore.complete(self.session, record_id, response, now)
+        await SqlIdempotencyStore.complete(self.session, record_id, response, now)
+
+    async def complete_charge_request(self, response: str, now: datetime) -> None:
+        await self.session.flush()
+        await SqlIdempotencyStore.complete_for_payment(self.session, self.payment.id, response, now)
 
 
-class PaymentStore:
+class SqlPaymentStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
     async def get(self, payment_id: str) -> Payment | None:
         async with self.sessions() as session:
-            query = sa.select(PaymentRow).where(P.id == payment_id)
+            query = sa.select(PaymentRow).where(PAYMENTS.id == payment_id)
             found = await self._load(session, query)
             return found[0] if found else None
 
@@ -107,44 +156,55 @@ class PaymentStore:
             payments = await self._load(
                 session,
                 sa.select(PaymentRow)
-                .where(P.order_id.in_(list(order_ids)))
-                .order_by(P.created_at, P.id),
+                .where(PAYMENTS.order_id.in_(list(order_ids)))
+                .order_by(PAYMENTS.created_at, PAYMENTS.id),
             )
         grouped: dict[str, list[Payment]] = defaultdict(list)
         for payment in payments:
             grouped[payment.order_id].append(payment)
         return grouped
 
-    async def ledger(self, payment_id: str) -> list[LedgerEntry]:
+    async def unsettled_charges(self, limit: int = 100) -> list[Payment]:
+        """Attempts whose charge outcome is not recorded yet, oldest first."""
+        async with self.sessions() as session:
+            return await self._load(
+                session,
+                sa.select(PaymentRow)
+                .where(PAYMENTS.outcome == OUTCOME_PENDING)
+                .order_by(PAYMENTS.created_at, PAYMENTS.id)
+                .limit(limit),
+            )
+
+    async def pending_refunds(self, limit: int = 100) -> list[PendingRefund]:
+        """Reserved refunds not yet answered, oldest first."""
         async with self.sessions() as session:
             rows = (
                 await session.execute(
-                    sa.select(LedgerRow).where(L.payment_id == payment_id).order_by(L.sequence)
+                    sa.select(RefundReservationRow)
+                    .order_by(RESERVATIONS.created_at, RESERVATIONS.id)
+                    .limit(limit)
                 )
             ).scalars()
-            return [
-                LedgerEntry(
-                    id=r.id,
-                    payment_id=r.payment_id,
-                    sequence=r.sequence,
-                    kind=r.kind,
-                    amount=r.amount,
-                    currency=r.currency,
-                    processor_ref=r.processor_ref,
-                    created_at=r.created_at,
-                )
-                for r in rows
-            ]
+            return [pending_refund_from_row(r) for r in rows]
 
-    async def _load(self, session: AsyncSession, query: sa.Select) -> list[Payment]:
+    async def pending_refund_of_request(self, request_id: str) -> PendingRefund | None:
+        async with self.sessions() as session:
+            row = (
+                await session.execute(
+                    sa.select(RefundReservationRow).where(RESERVATIONS.request_id == request_id)
+                )
+            ).scalar_one_or_none()
+            return None if row is None else pending_refund_from_row(row)
+
+    async def _load(self, session: AsyncSession, query: sa.Select[Any]) -> list[Payment]:
         rows = list((await session.execute(query)).scalars())
         if not rows:
             return []
         entries = (
             await session.execute(
                 sa.select(LedgerRow).where(
-                    L.payment_id.in_([r.id for r in rows]),
-                    L.kind == "refund",
+                    LEDGER.payment_id.in_([r.id for r in rows]),
+                    LEDGER.kind == "refund",
                 )
             )
         ).scalars()
@@ -171,7 +231,7 @@ class PaymentStore:
                 )
                 await session.flush()
                 session.add(new_payment_row(payment))
-                await IdempotencyStore.attach_payment(session, record_id, payment.id)
+                await SqlIdempotencyStore.attach_payment(session, record_id, payment.id)
             return None
         except IntegrityError as error:
             if not is_unique_violation(error):
@@ -183,12 +243,12 @@ class PaymentStore:
         return ChargeClaim(row.order_id, row.payment_id, row.state)
 
     @contextlib.asynccontextmanager
-    async def locked(self, payment_id: str) -> AsyncIterator[PaymentTx]:
+    async def locked(self, payment_id: str) -> AsyncIterator[SqlPaymentTx]:
         async with self.sessions.begin() as session:
-            found = await self._load(
-                session,
-                sa.select(PaymentRow).where(P.id == payment_id).with_for_update(),
+            query = await lock_for_writing(
+                session, sa.select(PaymentRow).where(PAYMENTS.id == payment_id)
             )
+            found = await self._load(session, query)
             if not found:
                 raise LookupError(payment_id)
-            yield PaymentTx(session, found[0])
+            yield SqlPaymentTx(session, found[0])

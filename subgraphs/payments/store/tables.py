@@ -8,14 +8,20 @@ How the database itself keeps money right:
 * ``payment_ledger`` is append-only: one ``charge`` row when the processor captured a payment,
   one ``refund`` row per refund, numbered per payment with UNIQUE (payment_id, sequence).
 * ``payments.captured`` / ``payments.refunded`` are the ledger's sums, maintained in the same
-  transaction as each ledger row, under ``SELECT ... FOR UPDATE`` on the payment row, and
-  guarded by CHECK (refunded <= captured AND captured <= amount). We chose a locked column pair
-  over a running total on the ledger rows because the lock also serializes the refund's call to
-  the processor (the second of two concurrent refunds sees the first one's result before asking
-  for money back), while the CHECK stays the last word even for a writer that forgets the lock.
-  SQLite honours the CHECK too (and serializes writers by itself).
+  transaction as each ledger row, with the payment row locked (``store/database.py:
+  lock_payment``: ``SELECT ... FOR UPDATE`` on MySQL, ``BEGIN IMMEDIATE`` on SQLite, which
+  ignores FOR UPDATE), and guarded by CHECK (refunded <= captured AND captured <= amount).
+* ``refund_reservations``: a refund is reserved (a row here, its amount added to
+  ``payments.refunding``) and committed *before* the processor is asked, and the processor is
+  asked with no transaction open; the answer then moves the amount from ``refunding`` to
+  ``refunded`` with its ledger row. CHECK (refunded + refunding <= captured) makes the database
+  itself refuse a reservation above what remains, even from a writer that forgets the lock.
+  Why not hold the lock across the processor call, as this table's first design did: a lock
+  held over the network stalls every other writer of the row for as long as the processor
+  takes, and SQLite has no row lock to hold.
 * ``order_charge_claims``: one row per order (primary key order_id), taken before charging and
-  kept once a charge succeeded, so at most one charge per order is ever in flight or captured.
+  kept once a charge succeeded, so at most one charge per order is ever in flight or captured
+  (released when orders refuses a payment whose amount no longer matches the order).
 * ``idempotency_keys``: UNIQUE (caller_id, idem_key) decides which of concurrent requests with
   the same key does the work.
 * ``cancelled_orders``: one row per order the ``order.cancelled`` consumer saw (primary key
@@ -70,6 +76,10 @@ class PaymentRow(_Base, table=True):
         sa.CheckConstraint(
             "outcome IN ('pending', 'succeeded', 'failed')", name="ck_payments_outcome"
         ),
+        sa.CheckConstraint(
+            "refunding >= 0 AND refunded + refunding <= captured",
+            name="ck_payments_reserved_within_capture",
+        ),
     )
 
     id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
@@ -80,6 +90,9 @@ class PaymentRow(_Base, table=True):
     outcome: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     captured: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     refunded: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    refunding: int = Field(
+        default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0")
+    )
     source_token: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
     method_brand: str | None = Field(default=None, sa_column=sa.Column(sa.String(32)))
     method_last4: str | None = Field(default=None, sa_column=sa.Column(sa.String(4)))
@@ -108,6 +121,24 @@ class LedgerRow(_Base, table=True):
     currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
     processor_ref: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
     created_at: datetime = Field(sa_column=_ts())
+
+
+class RefundReservationRow(_Base, table=True):
+    """Refunds reserved and not yet answered by the processor; the processor's idempotency key
+    is ``refund:<id>``, and the ledger's refund row takes the same id once it is answered."""
+
+    __tablename__ = "refund_reservations"
+    __table_args__ = (sa.CheckConstraint("amount > 0", name="ck_reservations_amount_positive"),)
+
+    id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
+    payment_id: str = Field(
+        sa_column=sa.Column(sa.String(36), sa.ForeignKey("payments.id"), nullable=False, index=True)
+    )
+    amount: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
+    charge_id: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    request_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), unique=True))
+    created_at: datetime = Field(sa_column=_ts(index=True))
 
 
 class ChargeClaimRow(_Base, table=True):

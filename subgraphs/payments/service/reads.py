@@ -1,0 +1,35 @@
+"""Reading payments: one payment, or the attempts of some orders, for whoever may see them."""
+
+from __future__ import annotations
+
+from shopkit.auth import Identity
+from shopkit.errors import Forbidden, NotFound
+from subgraphs.payments.domain.model import Payment
+from subgraphs.payments.service.inputs import may_read
+from subgraphs.payments.service.ports import PaymentStore
+
+
+class PaymentReads:
+    def __init__(self, payments: PaymentStore) -> None:
+        self.payments = payments
+
+    async def get(self, identity: Identity, payment_id: str) -> Payment:
+        """Someone else's payment looks like no payment at all."""
+        payment = await self.payments.get(payment_id)
+        if payment is None or not may_read(identity, payment):
+            raise NotFound("No such payment.", paymentId=payment_id)
+        return payment
+
+    async def for_orders(
+        self, identity: Identity, order_ids: list[str]
+    ) -> dict[str, list[Payment] | Forbidden]:
+        """Each order's attempts (oldest first), or Forbidden for someone else's order."""
+        found = await self.payments.for_orders(order_ids)
+        answer: dict[str, list[Payment] | Forbidden] = {}
+        for order_id in order_ids:
+            attempts = found.get(order_id, [])
+            if attempts and not may_read(identity, attempts[0]):
+                answer[order_id] = Forbidden("Only the order's owner may see its payments.")
+            else:
+                answer[order_id] = attempts
+        return answer

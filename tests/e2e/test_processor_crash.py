@@ -1,0 +1,242 @@
+"""Payments killed (kill -9) between the card processor and its own commit, on a stack of its
+own with the out-of-process fake processor, whose books outlive the crash.
+
+* The processor charged and payments died before hearing it: after a restart the payment is
+  recorded SUCCEEDED and the order becomes PAID; the same key replays it, a new key is told
+  the order is paid (not, as before, that another payment is in progress, forever).
+* The charge never reached the processor (lost on the way) and payments died: after a restart
+  and the grace period the attempt FAILS with nothing charged, and a new key pays the order.
+* The processor charged, payments died, and the customer cancelled meanwhile: after a restart
+  the charge is recorded and refunded once, and the order ends REFUNDED.
+
+After each, the shop's books (payments, payment_ledger) equal the processor's ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from stack.local import LocalStack
+from tests.e2e.client import Gateway, eventually
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, started_stack
+from tests.e2e.test_user_flow import CARD_OK, create_item, create_order, wait_for_status
+
+pytestmark = pytest.mark.e2e
+
+GRACE_SECONDS = 8  # > 3 attempts x 2 s processor timeout + 1 s, as the settings require
+SUBMIT = """mutation($i: SubmitPaymentInput!) {
+  submitPayment(input: $i) { id status failureCode } }"""
+
+
+@pytest.fixture(scope="module")
+def crash_stack(
+    tmp_path_factory: pytest.TempPathFactory, mysql_server: str
+) -> Iterator[LocalStack]:
+    stack = started_stack(
+        tmp_path_factory.mktemp("processor-crash"),
+        mysql_server,
+        "proccrash",
+        SHOP_PROCESSOR_TIMEOUT_SECONDS="2",
+        PAYMENTS_RECONCILE_INTERVAL_SECONDS="1",
+        PAYMENTS_UNKNOWN_OUTCOME_GRACE_SECONDS=str(GRACE_SECONDS),
+    )
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="module")
+def crash_gateway(crash_stack: LocalStack) -> Gateway:
+    return Gateway(crash_stack.graphql_url)
+
+
+class FakeProcessor:
+    """The fake processor's test hooks and its ledger, as the test sees them."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.url = f"http://127.0.0.1:{stack.ports.processor}"
+        self.headers = {"Authorization": f"Bearer {stack.env()['SHOP_PROCESSOR_API_KEY']}"}
+
+    async def hold_charges(self, mode: str) -> None:
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(f"{self.url}/_hooks/charges", json={"mode": mode})
+            answer.raise_for_status()
+
+    async def holding(self) -> int:
+        async with httpx.AsyncClient() as client:
+            return int((await client.get(f"{self.url}/_hooks/held")).json()["held"])
+
+    async def release(self) -> None:
+        await self.hold_charges("normal")
+        async with httpx.AsyncClient() as client:
+            (await client.post(f"{self.url}/_hooks/release")).raise_for_status()
+
+    async def ledger(self, kind: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        params: dict[str, str] = {"limit": "100"}
+        async with httpx.AsyncClient() as client:
+            while True:
+                page = (
+                    await client.get(f"{self.url}/v1/{kind}", params=params, headers=self.headers)
+                ).json()
+                found += page["data"]
+                if not page["has_more"]:
+                    return found
+                params["starting_after"] = page["data"][-1]["id"]
+
+
+async def _shop_books(stack: LocalStack) -> tuple[list[Any], list[Any]]:
+    url = f"{stack.mysql_server}/shop_payments{stack.mysql_suffix}"
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            payments = (
+                await connection.execute(
+                    sa.text(
+                        "SELECT id, outcome, captured, refunded, refunding, charge_id FROM payments"
+                    )
+                )
+            ).all()
+            ledger = (
+                await connection.execute(
+                    sa.text("SELECT payment_id, kind, amount, processor_ref FROM payment_ledger")
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    return list(payments), list(ledger)
+
+
+async def assert_books_agree(stack: LocalStack) -> None:
+    """Every charge and refund the processor made is in the shop's ledger, with its amount,
+    and nothing else is; no payment is left pending; each payment's sums are its ledger's."""
+    processor = FakeProcessor(stack)
+    charges = {(c["id"], c["amount"]) for c in await processor.ledger("charges")
+               if c["status"] == "succeeded"}  # fmt: skip
+    refunds = {(r["id"], r["amount"]) for r in await processor.ledger("refunds")}
+    payments, ledger = await _shop_books(stack)
+
+    assert {(ref, amount) for _, kind, amount, ref in ledger if kind == "charge"} == charges
+    assert {(ref, amount) for _, kind, amount, ref in ledger if kind == "refund"} == refunds
+    for payment_id, outcome, captured, refunded, refunding, _ in payments:
+        assert outcome != "pending", f"payment {payment_id} left pending"
+        mine = [(kind, amount) for pid, kind, amount, _ in ledger if pid == payment_id]
+        assert captured == sum(a for k, a in mine if k == "charge")
+        assert refunded == sum(a for k, a in mine if k == "refund")
+        assert refunding == 0
+
+
+async def _order_for_a_new_customer(gateway: Gateway) -> tuple[str, dict[str, Any]]:
+    admin = await gateway.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    item = await create_item(gateway, admin, stock=5)
+    customer = await gateway.register(f"crash.{uuid.uuid4().hex[:8]}@e2e.test")
+    return customer, await create_order(gateway, customer, item["id"], 1)
+
+
+async def _submit(gateway: Gateway, token: str, order_id: str, key: str) -> dict[str, Any]:
+    return await gateway(
+        SUBMIT, {"i": {"orderId": order_id, "idempotencyKey": key, "card": CARD_OK}}, token
+    )
+
+
+async def _kill_payments_while_the_processor_holds_the_charge(
+    stack: LocalStack, gateway: Gateway, customer: str, order_id: str, mode: str
+) -> dict[str, Any]:
+    """Pays with key ``first``; once the processor holds the charge (``answer_later``: made
+    and written down; ``lose``: not made), kill -9 payments, then let the processor go on."""
+    processor = FakeProcessor(stack)
+    await processor.hold_charges(mode)
+    paying = asyncio.create_task(_submit(gateway, customer, order_id, "first"))
+    await eventually(processor.holding, timeout=20, interval=0.05)
+    stack.kill("payments")
+    answer = await paying
+    await processor.release()
+    return answer
+
+
+async def _restart_payments(stack: LocalStack) -> None:
+    await asyncio.to_thread(stack.start_subgraph, "payments")
+
+
+async def test_a_charge_made_while_payments_died_is_recorded_and_the_order_paid(
+    crash_stack: LocalStack, crash_gateway: Gateway
+) -> None:
+    gateway = crash_gateway
+    customer, order = await _order_for_a_new_customer(gateway)
+
+    lost = await _kill_payments_while_the_processor_holds_the_charge(
+        crash_stack, gateway, customer, order["id"], "answer_later"
+    )
+    assert lost.get("errors"), lost  # the customer never heard the outcome
+    assert len(await FakeProcessor(crash_stack).ledger("charges")) == 1  # but was charged
+    await _restart_payments(crash_stack)
+
+    await wait_for_status(gateway, customer, order["id"], "PAID", timeout=60)
+    same_key = await _submit(gateway, customer, order["id"], "first")
+    new_key = await _submit(gateway, customer, order["id"], "second")
+    assert same_key["data"]["submitPayment"]["status"] == "SUCCEEDED", same_key
+    assert new_key["errors"][0]["extensions"]["code"] == "CONFLICT", new_key
+    assert new_key["errors"][0]["extensions"]["orderStatus"] == "PAID", new_key
+    await assert_books_agree(crash_stack)
+
+
+async def test_a_charge_lost_on_the_way_fails_after_the_grace_and_a_new_key_pays(
+    crash_stack: LocalStack, crash_gateway: Gateway
+) -> None:
+    gateway = crash_gateway
+    customer, order = await _order_for_a_new_customer(gateway)
+
+    await _kill_payments_while_the_processor_holds_the_charge(
+        crash_stack, gateway, customer, order["id"], "lose"
+    )
+    await _restart_payments(crash_stack)
+
+    async def attempt_failed() -> dict[str, Any] | None:
+        data = await gateway.data(
+            "query($id: ID!) { order(id: $id) { payment { status failureCode } } }",
+            {"id": order["id"]},
+            customer,
+        )
+        payment = data["order"]["payment"]
+        return payment if payment and payment["status"] == "FAILED" else None
+
+    failed = await eventually(attempt_failed, timeout=GRACE_SECONDS + 30)
+    assert failed["failureCode"] == "processing_error"
+    paid = await _submit(gateway, customer, order["id"], "second")
+    assert paid["data"]["submitPayment"]["status"] == "SUCCEEDED", paid
+    await wait_for_status(gateway, customer, order["id"], "PAID", timeout=60)
+    await assert_books_agree(crash_stack)
+
+
+async def test_a_charge_made_while_payments_died_on_an_order_cancelled_meanwhile_is_refunded(
+    crash_stack: LocalStack, crash_gateway: Gateway
+) -> None:
+    gateway = crash_gateway
+    customer, order = await _order_for_a_new_customer(gateway)
+
+    await _kill_payments_while_the_processor_holds_the_charge(
+        crash_stack, gateway, customer, order["id"], "answer_later"
+    )
+    cancelled = await gateway.data(
+        "mutation($id: ID!) { cancelOrder(id: $id) { status } }", {"id": order["id"]}, customer
+    )
+    assert cancelled["cancelOrder"]["status"] == "CANCELLED"
+    await _restart_payments(crash_stack)
+
+    await wait_for_status(gateway, customer, order["id"], "REFUNDED", timeout=60)
+    data = await gateway.data(
+        "query($id: ID!) { order(id: $id) { payments { status refunds { amount { amount } } } } }",
+        {"id": order["id"]},
+        customer,
+    )
+    assert data["order"]["payments"] == [
+        {"status": "REFUNDED", "refunds": [{"amount": {"amount": 1250}}]}
+    ]
+    await assert_books_agree(crash_stack)
