@@ -4,6 +4,7 @@ client that sends the gateway secret, an access token or a service credential.""
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -65,8 +66,11 @@ async def running_app(settings: ItemsSettings) -> AsyncIterator[tuple[Any, httpx
             yield app, client
 
 
-ADMIN = make_token(role="ADMIN")
-CUSTOMER = make_token(role="CUSTOMER")
+# Made once when the tests are collected: valid for a day, however long the session runs (a
+# 15-minute token expired before the items tests ran in a slow session).
+SESSION_LONG = {"exp": int(time.time()) + 24 * 3600}
+ADMIN = make_token(role="ADMIN", **SESSION_LONG)
+CUSTOMER = make_token(role="CUSTOMER", **SESSION_LONG)
 
 
 class GraphQL:
