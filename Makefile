@@ -13,7 +13,7 @@ ENGINE_JARS := $(JVM_JARS)/kafka/.resolved $(JVM_JARS)/cassandra/.resolved
 # light: orders on this project's cqlserver (up in seconds); real: on Apache Cassandra.
 ENGINES ?= light
 
-.PHONY: up test install mariadb schema lint bench clean help
+.PHONY: up test install mariadb schema lint bench reconcile clean help
 
 help:
 	@echo "make up      - install what is missing, start engines, subgraphs and the gateway on :4000"
@@ -21,6 +21,7 @@ help:
 	@echo "make test    - install what is missing, lint, type-check and run every test"
 	@echo "make schema  - export each subgraph's SDL and compose the supergraph"
 	@echo "make bench   - run the benchmarks whose figures are in the README"
+	@echo "make reconcile - check the running shop's books (stock, money, the processor's ledger)"
 
 $(UV):
 	python$(PYTHON_VERSION) -m venv $(TOOLS) 2>/dev/null || python3 -m venv $(TOOLS)
@@ -76,6 +77,11 @@ test: install mariadb lint
 
 bench: install
 	$(PY) bench/cql_bench.py --seconds 10
+
+# Checks the books of the running local stack (or of the deployment the ITEMS_*, ORDERS_*,
+# PAYMENTS_* and SHOP_PROCESSOR_* variables point at); exits 1 on any discrepancy.
+reconcile: $(VENV)/.synced
+	$(PY) -m ops.reconcile
 
 clean:
 	rm -rf $(VENV) $(TOOLS) gateway/node_modules

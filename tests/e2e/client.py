@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import time
 from typing import Any
 
 import httpx
+
+from stack.local import LocalStack
 
 
 class Gateway:
@@ -59,3 +63,20 @@ async def eventually(check, timeout: float = 30.0, interval: float = 0.3):  # ty
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+async def assert_books_reconcile(stack: LocalStack, settle: float = 45.0) -> None:
+    """Runs ``make reconcile``'s command against ``stack`` (its databases and the processor's
+    books, as an operator would) and fails with every discrepancy it printed."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ops.reconcile",
+        "--settle",
+        str(settle),
+        env={**os.environ, **stack.env()},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), settle + 120)
+    assert process.returncode == 0, output.decode()

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from stack.local import LocalStack
-from tests.e2e.client import Gateway, eventually
+from tests.e2e.client import Gateway, assert_books_reconcile, eventually
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, started_stack
 from tests.e2e.test_user_flow import CARD_OK, create_item, create_order, wait_for_status
 
@@ -240,3 +240,8 @@ async def test_a_charge_made_while_payments_died_on_an_order_cancelled_meanwhile
         {"status": "REFUNDED", "refunds": [{"amount": {"amount": 1250}}]}
     ]
     await assert_books_agree(crash_stack)
+
+
+async def test_the_books_reconcile_after_the_crashes(crash_stack):
+    """Stock, orders, payments and the processor's ledger agree (``make reconcile``)."""
+    await assert_books_reconcile(crash_stack)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from stack.local import LocalStack
-from tests.e2e.client import Gateway, eventually
+from tests.e2e.client import Gateway, assert_books_reconcile, eventually
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, started_stack
 from tests.e2e.test_user_flow import (
     CARD_OK,
@@ -109,3 +109,8 @@ async def test_orders_paid_while_kafka_restarts_become_paid_once(crash_shop, cra
         statuses = [h["status"] for h in data["order"]["history"]]
         assert data["order"]["status"] == "PAID" and statuses.count("PAID") == 1, data
     assert await availability(gateway, item["id"]) == 6
+
+
+async def test_the_books_reconcile_after_the_crashes(crash_shop):
+    """Stock, orders, payments and the processor's ledger agree (``make reconcile``)."""
+    await assert_books_reconcile(crash_shop)

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from tests.e2e.client import Gateway, eventually
+from tests.e2e.client import Gateway, assert_books_reconcile, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -241,3 +241,9 @@ async def test_another_customers_order_is_not_readable(gateway):
     )
     assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert not (answer.get("data") or {}).get("order")
+
+
+async def test_the_books_reconcile_after_the_user_flows(shop):
+    """Whatever the shared stack went through (this module runs after the others that use
+    it), stock, orders, payments and the processor's ledger agree (``make reconcile``)."""
+    await assert_books_reconcile(shop)

@@ -35,6 +35,9 @@ class ItemDoc(Model):
     attributes: dict[str, Any] = Field(default_factory=dict)
     available: int = 0
     reserved: int = 0
+    # Every unit the shop ever received: the initial stock plus each restock. The service does
+    # not read it; the books reconcile against it (received = available + held + sold).
+    received: int = 0
     pending: list[dict[str, Any]] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=now)
     updated_at: datetime = Field(default_factory=now)

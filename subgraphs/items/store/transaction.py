@@ -51,6 +51,7 @@ class Transaction:
             image_urls=new.image_urls,
             attributes=new.attributes,
             available=new.stock,
+            received=new.stock,
         )
         try:
             await self.items.insert_one(doc.model_dump_doc(), session=self.session)
@@ -85,7 +86,7 @@ class Transaction:
     async def add_available(self, item_id: str, quantity: int) -> Item | None:
         raw = await self.items.find_one_and_update(
             {"_id": ObjectId(item_id)},
-            {"$inc": {"available": quantity}, "$set": {"updated_at": now()}},
+            {"$inc": {"available": quantity, "received": quantity}, "$set": {"updated_at": now()}},
             return_document=ReturnDocument.AFTER,
             session=self.session,
         )

@@ -1,0 +1,1 @@
+"""Tools an operator runs against a running shop (``make reconcile``)."""
