@@ -28,9 +28,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from bson import ObjectId
 from motor.motor_asyncio import AsyncIOMotorClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from stack.local import LocalStack
 from tests.e2e.client import Gateway, eventually
@@ -197,6 +199,28 @@ async def books_agree(
     return wrong
 
 
+async def consumer_metrics(shop: LocalStack, service: str) -> dict[str, float]:
+    """The service's consumer counters from its /metrics, summed by metric name and cause."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        text = (await client.get(f"http://127.0.0.1:{getattr(shop.ports, service)}/metrics")).text
+    totals: Counter[str] = Counter()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in ("events_parked_total", "events_retrying", "event_retries_total"):
+                cause = sample.labels.get("cause", "")
+                totals[f"{sample.name}{{{cause}}}" if cause else sample.name] += sample.value
+    return dict(totals)
+
+
+def assert_retried_and_nothing_parked(metrics: dict[str, float]) -> None:
+    """The outage was met by the consumer (it retried while the engine was unavailable), and
+    it gave up on nothing."""
+    assert metrics.get("event_retries_total{unavailable}", 0) > 0, metrics
+    assert metrics.get("events_parked_total", 0) == 0, metrics
+    assert metrics.get("events_retrying{unavailable}", 0) == 0, metrics
+    assert metrics.get("events_retrying{error}", 0) == 0, metrics
+
+
 async def settled(
     shop: LocalStack, gateway: Gateway, initial: dict[str, int], purchases: list[Purchase]
 ) -> None:
@@ -243,6 +267,7 @@ async def test_a_cassandra_outage_during_a_checkout_burst_loses_no_payment(
     await settled(shop, gateway, initial, purchases)
     statuses = Counter(status for status, _ in await order_states(gateway, purchases))
     assert statuses == {"PAID": 8, "CANCELLED": 4}
+    assert_retried_and_nothing_parked(await consumer_metrics(shop, "orders"))
 
 
 async def test_a_mongodb_outage_during_a_checkout_burst_gives_all_stock_back(
@@ -284,6 +309,7 @@ async def test_a_mongodb_outage_during_a_checkout_burst_gives_all_stock_back(
     await settled(shop, gateway, initial, purchases)
     statuses = Counter(status for status, _ in await order_states(gateway, purchases))
     assert statuses == {"PAID": 6, "REFUNDED": 2, "CANCELLED": 3, "PENDING_PAYMENT": 1}
+    assert_retried_and_nothing_parked(await consumer_metrics(shop, "items"))
 
 
 def test_the_real_engines_stacks_data_folder_is_private_after_the_outages(outage_shop):
