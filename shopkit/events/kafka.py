@@ -186,7 +186,8 @@ UNAVAILABLE_ERRORS = frozenset(
 
 def is_unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` (or an error it was raised from) says that an engine or a service did
-    not answer: worth waiting for, and expected during an outage."""
+    not answer: expected during an outage, so logged as a warning and counted with the cause
+    ``unavailable``. Anything else is logged as an error; both are retried alike."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
