@@ -13,7 +13,7 @@ ENGINE_JARS := $(JVM_JARS)/kafka/.resolved $(JVM_JARS)/cassandra/.resolved
 # light: orders on this project's cqlserver (up in seconds); real: on Apache Cassandra.
 ENGINES ?= light
 
-.PHONY: up test install mariadb schema lint bench reconcile clean help
+.PHONY: up test install mariadb schema lint bench reconcile replay-dlq clean help
 
 help:
 	@echo "make up      - install what is missing, start engines, subgraphs and the gateway on :4000"
@@ -22,6 +22,8 @@ help:
 	@echo "make schema  - export each subgraph's SDL and compose the supergraph"
 	@echo "make bench   - run the benchmarks whose figures are in the README"
 	@echo "make reconcile - check the running shop's books (stock, money, the processor's ledger)"
+	@echo "make replay-dlq GROUP=items TOPIC=shop.order [ARGS=--list]"
+	@echo "             - re-deliver the events a consumer group parked on <topic>.dlq"
 
 $(UV):
 	python$(PYTHON_VERSION) -m venv $(TOOLS) 2>/dev/null || python3 -m venv $(TOOLS)
@@ -82,6 +84,15 @@ bench: install
 # PAYMENTS_* and SHOP_PROCESSOR_* variables point at); exits 1 on any discrepancy.
 reconcile: $(VENV)/.synced
 	$(PY) -m ops.reconcile
+# Re-delivers the events consumer group GROUP parked on TOPIC.dlq, once their cause is fixed
+# (README, "Events that cannot be handled"). ARGS=--list only prints them;
+# SHOP_KAFKA_BOOTSTRAP points it at another Kafka.
+replay-dlq: $(VENV)/.synced
+	@if [ -z "$(GROUP)" ] || [ -z "$(TOPIC)" ]; then \
+	  echo "usage: make replay-dlq GROUP=<consumer group> TOPIC=<topic, e.g. shop.order> [ARGS=--list]"; \
+	  exit 2; \
+	fi
+	$(PY) -m shopkit.events.replay --group "$(GROUP)" --topic "$(TOPIC)" $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) gateway/node_modules

@@ -6,7 +6,7 @@ import time
 from collections.abc import MutableMapping
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -15,6 +15,20 @@ REQUESTS = Counter("http_requests_total", "HTTP requests", ["service", "route", 
 LATENCY = Histogram("http_request_seconds", "HTTP request latency", ["service", "route"])
 EVENTS_PUBLISHED = Counter("events_published_total", "Events relayed to Kafka", ["service", "type"])
 EVENTS_HANDLED = Counter("events_handled_total", "Events handled by consumers", ["service", "type"])
+# A consumer retries a failing event for as long as it fails (see shopkit.events.kafka): how
+# many are waiting for their next attempt now, and how many attempts failed, by cause
+# ("unavailable": an engine or a service did not answer; "error": anything else).
+EVENTS_RETRYING = Gauge(
+    "events_retrying", "Events waiting for another attempt", ["service", "cause"]
+)
+EVENT_RETRIES = Counter(
+    "event_retries_total", "Failed attempts at handling an event", ["service", "type", "cause"]
+)
+# Events that can never succeed (not a CloudEvent, against their JSON Schema, or rejected by
+# their handler), parked on <topic>.dlq; `python -m shopkit.events.replay` re-delivers them.
+EVENTS_PARKED = Counter(
+    "events_parked_total", "Events parked on a dead-letter topic", ["service", "type", "reason"]
+)
 
 
 KNOWN_PATHS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"})

@@ -13,6 +13,7 @@ cause and its log file.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import string
 import subprocess
@@ -24,7 +25,15 @@ from pathlib import Path
 from typing import TypeVar
 
 from stack import jvm
-from stack.process import Process, StartError, port_open, spawn
+from stack.process import (
+    PRIVATE_UMASK,
+    Process,
+    StartError,
+    port_open,
+    private_dir,
+    spawn,
+    write_private,
+)
 
 T = TypeVar("T")
 KAFKA_HEAP = ["-Xms256m", "-Xmx512m"]
@@ -40,15 +49,14 @@ def _in_thread(make: Callable[[], Awaitable[T]]) -> T:
 
 def _render(template: Path, target: Path, **values: object) -> Path:
     text = string.Template(template.read_text()).substitute({k: str(v) for k, v in values.items()})
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
-    return target
+    private_dir(target.parent)
+    return write_private(target, text)
 
 
 def start_mongo(port: int, data_dir: Path | None, log_dir: Path) -> Process:
     storage = ":memory:" if data_dir is None else str(data_dir)
     if data_dir is not None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
     argv = [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port)]
     proc = spawn("mongo", [*argv, "--storage-path", storage], log_dir=log_dir)
     proc.wait_until(
@@ -122,6 +130,7 @@ def start_kafka(
             capture_output=True,
             text=True,
             check=False,
+            umask=PRIVATE_UMASK,
         )
         if formatted.returncode != 0:
             raise StartError(
@@ -249,8 +258,10 @@ def mysql_execute(server_url: str, *statements: str) -> None:
 def start_mysql(port: int, data_dir: Path, log_dir: Path) -> Process:
     """A throwaway MariaDB on ``data_dir`` (initialised on first use), root without password."""
     data_dir = data_dir.resolve()
+    # mariadbd sets its own umask from these (by default its files are 0660, group-readable)
+    private = {"UMASK": "0600", "UMASK_DIR": "0700"}
     if not (data_dir / "mysql").exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         subprocess.run(
             [
                 _mariadb_binary("mariadb-install-db"),
@@ -262,6 +273,8 @@ def start_mysql(port: int, data_dir: Path, log_dir: Path) -> Process:
             ],
             check=True,
             capture_output=True,
+            env={**os.environ, **private},
+            umask=PRIVATE_UMASK,
         )
     argv = [
         _mariadb_binary("mariadbd"),
@@ -276,7 +289,7 @@ def start_mysql(port: int, data_dir: Path, log_dir: Path) -> Process:
         "--innodb-buffer-pool-size=64M",
         "--max-connections=500",
     ]
-    proc = spawn("mysql", argv, log_dir=log_dir)
+    proc = spawn("mysql", argv, log_dir=log_dir, env=private)
     proc.wait_until(lambda: port_open(port), timeout=60, hint="MariaDB did not start.")
     return proc
 
@@ -284,7 +297,7 @@ def start_mysql(port: int, data_dir: Path, log_dir: Path) -> Process:
 def start_cql(port: int, data_dir: Path | None, log_dir: Path) -> Process:
     argv = [sys.executable, "-m", "cqlserver", "--host", "127.0.0.1", "--port", str(port)]
     if data_dir is not None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         argv += ["--data-dir", str(data_dir)]
     proc = spawn("cql", argv, log_dir=log_dir)
     proc.wait_until(

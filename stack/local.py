@@ -26,7 +26,17 @@ from typing import Literal
 from stack import engines
 from stack.fake_processor import start_fake_processor
 from stack.gateway import DEFAULT_SUPERGRAPH, compose_supergraph, start_gateway
-from stack.process import Process, StartError, http_ok, port_open, spawn
+from stack.process import (
+    Process,
+    StartError,
+    http_ok,
+    make_private,
+    port_open,
+    private_dir,
+    private_file,
+    spawn,
+    write_private,
+)
 
 SUBGRAPHS = ("items", "orders", "payments", "accounts")
 Engines = Literal["light", "real"]
@@ -87,8 +97,7 @@ class LocalStack:
             values = dict(line.split("=", 1) for line in path.read_text().split() if "=" in line)
         for name in ("SHOP_GATEWAY_SECRET", "SHOP_SERVICE_SECRET", "SHOP_PROCESSOR_API_KEY"):
             values[name] = os.environ.get(name) or values.get(name) or secrets.token_urlsafe(32)
-        path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
-        path.chmod(0o600)
+        write_private(path, "".join(f"{k}={v}\n" for k, v in values.items()))
         return values
 
     def admin_credentials(self) -> tuple[str, str]:
@@ -138,13 +147,8 @@ class LocalStack:
         self.progress(f"  {what} ready after {time.monotonic() - started:.1f}s")
 
     def start_engines(self) -> None:
-        p, data, logs = self.ports, self.data_dir, self.log_dir
-        self._engine(
-            "mongo",
-            "SecantusDB (MongoDB protocol)",
-            lambda: engines.start_mongo(p.mongo, data / "mongo", logs),
-            mongo=p.mongo,
-        )
+        p = self.ports
+        self._engine("mongo", "SecantusDB (MongoDB protocol)", self.start_mongo, mongo=p.mongo)
         self._engine(
             "kafka",
             "Apache Kafka",
@@ -174,6 +178,12 @@ class LocalStack:
             self.log_dir,
             self._secrets["SHOP_PROCESSOR_API_KEY"],
             test_hooks=self.processor_test_hooks,
+        )
+        return proc
+
+    def start_mongo(self) -> Process:
+        self.processes["mongo"] = proc = engines.start_mongo(
+            self.ports.mongo, self.data_dir / "mongo", self.log_dir
         )
         return proc
 
@@ -239,8 +249,9 @@ class LocalStack:
     def start_gateway(self) -> None:
         supergraph = DEFAULT_SUPERGRAPH
         if self.ports != Ports():
-            supergraph = self.data_dir / "supergraph.graphql"
+            supergraph = private_file(self.data_dir / "supergraph.graphql")
             compose_supergraph(supergraph, routing={n: self.ports.url(n) for n in SUBGRAPHS})
+            private_file(supergraph)
         self.processes["gateway"] = start_gateway(
             supergraph, self.ports.gateway, self.env(), log_path=self.log_dir / "gateway.log"
         )
@@ -257,7 +268,8 @@ class LocalStack:
         )
 
     def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
+        make_private(self.data_dir)  # what an older version left readable by everyone
         try:
             self._create_mysql_databases()
             self.start_engines()

@@ -1,4 +1,10 @@
-"""Child processes: start, wait until ready, stop cleanly."""
+"""Child processes: start, wait until ready, stop cleanly; and the private files they keep.
+
+Everything a stack keeps under its data folder (databases, Kafka's log, Cassandra's commit
+log, secrets, logs that may quote a request) is for its owner alone: folders 0700, files
+0600. The stack creates its own folders and files so, and starts every child process with
+the umask 077, so that what the engines and services write is private too.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import contextlib
 import os
 import signal
 import socket
+import stat
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -15,6 +22,48 @@ from pathlib import Path
 import httpx
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PRIVATE_UMASK = 0o077
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """Creates ``path`` and any missing parent as 0700 folders; an existing ``path`` is made
+    0700 (a folder made by an older version, readable by everyone)."""
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+    path.chmod(PRIVATE_DIR)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Creates ``path`` (empty) as a 0600 file, or makes an existing one 0600."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE))
+    path.chmod(PRIVATE_FILE)
+    return path
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Writes ``text`` to ``path``, which never exists with wider rights than 0600."""
+    private_file(path).write_text(text)
+    return path
+
+
+def make_private(root: Path) -> None:
+    """Takes the group's and others' rights off everything under ``root`` (data written
+    before the stack kept it private)."""
+    for folder, dirs, files in os.walk(root):
+        for name in [*dirs, *files]:
+            path = Path(folder) / name
+            mode = path.lstat().st_mode
+            if not stat.S_ISLNK(mode) and mode & 0o077:
+                path.chmod(stat.S_IMODE(mode) & ~0o077)
+    root.chmod(PRIVATE_DIR)
 
 
 class StartError(RuntimeError):
@@ -101,8 +150,8 @@ def spawn(
     cwd: Path = REPO_ROOT,
     unset: Sequence[str] = (),
 ) -> Process:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{name}.log"
+    private_dir(log_dir)
+    log_path = private_file(log_dir / f"{name}.log")
     log_file = log_path.open("ab")
     popen = subprocess.Popen(
         list(argv),
@@ -112,6 +161,7 @@ def spawn(
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
+        umask=PRIVATE_UMASK,
     )
     log_file.close()
     return Process(name=name, popen=popen, log_path=log_path)

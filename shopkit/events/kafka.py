@@ -4,24 +4,46 @@ The publisher is Kafka's idempotent producer with ``acks="all"``: a send retried
 answer is written once. The relay itself may still publish a row twice (it dies between
 sending and marking the row published), so every consumer also deduplicates by event id: it
 records each handled event id in an ``InboxStore`` and commits the offset only after handling,
-so a crash redelivers rather than loses, and a redelivery has no second effect. A message
-that keeps failing is parked on ``<topic>.dlq`` after ``max_attempts`` so it cannot block its
-partition.
+so a crash redelivers rather than loses, and a redelivery has no second effect.
+
+What a consumer does with an event that fails (``EventConsumer``):
+
+* It retries it, with back-off, for as long as it fails. An engine or a service that is down
+  comes back; an outage must delay an event's effect, never lose it (a parked
+  ``payment.succeeded`` left a paid order unpaid until it expired). A failure the kit cannot
+  tell to be transient (a bug) is retried too and logged as an error: retrying keeps the
+  partition's order and heals itself once the cause is fixed and deployed, where parking would
+  lose the effect until someone replays the event by hand.
+* Only the event's own partition waits: each partition's events are handled by a task of
+  their own while the consumer pauses fetching that partition, so the other partitions (other
+  orders, other payments) keep flowing.
+* It parks on ``<topic>.dlq`` only what can never succeed: a message that is not a CloudEvent,
+  an event against its type's JSON Schema, or one its handler rejects by raising
+  ``EventRejected``. The parked record carries the consumer group and the reason in its
+  headers; ``python -m shopkit.events.replay`` re-delivers a group's parked events to that
+  group alone once the cause is fixed. ``/metrics`` counts parked events
+  (``events_parked_total``) and events waiting for a retry (``events_retrying``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import random
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+import jsonschema
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.structs import ConsumerRecord, TopicPartition
 
+from shopkit.errors import Unavailable
 from shopkit.events.envelope import CloudEvent, topic_for
-from shopkit.metrics import EVENTS_HANDLED
+from shopkit.events.schemas import UnknownEventType
+from shopkit.metrics import EVENT_RETRIES, EVENTS_HANDLED, EVENTS_PARKED, EVENTS_RETRYING
 from shopkit.tasks import BackgroundTask
 
 log = logging.getLogger(__name__)
@@ -112,7 +134,89 @@ class InboxStore(Protocol):
     async def record(self, consumer: str, event_id: str) -> None: ...
 
 
+class EventValidator(Protocol):
+    """Checks a raw event (the envelope and its ``data``), raising
+    ``jsonschema.ValidationError`` or ``UnknownEventType``; ``EventSchemas`` is one."""
+
+    def validate(self, event: dict[str, Any]) -> None: ...
+
+
+class EventRejected(Exception):
+    """Raised by a handler for an event that can never succeed, however often it is tried
+    (its data contradicts what the handler knows for certain): the consumer parks it on the
+    dead-letter topic at once instead of retrying. Anything else a handler raises is retried."""
+
+
+# Why an event was parked (the ``reason`` label and the ``shop-dlq-reason`` header).
+MALFORMED = "malformed"  # not a CloudEvent
+SCHEMA = "schema"  # against its type's JSON Schema
+REJECTED = "rejected"  # its handler raised EventRejected
+
+# Headers of a parked record, and of a record re-delivered by the replay command.
+GROUP_HEADER = "shop-dlq-group"
+REASON_HEADER = "shop-dlq-reason"
+ERROR_HEADER = "shop-dlq-error"
+ORIGIN_HEADER = "shop-dlq-origin"  # "<topic>/<partition>/<offset>" it was parked from
+REPLAY_FOR_HEADER = "shop-replay-for"  # the one consumer group a replayed record is for
+MAX_ERROR_CHARS = 500
+
+# Driver errors, by class name (the kit imports no database driver), that mean an engine is
+# unreachable or overloaded: pymongo's ConnectionFailure (AutoReconnect, NetworkTimeout,
+# ServerSelectionTimeoutError), acsylla's connection and timeout errors, SQLAlchemy's and
+# PyMySQL's OperationalError (lost connection, lock wait), Kafka's connection errors.
+UNAVAILABLE_ERRORS = frozenset(
+    {
+        "ConnectionFailure",
+        "CassExceptionConnectionError",
+        "CassErrorLibNoHostsAvailable",
+        "CassErrorLibUnableToConnect",
+        "CassErrorLibRequestTimedOut",
+        "CassErrorLibRequestQueueFull",
+        "CassErrorServerUnavailable",
+        "CassErrorServerOverloaded",
+        "CassErrorServerIsBootstrapping",
+        "CassErrorServerReadTimeout",
+        "CassErrorServerWriteTimeout",
+        "OperationalError",
+        "DisconnectionError",
+        "KafkaConnectionError",
+    }
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an error it was raised from) says that an engine or a service did
+    not answer: expected during an outage, so logged as a warning and counted with the cause
+    ``unavailable``. Anything else is logged as an error; both are retried alike."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, Unavailable | OSError | TimeoutError):
+            return True
+        if UNAVAILABLE_ERRORS.intersection(c.__name__ for c in type(current).__mro__):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _header(message: ConsumerRecord[bytes, bytes], name: str) -> str | None:
+    for key, value in message.headers or ():
+        if key == name:
+            return value.decode(errors="replace")
+    return None
+
+
 class EventConsumer:
+    """Consumes the topics of ``handlers``' event types in the consumer group ``group_id``.
+
+    Each event is handled at most once per group (the inbox), its offset committed after it
+    is handled or parked. A failing event is retried with back-off from ``retry_seconds`` up
+    to ``max_retry_seconds`` between attempts, for as long as it fails, while the other
+    partitions go on. ``schemas``, when given, checks each event of a handled type before
+    its handler sees it.
+    """
+
     def __init__(
         self,
         *,
@@ -121,16 +225,18 @@ class EventConsumer:
         handlers: dict[str, Handler],
         inbox: InboxStore,
         service: str,
-        max_attempts: int = 5,
+        schemas: EventValidator | None = None,
         retry_seconds: float = 0.5,
+        max_retry_seconds: float = 10.0,
     ) -> None:
         self.bootstrap = bootstrap
         self.group_id = group_id
         self.handlers = handlers
         self.inbox = inbox
         self.service = service
-        self.max_attempts = max_attempts
+        self.schemas = schemas
         self.retry_seconds = retry_seconds
+        self.max_retry_seconds = max_retry_seconds
         self.topics = sorted({topic_for(t) for t in handlers})
         self._task = BackgroundTask(self._run_forever, name=f"{group_id}-consumer")
         self._dlq: AIOKafkaProducer | None = None
@@ -145,31 +251,121 @@ class EventConsumer:
         EVENTS_HANDLED.labels(self.service, event.type).inc()
         return True
 
-    async def _handle_with_retries(self, topic: str, raw: bytes) -> None:
+    async def process(self, message: ConsumerRecord[bytes, bytes]) -> None:
+        """Takes one record to its end: handled (or a duplicate, or of no interest to this
+        group) or parked. Returns only then; a failing handler is retried in here."""
+        replay_for = _header(message, REPLAY_FOR_HEADER)
+        if replay_for is not None and replay_for != self.group_id:
+            return  # another group's parked event, re-delivered for that group alone
+        raw = message.value or b""
         try:
             event = CloudEvent.from_json(raw)
-        except (ValueError, KeyError, TypeError):
-            log.error("dropping a message that is not a CloudEvent", extra={"topic": topic})
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            await self._park(message, "other", MALFORMED, f"not a CloudEvent: {exc!r}")
             return
-        for attempt in range(1, self.max_attempts + 1):
+        if event.type not in self.handlers:
+            return
+        if self.schemas is not None:
             try:
-                await self.handle(event)
+                self.schemas.validate(json.loads(raw))
+            except (jsonschema.ValidationError, UnknownEventType) as exc:
+                error = exc.message if isinstance(exc, jsonschema.ValidationError) else str(exc)
+                await self._park(message, event.type, SCHEMA, error)
                 return
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning(
-                    "event handler failed",
-                    exc_info=True,
-                    extra={"event_id": event.id, "type": event.type, "attempt": attempt},
-                )
-                if attempt < self.max_attempts:
-                    await asyncio.sleep(self.retry_seconds * attempt)
-        assert self._dlq is not None
-        await self._dlq.send_and_wait(
-            dead_letter_topic(topic), value=raw, key=event.subject.encode()
+        await self._handle_until_done(message, event)
+
+    async def _handle_until_done(
+        self, message: ConsumerRecord[bytes, bytes], event: CloudEvent
+    ) -> None:
+        delay = self.retry_seconds
+        waiting: str | None = None  # the cause this event is counted under in EVENTS_RETRYING
+        attempt = 0
+        try:
+            while True:
+                attempt += 1
+                try:
+                    await self.handle(event)
+                    if attempt > 1:
+                        log.info(
+                            "event handled after %d attempts",
+                            attempt,
+                            extra={"event_id": event.id, "type": event.type},
+                        )
+                    return
+                except EventRejected as exc:
+                    await self._park(message, event.type, REJECTED, str(exc))
+                    return
+                except Exception as exc:
+                    cause = "unavailable" if is_unavailable(exc) else "error"
+                    EVENT_RETRIES.labels(self.service, event.type, cause).inc()
+                    if waiting != cause:
+                        if waiting is not None:
+                            EVENTS_RETRYING.labels(self.service, waiting).dec()
+                        EVENTS_RETRYING.labels(self.service, cause).inc()
+                        waiting = cause
+                    self._log_failure(event, attempt, cause, delay)
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+                delay = min(delay * 2, self.max_retry_seconds)
+        finally:
+            if waiting is not None:
+                EVENTS_RETRYING.labels(self.service, waiting).dec()
+
+    def _log_failure(self, event: CloudEvent, attempt: int, cause: str, delay: float) -> None:
+        """Every failed attempt is logged, with the traceback on the first and every tenth
+        (an outage must not fill the log with the same traceback)."""
+        extra = {"event_id": event.id, "type": event.type, "attempt": attempt}
+        what = (
+            "an engine or a service is unavailable"
+            if cause == "unavailable"
+            else "the handler failed"
         )
-        log.error("event parked on the dead-letter topic", extra={"event_id": event.id})
+        log.log(
+            logging.WARNING if cause == "unavailable" else logging.ERROR,
+            "event not handled (%s); retrying in %.1fs",
+            what,
+            delay,
+            exc_info=attempt % 10 == 1,
+            extra=extra,
+        )
+
+    async def _park(
+        self, message: ConsumerRecord[bytes, bytes], event_type: str, reason: str, error: str
+    ) -> None:
+        """Writes the record to ``<topic>.dlq`` with why and for whom it was parked; retried
+        until the broker takes it (the offset is committed only after)."""
+        headers = [
+            (GROUP_HEADER, self.group_id.encode()),
+            (REASON_HEADER, reason.encode()),
+            (ERROR_HEADER, error[:MAX_ERROR_CHARS].encode()),
+            (ORIGIN_HEADER, f"{message.topic}/{message.partition}/{message.offset}".encode()),
+        ]
+        delay = self.retry_seconds
+        while True:
+            try:
+                assert self._dlq is not None, "the consumer is not running"
+                await self._dlq.send_and_wait(
+                    dead_letter_topic(message.topic),
+                    value=message.value,
+                    key=message.key,
+                    headers=headers,
+                )
+                break
+            except KafkaError:
+                log.warning("could not park an event yet; retrying", exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_retry_seconds)
+        label = event_type if event_type in self.handlers else "other"
+        EVENTS_PARKED.labels(self.service, label, reason).inc()
+        log.error(
+            "event parked on the dead-letter topic",
+            extra={
+                "topic": message.topic,
+                "offset": message.offset,
+                "type": label,
+                "reason": reason,
+                "error": error[:MAX_ERROR_CHARS],
+            },
+        )
 
     @property
     def dead_letter_topics(self) -> list[str]:
@@ -178,25 +374,28 @@ class EventConsumer:
     async def run(self) -> None:
         await ensure_topics(self.bootstrap, [*self.topics, *self.dead_letter_topics])
         consumer = AIOKafkaConsumer(
-            *self.topics,
             bootstrap_servers=self.bootstrap,
             group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
+        partitions = _PartitionWork(self, consumer)
+        consumer.subscribe(self.topics, listener=partitions)
         self._dlq = idempotent_producer(self.bootstrap)
         try:  # stopped even when cancelled while starting (a short-lived app)
             await self._dlq.start()
             await consumer.start()
             while True:
-                batch = await consumer.getmany(timeout_ms=1000)
+                partitions.raise_failure()
+                batch = await consumer.getmany(timeout_ms=500)
                 for tp, messages in batch.items():
-                    for message in messages:
-                        await self._handle_with_retries(message.topic, message.value)
-                        await consumer.commit({tp: message.offset + 1})
+                    partitions.hand_over(tp, messages)
         finally:
-            for client in (consumer, self._dlq):
-                await _stop_within(client.stop(), CLIENT_STOP_SECONDS)
+            await partitions.cancel(partitions.running())
+            await asyncio.gather(
+                _stop_within(consumer.stop(), CLIENT_STOP_SECONDS),
+                _stop_within(self._dlq.stop(), CLIENT_STOP_SECONDS),
+            )
 
     async def _run_forever(self) -> None:
         while True:
@@ -213,3 +412,79 @@ class EventConsumer:
 
     async def stop(self) -> None:
         await self._task.stop()
+
+
+class _PartitionWork(ConsumerRebalanceListener):
+    """One task per partition with records in hand; the partition is paused while its task
+    runs, so a failing event holds back its own partition and no other.
+
+    A task commits each record's offset once the record is done. When the group takes a
+    partition away, its task is cancelled before the partition goes (its current record,
+    not committed, is delivered again to the new owner, whose inbox drops it if it was
+    handled)."""
+
+    STOP_SECONDS = 2.0
+
+    def __init__(self, owner: EventConsumer, consumer: AIOKafkaConsumer) -> None:
+        self.owner = owner
+        self.consumer = consumer
+        self.tasks: dict[TopicPartition, asyncio.Task[None]] = {}
+        self.failure: BaseException | None = None
+
+    def running(self) -> list[TopicPartition]:
+        return list(self.tasks)
+
+    def hand_over(self, tp: TopicPartition, messages: list[ConsumerRecord[bytes, bytes]]) -> None:
+        if tp in self.tasks:
+            raise RuntimeError(f"{tp} was fetched while its records were being handled")
+        self.consumer.pause(tp)
+        self.tasks[tp] = asyncio.create_task(
+            self._work(tp, messages), name=f"{self.owner.group_id}-{tp.topic}-{tp.partition}"
+        )
+
+    async def _work(self, tp: TopicPartition, messages: list[ConsumerRecord[bytes, bytes]]) -> None:
+        try:
+            for message in messages:
+                await self.owner.process(message)
+                await self._commit(tp, message.offset + 1)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self.failure = exc  # the consumer restarts from the committed offsets
+            raise
+        finally:
+            if self.tasks.get(tp) is asyncio.current_task():
+                del self.tasks[tp]
+        if tp in self.consumer.assignment():
+            self.consumer.resume(tp)
+
+    async def _commit(self, tp: TopicPartition, offset: int) -> None:
+        """A commit that fails (the broker is restarting) is not retried: the next record's
+        commit covers this one, and a record delivered again is dropped by the inbox."""
+        try:
+            await self.consumer.commit({tp: offset})
+        except KafkaError:
+            log.warning(
+                "could not commit an offset",
+                exc_info=True,
+                extra={"topic": tp.topic, "partition": tp.partition, "offset": offset},
+            )
+
+    def raise_failure(self) -> None:
+        if self.failure is not None:
+            failure, self.failure = self.failure, None
+            raise RuntimeError("a partition's task failed") from failure
+
+    async def cancel(self, partitions: Iterable[TopicPartition]) -> None:
+        """Cancels the tasks of ``partitions`` and waits for them, at most STOP_SECONDS."""
+        tasks = [self.tasks.pop(tp) for tp in partitions if tp in self.tasks]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.STOP_SECONDS)
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self.cancel(revoked)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        pass

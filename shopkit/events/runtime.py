@@ -1,4 +1,10 @@
-"""Wires one service's events for its lifespan: the outbox relay and its consumers."""
+"""Wires one service's events for its lifespan: the outbox relay and its consumers.
+
+A consumer checks every event it handles against the JSON Schema its producer keeps in the
+repository (``subgraphs/<producer>/events/schemas/<type>.json``, the contract producers
+validate against before an event enters their outbox): an event against its schema can never
+succeed, and is parked at once instead of reaching the handler.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,47 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
 
 from shopkit.events.envelope import topic_for
-from shopkit.events.kafka import EventConsumer, Handler, InboxStore, KafkaPublisher, ensure_topics
+from shopkit.events.kafka import (
+    EventConsumer,
+    EventValidator,
+    Handler,
+    InboxStore,
+    KafkaPublisher,
+    ensure_topics,
+)
 from shopkit.events.outbox import OutboxRelay, OutboxStore
-from shopkit.settings import ServiceSettings
+from shopkit.events.schemas import EventSchemas, UnknownEventType
+from shopkit.settings import REPO_ROOT, ServiceSettings
 
 log = logging.getLogger(__name__)
+
+SUBGRAPHS_DIR = REPO_ROOT / "subgraphs"
+
+
+class ProducerSchemas:
+    """The JSON Schemas of the given event types, found in their producers' folders."""
+
+    def __init__(self, types: Iterable[str], root: Path = SUBGRAPHS_DIR) -> None:
+        found: dict[str, EventSchemas] = {}
+        for folder in sorted(root.glob("*/events/schemas")):
+            schemas = EventSchemas(folder)
+            found.update({t: schemas for t in schemas.types})
+        missing = sorted(set(types) - set(found))
+        if missing:
+            raise UnknownEventType(
+                f"no producer under {root} has a JSON Schema for {', '.join(missing)}"
+            )
+        self._by_type = {t: found[t] for t in types}
+
+    def validate(self, event: dict[str, Any]) -> None:
+        schemas = self._by_type.get(str(event.get("type")))
+        if schemas is None:
+            raise UnknownEventType(f"no JSON Schema for event type {event.get('type')!r}")
+        schemas.validate(event)
 
 
 class EventRuntime:
@@ -42,15 +82,22 @@ class EventRuntime:
         if handlers and inbox is not None:
             self.consume(inbox, handlers)
 
-    def consume(self, inbox: InboxStore, handlers: dict[str, Handler]) -> None:
+    def consume(
+        self,
+        inbox: InboxStore,
+        handlers: dict[str, Handler],
+        schemas: EventValidator | None = None,
+    ) -> None:
         """Adds the consumer after construction: its handlers usually call the service, which
-        needs ``notify`` from this runtime to exist first. Call before ``running()``."""
+        needs ``notify`` from this runtime to exist first. Call before ``running()``.
+        ``schemas`` defaults to the producers' JSON Schemas of the handled types."""
         self.consumer = EventConsumer(
             bootstrap=self.settings.kafka_bootstrap,
             group_id=self.settings.consumer_group or self.settings.service_name,
             handlers=handlers,
             inbox=inbox,
             service=self.settings.service_name,
+            schemas=schemas if schemas is not None else ProducerSchemas(handlers),
         )
 
     def notify(self) -> None:

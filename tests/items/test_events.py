@@ -165,10 +165,31 @@ async def test_kafka_round_trip_releases_once_and_publishes_valid_events(
     async with running_app(settings) as (app, _):
         items, inventory, db = app.state.items, app.state.inventory, app.state.db
         item = await items.create(draft(stock=5))
-        order_id = f"o-{uuid.uuid4().hex[:8]}"
+        order_id = str(uuid.uuid4())
         await inventory.reserve(order_id, [(item.id, 3)])
 
-        event = order_event("order.cancelled", order_id)
+        # As orders publishes it: the consumer checks it against orders' JSON Schema.
+        event = new_event(
+            "order.cancelled",
+            source="orders",
+            subject=order_id,
+            data={
+                "orderId": order_id,
+                "customerId": "c-1",
+                "status": "CANCELLED",
+                "previousStatus": "PENDING_PAYMENT",
+                "lines": [
+                    {
+                        "itemId": item.id,
+                        "quantity": 3,
+                        "unitPrice": {"amount": 1, "currency": "EUR"},
+                    }
+                ],
+                "total": {"amount": 3, "currency": "EUR"},
+                "reason": None,
+                "somethingNew": [1],
+            },
+        )
         producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
         await producer.start()
         try:

@@ -86,7 +86,7 @@ class FakeServices:
     def add_order(
         self, customer: str, *, status: str = "PENDING_PAYMENT", amount: int = 2599
     ) -> str:
-        order_id = f"ord-{uuid.uuid4().hex[:10]}"
+        order_id = str(uuid.uuid4())  # as the orders service names them
         self.orders[order_id] = {
             "id": order_id,
             "status": status,

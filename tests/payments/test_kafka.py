@@ -76,7 +76,21 @@ async def test_relay_publishes_and_cancellation_delivered_five_times_refunds_onc
             "order.cancelled",
             source="orders",
             subject=order_id,
-            data={"orderId": order_id, "customerId": buyer, "previousStatus": "PAID"},
+            data={  # as orders publishes it: the consumer checks it against orders' schema
+                "orderId": order_id,
+                "customerId": buyer,
+                "status": "CANCELLED",
+                "previousStatus": "PAID",
+                "lines": [
+                    {
+                        "itemId": "i-1",
+                        "quantity": 1,
+                        "unitPrice": {"amount": 2000, "currency": "EUR"},
+                    }
+                ],
+                "total": {"amount": 2000, "currency": "EUR"},
+                "reason": "cancelled by the customer",
+            },
         )
         another = new_event("order.cancelled", source="orders", subject=order_id,
                             data=cancelled.data)  # fmt: skip

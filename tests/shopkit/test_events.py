@@ -1,15 +1,28 @@
 """The event kit against the real Kafka-protocol broker."""
 
 import asyncio
+import collections
 import json
+import random
+import string
+import sys
 import uuid
 
 import jsonschema
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import REGISTRY
 
+from shopkit.errors import Unavailable
 from shopkit.events import CloudEvent, OutboxMessage, OutboxRelay, new_event
-from shopkit.events.kafka import EventConsumer, KafkaPublisher, ensure_topics
+from shopkit.events.kafka import (
+    EventConsumer,
+    EventRejected,
+    KafkaPublisher,
+    ensure_topics,
+    is_unavailable,
+)
+from shopkit.events.replay import replay_parked
 from shopkit.events.schemas import EventSchemas
 
 
@@ -151,51 +164,320 @@ async def test_consumer_handles_a_redelivered_event_once(kafka_bootstrap):
     assert handled == [event.id]
 
 
-async def test_an_event_that_keeps_failing_is_parked_on_the_dlq_without_a_last_wait(
+async def send_raw(bootstrap: str, topic: str, records: list[tuple[int, bytes, bytes]]) -> None:
+    """Sends ``(partition, key, value)`` records in order."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for partition, key, value in records:
+            await producer.send_and_wait(topic, value, key=key, partition=partition)
+    finally:
+        await producer.stop()
+
+
+async def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 30) -> list:
+    """The first ``count`` records of ``topic`` (waits for them)."""
+    reader = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await reader.start()
+    got: list = []
+    try:
+        async with asyncio.timeout(timeout):
+            while len(got) < count:
+                batch = await reader.getmany(timeout_ms=200)
+                got += [m for msgs in batch.values() for m in msgs]
+    finally:
+        await reader.stop()
+    return got
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def parked_total(service: str) -> float:
+    return sum(
+        sample.value
+        for family in REGISTRY.collect()
+        if family.name == "events_parked"
+        for sample in family.samples
+        if sample.name == "events_parked_total" and sample.labels["service"] == service
+    )
+
+
+def headers_of(record) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {k: v.decode() for k, v in record.headers}
+
+
+async def eventually(check, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.05)
+
+
+async def test_a_transient_failure_longer_than_the_old_window_is_retried_until_it_succeeds_once_in_order_while_other_partitions_flow(
     kafka_bootstrap,
 ):
-    kind = f"fail{uuid.uuid4().hex[:6]}"
-    attempts: list[float] = []
+    kind = f"slow{uuid.uuid4().hex[:6]}"
+    service = f"test-{kind}"
     loop = asyncio.get_running_loop()
+    first_attempt: float | None = None
+    attempts: collections.Counter[str] = collections.Counter()
+    handled: list[tuple[str, float]] = []
 
     async def handler(event):
-        attempts.append(loop.time())
-        raise RuntimeError("always fails")
+        nonlocal first_attempt
+        attempts[event.id] += 1
+        if event.subject == "down":
+            first_attempt = first_attempt or loop.time()
+            # 4 s of an unexpected error (a bug until a deploy), then 4 s of an engine that
+            # refuses connections: 8 s in all, beyond the old 5 s retry window.
+            if loop.time() < first_attempt + 4:
+                raise RuntimeError("a bug, until the fix is deployed")
+            if loop.time() < first_attempt + 8:
+                raise ConnectionRefusedError("the engine is down")
+        handled.append((event.data["name"], loop.time()))
 
     consumer = EventConsumer(
         bootstrap=kafka_bootstrap,
         group_id=f"g-{kind}",
         handlers={f"{kind}.happened": handler},
         inbox=MemoryInbox(),
-        service="test",
-        max_attempts=2,
-        retry_seconds=2.0,
+        service=service,
+        retry_seconds=0.2,
+        max_retry_seconds=1.0,
     )
-    event = new_event(f"{kind}.happened", source="t", subject="a", data={})
-    dlq_topic = f"{event.topic}.dlq"
-    await ensure_topics(kafka_bootstrap, [*consumer.topics, dlq_topic])
-    publisher = KafkaPublisher(kafka_bootstrap)
-    try:
-        await publisher.send(event.topic, "a", event.to_json())
-    finally:
-        await publisher.stop()
-    dlq = AIOKafkaConsumer(
-        dlq_topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await dlq.start()
+    [topic] = consumer.topics
+    await ensure_topics(kafka_bootstrap, [*consumer.topics, *consumer.dead_letter_topics])
+
+    def events(subject: str) -> list[CloudEvent]:
+        return [
+            new_event(
+                f"{kind}.happened", source="t", subject=subject, data={"name": f"{subject}{n}"}
+            )
+            for n in range(3)
+        ]
+
+    down, up = events("down"), events("up")
+    await send_raw(kafka_bootstrap, topic, [(0, b"down", e.to_json().encode()) for e in down])
     consumer.start()
     try:
-        parked = []
-        async with asyncio.timeout(30):
-            while not parked:
-                batch = await dlq.getmany(timeout_ms=200)
-                parked += [m for msgs in batch.values() for m in msgs]
-        parked_at = loop.time()
+        await eventually(lambda: first_attempt is not None)
+        # Another partition's events, sent while the first partition's event keeps failing.
+        await send_raw(kafka_bootstrap, topic, [(1, b"up", e.to_json().encode()) for e in up])
+        await eventually(lambda: len(handled) == 3)
+        assert first_attempt is not None and loop.time() < first_attempt + 8
+        assert (
+            metric("events_retrying", service=service, cause="error")
+            + metric("events_retrying", service=service, cause="unavailable")
+            == 1
+        )
+        await eventually(lambda: len(handled) == 6, timeout=30)
+        await asyncio.sleep(1.0)  # nothing more arrives
     finally:
         await consumer.stop()
-        await dlq.stop()
-    assert len(attempts) == 2
-    assert CloudEvent.from_json(parked[0].value).id == event.id
-    # one wait of retry_seconds between the two attempts, none after the last one
-    assert attempts[1] - attempts[0] >= 2.0
-    assert parked_at - attempts[1] < 2.0
+
+    assert first_attempt is not None
+    names = [name for name, _ in handled]
+    assert names[:3] == ["up0", "up1", "up2"], "the other partition did not wait"
+    assert names[3:] == ["down0", "down1", "down2"], "once each, in order"
+    assert handled[3][1] >= first_attempt + 8
+    assert attempts[down[0].id] >= 4
+    assert all(attempts[e.id] == 1 for e in [*down[1:], *up])
+    for cause in ("error", "unavailable"):
+        assert metric("event_retries_total", service=service, type=f"{kind}.happened", cause=cause)
+        assert metric("events_retrying", service=service, cause=cause) == 0
+    assert parked_total(service) == 0
+
+
+async def test_a_malformed_and_a_schema_invalid_event_are_parked_at_once_and_counted(
+    kafka_bootstrap, tmp_path
+):
+    kind = "bad" + "".join(random.choices(string.ascii_lowercase, k=8))
+    service = f"test-{kind}"
+    (tmp_path / f"{kind}.happened.json").write_text(
+        json.dumps({"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}})
+    )
+    handled: list[str] = []
+
+    async def handler(event):
+        handled.append(event.data["n"])
+
+    consumer = EventConsumer(
+        bootstrap=kafka_bootstrap,
+        group_id=f"g-{kind}",
+        handlers={f"{kind}.happened": handler},
+        inbox=MemoryInbox(),
+        service=service,
+        schemas=EventSchemas(tmp_path),
+        retry_seconds=2.0,
+    )
+    [topic] = consumer.topics
+    await ensure_topics(kafka_bootstrap, [*consumer.topics, *consumer.dead_letter_topics])
+    invalid = new_event(f"{kind}.happened", source="t", subject="a", data={"n": "one"})
+    valid = new_event(f"{kind}.happened", source="t", subject="a", data={"n": 1})
+    await send_raw(
+        kafka_bootstrap,
+        topic,
+        [
+            (0, b"a", b"not json at all"),
+            (0, b"a", invalid.to_json().encode()),
+            (0, b"a", valid.to_json().encode()),
+        ],
+    )
+    consumer.start()
+    try:
+        await eventually(lambda: handled == [1])
+        parked = await read_topic(kafka_bootstrap, f"{topic}.dlq", 2)
+    finally:
+        await consumer.stop()
+
+    assert [m.value for m in parked] == [b"not json at all", invalid.to_json().encode()]
+    malformed, against_schema = (headers_of(m) for m in parked)
+    assert malformed["shop-dlq-reason"] == "malformed"
+    assert against_schema["shop-dlq-reason"] == "schema"
+    assert "'one' is not of type 'integer'" in against_schema["shop-dlq-error"]
+    for headers in (malformed, against_schema):
+        assert headers["shop-dlq-group"] == f"g-{kind}"
+        assert headers["shop-dlq-origin"].startswith(f"{topic}/0/")
+    assert metric("events_parked_total", service=service, type="other", reason="malformed") == 1
+    assert (
+        metric("events_parked_total", service=service, type=f"{kind}.happened", reason="schema")
+        == 1
+    )
+    for cause in ("error", "unavailable"):  # parked at once, never retried
+        assert not metric(
+            "event_retries_total", service=service, type=f"{kind}.happened", cause=cause
+        )
+
+
+async def test_a_rejected_event_is_parked_and_replayed_to_its_group_alone_once_fixed(
+    kafka_bootstrap,
+):
+    kind = f"rej{uuid.uuid4().hex[:6]}"
+    fixed = False
+    handled: dict[str, list[str]] = {"fussy": [], "other": []}
+
+    async def fussy(event):
+        if not fixed:
+            raise EventRejected("the handler cannot read this event (until the fix)")
+        handled["fussy"].append(event.id)
+
+    async def other(event):
+        handled["other"].append(event.id)
+
+    def consumer(group: str, handler) -> EventConsumer:  # type: ignore[no-untyped-def]
+        return EventConsumer(
+            bootstrap=kafka_bootstrap,
+            group_id=f"{group}-{kind}",
+            handlers={f"{kind}.happened": handler},
+            inbox=MemoryInbox(),
+            service=f"test-{kind}",
+        )
+
+    consumers = [consumer("fussy", fussy), consumer("other", other)]
+    topic = consumers[0].topics[0]
+    await ensure_topics(kafka_bootstrap, [topic, f"{topic}.dlq"])
+    event = new_event(f"{kind}.happened", source="t", subject="a", data={})
+    await send_raw(kafka_bootstrap, topic, [(0, b"a", event.to_json().encode())])
+    for c in consumers:
+        c.start()
+    try:
+        [parked] = await read_topic(kafka_bootstrap, f"{topic}.dlq", 1)
+        assert headers_of(parked)["shop-dlq-reason"] == "rejected"
+        labels = {"service": f"test-{kind}", "type": f"{kind}.happened", "reason": "rejected"}
+        await eventually(lambda: metric("events_parked_total", **labels) == 1)
+        await eventually(lambda: handled["other"] == [event.id])
+
+        fixed = True  # the fix is deployed; the command re-delivers the parked event
+        listing = await asyncio.create_subprocess_exec(
+            *[sys.executable, "-m", "shopkit.events.replay", "--bootstrap", kafka_bootstrap],
+            *["--group", f"fussy-{kind}", "--topic", topic, "--list"],
+            stdout=asyncio.subprocess.PIPE,
+        )
+        stdout, _ = await asyncio.wait_for(listing.communicate(), 60)
+        assert listing.returncode == 0
+        listed = stdout.decode()
+        assert f"{kind}.happened {event.id} [rejected: the handler cannot read" in listed
+        assert "1 event(s) of group" in listed
+        replayed = await replay_parked(kafka_bootstrap, f"fussy-{kind}", topic)
+        assert [json.loads(p.value)["id"] for p in replayed] == [event.id]
+        await eventually(lambda: handled["fussy"] == [event.id])
+        # Replayed once: a second run finds nothing new, and the other group skipped it.
+        assert await replay_parked(kafka_bootstrap, f"fussy-{kind}", topic) == []
+        await asyncio.sleep(1.0)
+    finally:
+        for c in consumers:
+            await c.stop()
+    assert handled == {"fussy": [event.id], "other": [event.id]}
+
+
+async def test_a_consumer_stopped_while_retrying_stops_at_once_and_the_event_is_not_lost(
+    kafka_bootstrap,
+):
+    kind = f"stop{uuid.uuid4().hex[:6]}"
+    attempts: list[str] = []
+    handled: list[str] = []
+
+    async def down(event):
+        attempts.append(event.id)
+        raise ConnectionRefusedError("the engine is down")
+
+    async def up(event):
+        handled.append(event.id)
+
+    def consumer(handler) -> EventConsumer:  # type: ignore[no-untyped-def]
+        return EventConsumer(
+            bootstrap=kafka_bootstrap,
+            group_id=f"g-{kind}",
+            handlers={f"{kind}.happened": handler},
+            inbox=MemoryInbox(),
+            service=f"test-{kind}",
+            retry_seconds=0.2,
+        )
+
+    first = consumer(down)
+    await ensure_topics(kafka_bootstrap, [*first.topics, *first.dead_letter_topics])
+    event = new_event(f"{kind}.happened", source="t", subject="a", data={})
+    await send_raw(kafka_bootstrap, first.topics[0], [(0, b"a", event.to_json().encode())])
+    first.start()
+    await eventually(lambda: len(attempts) >= 2)
+    loop = asyncio.get_running_loop()
+    stopping = loop.time()
+    await first.stop()
+    assert loop.time() - stopping < 8.0
+
+    second = consumer(up)  # the service restarted (its offset was never committed)
+    second.start()
+    try:
+        await eventually(lambda: handled == [event.id])
+    finally:
+        await second.stop()
+    assert metric("events_retrying", service=f"test-{kind}", cause="unavailable") == 0
+
+
+def test_unavailable_engines_and_services_are_told_apart_from_other_failures():
+    class ServerSelectionTimeoutError(Exception):  # as pymongo names it, by its base class
+        pass
+
+    class ConnectionFailure(Exception):
+        pass
+
+    class AutoReconnect(ConnectionFailure):
+        pass
+
+    def raised_from(cause: BaseException) -> BaseException:
+        try:
+            raise RuntimeError("wrapped") from cause
+        except RuntimeError as exc:
+            return exc
+
+    assert is_unavailable(Unavailable("The catalog database is busy; try again."))
+    assert is_unavailable(ConnectionRefusedError())
+    assert is_unavailable(TimeoutError())
+    assert is_unavailable(AutoReconnect())
+    assert is_unavailable(raised_from(ConnectionResetError()))
+    assert not is_unavailable(ServerSelectionTimeoutError())
+    assert not is_unavailable(RuntimeError("a bug"))
+    assert not is_unavailable(KeyError("orderId"))
