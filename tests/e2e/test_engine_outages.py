@@ -35,7 +35,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from stack.local import LocalStack
-from tests.e2e.client import Gateway, eventually
+from tests.e2e.client import Gateway, assert_books_reconcile, eventually
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, started_stack
 from tests.e2e.test_private_files import rights_too_wide
 from tests.e2e.test_user_flow import CARD_OK, create_item, create_order, pay
@@ -317,3 +317,8 @@ def test_the_real_engines_stacks_data_folder_is_private_after_the_outages(outage
     for written in ["cassandra/storage", "kafka/log", "mongo", "logs/cassandra.log"]:
         assert (data_dir / written).exists(), f"{written} was not written; nothing to check"
     assert rights_too_wide(data_dir) == []
+
+
+async def test_the_books_reconcile_after_the_outages(outage_shop):
+    """Stock, orders, payments and the processor's ledger agree (``make reconcile``)."""
+    await assert_books_reconcile(outage_shop)
