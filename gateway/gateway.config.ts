@@ -88,7 +88,6 @@ const log = createLogger(LOG_LEVEL as 'info');
 
 export const LIMITS = { depth: 10, tokens: 2000, aliases: 30, directives: 50 } as const;
 
-
 function unauthenticated(message: string): GraphQLError {
   return new GraphQLError(message, {
     extensions: {
@@ -128,7 +127,10 @@ function useShopJwt(): GatewayPlugin {
       const code = (err as { code?: string }).code ?? '';
       if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JOSE_GENERIC' || !code.startsWith('ERR_')) {
         // The key set could not be fetched: not the client's fault, so not an auth error.
-        throw err;
+        log.warn({ failure: code || (err as Error).name }, 'the JWKS could not be fetched');
+        throw new GraphQLError('The shop cannot check access tokens right now; try again shortly.', {
+          extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } },
+        });
       }
       throw unauthenticated(
         code === 'ERR_JWT_EXPIRED'

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 
-from tests.gateway.conftest import Gateway, Keys
+from stack.process import free_port
+from tests.gateway.conftest import Gateway, Keys, start_test_gateway
 
 FORWARDED = "{ forwarded { authorization gatewaySecret serviceToken headerNames } }"
 # What a subgraph may receive: transport headers made by the gateway, and the four it adds.
@@ -198,3 +201,23 @@ def test_request_extensions_cannot_set_the_headers_sent_to_a_subgraph(gateway: G
     with gateway.client("127.0.0.43") as client:
         response = client.post(gateway.url, json={"query": query, "extensions": forged})
     assert response.json() == {"data": {"ip": "127.0.0.43", "token": None}}, response.text
+
+
+@pytest.fixture(scope="module")
+def gateway_without_jwks(
+    supergraph: Path, keys: Keys, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
+    """A gateway whose accounts JWKS cannot be reached."""
+    unreachable = Keys(keys.signing, keys.attacker, f"http://127.0.0.1:{free_port()}/jwks.json")
+    yield from start_test_gateway(supergraph, unreachable, tmp_path_factory.mktemp("no-jwks"))
+
+
+def test_a_token_that_cannot_be_checked_is_service_unavailable_not_unexpected(
+    gateway_without_jwks: Gateway, keys: Keys
+) -> None:
+    response = gateway_without_jwks.post(
+        FORWARDED, headers={"Authorization": f"Bearer {keys.token()}"}
+    )
+    assert response.status_code == 503, response.text
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["SERVICE_UNAVAILABLE"]
+    assert gateway_without_jwks.post("{ hello }").json() == {"data": {"hello": "world"}}
