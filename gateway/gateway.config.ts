@@ -11,6 +11,16 @@
 //   SHOP_GATEWAY_SECRET            required; sent to subgraphs as `x-gateway-secret`
 //   SHOP_AUTH_RATE_LIMIT           login/register fields per IP per window (default 10)
 //   SHOP_AUTH_RATE_WINDOW_SECONDS  window length (default 60)
+//   SHOP_SUBGRAPH_TIMEOUT_SECONDS  deadline of each subgraph call (default 10); past it the
+//                                  client gets SERVICE_UNAVAILABLE
+//   SHOP_MAX_REQUEST_BYTES         largest request body (default 1000000); larger: 413
+//   SHOP_CORS_ORIGINS              browser origins allowed to call with credentials, comma-
+//                                  separated (default none: no CORS header is ever sent)
+//   SHOP_GATEWAY_LOG_LEVEL         error | warn | info (default) | debug
+//
+// The modules beside this file hold the parts: errors.ts (the error-code catalogue, masking,
+// variable errors), subgraphs.ts (deadlines and failures of subgraph calls), http.ts (client
+// address, body limits, CORS), logging.ts (the redacted log).
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
@@ -27,6 +37,10 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { maskError, useValidationErrorStatus, useVariableErrors } from './errors.ts';
+import { clientAddress, corsFor, parseOrigins, useRequestLimits } from './http.ts';
+import { createLogger } from './logging.ts';
+import { useSubgraphFailures } from './subgraphs.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -63,26 +77,16 @@ const JWT_ISSUER = env.SHOP_JWT_ISSUER || 'shop-accounts';
 const JWT_AUDIENCE = env.SHOP_JWT_AUDIENCE || 'shop';
 const AUTH_RATE_LIMIT = intFromEnv('SHOP_AUTH_RATE_LIMIT', 10);
 const AUTH_RATE_WINDOW_MS = intFromEnv('SHOP_AUTH_RATE_WINDOW_SECONDS', 60) * 1000;
+const SUBGRAPH_TIMEOUT_MS = intFromEnv('SHOP_SUBGRAPH_TIMEOUT_SECONDS', 10) * 1000;
+const MAX_REQUEST_BYTES = intFromEnv('SHOP_MAX_REQUEST_BYTES', 1_000_000);
+const CORS_ORIGINS = parseOrigins(env.SHOP_CORS_ORIGINS);
+const LOG_LEVEL = env.SHOP_GATEWAY_LOG_LEVEL || 'info';
+if (!['error', 'warn', 'info', 'debug'].includes(LOG_LEVEL)) {
+  throw new Error(`SHOP_GATEWAY_LOG_LEVEL must be error, warn, info or debug, got ${JSON.stringify(LOG_LEVEL)}`);
+}
+const log = createLogger(LOG_LEVEL as 'info');
 
 export const LIMITS = { depth: 10, tokens: 2000, aliases: 30, directives: 50 } as const;
-
-/** Codes whose errors reach the client as they are (message and code); all others are masked. */
-const PASS_THROUGH_CODES = new Set([
-  // sent by the subgraphs on purpose
-  'BAD_USER_INPUT',
-  'NOT_FOUND',
-  'FORBIDDEN',
-  'UNAUTHENTICATED',
-  'CONFLICT',
-  'RATE_LIMITED',
-  // produced by the gateway itself about the request
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-  'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_FOUND',
-]);
-const HIDDEN_EXTENSIONS = ['exception', 'stacktrace', 'serviceName', 'originalError', 'http'];
 
 function unauthenticated(message: string): GraphQLError {
   return new GraphQLError(message, {
@@ -123,7 +127,10 @@ function useShopJwt(): GatewayPlugin {
       const code = (err as { code?: string }).code ?? '';
       if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JOSE_GENERIC' || !code.startsWith('ERR_')) {
         // The key set could not be fetched: not the client's fault, so not an auth error.
-        throw err;
+        log.warn({ failure: code || (err as Error).name }, 'the JWKS could not be fetched');
+        throw new GraphQLError('The shop cannot check access tokens right now; try again shortly.', {
+          extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } },
+        });
       }
       throw unauthenticated(
         code === 'ERR_JWT_EXPIRED'
@@ -189,11 +196,6 @@ export function countAuthFields(document: DocumentNode): number {
   return total;
 }
 
-function clientAddress(context: Record<string, any>): string {
-  // The socket peer, never X-Forwarded-For: a client could write any address there.
-  return context?.req?.socket?.remoteAddress ?? context?.req?.connection?.remoteAddress ?? 'unknown';
-}
-
 /**
  * Per-IP sliding-window limit on `login`/`register` mutation fields. Every occurrence counts
  * (aliases included, in every operation of the document), so a request carrying more than the
@@ -248,68 +250,45 @@ function requestIdOf(request: Request): string {
   return id;
 }
 
-function maskError(error: unknown): Error {
-  if (error instanceof GraphQLError) {
-    const code = error.extensions?.code;
-    const original = error.originalError;
-    const fromCode = typeof code === 'string' && PASS_THROUGH_CODES.has(code);
-    // A gateway-made GraphQLError without a code wraps nothing; an error thrown by a resolver
-    // (a subgraph's, an unexpected exception) always has an originalError or a subgraph code.
-    if (fromCode) {
-      const extensions: Record<string, unknown> = { ...error.extensions };
-      for (const key of HIDDEN_EXTENSIONS) {
-        if (key !== 'http' || !['UNAUTHENTICATED', 'RATE_LIMITED', 'BAD_REQUEST'].includes(code)) {
-          delete extensions[key];
-        }
-      }
-      return new GraphQLError(error.message, {
-        nodes: error.nodes,
-        source: error.source,
-        positions: error.positions,
-        path: error.path,
-        extensions,
-      });
-    }
-    if (code === undefined && original === undefined && error.path === undefined) {
-      return error;
-    }
-  }
-  const path = error instanceof GraphQLError ? error.path : undefined;
-  return new GraphQLError('Unexpected error.', {
-    path,
-    extensions: { code: 'INTERNAL_SERVER_ERROR' },
-  });
-}
-
 export const gatewayConfig = defineConfig({
   supergraph: SUPERGRAPH,
   port: PORT,
   host: HOST,
   fork: 1, // the auth rate limit is kept in memory: one process sees every request
-  logging: (env.SHOP_GATEWAY_LOG_LEVEL || 'info') as 'info',
+  logging: log,
   graphiql: !production,
   landingPage: !production,
   disableIntrospection: production ? { disableIf: () => true } : undefined,
   blockFieldSuggestions: production,
   batching: false,
   csrfPrevention: { requestHeaders: ['x-graphql-csrf', 'apollo-require-preflight'] },
-  maskedErrors: { maskError: (error: unknown) => maskError(error) },
+  cors: corsFor(CORS_ORIGINS),
+  maskedErrors: { maskError: (error: unknown) => maskError(error, log) },
   // A client-sent x-request-id would otherwise be forwarded; the gateway makes its own below.
   requestId: false,
   propagateHeaders: {
     // Only these headers go to a subgraph; every other client header stays at the gateway.
-    fromClientToSubgraphs: ({ request }) => ({
+    // x-client-ip is the socket peer (see http.ts), for the accounts service's per-client
+    // login throttle; the subgraphs trust it only beside the gateway secret.
+    fromClientToSubgraphs: ({ request, context }) => ({
       authorization: request.headers.get('authorization') ?? undefined,
       'x-gateway-secret': GATEWAY_SECRET,
       'x-request-id': requestIdOf(request),
+      'x-client-ip': clientAddress(context as Record<string, any>),
     }),
   },
   plugins: () => [
+    useRequestLimits(MAX_REQUEST_BYTES),
     useShopJwt(),
     maxTokensPlugin({ n: LIMITS.tokens }),
     maxDepthPlugin({ n: LIMITS.depth, ignoreIntrospection: true, flattenFragments: true }),
     maxAliasesPlugin({ n: LIMITS.aliases, allowList: [] }),
     maxDirectivesPlugin({ n: LIMITS.directives }),
     useAuthRateLimit(AUTH_RATE_LIMIT, AUTH_RATE_WINDOW_MS),
+    useValidationErrorStatus(),
+    useVariableErrors(),
+    useSubgraphFailures(SUBGRAPH_TIMEOUT_MS, log, (context) =>
+      context?.request ? requestIdOf(context.request) : undefined,
+    ),
   ],
 });

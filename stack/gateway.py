@@ -3,16 +3,20 @@
 ``compose_supergraph`` runs ``gateway/compose.mjs`` (Rover-format ``supergraph.yaml`` in,
 supergraph SDL out); ``start_gateway`` runs the locally installed ``hive-gateway`` with
 ``gateway/gateway.config.ts`` and waits until it is ready. Both need ``make install``
-(``npm ci`` in ``gateway/``).
+(``npm ci`` in ``gateway/``). ``write_error_codes`` writes ``gateway/error-codes.json``, the
+gateway's copy of the error-code catalogue (``shopkit.errors.CATALOGUE``), for ``make schema``.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
+from shopkit.errors import CATALOGUE
 from stack.process import REPO_ROOT, Process, StartError, http_ok, spawn
 
 GATEWAY_DIR = REPO_ROOT / "gateway"
@@ -22,6 +26,8 @@ COMPOSE_SCRIPT = GATEWAY_DIR / "compose.mjs"
 GATEWAY_CONFIG = GATEWAY_DIR / "gateway.config.ts"
 SUPERGRAPH_CONFIG = REPO_ROOT / "supergraph.yaml"
 DEFAULT_SUPERGRAPH = GATEWAY_DIR / "supergraph.graphql"
+ERROR_CODES = GATEWAY_DIR / "error-codes.json"
+LOG_MODE = 0o600  # the log may name accounts and addresses: its owner only
 
 INSTALL_HINT = "run `make install` (it runs `npm ci` in gateway/) first"
 
@@ -73,6 +79,35 @@ def compose_supergraph(
         raise GatewayError(f"supergraph composition failed:\n{detail}")
 
 
+def error_codes_json() -> str:
+    """The catalogue as the gateway reads it: code -> HTTP status and meaning, sorted."""
+    codes = {
+        entry.code: {
+            "status": entry.http_status,
+            "meaning": entry.meaning,
+            "raisedBy": entry.raised_by,
+        }
+        for entry in sorted(CATALOGUE, key=lambda e: e.code)
+    }
+    document = {
+        "comment": "Generated from shopkit/errors.py by `make schema`; do not edit.",
+        "codes": codes,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_error_codes(path: Path = ERROR_CODES) -> None:
+    path.write_text(error_codes_json())
+
+
+def _private_log(path: Path) -> None:
+    """Creates the log file readable by its owner only (or narrows an existing one) before
+    the gateway writes to it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, LOG_MODE))
+    os.chmod(path, LOG_MODE)
+
+
 def start_gateway(
     supergraph_path: Path,
     port: int,
@@ -86,7 +121,8 @@ def start_gateway(
 
     ``env`` is laid over this process's environment; it must provide SHOP_GATEWAY_SECRET
     (see gateway/gateway.config.ts for the other SHOP_* settings). The gateway's output goes to
-    ``log_path`` (a temporary file by default), whose tail is in the error if it fails to start.
+    ``log_path`` (a temporary file by default; mode 0600), whose tail is in the error if it
+    fails to start.
     """
     _require_node_modules()
     node = _node()
@@ -94,6 +130,7 @@ def start_gateway(
         raise GatewayError(f"supergraph {supergraph_path} does not exist: run `make schema`")
     if log_path is None:
         log_path = Path(tempfile.mkdtemp(prefix="shop-gateway-")) / "gateway.log"
+    _private_log(log_path)
     cmd = [
         node,
         str(HIVE_GATEWAY_BIN),

@@ -79,6 +79,8 @@ def create_app(
                     window=timedelta(seconds=settings.login_window_seconds),
                     lockout=timedelta(seconds=settings.login_lockout_seconds),
                     max_lockout=timedelta(seconds=settings.login_lockout_max_seconds),
+                    failure_delay=settings.login_failure_delay_seconds,
+                    max_failure_delay=settings.login_failure_delay_max_seconds,
                 ),
                 source=settings.service_name,
                 notify=runtime.notify,

@@ -25,6 +25,10 @@ class AccountsSettings(ProcessorSettings):
     login_window_seconds: int = Field(900, ge=1)
     login_lockout_seconds: int = Field(60, ge=1)
     login_lockout_max_seconds: int = Field(3600, ge=1)
+    # The delay before a refused password is answered, past login_max_failures failures for
+    # the email from all clients: doubling from this, up to the max (store/throttle.py).
+    login_failure_delay_seconds: float = Field(0.25, ge=0)
+    login_failure_delay_max_seconds: float = Field(5.0, ge=0, le=30)
 
     password_memory_kib: int = Field(19456, ge=19456)
     password_time_cost: int = Field(2, ge=2)

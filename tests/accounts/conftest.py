@@ -18,12 +18,13 @@ from starlette.applications import Starlette
 
 from shopkit.auth import mint_service_token
 from subgraphs.accounts.app import create_app
+from subgraphs.accounts.service.auth import REGISTERED
 from subgraphs.accounts.settings import AccountsSettings
 
 PASSWORD = "correct horse battery"
 REGISTER = """
 mutation($input: RegisterInput!) {
-  register(input: $input) { token expiresAt account { id email name role } }
+  register(input: $input) { message }
 }"""
 LOGIN = """
 mutation($email: String!, $password: String!) {
@@ -51,8 +52,12 @@ class Service:
         *,
         token: str | None = None,
         service: str | None = None,
+        client: str | None = None,
     ) -> httpx.Response:
+        """As the gateway sends it; ``client``: the address it says the client has."""
         headers = {"x-gateway-secret": self.settings.gateway_secret}
+        if client:
+            headers["x-client-ip"] = client
         if token:
             headers["authorization"] = f"Bearer {token}"
         if service:
@@ -65,18 +70,21 @@ class Service:
         return (await self.post(query, variables, **kw)).json()
 
     async def register(self, email: str | None = None, **fields: Any) -> dict[str, Any]:
-        """Registers and returns ``{"token", "id", "email"}``."""
+        """Registers, logs in (from a client address of its own, so that the login throttle
+        of the tests' client is untouched) and returns ``{"token", "id", "email"}``."""
         email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
         body = await self.gql(
             REGISTER,
             {"input": {"email": email, "name": "Ada Lovelace", "password": PASSWORD, **fields}},
         )
-        assert "errors" not in body, body
-        payload = body["data"]["register"]
+        assert body == {"data": {"register": {"message": REGISTERED}}}, body
+        login = await self.login(email, client="192.0.2.1")
+        assert "errors" not in login, login
+        payload = login["data"]["login"]
         return {"token": payload["token"], "id": payload["account"]["id"], "email": email}
 
-    async def login(self, email: str, password: str = PASSWORD) -> Any:
-        return await self.gql(LOGIN, {"email": email, "password": password})
+    async def login(self, email: str, password: str = PASSWORD, client: str | None = None) -> Any:
+        return await self.gql(LOGIN, {"email": email, "password": password}, client=client)
 
     async def sql(self, statement: str, **params: Any) -> list[Any]:
         async with self.app.state.engine.begin() as connection:
@@ -118,6 +126,8 @@ def make_settings(**overrides: Any) -> AccountsSettings:
         "admin_password": None,
         # 32+ bytes: pyjwt warns (an error here) about the kit's shorter development secret.
         "service_secret": "accounts-tests-service-secret-0123456789",
+        # The delay before answering refused logins is tested on its own (test_login_throttle).
+        "login_failure_delay_seconds": 0.0,
     }
     values.update(overrides)
     return AccountsSettings(**values)

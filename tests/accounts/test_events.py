@@ -1,4 +1,4 @@
-"""account.created / account.updated: written to the outbox in the change's transaction,
+"""account.created / account.updated / account.registration_attempted: written to the outbox in the change's transaction,
 valid against their JSON Schemas, free of secrets, and relayed to Kafka."""
 
 from __future__ import annotations
@@ -26,7 +26,11 @@ async def outbox(service: Service) -> list[CloudEvent]:
 
 
 def test_a_schema_exists_for_each_produced_type() -> None:
-    assert SCHEMAS.types == ["account.created", "account.updated"]
+    assert SCHEMAS.types == [
+        "account.created",
+        "account.registration_attempted",
+        "account.updated",
+    ]
 
 
 async def test_each_change_writes_one_valid_event_without_secrets(service: Service) -> None:

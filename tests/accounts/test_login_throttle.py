@@ -1,12 +1,15 @@
-"""Repeated failed logins for one email are slowed down, with the count in the database."""
+"""Repeated failed logins for one email are slowed down, with the counts in the database: a
+client that fails five times is locked out of that email, the owner from another client is
+not, and failures from many clients delay further refusals."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 from subgraphs.accounts.settings import AccountsSettings
-from tests.accounts.conftest import PASSWORD, Service, errors_of, running
+from tests.accounts.conftest import LOGIN, PASSWORD, Service, errors_of, running
 
 
 class Clock:
@@ -87,3 +90,80 @@ async def test_the_count_is_shared_by_two_processes_on_one_database(
             await node.login(user["email"], "wrong password!")
         assert errors_of(await first.login(user["email"])) == ["RATE_LIMITED"]
         assert errors_of(await second.login(user["email"])) == ["RATE_LIMITED"]
+
+
+async def test_an_attacker_locking_an_email_out_does_not_lock_out_its_owner(
+    service: Service,
+) -> None:
+    """Issue 10: five wrong passwords locked any account for everyone, the right password
+    included. Now only the client that failed is refused."""
+    user = await service.register()
+    attacker, owner = "203.0.113.66", "198.51.100.7"
+    for _ in range(5):
+        body = await service.login(user["email"], "wrong password!", client=attacker)
+        assert errors_of(body) == ["UNAUTHENTICATED"]
+    assert errors_of(await service.login(user["email"], client=attacker)) == ["RATE_LIMITED"]
+    for _ in range(3):  # the owner, from elsewhere, any number of times
+        body = await service.login(user["email"], client=owner)
+        assert body["data"]["login"]["account"]["id"] == user["id"], body
+    assert errors_of(await service.login(user["email"], client=attacker)) == ["RATE_LIMITED"]
+
+
+async def test_the_client_address_is_believed_only_beside_the_gateway_secret(
+    settings: AccountsSettings,
+) -> None:
+    """Without the gateway secret a request is known by its socket peer, whatever address it
+    claims: claiming a new one for each guess gets no fresh allowance."""
+    direct = settings.model_copy(update={"require_gateway": False})
+    async with running(direct) as service:
+        user = await service.register()
+        for n in range(5):
+            response = await service.http.post(
+                "/graphql",
+                json={"query": LOGIN, "variables": {"email": user["email"], "password": "nope!"}},
+                headers={"x-client-ip": f"203.0.113.{n + 1}"},
+            )
+            assert errors_of(response.json()) == ["UNAUTHENTICATED"]
+        sixth = await service.http.post(
+            "/graphql",
+            json={"query": LOGIN, "variables": {"email": user["email"], "password": PASSWORD}},
+            headers={"x-client-ip": "203.0.113.99", "x-gateway-secret": "a guess"},
+        )
+        assert errors_of(sixth.json()) == ["RATE_LIMITED"]
+        # Beside the real secret, the gateway's word for the address is taken.
+        assert (await service.login(user["email"], client="203.0.113.99"))["data"]["login"]
+
+
+async def test_failures_from_many_clients_delay_refusals_but_never_the_right_password(
+    settings: AccountsSettings,
+) -> None:
+    delayed = settings.model_copy(
+        update={"login_failure_delay_seconds": 1.0, "login_failure_delay_max_seconds": 2.0}
+    )
+    async with running(delayed) as service:
+        user = await service.register()
+
+        async def timed(password: str, client: str) -> tuple[float, list[str]]:
+            started = time.perf_counter()
+            body = await service.login(user["email"], password, client=client)
+            return time.perf_counter() - started, errors_of(body)
+
+        for n in range(5):  # a botnet: one guess per address, no delay yet
+            assert (await timed("wrong password!", f"203.0.113.{n}"))[1] == ["UNAUTHENTICATED"]
+        sixth, codes = await timed("wrong password!", "203.0.113.50")
+        assert codes == ["UNAUTHENTICATED"] and sixth >= 1.0, sixth
+        seventh, codes = await timed("wrong password!", "203.0.113.51")
+        assert codes == ["UNAUTHENTICATED"] and seventh >= 2.0, seventh
+        right, codes = await timed(PASSWORD, "198.51.100.7")
+        assert codes == [] and right < 1.0, right
+
+
+async def test_an_unknown_email_is_delayed_like_a_known_one(settings: AccountsSettings) -> None:
+    delayed = settings.model_copy(update={"login_failure_delay_seconds": 0.5})
+    async with running(delayed) as service:
+        for n in range(5):
+            await service.login("ghost@example.com", "wrong password!", client=f"203.0.113.{n}")
+        started = time.perf_counter()
+        body = await service.login("ghost@example.com", "wrong password!", client="203.0.113.9")
+        assert errors_of(body) == ["UNAUTHENTICATED"]
+        assert time.perf_counter() - started >= 0.5

@@ -47,7 +47,7 @@ class Gateway:
         self, email: str, password: str = "correct-horse-battery", name: str = "Ada"
     ) -> str:
         await self.data(
-            "mutation($i: RegisterInput!) { register(input: $i) { token } }",
+            "mutation($i: RegisterInput!) { register(input: $i) { message } }",
             {"i": {"email": email, "name": name, "password": password}},
         )
         return await self.login(email, password)

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from stack.gateway import compose_supergraph, start_gateway
-from stack.process import REPO_ROOT, free_port, spawn
+from stack.process import REPO_ROOT, Process, free_port, spawn
 
 ISSUER = "shop-accounts"
 AUDIENCE = "shop"
@@ -108,9 +108,15 @@ class Subgraph:
     sdl_path: Path
 
 
-@pytest.fixture(scope="session")
-def stub_subgraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Subgraph]:
-    workdir = tmp_path_factory.mktemp("stub-subgraph")
+@dataclass
+class RunningStub:
+    """A stub subgraph process of a test's own (to freeze or stop without touching others)."""
+
+    process: Process
+    url: str
+
+
+def stub_sdl(workdir: Path) -> Path:
     sdl = subprocess.run(
         [sys.executable, "-m", "tests.gateway.stub_subgraph", "--print-sdl"],
         cwd=REPO_ROOT,
@@ -120,23 +126,23 @@ def stub_subgraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Subgraph
     ).stdout
     sdl_path = workdir / "schema.graphql"
     sdl_path.write_text(sdl)
+    return sdl_path
+
+
+def start_stub(workdir: Path, name: str = "stub") -> RunningStub:
     port = free_port()
     proc = spawn(
-        "stub",
+        name,
         [sys.executable, "-m", "tests.gateway.stub_subgraph", "--port", str(port)],
         log_dir=workdir,
     )
     url = f"http://127.0.0.1:{port}/graphql"
-    try:
-        proc.wait_until(lambda: _answers(url), 30, "the stub subgraph did not start")
-        yield Subgraph(url=url, sdl_path=sdl_path)
-    finally:
-        proc.stop()
+    proc.wait_until(lambda: _answers(url), 30, "the stub subgraph did not start")
+    return RunningStub(process=proc, url=url)
 
 
-@pytest.fixture(scope="session")
-def supergraph(stub_subgraph: Subgraph, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("supergraph")
+def compose_stub_supergraph(sdl_path: Path, url: str, workdir: Path) -> Path:
+    """The supergraph of the stub alone, routed to ``url``."""
     config = workdir / "supergraph.yaml"
     config.write_text(
         "federation_version: =2.9.0\n"
@@ -144,11 +150,28 @@ def supergraph(stub_subgraph: Subgraph, tmp_path_factory: pytest.TempPathFactory
         "  stub:\n"
         "    routing_url: http://localhost:1/graphql\n"
         "    schema:\n"
-        f"      file: {stub_subgraph.sdl_path}\n"
+        f"      file: {sdl_path}\n"
     )
     out = workdir / "supergraph.graphql"
-    compose_supergraph(out, routing={"stub": stub_subgraph.url}, config_path=config)
+    compose_supergraph(out, routing={"stub": url}, config_path=config)
     return out
+
+
+@pytest.fixture(scope="session")
+def stub_subgraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Subgraph]:
+    workdir = tmp_path_factory.mktemp("stub-subgraph")
+    sdl_path = stub_sdl(workdir)
+    stub = start_stub(workdir)
+    try:
+        yield Subgraph(url=stub.url, sdl_path=sdl_path)
+    finally:
+        stub.process.stop()
+
+
+@pytest.fixture(scope="session")
+def supergraph(stub_subgraph: Subgraph, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("supergraph")
+    return compose_stub_supergraph(stub_subgraph.sdl_path, stub_subgraph.url, workdir)
 
 
 @dataclass

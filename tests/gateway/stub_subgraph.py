@@ -1,7 +1,9 @@
 """A tiny real Strawberry federated subgraph the gateway tests compose and route to.
 
 It reports what the gateway forwarded (headers) and counts the login/register calls that
-reached it, so the tests can tell what the gateway let through.
+reached it, so the tests can tell what the gateway let through. It raises any error code on
+demand (``fail``), answers slowly on demand (``slow``), and takes a card and a date the way the
+shop's subgraphs do (``payWith``, ``later``), for the error and timeout tests.
 
 Run: python -m tests.gateway.stub_subgraph --port PORT   (or --print-sdl)
 """
@@ -9,7 +11,9 @@ Run: python -m tests.gateway.stub_subgraph --port PORT   (or --print-sdl)
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -40,6 +44,20 @@ class Node:
     @strawberry.field
     def child(self) -> Node:
         return Node(name=f"node-{self.level + 1}", level=self.level + 1)
+
+
+@strawberry.input
+class CardInput:
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str
+
+
+@strawberry.input
+class PayInput:
+    order_id: strawberry.ID
+    card: CardInput
 
 
 @strawberry.type
@@ -92,6 +110,21 @@ class Query:
     def bad_input(self) -> str:
         raise GraphQLError("quantity must be positive", extensions={"code": "BAD_USER_INPUT"})
 
+    @strawberry.field
+    def fail(self, code: str, message: str) -> str:
+        """Raises an error with this code and message (and a detail a client may see)."""
+        raise GraphQLError(message, extensions={"code": code, "detail": f"about {code}"})
+
+    @strawberry.field
+    async def slow(self, seconds: float) -> str:
+        await asyncio.sleep(seconds)
+        return f"answered after {seconds} s"
+
+    @strawberry.field
+    def later(self, at: datetime) -> str:
+        """The supergraph's DateTime takes any value: this subgraph coerces it."""
+        return at.isoformat()
+
 
 @strawberry.type
 class Mutation:
@@ -104,6 +137,10 @@ class Mutation:
     def register(self, email: str, password: str) -> str:
         CALLS["register"] += 1
         return f"registered-{email}"
+
+    @strawberry.mutation
+    def pay_with(self, input: PayInput) -> str:
+        return f"paid {input.order_id} with a card ending {input.card.number[-4:]}"
 
 
 schema = strawberry.federation.Schema(query=Query, mutation=Mutation, federation_version="2.9")

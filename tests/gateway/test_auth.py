@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 
-from tests.gateway.conftest import Gateway, Keys
+from stack.process import free_port
+from tests.gateway.conftest import Gateway, Keys, start_test_gateway
 
 FORWARDED = "{ forwarded { authorization gatewaySecret serviceToken headerNames } }"
-# What a subgraph may receive: transport headers made by the gateway, and the three it adds.
+# What a subgraph may receive: transport headers made by the gateway, and the four it adds.
 ALLOWED_UPSTREAM_HEADERS = {
     "accept",
     "accept-encoding",
@@ -21,6 +24,7 @@ ALLOWED_UPSTREAM_HEADERS = {
     "content-type",
     "host",
     "user-agent",
+    "x-client-ip",
     "x-gateway-secret",
     "x-request-id",
 }
@@ -170,3 +174,50 @@ def test_no_other_client_header_is_forwarded(gateway: Gateway) -> None:
     assert set(data["forwarded"]["headerNames"]) <= ALLOWED_UPSTREAM_HEADERS, data
     assert data["rid"] and data["rid"] != "client-chosen-id"
     assert data["ua"] != "client-agent/1.0"
+
+
+def test_the_client_address_reaches_the_subgraph_from_the_socket_never_from_a_header(
+    gateway: Gateway,
+) -> None:
+    query = '{ ip: header(name: "x-client-ip") }'
+    spoofed = {
+        "x-client-ip": "203.0.113.9",
+        "x-forwarded-for": "203.0.113.10",
+        "x-real-ip": "203.0.113.11",
+    }
+    with gateway.client("127.0.0.41") as client:
+        first = client.post(gateway.url, json={"query": query}, headers=spoofed)
+    with gateway.client("127.0.0.42") as client:
+        second = client.post(gateway.url, json={"query": query})
+    assert first.json() == {"data": {"ip": "127.0.0.41"}}, first.text
+    assert second.json() == {"data": {"ip": "127.0.0.42"}}, second.text
+
+
+def test_request_extensions_cannot_set_the_headers_sent_to_a_subgraph(gateway: Gateway) -> None:
+    """The transport sends `extensions.headers` of a subgraph request as headers: a client's
+    own `extensions` must never become that."""
+    query = '{ ip: header(name: "x-client-ip") token: header(name: "x-service-token") }'
+    forged = {"headers": {"x-client-ip": "203.0.113.9", "x-service-token": "forged"}}
+    with gateway.client("127.0.0.43") as client:
+        response = client.post(gateway.url, json={"query": query, "extensions": forged})
+    assert response.json() == {"data": {"ip": "127.0.0.43", "token": None}}, response.text
+
+
+@pytest.fixture(scope="module")
+def gateway_without_jwks(
+    supergraph: Path, keys: Keys, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
+    """A gateway whose accounts JWKS cannot be reached."""
+    unreachable = Keys(keys.signing, keys.attacker, f"http://127.0.0.1:{free_port()}/jwks.json")
+    yield from start_test_gateway(supergraph, unreachable, tmp_path_factory.mktemp("no-jwks"))
+
+
+def test_a_token_that_cannot_be_checked_is_service_unavailable_not_unexpected(
+    gateway_without_jwks: Gateway, keys: Keys
+) -> None:
+    response = gateway_without_jwks.post(
+        FORWARDED, headers={"Authorization": f"Bearer {keys.token()}"}
+    )
+    assert response.status_code == 503, response.text
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["SERVICE_UNAVAILABLE"]
+    assert gateway_without_jwks.post("{ hello }").json() == {"data": {"hello": "world"}}

@@ -1,4 +1,6 @@
-"""The events an account emits: ``account.created`` and ``account.updated``.
+"""The events an account emits: ``account.created``, ``account.updated`` and
+``account.registration_attempted`` (someone registered with the email of an existing account:
+the owner is to be told, see ``service/auth.py``).
 
 Their data names the account and its public profile only; a password or its hash never
 appears (the JSON Schemas forbid any other property).
@@ -6,13 +8,15 @@ appears (the JSON Schemas forbid any other property).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from subgraphs.accounts.domain.model import Account
 
 ACCOUNT_CREATED = "account.created"
 ACCOUNT_UPDATED = "account.updated"
-PRODUCES = (ACCOUNT_CREATED, ACCOUNT_UPDATED)
+ACCOUNT_REGISTRATION_ATTEMPTED = "account.registration_attempted"
+PRODUCES = (ACCOUNT_CREATED, ACCOUNT_UPDATED, ACCOUNT_REGISTRATION_ATTEMPTED)
 
 
 def _profile(account: Account) -> dict[str, Any]:
@@ -33,4 +37,12 @@ def updated(account: Account, changed: list[str]) -> tuple[str, dict[str, Any]]:
         **_profile(account),
         "changed": sorted(changed),
         "updatedAt": account.updated_at.isoformat(),
+    }
+
+
+def registration_attempted(account: Account, at: datetime) -> tuple[str, dict[str, Any]]:
+    return ACCOUNT_REGISTRATION_ATTEMPTED, {
+        "accountId": account.id,
+        "email": account.email,
+        "attemptedAt": at.isoformat(),
     }

@@ -1,8 +1,17 @@
-"""The per-request context: the caller, the account use cases (auth, profiles, payment
-methods) and the DataLoaders."""
+"""The per-request context: the caller, the client's address, the account use cases (auth,
+profiles, payment methods) and the DataLoaders.
+
+The client's address keys the login throttle. The gateway sends it as ``x-client-ip`` (the
+socket peer it saw, never a client header); it is believed only on a request that carries the
+gateway secret, since anyone else could write any address there. A request without the secret
+(a service, or a direct call where the gateway is not required) is known by its own socket
+peer.
+"""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
-from shopkit.auth import Identity
+from shopkit.auth import GATEWAY_SECRET_HEADER, Identity
 from shopkit.graphql import RequestContext
 from subgraphs.accounts.domain.model import Account
 from subgraphs.accounts.service.auth import Auth
@@ -23,8 +32,25 @@ class Loaders:
     account: DataLoader[str, Account | None]
 
 
+CLIENT_IP_HEADER = "x-client-ip"
+
+
+def client_address(request: Request) -> str:
+    """The address of the client this request is for (see the module's docstring)."""
+    secret = request.app.state.settings.gateway_secret
+    sent = request.headers.get(GATEWAY_SECRET_HEADER, "")
+    if sent and hmac.compare_digest(sent.encode(), secret.encode()):
+        forwarded = request.headers.get(CLIENT_IP_HEADER, "")
+        try:
+            return str(ipaddress.ip_address(forwarded.strip()))
+        except ValueError:
+            pass
+    return request.client.host if request.client else "unknown"
+
+
 @dataclass
 class AccountsContext(RequestContext):
+    client: str
     auth: Auth
     profiles: Profiles
     payment_methods: PaymentMethods
@@ -46,6 +72,7 @@ def build_context(
         request,
         response,
         identity,
+        client=client_address(request),
         auth=state.auth,
         profiles=profiles,
         payment_methods=state.payment_methods,

@@ -14,6 +14,7 @@ from subgraphs.accounts.graphql.types import (
     AuthPayload,
     PaymentMethod,
     RegisterInput,
+    RegisterPayload,
     UpdateAccountInput,
 )
 from subgraphs.accounts.service.auth import AuthResult
@@ -37,20 +38,27 @@ def _given(value: Any, convert: Any = None) -> Any:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Creates a customer account and logs it in.")
-    async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
-        result = await info.context.auth.register(
+    @strawberry.mutation(
+        description="Creates a customer account; log in with it next. The answer is the same "
+        "whether or not the email already had an account (then nothing changes and its owner "
+        "is notified), so that it tells a stranger nothing about who has an account."
+    )
+    async def register(self, info: Info, input: RegisterInput) -> RegisterPayload:
+        message = await info.context.auth.register(
             email=input.email,
             name=input.name,
             password=input.password,
             shipping_address=input.shipping_address.raw() if input.shipping_address else None,
             billing_address=input.billing_address.raw() if input.billing_address else None,
         )
-        return _payload(result)
+        return RegisterPayload(message=message)
 
     @strawberry.mutation(description="Exchanges an email and password for an access token.")
     async def login(self, info: Info, email: str, password: str) -> AuthPayload:
-        return _payload(await info.context.auth.login(email=email, password=password))
+        result = await info.context.auth.login(
+            email=email, password=password, client=info.context.client
+        )
+        return _payload(result)
 
     @strawberry.mutation(permission_classes=[IsAuthenticated])
     async def update_account(self, info: Info, input: UpdateAccountInput) -> Account:
@@ -62,6 +70,7 @@ class Mutation:
             billing_address=_given(input.billing_address, lambda a: a.raw()),
             password=_given(input.password),
             current_password=input.current_password or None,
+            client=info.context.client,
         )
         return Account.of(account)
 

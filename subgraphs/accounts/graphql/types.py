@@ -103,6 +103,11 @@ class AuthPayload:
     account: Account
 
 
+@strawberry.type(description="What register answers, whether or not the email was new.")
+class RegisterPayload:
+    message: str
+
+
 @strawberry.federation.type(
     inaccessible=True, description="A saved card's processor token, for the payments service."
 )

@@ -1,6 +1,16 @@
 """Who an account is: registration, login (throttled, timing-equal for unknown emails and
 wrong passwords, upgrading old password hashes), access tokens, and the admin ensured at
-start-up."""
+start-up.
+
+Registration never tells a stranger whether an email has an account. It answers the same
+(``REGISTERED``), in about the same time (the password is hashed either way), whether it
+created the account or found the email taken; in the second case nothing changes, and an
+``account.registration_attempted`` event (never the password) lets a notifier tell the owner,
+who may have forgotten the account. So registration does not log in: the client logs in next,
+and a login is throttled per email and client (``store/throttle.py``), which keeps "register,
+then try to log in" too slow to enumerate emails with. What is left is documented in the
+README ("Accounts and tokens").
+"""
 
 from __future__ import annotations
 
@@ -19,6 +29,10 @@ from subgraphs.accounts.service.tokens import TokenIssuer
 log = logging.getLogger(__name__)
 
 INVALID_LOGIN = "Invalid email or password."
+REGISTERED = (
+    "Registration received: log in with this email and password. If the email already had an "
+    "account, nothing was changed and its owner is notified."
+)
 ADMIN_NAME = "Administrator"
 
 
@@ -47,40 +61,59 @@ class Auth:
         password: str,
         shipping_address: RawAddress | None = None,
         billing_address: RawAddress | None = None,
-    ) -> AuthResult:
+    ) -> str:
+        """Creates a customer account, or notifies the owner of the email; the same answer."""
         core = self.core
         email = rules.email(email)
         name = rules.name(name)
-        rules.password(password)
+        rules.password(password, email=email)
         shipping = parse_address(shipping_address, "shippingAddress")
         billing = parse_address(billing_address, "billingAddress")
-        if await core.store.by_email(email) is not None:
-            raise Conflict("An account with this email already exists.", field="email")
-        now = core.clock()
-        account = Account(
-            id=str(uuid.uuid4()),
-            email=email,
-            name=name,
-            role=Role.CUSTOMER,
-            password_hash=await self.passwords.hash(password),
-            created_at=now,
-            updated_at=now,
-            shipping_address=shipping,
-            billing_address=billing,
-        )
-        await core.store.add(account, core.event(events.created(account), account.id))
-        core.notify()
-        log.info("account registered", extra={"account_id": account.id})
-        return self._issue(account)
+        password_hash = await self.passwords.hash(password)  # either way: the same time
+        existing = await core.store.by_email(email)
+        if existing is None:
+            now = core.clock()
+            account = Account(
+                id=str(uuid.uuid4()),
+                email=email,
+                name=name,
+                role=Role.CUSTOMER,
+                password_hash=password_hash,
+                created_at=now,
+                updated_at=now,
+                shipping_address=shipping,
+                billing_address=billing,
+            )
+            try:
+                await core.store.add(account, core.event(events.created(account), account.id))
+            except Conflict:  # a concurrent registration took the email first
+                existing = await core.store.by_email(email)
+            else:
+                core.notify()
+                log.info("account registered", extra={"account_id": account.id})
+                return REGISTERED
+        if existing is not None:
+            event = events.registration_attempted(existing, core.clock())
+            await core.store.record(core.event(event, existing.id))
+            core.notify()
+            log.info("registration with the email of an account", extra={"account_id": existing.id})
+        return REGISTERED
 
-    async def login(self, *, email: str, password: str) -> AuthResult:
-        """Same answer and about the same time for an unknown email and a wrong password."""
+    async def login(self, *, email: str, password: str, client: str) -> AuthResult:
+        """Same answer and about the same time for an unknown email and a wrong password.
+
+        Each attempt is counted for this email from this client first (``RateLimited`` while
+        that pair is locked out: the owner logging in from elsewhere is not). A refused
+        password is answered after a delay that grows with the failures for the email from
+        all clients (``Core.failure_delay``); a right one never waits.
+        """
         key = email.strip().lower()[: rules.EMAIL_MAX + 1]
-        await self.core.count_attempt(key)
+        await self.core.count_attempt(key, client)
         candidate = password[: rules.PASSWORD_MAX + 1]
         account = await self.core.store.by_email(key) if len(key) <= rules.EMAIL_MAX else None
         if account is None:
             await self.passwords.burn(candidate)
+            await self.core.failed(key)
             log.info("login refused", extra={"reason": "unknown email"})
             raise Unauthenticated(INVALID_LOGIN)
         if len(password) > rules.PASSWORD_MAX:
@@ -89,9 +122,10 @@ class Auth:
         else:
             ok = await self.passwords.verify(account.password_hash, candidate)
         if not ok:
+            await self.core.failed(key)
             log.info("login refused", extra={"reason": "wrong password", "account_id": account.id})
             raise Unauthenticated(INVALID_LOGIN)
-        await self.core.throttle.succeeded(key)
+        await self.core.throttle.succeeded(key, client)
         if self.passwords.needs_rehash(account.password_hash):
             await self._rehash(account, password)
         log.info("login", extra={"account_id": account.id})

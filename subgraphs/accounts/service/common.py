@@ -8,6 +8,7 @@ account was deleted is refused, and a demoted admin loses admin rights at once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -80,12 +81,21 @@ class Core:
             raise Unauthenticated("The account of this access token no longer exists.")
         return account
 
-    async def count_attempt(self, email: str) -> None:
-        """Counts a password attempt for ``email``; ``RateLimited`` while it is locked out."""
-        locked_until = await self.throttle.attempt(email, self.clock())
+    async def count_attempt(self, email: str, client: str) -> None:
+        """Counts a password attempt for ``email`` from ``client``; ``RateLimited`` while that
+        pair is locked out."""
+        locked_until = await self.throttle.attempt(email, client, self.clock())
         if locked_until is not None:
             retry_after = max(1, int((locked_until - self.clock()).total_seconds() + 0.999))
             log.warning("login throttled", extra={"retry_after_seconds": retry_after})
             raise RateLimited(
                 "Too many failed attempts; try again later.", retryAfterSeconds=retry_after
             )
+
+    async def failed(self, email: str) -> None:
+        """Counts a refused password for ``email`` (from any client) and waits the delay
+        that many recent failures call for before the refusal is answered."""
+        delay = await self.throttle.failed(email, self.clock())
+        if delay > 0:
+            log.info("refused login delayed", extra={"delay_seconds": delay})
+            await asyncio.sleep(delay)

@@ -72,18 +72,21 @@ class Profiles:
 
     # -- updating -------------------------------------------------------------------------
 
-    async def _check_current_password(self, account: Account, current: str | None) -> None:
+    async def _check_current_password(
+        self, account: Account, current: str | None, client: str
+    ) -> None:
         if not current:
             raise InvalidInput(
                 "Changing the email or password requires the current password.",
                 field="currentPassword",
             )
-        await self.core.count_attempt(account.email_normalized)
+        await self.core.count_attempt(account.email_normalized, client)
         if len(current) > rules.PASSWORD_MAX or not await self.passwords.verify(
             account.password_hash, current
         ):
+            await self.core.failed(account.email_normalized)
             raise InvalidInput("The current password is not correct.", field="currentPassword")
-        await self.core.throttle.succeeded(account.email_normalized)
+        await self.core.throttle.succeeded(account.email_normalized, client)
 
     async def update_account(
         self,
@@ -95,13 +98,16 @@ class Profiles:
         billing_address: Any = UNCHANGED,
         password: Any = UNCHANGED,
         current_password: str | None = None,
+        client: str = "unknown",
     ) -> Account:
         """``UNCHANGED`` leaves a field alone; ``None`` clears an address (and leaves the
         other fields alone)."""
         core = self.core
         new_name = rules.name(name) if name not in (UNCHANGED, None) else None
         new_email = rules.email(email) if email not in (UNCHANGED, None) else None
-        new_password = rules.password(password) if password not in (UNCHANGED, None) else None
+        new_password = (
+            rules.password(password, email=new_email) if password not in (UNCHANGED, None) else None
+        )
         addresses: dict[str, Address | None] = {}
         if shipping_address is not UNCHANGED:
             addresses["shipping_address"] = parse_address(shipping_address, "shippingAddress")
@@ -126,7 +132,7 @@ class Profiles:
                 new_email is not None and new_email.lower() != account.email_normalized
             )
             if sensitive and verified_hash != account.password_hash:
-                await self._check_current_password(account, current_password)
+                await self._check_current_password(account, current_password, client)
                 verified_hash = account.password_hash
             if not changes:
                 return account

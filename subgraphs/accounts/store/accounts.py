@@ -171,6 +171,12 @@ class AccountStore:
                     raise _duplicate_email() from None
                 raise
 
+    async def record(self, event: CloudEvent) -> None:
+        """Writes an event that changes no account (the outbox row alone)."""
+        async with self.sessions() as session:
+            session.add(_outbox_row(event))
+            await session.commit()
+
     async def save(self, account: Account, expected_version: int, event: CloudEvent) -> bool:
         """Writes the profile (name, email, role, password, addresses) if the stored version
         is still ``expected_version``; returns False when another write came first."""

@@ -1,4 +1,4 @@
-"""The tables, declared with SQLModel. Alembic's first revision creates exactly these."""
+"""The tables, declared with SQLModel. Alembic's revisions create exactly these."""
 
 from __future__ import annotations
 
@@ -83,15 +83,27 @@ class PaymentMethodRow(AccountsTable, table=True):
 
 
 class LoginThrottleRow(AccountsTable, table=True):
-    """Login attempts per normalized email since the last success (known or unknown email)."""
+    """Login attempts per normalized email (known or not) and client address since that
+    client's last success there."""
 
     __tablename__ = "login_throttle"
 
     email_normalized: str = _str(254, primary_key=True)
+    client: str = _str(64, primary_key=True)
     attempts: int = Field(sa_column=Column(Integer, nullable=False))
     window_started_at: datetime = _when(nullable=False)
     locked_until: datetime | None = _when(nullable=True)
     lockouts: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class LoginFailuresRow(AccountsTable, table=True):
+    """Refused passwords per normalized email, from every client, in the current window."""
+
+    __tablename__ = "login_failures"
+
+    email_normalized: str = _str(254, primary_key=True)
+    failures: int = Field(sa_column=Column(Integer, nullable=False))
+    window_started_at: datetime = _when(nullable=False)
 
 
 class OutboxRow(AccountsTable, table=True):

@@ -1,10 +1,20 @@
 """The login throttle, kept in the database so every process sees the same counts.
 
-Each attempt for an email (known or not) is counted *before* the password is checked, in one
-transaction that takes the row's write lock, so racing attempts cannot all slip under the
-limit. Once more than ``max_attempts`` arrive within ``window``, the email is locked for
-``lockout * 2**n`` (capped), n being the number of earlier lockouts; a successful login clears
-the row.
+Two counts, because locking an email out for everyone let anyone lock a victim out at will:
+
+* Per email *and client* (``login_throttle``): each attempt is counted *before* the password
+  is checked, in one transaction that takes the row's write lock, so racing attempts cannot all
+  slip under the limit. Once more than ``max_attempts`` arrive within ``window``, that client
+  is locked out of that email for ``lockout * 2**n`` (capped), n being the pair's earlier
+  lockouts; a successful login from the client clears its row. The owner logging in from
+  another client is not affected.
+* Per email, from all clients (``login_failures``): refused passwords within ``window``. It
+  never refuses anything; past ``max_attempts`` failures each further refusal is answered after
+  ``failure_delay * 2**k`` seconds (capped at ``max_failure_delay``), which slows an attacker
+  spreading guesses over many addresses. A right password is never delayed.
+
+The client is the address the gateway saw (``x-client-ip``, trusted only beside the gateway
+secret; see ``graphql/context.py``).
 
 On MySQL the transactions run at READ COMMITTED (see ``shopkit.sql``): an UPDATE or DELETE
 that finds no row then takes no gap lock, so attempts for *different* emails never block or
@@ -21,7 +31,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import delete, update
+from sqlalchemy import and_, delete, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -29,11 +39,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shopkit.errors import Unavailable
 from shopkit.sql import is_retryable
-from subgraphs.accounts.store.tables import LoginThrottleRow
+from subgraphs.accounts.store.tables import LoginFailuresRow, LoginThrottleRow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 TRIES = 5
+CLIENT_MAX = 64  # the column's length: an IPv6 address is at most 45 characters
 
 
 class LoginThrottle:
@@ -45,20 +56,26 @@ class LoginThrottle:
         window: timedelta,
         lockout: timedelta,
         max_lockout: timedelta,
+        failure_delay: float = 0.25,
+        max_failure_delay: float = 5.0,
     ) -> None:
         self.sessions = sessions
         self.max_attempts = max_attempts
         self.window = window
         self.lockout = lockout
         self.max_lockout = max_lockout
+        self.failure_delay = failure_delay
+        self.max_failure_delay = max_failure_delay
 
-    async def attempt(self, email: str, now: datetime) -> datetime | None:
+    async def attempt(self, email: str, client: str, now: datetime) -> datetime | None:
         """Counts one attempt. Returns when the lock ends if the attempt is refused."""
         key = email.lower()
-        return await _retrying(lambda: self._attempt(key, now))
+        return await _retrying(lambda: self._attempt(key, client[:CLIENT_MAX], now))
 
-    async def _attempt(self, key: str, now: datetime) -> datetime | None:
-        row_is = col(LoginThrottleRow.email_normalized) == key
+    async def _attempt(self, key: str, client: str, now: datetime) -> datetime | None:
+        row_is = and_(
+            col(LoginThrottleRow.email_normalized) == key, col(LoginThrottleRow.client) == client
+        )
         async with self.sessions() as session:
             # The first statement takes the row's write lock until commit.
             counted = await session.exec(
@@ -70,6 +87,7 @@ class LoginThrottle:
                 session.add(
                     LoginThrottleRow(
                         email_normalized=key,
+                        client=client,
                         attempts=1,
                         window_started_at=now,
                         locked_until=None,
@@ -98,16 +116,51 @@ class LoginThrottle:
             await session.commit()
             return None
 
-    async def succeeded(self, email: str) -> None:
+    async def succeeded(self, email: str, client: str) -> None:
         key = email.lower()
-        await _retrying(lambda: self._clear(key))
+        await _retrying(lambda: self._clear(key, client[:CLIENT_MAX]))
 
-    async def _clear(self, key: str) -> None:
+    async def _clear(self, key: str, client: str) -> None:
         async with self.sessions() as session:
             await session.exec(
-                delete(LoginThrottleRow).where(col(LoginThrottleRow.email_normalized) == key)
+                delete(LoginThrottleRow).where(
+                    col(LoginThrottleRow.email_normalized) == key,
+                    col(LoginThrottleRow.client) == client,
+                )
             )
             await session.commit()
+
+    async def failed(self, email: str, now: datetime) -> float:
+        """Counts a refused password for the email; returns the seconds to wait before
+        answering it."""
+        key = email.lower()
+        failures = await _retrying(lambda: self._fail(key, now))
+        beyond = failures - self.max_attempts
+        if beyond <= 0:
+            return 0.0
+        return min(self.failure_delay * 2 ** min(beyond - 1, 30), self.max_failure_delay)
+
+    async def _fail(self, key: str, now: datetime) -> int:
+        row_is = col(LoginFailuresRow.email_normalized) == key
+        async with self.sessions() as session:
+            counted = await session.exec(
+                update(LoginFailuresRow)
+                .where(row_is)
+                .values(failures=col(LoginFailuresRow.failures) + 1)
+            )
+            if counted.rowcount == 0:
+                session.add(
+                    LoginFailuresRow(email_normalized=key, failures=1, window_started_at=now)
+                )
+                await session.commit()
+                return 1
+            row = (await session.exec(select(LoginFailuresRow).where(row_is))).one()
+            if now - row.window_started_at > self.window:
+                row.failures, row.window_started_at = 1, now
+                session.add(row)
+            failures = row.failures
+            await session.commit()
+            return failures
 
 
 async def _retrying(transaction: Callable[[], Awaitable[T]]) -> T:
