@@ -13,14 +13,15 @@ ENGINE_JARS := $(JVM_JARS)/kafka/.resolved $(JVM_JARS)/cassandra/.resolved
 # light: orders on this project's cqlserver (up in seconds); real: on Apache Cassandra.
 ENGINES ?= light
 
-.PHONY: up test install mariadb schema lint bench reconcile replay-dlq clean help
+.PHONY: up test install mariadb wrk schema lint bench reconcile replay-dlq clean help
 
 help:
 	@echo "make up      - install what is missing, start engines, subgraphs and the gateway on :4000"
 	@echo "               (ENGINES=real: orders on Apache Cassandra instead of the cqlserver)"
 	@echo "make test    - install what is missing, lint, type-check and run every test"
 	@echo "make schema  - export each subgraph's SDL and compose the supergraph"
-	@echo "make bench   - run the benchmarks whose figures are in the README"
+	@echo "make bench   - run the benchmarks whose figures are in the README (ARGS=--quick:"
+	@echo "               short runs; ARGS='--url http://...' measures a running shop)"
 	@echo "make reconcile - check the running shop's books (stock, money, the processor's ledger)"
 	@echo "make replay-dlq GROUP=items TOPIC=shop.order [ARGS=--list]"
 	@echo "             - re-deliver the events a consumer group parked on <topic>.dlq"
@@ -77,8 +78,24 @@ lint: $(VENV)/.synced
 test: install mariadb lint
 	$(PY) -m pytest
 
-bench: install
-	$(PY) bench/cql_bench.py --seconds 10
+# The benchmark's load generator (bench/load.py): installed here when missing, as root.
+wrk:
+	@if command -v wrk >/dev/null; then \
+	  exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing wrk for the benchmark (apt-get install wrk) ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else \
+	  echo "The benchmark needs wrk: run 'sudo apt-get install -y wrk'."; \
+	  exit 1; \
+	fi
+
+# The product on the light engines (with py-spy profiles), then on Apache Cassandra, then the
+# CQL server alone (README, Performance). ARGS are passed to both product runs.
+bench: install wrk
+	$(PY) -m bench --profile $(ARGS)
+	$(PY) -m bench --engines real $(ARGS)
+	$(PY) bench/cql_bench.py --seconds $(if $(findstring --quick,$(ARGS)),3,10)
 
 # Checks the books of the running local stack (or of the deployment the ITEMS_*, ORDERS_*,
 # PAYMENTS_* and SHOP_PROCESSOR_* variables point at); exits 1 on any discrepancy.

@@ -44,6 +44,23 @@ DEV_ADMIN_EMAIL = "admin@shop.local"
 DEV_ADMIN_PASSWORD = "admin-password-change-me"
 
 
+def uvicorn_command(app_factory: str, port: int) -> list[str]:
+    """How a subgraph is served: one uvicorn worker (the benchmark serves its bare-Starlette
+    floor the same way)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app_factory,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
+
+
 @dataclass
 class Ports:
     gateway: int = 4000
@@ -222,18 +239,7 @@ class LocalStack:
         started = []
         for name in names:
             port = getattr(self.ports, name)
-            argv = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                f"subgraphs.{name}.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-            ]
+            argv = uvicorn_command(f"subgraphs.{name}.app:create_app", port)
             proc = spawn(name, argv, log_dir=self.log_dir, env={**self.env(), **env})
             self.processes[name] = proc
             started.append(proc)
