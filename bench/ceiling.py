@@ -70,7 +70,7 @@ def cached_schema() -> ShopSchema:
     extra = [
         cache
         for cache in (ParserCache, ValidationCache)
-        if not any(e is cache or isinstance(e, cache) for e in schema.extensions)
+        if not any(getattr(e, "func", e) is cache for e in schema.extensions)
     ]
     if extra:
         schema = ShopSchema(query=Query, mutation=Mutation, types=[ItemType], extensions=extra)

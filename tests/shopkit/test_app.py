@@ -5,9 +5,11 @@ import contextlib
 import httpx
 import pytest
 import strawberry
+import strawberry.extensions.validation_cache as validation_cache
+import strawberry.schema.schema as strawberry_schema
 
 from shopkit.app import create_app
-from shopkit.auth import mint_service_token
+from shopkit.auth import Identity, mint_service_token
 from shopkit.errors import NotFound
 from shopkit.graphql import IsAdmin, RequestContext, ShopSchema
 from shopkit.settings import ServiceSettings
@@ -138,3 +140,29 @@ def test_metric_labels_stay_bounded_whatever_the_path():
     assert route_label("/graphql") == "/graphql"
     assert route_label("/api/items/123/availability") == "/api/*"
     assert {route_label(f"/probe{n}") for n in range(100)} == {"other"}
+
+
+async def test_the_same_operation_is_parsed_and_validated_once(monkeypatch):
+    """The gateway sends the same few operations over and over (issue 11): the kit's schema
+    parses and validates each text once, and still refuses an invalid one every time."""
+    validated = []
+    real_validate = strawberry_schema.validate_document
+
+    def counting_validate(*args, **kwargs):
+        validated.append(args[1])
+        return real_validate(*args, **kwargs)
+
+    monkeypatch.setattr(strawberry_schema, "validate_document", counting_validate)
+    validation_cache._get_validate_cache.cache_clear()  # wraps the counting function
+    try:
+        schema = ShopSchema(query=Query)
+        context = RequestContext(None, None, Identity(), SETTINGS)  # type: ignore[arg-type]
+        for _ in range(5):
+            result = await schema.execute("query Probe { whoami }", context_value=context)
+            assert result.errors is None
+        assert len(validated) == 1
+        for _ in range(2):
+            assert (await schema.execute("{ nosuchfield }", context_value=context)).errors
+        assert len(validated) == 2
+    finally:
+        validation_cache._get_validate_cache.cache_clear()
