@@ -45,8 +45,9 @@ DEV_ADMIN_PASSWORD = "admin-password-change-me"
 
 
 def uvicorn_command(app_factory: str, port: int) -> list[str]:
-    """How a subgraph is served: one uvicorn worker (the benchmark serves its bare-Starlette
-    floor the same way)."""
+    """How a subgraph is served: one uvicorn worker on uvloop with the httptools parser (both
+    C; the asyncio loop and h11 in pure Python cost a subgraph a large part of its CPU), as in
+    compose.yml. The benchmark serves its bare-Starlette floor the same way."""
     return [
         sys.executable,
         "-m",
@@ -58,6 +59,10 @@ def uvicorn_command(app_factory: str, port: int) -> list[str]:
         "--port",
         str(port),
         "--no-access-log",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
     ]
 
 
