@@ -17,10 +17,14 @@
 //   SHOP_CORS_ORIGINS              browser origins allowed to call with credentials, comma-
 //                                  separated (default none: no CORS header is ever sent)
 //   SHOP_GATEWAY_LOG_LEVEL         error | warn | info (default) | debug
+//   SHOP_KAFKA_BOOTSTRAP           Kafka, for the catalog cache's invalidation events (unset:
+//                                  no catalog cache)
+//   SHOP_CATALOG_CACHE_SECONDS     longest life of a cached catalog answer (default 60; 0: off)
 //
 // The modules beside this file hold the parts: errors.ts (the error-code catalogue, masking,
 // variable errors), subgraphs.ts (deadlines and failures of subgraph calls), http.ts (client
-// address, body limits, CORS), logging.ts (the redacted log).
+// address, body limits, CORS), logging.ts (the redacted log), catalog-cache.ts (anonymous
+// catalog reads answered from memory, invalidated by the items events).
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
@@ -37,6 +41,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useCatalogCache } from './catalog-cache.ts';
 import { maskError, useValidationErrorStatus, useVariableErrors } from './errors.ts';
 import { clientAddress, corsFor, parseOrigins, useRequestLimits } from './http.ts';
 import { createLogger } from './logging.ts';
@@ -80,6 +85,7 @@ const AUTH_RATE_WINDOW_MS = intFromEnv('SHOP_AUTH_RATE_WINDOW_SECONDS', 60) * 10
 const SUBGRAPH_TIMEOUT_MS = intFromEnv('SHOP_SUBGRAPH_TIMEOUT_SECONDS', 10) * 1000;
 const MAX_REQUEST_BYTES = intFromEnv('SHOP_MAX_REQUEST_BYTES', 1_000_000);
 const CORS_ORIGINS = parseOrigins(env.SHOP_CORS_ORIGINS);
+const CATALOG_CACHE_SECONDS = intFromEnv('SHOP_CATALOG_CACHE_SECONDS', 60, 0);
 const LOG_LEVEL = env.SHOP_GATEWAY_LOG_LEVEL || 'info';
 if (!['error', 'warn', 'info', 'debug'].includes(LOG_LEVEL)) {
   throw new Error(`SHOP_GATEWAY_LOG_LEVEL must be error, warn, info or debug, got ${JSON.stringify(LOG_LEVEL)}`);
@@ -280,6 +286,16 @@ export const gatewayConfig = defineConfig({
   plugins: () => [
     useRequestLimits(MAX_REQUEST_BYTES),
     useShopJwt(),
+    ...(CATALOG_CACHE_SECONDS > 0
+      ? [
+          useCatalogCache({
+            bootstrap: env.SHOP_KAFKA_BOOTSTRAP,
+            supergraphPath: SUPERGRAPH,
+            ttlSeconds: CATALOG_CACHE_SECONDS,
+            log,
+          }),
+        ].filter((plugin) => plugin !== undefined)
+      : []),
     maxTokensPlugin({ n: LIMITS.tokens }),
     maxDepthPlugin({ n: LIMITS.depth, ignoreIntrospection: true, flattenFragments: true }),
     maxAliasesPlugin({ n: LIMITS.aliases, allowList: [] }),

@@ -44,10 +44,18 @@ DEV_ADMIN_EMAIL = "admin@shop.local"
 DEV_ADMIN_PASSWORD = "admin-password-change-me"
 
 
+KEEP_ALIVE_SECONDS = 75  # longer than the gateway's (Node: 5 s) and the services' (httpx: 5 s)
+
+
 def uvicorn_command(app_factory: str, port: int) -> list[str]:
     """How a subgraph is served: one uvicorn worker on uvloop with the httptools parser (both
     C; the asyncio loop and h11 in pure Python cost a subgraph a large part of its CPU), as in
-    compose.yml. The benchmark serves its bare-Starlette floor the same way."""
+    compose.yml. The benchmark serves its bare-Starlette floor the same way.
+
+    An idle keep-alive connection is closed by the client, never by the subgraph: the gateway's
+    Node agent closes its idle sockets after 5 s, which was uvicorn's default too, so under load
+    the gateway sometimes sent a request on a connection uvicorn was closing and got ECONNRESET
+    (a failed mutation that it cannot retry). The subgraph waits far longer than any client."""
     return [
         sys.executable,
         "-m",
@@ -63,6 +71,8 @@ def uvicorn_command(app_factory: str, port: int) -> list[str]:
         "uvloop",
         "--http",
         "httptools",
+        "--timeout-keep-alive",
+        str(KEEP_ALIVE_SECONDS),
     ]
 
 

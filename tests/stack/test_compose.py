@@ -24,7 +24,7 @@ from pydantic_settings import BaseSettings
 from shopkit.events.envelope import topic_for
 from shopkit.events.kafka import dead_letter_topic
 from shopkit.settings import ServiceSettings
-from stack.local import SUBGRAPHS
+from stack.local import SUBGRAPHS, uvicorn_command
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yml").read_text())
@@ -151,6 +151,15 @@ def test_subgraph_port_matches_supergraph_yaml(name):
     assert routing.port in published(service)
     assert str(routing.port) in service["command"]
     assert f"subgraphs.{name}.app:create_app" in service["command"]
+
+
+@pytest.mark.parametrize("name", SUBGRAPHS)
+def test_subgraphs_are_served_as_the_local_stack_serves_them(name):
+    """uvloop, httptools and a keep-alive longer than the gateway's (stack.local)."""
+    local = uvicorn_command(f"subgraphs.{name}.app:create_app", 1)
+    options = local[local.index("--no-access-log") + 1 :]
+    command = SERVICES[name]["command"]
+    assert command[command.index("--port") + 2 :] == options
 
 
 def test_only_the_gateway_is_published_beyond_the_hosts_loopback():
