@@ -41,7 +41,7 @@ import httpx
 
 from bench import checkout, load
 from bench.load import Request
-from bench.profile import sampling, summarize
+from bench.profile import node_profiling, sampling, summarize, summarize_node
 from bench.shop import (
     ITEM,
     ITEMS_PAGE,
@@ -425,6 +425,10 @@ class _null:
         return None
 
 
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
 def _answers_post(port: int) -> bool:
     try:
         return httpx.post(f"http://127.0.0.1:{port}/graphql", content=b"{}").status_code == 200
@@ -493,7 +497,8 @@ def machine() -> dict[str, Any]:
     }
 
 
-def start_stack(engines: str, data_dir: Path) -> LocalStack:
+def start_stack(engines: str, data_dir: Path, gateway_profile: Path | None) -> LocalStack:
+    node_args, node_env = node_profiling(gateway_profile) if gateway_profile else ((), {})
     stack = LocalStack(
         data_dir=data_dir,
         ports=Ports(**{port: free_port() for port in vars(Ports())}),
@@ -502,7 +507,9 @@ def start_stack(engines: str, data_dir: Path) -> LocalStack:
             # One client address sends every registration and login of the benchmark.
             "SHOP_AUTH_RATE_LIMIT": "1000000",
             "SHOP_GATEWAY_LOG_LEVEL": "warn",
+            **node_env,
         },
+        gateway_node_args=node_args,
         progress=lambda line: print(line, flush=True),
     )
     stack.start()
@@ -546,7 +553,10 @@ def main(argv: list[str] | None = None) -> int:
             shop = Shop.at(args.url)
         else:
             print(f"Starting a stack ({args.engines} engines) on free ports ...", flush=True)
-            stack = start_stack(args.engines, Path(tempfile.mkdtemp(prefix="shop-bench-")))
+            gateway_profile = out / "profiles" / "gateway" if args.profile else None
+            stack = start_stack(
+                args.engines, Path(tempfile.mkdtemp(prefix="shop-bench-")), gateway_profile
+            )
             shop = Shop.of_stack(stack)
         bench = Bench(shop, args, out)
 
@@ -571,6 +581,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if stack is not None:
             stack.stop()
+    if args.profile and stack is not None:
+        # Written by the gateway as it exited; the largest is the gateway's (not compose's).
+        written = sorted((out / "profiles" / "gateway").glob("*.cpuprofile"), key=_size)
+        if written:
+            bench.profiles["gateway (whole run)"] = {"gateway": summarize_node(written[-1])}
     header["load_average_after"] = os.getloadavg()
     header["seconds"] = round(time.monotonic() - started)
     report = {**header, "results": bench.results, "profiles": bench.profiles}
@@ -582,6 +597,10 @@ def main(argv: list[str] | None = None) -> int:
                 packages = summary.get("packages", {})
                 shares = ", ".join(f"{k} {v:.0%}" for k, v in list(packages.items())[:7])
                 print(f"   {label} {name} ({summary.get('samples', 0)} samples): {shares}")
+                top = ", ".join(
+                    f"{k} {v:.0%}" for k, v in list(summary.get("functions", {}).items())[:4]
+                )
+                print(f"      busiest: {top}")
     print(
         f"\nload average before {header['load_average_before']}, after "
         f"{header['load_average_after']}; {header['seconds']} s; results in {out}",

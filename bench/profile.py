@@ -31,7 +31,9 @@ _PACKAGES = [
     ("strawberry", re.compile(r"strawberry/")),
     ("starlette", re.compile(r"starlette/")),
     ("uvicorn/h11/httptools", re.compile(r"(uvicorn|h11|httptools)/")),
-    ("asyncio/uvloop", re.compile(r"(asyncio/|uvloop)")),
+    # uvloop's loop is C: py-spy sees its time, waiting included, as this Python frame.
+    ("event loop (uvloop, incl. waiting)", re.compile(r"asyncio/runners\.py")),
+    ("asyncio", re.compile(r"(asyncio/|uvloop)")),
     ("json", re.compile(r"(json/|orjson)")),
     ("jwt/crypto", re.compile(r"(jwt/|cryptography/)")),
     ("mongo driver", re.compile(r"(pymongo|motor|odmantic|bson)/")),
@@ -114,3 +116,51 @@ def sampling(pids: dict[str, int], folder: Path, label: str) -> Iterator[dict[st
                 recorder.wait(30)
             except subprocess.TimeoutExpired:
                 recorder.kill()
+
+
+GATEWAY_PROFILER = Path(__file__).with_name("gateway_profile.cjs")
+
+
+def node_profiling(folder: Path) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The node arguments and environment that make the gateway write a V8 CPU profile into
+    ``folder`` when it is stopped (bench/gateway_profile.cjs)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return ("--require", str(GATEWAY_PROFILER)), {"SHOP_BENCH_CPU_PROFILE_DIR": str(folder)}
+
+
+def summarize_node(profile: Path, top: int = 10) -> dict[str, object]:
+    """Shares of a V8 CPU profile's samples by package (``node_modules/<package>``, node's own
+    internals, the gateway's own files) and its busiest functions; idle and GC are apart."""
+    import json
+
+    data = json.loads(profile.read_text())
+    nodes = {node["id"]: node for node in data["nodes"]}
+    counts: Counter[int] = Counter(data.get("samples", []))
+    by_package: Counter[str] = Counter()
+    by_function: Counter[str] = Counter()
+    total = 0
+    for node_id, n in counts.items():
+        frame = nodes[node_id]["callFrame"]
+        url, name = frame.get("url", ""), frame.get("functionName") or "(anonymous)"
+        if name in ("(idle)", "(program)", "(garbage collector)"):
+            package = name
+        elif "node_modules/" in url:
+            rest = url.split("node_modules/")[-1].split("/")
+            package = "/".join(rest[:2]) if rest[0].startswith("@") else rest[0]
+        elif url.startswith("node:"):
+            package = "node internals"
+        elif url:
+            package = "gateway config"
+        else:
+            package = "native"
+        total += n
+        by_package[package] += n
+        if package not in ("(idle)",):
+            by_function[f"{name} ({url.rsplit('/', 1)[-1]})"] += n
+    busy = total - by_package["(idle)"]
+    return {
+        "samples": total,
+        "busy_share": round(busy / total, 3) if total else 0,
+        "packages": {k: round(v / busy, 3) for k, v in by_package.most_common() if k != "(idle)"},
+        "functions": {k: round(v / busy, 3) for k, v in by_function.most_common(top)},
+    }

@@ -116,13 +116,14 @@ def start_gateway(
     host: str = "127.0.0.1",
     log_path: Path | None = None,
     timeout: float = 60.0,
+    node_args: tuple[str, ...] = (),
 ) -> Process:
     """Start Hive Gateway on ``port`` serving ``supergraph_path`` and wait until it is ready.
 
     ``env`` is laid over this process's environment; it must provide SHOP_GATEWAY_SECRET
     (see gateway/gateway.config.ts for the other SHOP_* settings). The gateway's output goes to
     ``log_path`` (a temporary file by default; mode 0600), whose tail is in the error if it
-    fails to start.
+    fails to start. ``node_args`` go to node itself (the benchmark's ``--cpu-prof``).
     """
     _require_node_modules()
     node = _node()
@@ -133,6 +134,7 @@ def start_gateway(
     _private_log(log_path)
     cmd = [
         node,
+        *node_args,
         str(HIVE_GATEWAY_BIN),
         "supergraph",
         str(supergraph_path),

@@ -112,6 +112,7 @@ class LocalStack:
     mysql_suffix: str = ""  # appended to the database names, to run two stacks on one server
     extra_env: dict[str, str] = field(default_factory=dict)
     processor_test_hooks: bool = False  # the fake processor's /_hooks (crash tests)
+    gateway_node_args: tuple[str, ...] = ()  # e.g. the benchmark's --cpu-prof
     progress: Callable[[str], None] = lambda _: None  # told what is starting, and when ready
     processes: dict[str, Process] = field(default_factory=dict)
 
@@ -274,7 +275,11 @@ class LocalStack:
             compose_supergraph(supergraph, routing={n: self.ports.url(n) for n in SUBGRAPHS})
             private_file(supergraph)
         self.processes["gateway"] = start_gateway(
-            supergraph, self.ports.gateway, self.env(), log_path=self.log_dir / "gateway.log"
+            supergraph,
+            self.ports.gateway,
+            self.env(),
+            log_path=self.log_dir / "gateway.log",
+            node_args=self.gateway_node_args,
         )
 
     def _create_mysql_databases(self) -> None:
