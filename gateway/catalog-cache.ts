@@ -118,7 +118,7 @@ class InvalidationFeed {
     });
     const consumer = kafka.consumer({
       groupId: `shop-gateway-cache-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
-      maxWaitTimeInMs: 100,
+      maxWaitTimeInMs: 1000, // a long poll: it answers as soon as an event arrives
       retry: { retries: 3 },
     });
     this.consumer = consumer;
