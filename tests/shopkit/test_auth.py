@@ -77,3 +77,29 @@ async def test_requests_without_gateway_secret_or_service_token_are_refused():
 def test_production_refuses_placeholder_secrets():
     with pytest.raises(ValueError, match="SHOP_GATEWAY_SECRET"):
         ServiceSettings(env="production")
+
+
+async def test_a_token_is_verified_once_and_refused_once_it_expires(monkeypatch):
+    """Every request of a customer carries the same token: its RS256 signature is checked
+    once per process, and the remembered token stops working at its exp."""
+    import shopkit.auth as auth
+
+    checked = []
+    real_decode = jwt.decode
+
+    def counting_decode(*args, **kwargs):
+        checked.append(1)
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(auth.jwt, "decode", counting_decode)
+    verifier = test_verifier()
+    now = int(time.time())
+    token = make_token("acc-2", exp=now + 60)
+    for _ in range(5):
+        assert (await verifier.verify(token)).account_id == "acc-2"
+    assert len(checked) == 1
+    with pytest.raises(Unauthenticated):  # a token that was never verified is still checked
+        await verifier.verify(token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"))
+    monkeypatch.setattr(auth.time, "time", lambda: now + 61)
+    with pytest.raises(Unauthenticated, match="expired"):
+        await verifier.verify(token)
