@@ -103,3 +103,17 @@ async def test_a_token_is_verified_once_and_refused_once_it_expires(monkeypatch)
     monkeypatch.setattr(auth.time, "time", lambda: now + 61)
     with pytest.raises(Unauthenticated, match="expired"):
         await verifier.verify(token)
+
+
+def test_a_service_credential_is_reused_while_more_than_half_its_life_is_left(monkeypatch):
+    import shopkit.auth as auth
+
+    first = mint_service_token("r" * 40, "orders")
+    assert mint_service_token("r" * 40, "orders") == first
+    assert mint_service_token("r" * 40, "payments") != first
+    now = time.time()
+    monkeypatch.setattr(auth.time, "time", lambda: now + 151)
+    renewed = mint_service_token("r" * 40, "orders")
+    assert renewed != first
+    claims = jwt.decode(renewed, options={"verify_signature": False})
+    assert (claims["sub"], claims["exp"]) == ("orders", int(now + 151) + 300)
