@@ -409,6 +409,8 @@ def _checkout_line(label: str, row: dict[str, Any]) -> str:
     )
     failures = row["failures"]
     detail = f" {row['failure_kinds']}" if failures else ""
+    if row.get("retried"):
+        detail += f" (answers retried, by code: {row['retried']})"
     return (
         f"   {label:<13} {row['checkouts_per_second']:6.2f} checkouts/s in {row['seconds']}s, "
         f"failures {failures}{detail}; p50/p99 ms: {steps}; payment->PAID p50 "

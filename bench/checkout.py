@@ -2,10 +2,15 @@
 paying, on two hot items or on a spread catalog.
 
 The client is Python (httpx on asyncio), not wrk: each customer is a sequence of dependent
-requests. Its CPU is reported beside the figures. Payment -> PAID propagation is read from the
-shop's own clocks after the run, not by polling during it (polling 200 orders would load the
-gateway more than the checkouts do): the payment's ``updatedAt`` (when it SUCCEEDED) and the
-time of the order's PAID entry in its ``history``.
+requests. Its CPU is reported beside the figures. Like a real client it retries what the
+error catalogue says to retry (SERVICE_UNAVAILABLE, IDEMPOTENCY_IN_PROGRESS) and a dropped
+connection, with the same idempotency key; how many answers were retried, by code, is
+reported beside the failures (checkouts that did not complete, and why).
+
+Payment -> PAID propagation is read from the shop's own clocks after the run, not by polling
+during it (polling 200 orders would load the gateway more than the checkouts do): the
+payment's ``updatedAt`` (when it SUCCEEDED) and the time of the order's PAID entry in its
+``history``.
 """
 
 from __future__ import annotations
@@ -19,9 +24,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bench.shop import Client
+import httpx
+
+from bench.shop import Client, ShopError
 
 STEPS = ("register", "login", "createOrder", "submitPayment")
+RETRY_FOR = 120.0  # seconds a step keeps retrying SERVICE_UNAVAILABLE
 SETTLED = (
     "query($o: ID!, $p: ID!) { order(id: $o) { status history { status at } } "
     "payment(id: $p) { status updatedAt } }"
@@ -34,7 +42,8 @@ class Checkout:
     token: str | None = None
     order_id: str | None = None
     payment_id: str | None = None
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # retries included
+    retries: dict[str, int] = field(default_factory=dict)  # retried answers, by code
     failure: str | None = None  # "<step>: <code>"
 
 
@@ -45,30 +54,51 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-async def _timed(checkout: Checkout, step: str, call: Any) -> Any:
+async def _step(checkout: Checkout, step: str, call: Any) -> Any:
+    """One step, retried as the catalogue says a client should, after a jittered back-off
+    (0.5 s doubling to 4 s) for up to RETRY_FOR s: SERVICE_UNAVAILABLE ("try again shortly"),
+    IDEMPOTENCY_IN_PROGRESS (the same payment still running) and a dropped connection.
+    createOrder and submitPayment are retried with the same idempotency key, so a retry
+    never doubles them. Any other error, or one past that time, fails the checkout."""
     started = time.perf_counter()
     try:
-        return await call
-    except Exception as exc:
-        code = "ERROR"
-        errors = getattr(exc, "args", [""])[0]
-        if isinstance(errors, str) and "'code': '" in errors:
-            code = errors.split("'code': '", 1)[1].split("'", 1)[0]
-        checkout.failure = f"{step}: {code} {str(exc)[:200]}"
-        raise
+        for attempt in range(1000):
+            try:
+                return await call()
+            except (ShopError, httpx.TransportError) as exc:
+                retryable = isinstance(exc, httpx.TransportError) or exc.retryable
+                if not retryable or time.perf_counter() - started > RETRY_FOR:
+                    codes = getattr(exc, "codes", None) or [type(exc).__name__]
+                    checkout.failure = f"{step}: {codes[0]} {str(exc)[:200]}"
+                    raise
+                kind = codes_of(exc)
+                checkout.retries[kind] = checkout.retries.get(kind, 0) + 1
+                await asyncio.sleep(random.uniform(0.5, 1.5) * min(4.0, 0.5 * 2**attempt))
+            except Exception as exc:
+                checkout.failure = f"{step}: {type(exc).__name__} {str(exc)[:200]}"
+                raise
     finally:
         checkout.seconds[step] = time.perf_counter() - started
 
 
+def codes_of(exc: Exception) -> str:
+    if isinstance(exc, ShopError) and exc.codes:
+        return exc.codes[0]
+    return type(exc).__name__
+
+
 async def one_checkout(client: Client, checkout: Checkout, lines: list[tuple[str, int]]) -> None:
+    order_key, payment_key = uuid.uuid4().hex, uuid.uuid4().hex
     try:
-        await _timed(checkout, "register", client.register(checkout.email))
-        checkout.token = await _timed(checkout, "login", client.login(checkout.email))
-        checkout.order_id = await _timed(
-            checkout, "createOrder", client.create_order(checkout.token, lines)
+        await _step(checkout, "register", lambda: client.register(checkout.email))
+        checkout.token = await _step(checkout, "login", lambda: client.login(checkout.email))
+        token = checkout.token
+        checkout.order_id = await _step(
+            checkout, "createOrder", lambda: client.create_order(token, lines, order_key)
         )
-        payment = await _timed(
-            checkout, "submitPayment", client.pay(checkout.token, checkout.order_id)
+        order_id = checkout.order_id
+        payment = await _step(
+            checkout, "submitPayment", lambda: client.pay(token, order_id, payment_key)
         )
         checkout.payment_id = payment["id"]
         if payment["status"] != "SUCCEEDED":
@@ -143,6 +173,7 @@ async def run(
         "failures": len(failures),
         "failure_kinds": dict(Counter(" ".join(f.split(" ", 2)[:2]) for f in failures)),
         "failure_examples": failures[:3],
+        "retried": dict(sum((Counter(c.retries) for c in checkouts), Counter())),
         "steps": steps,
         "paid_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
         "paid_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),

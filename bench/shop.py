@@ -49,6 +49,13 @@ PAYMENT_ONLY = (
 class ShopError(RuntimeError):
     """The shop answered with errors where the benchmark needed data."""
 
+    def __init__(self, message: str, codes: list[str] | None = None, retryable: bool = False):
+        super().__init__(message)
+        self.codes = codes or []
+        # SERVICE_UNAVAILABLE ("try again shortly"), or the payment of the same key still
+        # running (CONFLICT, reason IDEMPOTENCY_IN_PROGRESS): the catalogue says to retry
+        self.retryable = retryable
+
 
 @dataclass
 class Shop:
@@ -114,7 +121,13 @@ class Client:
         self.url = url
         self.http = httpx.AsyncClient(
             timeout=60,
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            # Idle connections are dropped before the gateway's server drops them (Node: 5 s),
+            # so a request is never sent on a connection the server is closing.
+            limits=httpx.Limits(
+                max_connections=connections,
+                max_keepalive_connections=connections,
+                keepalive_expiry=2.0,
+            ),
         )
 
     async def close(self) -> None:
@@ -134,7 +147,14 @@ class Client:
     ) -> dict[str, Any]:
         answer = await self(query, variables, token)
         if answer.get("errors"):
-            raise ShopError(f"{query[:80]}: {answer['errors']}")
+            extensions = [e.get("extensions", {}) for e in answer["errors"]]
+            codes = [x.get("code", "") for x in extensions]
+            retryable = all(
+                x.get("code") == "SERVICE_UNAVAILABLE"
+                or x.get("reason") == "IDEMPOTENCY_IN_PROGRESS"
+                for x in extensions
+            )
+            raise ShopError(f"{query[:80]}: {answer['errors']}", codes, retryable)
         return answer["data"]
 
     async def login(self, email: str, password: str = PASSWORD) -> str:
@@ -168,18 +188,26 @@ class Client:
         )
         return data["createItem"]["id"]
 
-    async def create_order(self, token: str, lines: list[tuple[str, int]]) -> str:
+    async def create_order(
+        self, token: str, lines: list[tuple[str, int]], idempotency_key: str | None = None
+    ) -> str:
+        order: dict[str, Any] = {"lines": [{"itemId": item, "quantity": n} for item, n in lines]}
+        if idempotency_key:
+            order["idempotencyKey"] = idempotency_key
         data = await self.data(
             "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
-            {"i": {"lines": [{"itemId": item, "quantity": n} for item, n in lines]}},
+            {"i": order},
             token,
         )
         return data["createOrder"]["id"]
 
-    async def pay(self, token: str, order_id: str) -> dict[str, Any]:
+    async def pay(
+        self, token: str, order_id: str, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        key = idempotency_key or uuid.uuid4().hex
         data = await self.data(
             "mutation($i: SubmitPaymentInput!) { submitPayment(input: $i) { id status } }",
-            {"i": {"orderId": order_id, "idempotencyKey": uuid.uuid4().hex, "card": CARD_OK}},
+            {"i": {"orderId": order_id, "idempotencyKey": key, "card": CARD_OK}},
             token,
         )
         return data["submitPayment"]
