@@ -66,8 +66,8 @@ class Bench:
         self.shop = shop
         self.args = args
         self.out = out
-        self.saturated_seconds = 2.0 if args.quick else 6.0
-        self.latency_seconds = 2.0 if args.quick else 5.0
+        self.saturated_seconds = 2.0 if args.quick else 5.0
+        self.latency_seconds = 2.0 if args.quick else 4.0
         self.results: dict[str, Any] = {}
         self.profiles: dict[str, Any] = {}
 
