@@ -24,21 +24,43 @@ from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as PlainAsyncSession
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shopkit.errors import Unavailable
 
 MYSQL_DUPLICATE_KEY = 1062
 MYSQL_LOCK_WAIT_TIMEOUT = 1205
 MYSQL_DEADLOCK = 1213
 MIGRATION_LOCK_SECONDS = 60
+# How long a request waits for a pooled connection: well inside the gateway's deadline of a
+# subgraph call (SHOP_SUBGRAPH_TIMEOUT_SECONDS, 10 s). SQLAlchemy's default of 30 s let 200
+# checkouts at once (make bench) pile up behind a busy database for longer than anyone waited
+# for their answers, then fail as "Unexpected error."
+POOL_TIMEOUT_SECONDS = 5.0
+
+
+class _Pool(AsyncAdaptedQueuePool):
+    """The async queue pool, whose "all connections are in use" is the caller's retryable
+    SERVICE_UNAVAILABLE instead of an unexpected error."""
+
+    def _do_get(self) -> Any:
+        try:
+            return super()._do_get()
+        except PoolTimeout as exc:
+            raise Unavailable("The database is busy; try again shortly.") from exc
 
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
     """Statement parameters are never logged (they may hold password hashes and tokens).
 
     SQLite: the file's directory is created; WAL, foreign keys and a 30 s busy timeout.
+    Both: a request that finds every pooled connection in use for POOL_TIMEOUT_SECONDS gets
+    ``Unavailable`` (SERVICE_UNAVAILABLE, retryable).
     MySQL: READ COMMITTED, so that a lookup, update or delete by key that finds nothing takes
     no gap lock (under REPEATABLE READ those made inserts of unrelated keys deadlock); stale
     pooled connections are tested before use and recycled.
@@ -47,7 +69,13 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, hide_parameters=True, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url,
+            hide_parameters=True,
+            connect_args={"timeout": 30},
+            poolclass=_Pool,
+            pool_timeout=POOL_TIMEOUT_SECONDS,
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -66,6 +94,8 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
         pool_recycle=1800,
         pool_size=pool_size,
         max_overflow=max_overflow,
+        poolclass=_Pool,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
     )
 
 

@@ -90,3 +90,29 @@ async def test_a_mysql_deadlock_is_retryable(mysql_url: str) -> None:
         assert not is_unique_violation(errors[0])
     finally:
         await engine.dispose()
+
+
+async def test_a_request_that_finds_every_connection_in_use_gets_service_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not an "Unexpected error." after 30 s: a retryable SERVICE_UNAVAILABLE inside the
+    gateway's deadline (the pool's wait is shortened here to keep the test quick)."""
+    import shopkit.sql as sql
+    from shopkit.errors import Unavailable
+
+    monkeypatch.setattr(sql, "POOL_TIMEOUT_SECONDS", 0.3)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}")
+    held = []
+    try:
+        for _ in range(15):  # the pool's 5 connections and its 10 of overflow
+            held.append(await engine.connect().start())
+        with pytest.raises(Unavailable):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        await held.pop().close()
+        async with engine.connect() as connection:  # one is free again
+            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        for connection in held:
+            await connection.close()
+        await engine.dispose()
