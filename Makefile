@@ -13,13 +13,15 @@ ENGINE_JARS := $(JVM_JARS)/kafka/.resolved $(JVM_JARS)/cassandra/.resolved
 # light: orders on this project's cqlserver (up in seconds); real: on Apache Cassandra.
 ENGINES ?= light
 
-.PHONY: up test install mariadb schema lint bench reconcile replay-dlq clean help
+.PHONY: up test install mariadb schema schema-check schema-release lint bench reconcile replay-dlq clean help
 
 help:
 	@echo "make up      - install what is missing, start engines, subgraphs and the gateway on :4000"
 	@echo "               (ENGINES=real: orders on Apache Cassandra instead of the cqlserver)"
 	@echo "make test    - install what is missing, lint, type-check and run every test"
 	@echo "make schema  - export each subgraph's SDL and compose the supergraph"
+	@echo "make schema-check   - fail on a change that breaks the released API schema"
+	@echo "make schema-release - make the current API schema the released one (schema/)"
 	@echo "make bench   - run the benchmarks whose figures are in the README"
 	@echo "make reconcile - check the running shop's books (stock, money, the processor's ledger)"
 	@echo "make replay-dlq GROUP=items TOPIC=shop.order [ARGS=--list]"
@@ -69,12 +71,20 @@ up: install
 schema: install
 	$(PY) -m stack schema
 
+# The public API schema is versioned: schema/supergraph.public.graphql is what clients were
+# promised; schema-check (run by make test) fails on a breaking change, naming it.
+schema-check: install
+	$(PY) -m stack schema-check
+
+schema-release: install
+	$(PY) -m stack schema-release
+
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: install mariadb lint
+test: install mariadb lint schema-check
 	$(PY) -m pytest
 
 bench: install
