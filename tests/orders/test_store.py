@@ -17,15 +17,18 @@ import pytest
 import respx
 
 from shopkit.auth import Identity
+from shopkit.events.schemas import producer_schemas
 from shopkit.http import ServiceClient
+from subgraphs.orders.domain.events import OrderCancelled
 from subgraphs.orders.domain.model import Address, KeyHolder, LineRequest, OrderStatus
 from subgraphs.orders.domain.transitions import PaymentOutcome
-from subgraphs.orders.service.events import SCHEMAS, order_event
 from subgraphs.orders.service.items import ItemsStock
-from subgraphs.orders.service.orders import OrderService
+from subgraphs.orders.service.orders import OrderService, order_cloud_event
 from subgraphs.orders.store.session import schema_statements
 from tests.orders.conftest import ON_BOTH_CQL_ENGINES, Cql, open_cql
 from tests.orders.items_mock import ITEMS_URL, ItemsMock
+
+SCHEMAS = producer_schemas("orders")
 
 pytestmark = ON_BOTH_CQL_ENGINES
 
@@ -72,7 +75,7 @@ async def test_ten_concurrent_transitions_from_one_version_apply_exactly_once(se
 
     async def attempt(n: int) -> bool:
         moved = order.moved_to(OrderStatus.CANCELLED, now, f"attempt {n}")
-        event = order_event("order.cancelled", moved, now, order.status, f"attempt {n}")
+        event = order_cloud_event(OrderCancelled(moved, order.status, f"attempt {n}"), now)
         return await cql.store.transition(moved, order.version, event)
 
     results = await asyncio.gather(*(attempt(n) for n in range(10)))
@@ -212,8 +215,8 @@ async def test_published_events_leave_the_outbox(service, cql):
     (message,) = [m for m in await cql.outbox.pending(100) if m.key == order.id]
     SCHEMAS.validate(json.loads(message.value))
     assert message.topic == "shop.order"
-    await cql.outbox.mark_published([message.id])
-    await cql.outbox.mark_published([message.id])
+    await cql.outbox.mark_published([message])
+    await cql.outbox.mark_published([message])
     assert await pending_types(cql, order.id) == []
 
 
@@ -261,6 +264,6 @@ async def test_a_transition_from_a_stale_version_does_not_apply(service, cql):
     order = await service.create_order(customer(), [LineRequest("pen", 1)])
     now = datetime.now(UTC)
     moved = replace(order.moved_to(OrderStatus.CANCELLED, now), version=7)
-    event = order_event("order.cancelled", moved, now, order.status, "x")
+    event = order_cloud_event(OrderCancelled(moved, order.status, "x"), now)
     assert not await cql.store.transition(moved, 6, event)
     assert (await cql.store.get(order.id)) == order

@@ -34,8 +34,8 @@ class MemoryOutbox:
     async def pending(self, limit):
         return [m for m in self.messages if m.id not in self.published][:limit]
 
-    async def mark_published(self, ids):
-        self.published.extend(ids)
+    async def mark_published(self, messages):
+        self.published.extend(m.id for m in messages)
 
 
 class MemoryInbox:

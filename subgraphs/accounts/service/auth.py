@@ -68,7 +68,7 @@ class Auth:
             shipping_address=shipping,
             billing_address=billing,
         )
-        await core.store.add(account, core.event(events.created(account), account.id))
+        await core.store.add(account, core.event(events.AccountCreated(account)))
         core.notify()
         log.info("account registered", extra={"account_id": account.id})
         return self._issue(account)
@@ -99,7 +99,7 @@ class Auth:
 
     async def _rehash(self, account: Account, password: str) -> None:
         rehashed = account.changed(password_hash=await self.passwords.hash(password))
-        event = self.core.event(events.updated(rehashed, ["password"]), account.id)
+        event = self.core.event(events.AccountUpdated(rehashed, ["password"]))
         await self.core.store.save(rehashed, account.version, event)  # lost race: next login
 
     async def ensure_admin(self, email: str, password: str) -> Account:
@@ -122,7 +122,7 @@ class Auth:
                     updated_at=now,
                 )
                 try:
-                    await core.store.add(admin, core.event(events.created(admin), admin.id))
+                    await core.store.add(admin, core.event(events.AccountCreated(admin)))
                 except Conflict:
                     continue  # another process created it: promote that one
                 core.notify()
@@ -146,7 +146,7 @@ class Auth:
                 ),
                 updated_at=core.clock(),
             )
-            event = core.event(events.updated(promoted, changed), existing.id)
+            event = core.event(events.AccountUpdated(promoted, changed))
             if await core.store.save(promoted, existing.version, event):
                 core.notify()
                 log.info("admin account ensured", extra={"account_id": existing.id})
