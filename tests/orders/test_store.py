@@ -182,6 +182,47 @@ async def test_the_schema_adds_the_claim_time_to_an_idempotency_table_made_befor
         await upgraded.session.close()
 
 
+async def test_the_schema_adds_headers_to_an_orders_table_made_before_them(cql_engine):
+    """An orders keyspace whose table predates the events' ``headers`` column, with an event
+    written then and not yet published: starting the service adds the column, the old event
+    is relayed with no headers, and is marked published like any other."""
+    keyspace = f"orders_{uuid.uuid4().hex[:12]}"
+    order_id, event_id = str(uuid.uuid4()), str(uuid.uuid1())
+    statements = schema_statements(keyspace)
+    [orders_table] = [
+        s for s in statements if s.startswith(f"CREATE TABLE IF NOT EXISTS {keyspace}.orders ")
+    ]
+    [hints_table] = [s for s in statements if f"{keyspace}.outbox_hints" in s]
+    assert "headers map<text, text>," in orders_table
+    cluster = acsylla.create_cluster(
+        ["127.0.0.1"], port=cql_engine, protocol_version=4, use_schema=False, log_level="error"
+    )
+    old = await cluster.create_session()
+    try:
+        for statement in [
+            statements[0],
+            orders_table.replace("headers map<text, text>,", ""),
+            hints_table,
+            f"INSERT INTO {keyspace}.orders (order_id, row_kind, row_id, event_type, payload, "
+            f"published) VALUES ({order_id}, 'event', {event_id}, 'order.created', "
+            f'\'{{"id": "{event_id}"}}\', false)',
+            f"INSERT INTO {keyspace}.outbox_hints (bucket, order_id, event_id) VALUES "
+            f"({int(datetime.now(UTC).timestamp() // 3600)}, {order_id}, {event_id})",
+        ]:
+            await old.execute(acsylla.create_statement(statement, timeout=30.0))
+    finally:
+        await old.close()
+    for _ in range(2):  # applied at every start
+        upgraded = await open_cql(cql_engine, keyspace)
+        pending = await upgraded.outbox.pending(10)
+        assert [(m.id, m.key, m.headers) for m in pending] == [(event_id, order_id, {})]
+        await upgraded.session.close()
+    upgraded = await open_cql(cql_engine, keyspace)
+    await upgraded.outbox.mark_published(pending)
+    assert await upgraded.outbox.pending(10) == []
+    await upgraded.session.close()
+
+
 async def test_a_redelivered_payment_event_transitions_once(service, cql):
     order = await service.create_order(customer(), [LineRequest("pen", 1)])
     event_id = str(uuid.uuid4())
