@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,16 +53,9 @@ class CloudEvent:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON value of the event (without its headers)."""
-        return {
-            "id": self.id,
-            "source": self.source,
-            "type": self.type,
-            "subject": self.subject,
-            "time": self.time,
-            "data": self.data,
-            "specversion": self.specversion,
-            "datacontenttype": self.datacontenttype,
-        }
+        raw = asdict(self)
+        del raw["headers"]
+        return raw
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True)

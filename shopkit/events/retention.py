@@ -23,7 +23,6 @@ harmless.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -39,29 +38,21 @@ class Purged:
     inbox: int
 
 
-class EventRetention:
-    def __init__(
-        self,
-        *,
-        outbox: OutboxStore | None,
-        inbox: InboxStore | None,
-        outbox_retention: timedelta,
-        inbox_retention: timedelta,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.outbox = outbox
-        self.inbox = inbox
-        self.outbox_retention = outbox_retention
-        self.inbox_retention = inbox_retention
-        self.clock = clock
-
-    async def purge(self) -> Purged:
-        now = self.clock()
-        outbox = inbox = 0
-        if self.outbox is not None:
-            outbox = await self.outbox.purge_published(now - self.outbox_retention)
-        if self.inbox is not None:
-            inbox = await self.inbox.purge(now - self.inbox_retention)
-        if outbox or inbox:
-            log.info("old outbox and inbox rows purged", extra={"outbox": outbox, "inbox": inbox})
-        return Purged(outbox, inbox)
+async def purge_old_events(
+    *,
+    outbox: OutboxStore | None,
+    inbox: InboxStore | None,
+    outbox_retention: timedelta,
+    inbox_retention: timedelta,
+    now: datetime | None = None,
+) -> Purged:
+    """One run of the job: what ``outbox`` published and ``inbox`` recorded longer than their
+    retention before ``now`` goes."""
+    now = now or datetime.now(UTC)
+    purged = Purged(
+        outbox=await outbox.purge_published(now - outbox_retention) if outbox else 0,
+        inbox=await inbox.purge(now - inbox_retention) if inbox else 0,
+    )
+    if purged.outbox or purged.inbox:
+        log.info("old outbox and inbox rows purged", extra=vars(purged))
+    return purged

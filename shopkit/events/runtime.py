@@ -33,7 +33,7 @@ from shopkit.events.kafka import (
     ensure_topics,
 )
 from shopkit.events.outbox import OutboxRelay, OutboxStore
-from shopkit.events.retention import EventRetention
+from shopkit.events.retention import purge_old_events
 from shopkit.events.schemas import ProducerSchemas
 from shopkit.settings import ServiceSettings
 from shopkit.tasks import BackgroundTask, periodic
@@ -90,19 +90,16 @@ class EventRuntime:
         if self.relay is not None:
             self.relay.notify()
 
-    @property
-    def retention(self) -> EventRetention:
-        return EventRetention(
-            outbox=self.outbox,
-            inbox=self.inbox,
-            outbox_retention=self.settings.outbox_retention,
-            inbox_retention=self.settings.inbox_retention,
-        )
-
     def _retention_job(self) -> BackgroundTask:
-        retention = self.retention
+        """The retention job (``shopkit.events.retention``) of this service's outbox and
+        inbox."""
         return periodic(
-            retention.purge,
+            lambda: purge_old_events(
+                outbox=self.outbox,
+                inbox=self.inbox,
+                outbox_retention=self.settings.outbox_retention,
+                inbox_retention=self.settings.inbox_retention,
+            ),
             self.settings.event_retention_interval_seconds,
             name=f"{self.settings.service_name}-event-retention",
             what="purge of published outbox rows and old inbox rows",

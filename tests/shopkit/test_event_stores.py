@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from motor.motor_asyncio import AsyncIOMotorClient
 
 from shopkit.events import CloudEvent, InboxStore, OutboxMessage, OutboxStore, new_event
-from shopkit.events.retention import EventRetention, Purged
+from shopkit.events.retention import Purged, purge_old_events
 from shopkit.events.store.cql import CqlInbox, CqlOutbox
 from shopkit.events.store.mongo import MongoInbox, MongoOutbox
 from shopkit.events.store.sql import SqlInbox, SqlOutbox, inbox_table, outbox_table
@@ -345,15 +345,17 @@ async def test_the_retention_job_purges_old_published_rows_and_old_inbox_rows_on
     await asyncio.sleep(0.05)
     await engine.outbox.mark_published([by_id[recent.id]])
     await engine.inbox.record("g", "handled-just-now")
-    job = EventRetention(
-        outbox=engine.outbox,
-        inbox=engine.inbox,
-        outbox_retention=HOUR,
-        inbox_retention=HOUR,
-        clock=lambda: cutoff + HOUR,  # so both purge what is older than ``cutoff``
-    )
 
-    purged = await job.purge()
+    def job() -> Awaitable[Purged]:
+        return purge_old_events(
+            outbox=engine.outbox,
+            inbox=engine.inbox,
+            outbox_retention=HOUR,
+            inbox_retention=HOUR,
+            now=cutoff + HOUR,  # so both purge what is older than ``cutoff``
+        )
+
+    purged = await job()
 
     if engine.name == "cql":  # expired by their TTL instead (the next test)
         assert purged == Purged(outbox=0, inbox=0)
@@ -364,7 +366,7 @@ async def test_the_retention_job_purges_old_published_rows_and_old_inbox_rows_on
     assert [m.id for m in await pending(engine)] == [unpublished.id], "pending rows stay"
     assert not await engine.inbox.seen("g", "handled-long-ago")
     assert await engine.inbox.seen("g", "handled-just-now")
-    assert await job.purge() == Purged(outbox=0, inbox=0)
+    assert await job() == Purged(outbox=0, inbox=0)
 
 
 @pytest.mark.parametrize("engine", ["cassandra", "cqlserver"], indirect=True)

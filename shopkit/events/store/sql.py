@@ -88,12 +88,37 @@ async def _execute(session: AsyncSession, statement: sa.Executable) -> sa.Cursor
     return await connection.execute(statement)
 
 
-class SqlOutbox:
+async def _purge(sessions: async_sessionmaker[Any], table: sa.Table, old: Any) -> int:
+    """Deletes the rows of ``table`` that match ``old``, ``PURGE_BATCH`` per transaction;
+    answers how many went."""
+    key = list(table.primary_key.columns)
+    purged = 0
+    while True:
+        async with sessions.begin() as session:
+            found = [
+                tuple(row)
+                for row in await _execute(session, sa.select(*key).where(old).limit(PURGE_BATCH))
+            ]
+            if found:
+                match = (
+                    key[0].in_([k for (k,) in found])
+                    if len(key) == 1
+                    else sa.tuple_(*key).in_(found)
+                )
+                await _execute(session, sa.delete(table).where(match))
+        purged += len(found)
+        if len(found) < PURGE_BATCH:
+            return purged
+
+
+class _SqlEventTable:
     def __init__(self, sessions: async_sessionmaker[Any], table: sa.Table) -> None:
         self.sessions = sessions
         self.table = table
         self.c = table.c
 
+
+class SqlOutbox(_SqlEventTable):
     async def add(self, session: AsyncSession, event: CloudEvent) -> None:
         """Writes ``event`` in the transaction of ``session`` (the change it describes)."""
         await _execute(
@@ -141,31 +166,11 @@ class SqlOutbox:
             )
 
     async def purge_published(self, before: datetime) -> int:
-        c = self.c
-        purged = 0
-        while True:
-            async with self.sessions.begin() as session:
-                found = await _execute(
-                    session,
-                    sa.select(c.seq)
-                    .where(c.published_at < before)
-                    .order_by(c.seq)
-                    .limit(PURGE_BATCH),
-                )
-                seqs = list(found.scalars())
-                if seqs:
-                    await _execute(session, sa.delete(self.table).where(c.seq.in_(seqs)))
-            purged += len(seqs)
-            if len(seqs) < PURGE_BATCH:
-                return purged
+        # A pending row's published_at is NULL, which is never < before.
+        return await _purge(self.sessions, self.table, self.c.published_at < before)
 
 
-class SqlInbox:
-    def __init__(self, sessions: async_sessionmaker[Any], table: sa.Table) -> None:
-        self.sessions = sessions
-        self.table = table
-        self.c = table.c
-
+class SqlInbox(_SqlEventTable):
     async def seen(self, consumer: str, event_id: str) -> bool:
         c = self.c
         async with self.sessions() as session:
@@ -189,22 +194,4 @@ class SqlInbox:
                 raise
 
     async def purge(self, before: datetime) -> int:
-        c = self.c
-        purged = 0
-        while True:
-            async with self.sessions.begin() as session:
-                found = await _execute(
-                    session,
-                    sa.select(c.consumer, c.event_id)
-                    .where(c.created_at < before)
-                    .limit(PURGE_BATCH),
-                )
-                keys = [tuple(row) for row in found]
-                if keys:
-                    await _execute(
-                        session,
-                        sa.delete(self.table).where(sa.tuple_(c.consumer, c.event_id).in_(keys)),
-                    )
-            purged += len(keys)
-            if len(keys) < PURGE_BATCH:
-                return purged
+        return await _purge(self.sessions, self.table, self.c.created_at < before)
