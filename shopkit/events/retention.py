@@ -50,8 +50,8 @@ async def purge_old_events(
     retention before ``now`` goes."""
     now = now or datetime.now(UTC)
     purged = Purged(
-        outbox=await outbox.purge_published(now - outbox_retention) if outbox else 0,
-        inbox=await inbox.purge(now - inbox_retention) if inbox else 0,
+        outbox=await outbox.purge_published(now - outbox_retention) if outbox is not None else 0,
+        inbox=await inbox.purge(now - inbox_retention) if inbox is not None else 0,
     )
     if purged.outbox or purged.inbox:
         log.info("old outbox and inbox rows purged", extra=vars(purged))

@@ -1,8 +1,9 @@
 """The payments app: ``uvicorn subgraphs.payments.app:create_app --factory``.
 
 The lifespan opens the database and migrates it, builds the processor (``SHOP_PROCESSOR*``,
-shared with accounts), the service clients and the payment service, runs the outbox relay and
-the ``shop.order`` consumer (``order.cancelled``, ``order.payment_refused``), reconciles
+shared with accounts), the service clients and the payment service, runs the event runtime
+(the outbox relay, the ``shop.order`` consumer of ``order.cancelled`` and
+``order.payment_refused``, the purge of old outbox and inbox rows), reconciles
 charges and refunds whose outcome is unknown with the processor at start-up and then
 periodically, and periodically expires old idempotency keys and refunds cancelled orders that
 still hold money.
