@@ -452,14 +452,20 @@ OLD_OUTBOX_ROWS = {
 }
 
 
-def _upgrade(connection: sa.Connection, migrations: Path, revision: str) -> None:
+def _migrate(
+    connection: sa.Connection, migrations: Path, revision: str, down: bool = False
+) -> None:
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(migrations))
     config.attributes["connection"] = connection
-    command.upgrade(config, revision)
+    (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def _upgrade(connection: sa.Connection, migrations: Path, revision: str) -> None:
+    _migrate(connection, migrations, revision)
 
 
 def _layout(connection: sa.Connection, table: str) -> dict[str, Any]:
@@ -534,6 +540,18 @@ async def test_payments_and_accounts_migrate_their_outbox_to_the_kits_layout_kee
             )
             assert await outbox.purge_published(datetime.now(UTC)) == 1
             assert [m.id for m in await outbox.pending(10)] == ["e-pending"]
+
+            # The migration goes back to the old layout with the row, and forth again.
+            async with db.begin() as connection:
+                await connection.run_sync(_migrate, migrations, revision, True)
+                columns = await connection.run_sync(_layout, "outbox")
+                assert "headers" not in columns["columns"]
+                assert "aggregate_id" not in columns["columns"]
+                [(count,)] = await connection.execute(sa.text("SELECT COUNT(*) FROM outbox"))
+                assert count == 1
+            async with db.begin() as connection:
+                await connection.run_sync(_upgrade, migrations, "head")
+                assert await connection.run_sync(_layout, "outbox") == expected["outbox"], service
         finally:
             await db.dispose()
 
