@@ -7,6 +7,7 @@ Outside development, placeholder secrets are refused.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +36,10 @@ class ServiceSettings(BaseSettings):
     events_enabled: bool = shared("EVENTS_ENABLED", True)
     outbox_poll_seconds: float = shared("OUTBOX_POLL_SECONDS", 0.5)
     consumer_group: str | None = shared("CONSUMER_GROUP", None)  # default: the service name
+    # The retention job (shopkit/events/retention.py says why these defaults).
+    outbox_retention_hours: float = shared("OUTBOX_RETENTION_HOURS", 7 * 24)
+    inbox_retention_hours: float = shared("INBOX_RETENTION_HOURS", 21 * 24)
+    event_retention_interval_seconds: float = shared("EVENT_RETENTION_INTERVAL_SECONDS", 3600)
 
     gateway_secret: str = shared("GATEWAY_SECRET", DEV_GATEWAY_SECRET)
     service_secret: str = shared("SERVICE_SECRET", DEV_SERVICE_SECRET)
@@ -52,6 +57,27 @@ class ServiceSettings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def outbox_retention(self) -> timedelta:
+        """How long a published outbox row is kept."""
+        return timedelta(hours=self.outbox_retention_hours)
+
+    @property
+    def inbox_retention(self) -> timedelta:
+        """How long a consumer remembers a handled event id."""
+        return timedelta(hours=self.inbox_retention_hours)
+
+    @model_validator(mode="after")
+    def _positive_retention(self) -> ServiceSettings:
+        for name, value in (
+            ("SHOP_OUTBOX_RETENTION_HOURS", self.outbox_retention_hours),
+            ("SHOP_INBOX_RETENTION_HOURS", self.inbox_retention_hours),
+            ("SHOP_EVENT_RETENTION_INTERVAL_SECONDS", self.event_retention_interval_seconds),
+        ):
+            if not value > 0:
+                raise ValueError(f"{name} must be a positive number; got {value}")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> ServiceSettings:

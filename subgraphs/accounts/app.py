@@ -2,9 +2,10 @@
 
 Start-up creates the embedded SQLite file (if that is the database) readable by its owner
 only, migrates the database (Alembic), ensures the admin from ``SHOP_ADMIN_EMAIL`` /
-``SHOP_ADMIN_PASSWORD``, and starts the outbox relay. ``GET /.well-known/jwks.json`` publishes
-the token signing key (public: not behind the gateway-secret check). The card processor that
-tokenizes saved cards is the one given, else the one ``SHOP_PROCESSOR*`` names (as in payments).
+``SHOP_ADMIN_PASSWORD``, and runs the event runtime (the outbox relay and the purge of old
+outbox rows). ``GET /.well-known/jwks.json`` publishes the token signing key (public: not
+behind the gateway-secret check). The card processor that tokenizes saved cards is the one
+given, else the one ``SHOP_PROCESSOR*`` names (as in payments).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.routing import Route
 from shopkit.app import create_app as create_kit_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
+from shopkit.events.store.sql import SqlOutbox
 from shopkit.processor import PaymentProcessor, build_processor
 from shopkit.sql import create_engine, migrate, ping, sessions
 from subgraphs.accounts.domain.events import PRODUCES
@@ -36,7 +38,7 @@ from subgraphs.accounts.service.tokens import SigningKey, TokenIssuer, developme
 from subgraphs.accounts.settings import AccountsSettings
 from subgraphs.accounts.store.accounts import AccountStore
 from subgraphs.accounts.store.database import MIGRATIONS, private_sqlite_file
-from subgraphs.accounts.store.outbox import SqlOutboxStore
+from subgraphs.accounts.store.tables import OUTBOX
 from subgraphs.accounts.store.throttle import LoginThrottle
 
 JWKS_PATH = "/.well-known/jwks.json"
@@ -70,7 +72,7 @@ def create_app(
         try:
             await migrate(engine, MIGRATIONS)
             factory = sessions(engine)
-            runtime = EventRuntime(settings, outbox=SqlOutboxStore(factory), produces=PRODUCES)
+            runtime = EventRuntime(settings, outbox=SqlOutbox(factory, OUTBOX), produces=PRODUCES)
             core = Core(
                 AccountStore(factory),
                 LoginThrottle(
@@ -82,7 +84,6 @@ def create_app(
                     failure_delay=settings.login_failure_delay_seconds,
                     max_failure_delay=settings.login_failure_delay_max_seconds,
                 ),
-                source=settings.service_name,
                 notify=runtime.notify,
                 clock=clock or (lambda: datetime.now(UTC)),
             )

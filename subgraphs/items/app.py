@@ -1,8 +1,9 @@
 """The items service's Starlette app (``uvicorn subgraphs.items.app:create_app --factory``).
 
 The lifespan opens MongoDB, creates the indexes, seeds the demo catalog when asked, builds the
-services and runs the event runtime (outbox relay, order event consumer) and the inventory
-sweep (stock changes cut short by a crash, holds whose order does not exist or has ended)."""
+services and runs the event runtime (outbox relay, order event consumer, purge of old outbox
+and inbox documents) and the inventory sweep (stock changes cut short by a crash, holds whose
+order does not exist or has ended)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
 from shopkit.http import ServiceClient
 from shopkit.tasks import periodic
-from subgraphs.items.domain.events import PRODUCED
+from subgraphs.items.domain.events import PRODUCES
 from subgraphs.items.domain.model import new_item
 from subgraphs.items.events.handlers import order_handlers
 from subgraphs.items.graphql.context import build_context
@@ -31,7 +32,6 @@ from subgraphs.items.service.items import ItemService
 from subgraphs.items.service.orders import OrdersClient
 from subgraphs.items.settings import ItemsSettings
 from subgraphs.items.store.database import ItemsDatabase
-from subgraphs.items.store.outbox import MongoInbox, MongoOutbox
 from subgraphs.items.store.seed import DEMO_CATALOG
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def create_app(
         db = ItemsDatabase(settings.mongo_url, settings.database)
         try:
             await db.configure()
-            runtime = EventRuntime(settings, outbox=MongoOutbox(db), produces=PRODUCED)
+            runtime = EventRuntime(settings, outbox=db.outbox, produces=PRODUCES)
             items = ItemService(db, notify=runtime.notify)
             inventory = InventoryService(
                 db,
@@ -93,7 +93,7 @@ def create_app(
                 name="items-inventory-sweep",
                 what="inventory sweep (interrupted stock changes, orphaned holds)",
             )
-            runtime.consume(MongoInbox(db), order_handlers(inventory))
+            runtime.consume(db.inbox, order_handlers(inventory))
             app.state.db = db
             app.state.items = items
             app.state.inventory = inventory

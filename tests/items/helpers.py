@@ -107,15 +107,13 @@ def error_code(result: dict[str, Any]) -> str:
 async def outbox_events(db: Any, subject: str | None = None) -> list[Any]:
     """The events in the outbox (optionally for one subject), oldest first."""
     from shopkit.events import CloudEvent
-    from subgraphs.items.store.documents import OutboxDoc
 
     filter_ = {"key": subject} if subject else {}
-    rows = await db.collection(OutboxDoc).find(filter_).sort("seq", 1).to_list(None)
+    rows = await db.outbox.collection.find(filter_).sort("seq", 1).to_list(None)
     return [CloudEvent.from_json(row["value"]) for row in rows]
 
 
 def event_schemas() -> Any:
-    from shopkit.events.schemas import EventSchemas
-    from subgraphs.items.service.outbox import SCHEMAS_DIR
+    from shopkit.events.schemas import producer_schemas
 
-    return EventSchemas(SCHEMAS_DIR)
+    return producer_schemas("items")

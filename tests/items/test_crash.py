@@ -21,7 +21,6 @@ from stack.process import Process, StartError, free_port, http_ok, spawn
 from subgraphs.items.domain.reservation import ReservationStatus
 from subgraphs.items.service.inventory import InventoryService
 from subgraphs.items.service.items import ItemService
-from subgraphs.items.service.outbox import EventFactory
 from subgraphs.items.service.stock_changes import CHANGE_LEASE_SECONDS, StockChanges
 from subgraphs.items.store.database import ItemsDatabase
 from subgraphs.items.store.documents import ItemDoc, ReservationDoc
@@ -109,9 +108,7 @@ async def test_kill_9_of_items_mid_reservations_loses_and_double_counts_no_stock
             return datetime.now(UTC) + timedelta(seconds=CHANGE_LEASE_SECONDS + 1)
 
     store = ReservationStore(db)
-    changes = StockChanges(
-        store, EventFactory(), review_after=timedelta(minutes=10), clock=LeasePassed()
-    )
+    changes = StockChanges(store, review_after=timedelta(minutes=10), clock=LeasePassed())
     inventory = InventoryService(db, changes=changes)
     repaired = await inventory.repair()
     try:

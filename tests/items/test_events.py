@@ -13,8 +13,6 @@ from shopkit.events import new_event
 from shopkit.events.kafka import EventConsumer
 from subgraphs.items.domain.reservation import ReservationStatus
 from subgraphs.items.events.handlers import order_handlers
-from subgraphs.items.store.documents import OutboxDoc
-from subgraphs.items.store.outbox import MongoInbox
 from tests.items.helpers import draft, event_schemas, items_settings, outbox_events, running_app
 
 
@@ -32,7 +30,7 @@ def consumer_for(inventory, db) -> EventConsumer:
         bootstrap="unused:1",
         group_id="items",
         handlers=order_handlers(inventory),
-        inbox=MongoInbox(db),
+        inbox=db.inbox,
         service="items",
     )
 
@@ -206,7 +204,7 @@ async def test_kafka_round_trip_releases_once_and_publishes_valid_events(
         await wait_for(released)
 
         async def relayed() -> bool:
-            rows = await db.collection(OutboxDoc).count_documents(
+            rows = await db.outbox.collection.count_documents(
                 {"key": order_id, "published_at": None}
             )
             return rows == 0

@@ -21,7 +21,6 @@ from subgraphs.items.service.holds import OrphanHoldSweep
 from subgraphs.items.service.inventory import InventoryService
 from subgraphs.items.service.items import ItemService
 from subgraphs.items.service.orders import OrdersClient
-from subgraphs.items.service.outbox import EventFactory
 from subgraphs.items.service.stock_changes import StockChanges
 from subgraphs.items.store.database import ItemsDatabase
 from subgraphs.items.store.reservations import ReservationStore
@@ -96,7 +95,7 @@ def items(db: ItemsDatabase) -> ItemService:
 
 @pytest.fixture
 def inventory(db: ItemsDatabase, clock: Clock) -> InventoryService:
-    changes = StockChanges(ReservationStore(db), EventFactory(), review_after=GRACE, clock=clock)
+    changes = StockChanges(ReservationStore(db), review_after=GRACE, clock=clock)
     return InventoryService(db, changes=changes)
 
 

@@ -16,7 +16,6 @@ from bson import ObjectId
 from shopkit.errors import NotFound
 from subgraphs.items.domain.reservation import ReservationStatus, StockMove
 from subgraphs.items.service.inventory import InventoryService
-from subgraphs.items.service.outbox import EventFactory
 from subgraphs.items.service.stock_changes import CHANGE_LEASE_SECONDS, StockChanges
 from subgraphs.items.store.reservations import ReservationStore
 from tests.items.helpers import draft, outbox_events
@@ -41,7 +40,7 @@ def clock() -> Clock:
 @pytest.fixture
 def inventory(db, clock) -> InventoryService:
     store = ReservationStore(db)
-    changes = StockChanges(store, EventFactory(), review_after=timedelta(minutes=10), clock=clock)
+    changes = StockChanges(store, review_after=timedelta(minutes=10), clock=clock)
     return InventoryService(db, changes=changes)
 
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 
 from shopkit.errors import Conflict, InvalidInput, NotFound
-from subgraphs.items.domain.events import item_deleted_data
+from shopkit.events import cloud_event
+from subgraphs.items.domain.events import PRODUCER, ItemDeleted
 from subgraphs.items.domain.model import item_changes
-from subgraphs.items.store.documents import InboxDoc, OutboxDoc
-from subgraphs.items.store.outbox import MongoInbox, MongoOutbox
 from tests.items.helpers import draft, event_schemas, outbox_events, unique_upc
 
 
@@ -28,11 +27,11 @@ async def test_create_item_writes_the_item_and_its_event(items, db):
 async def test_duplicate_upc_is_a_conflict_and_writes_nothing(items, db):
     upc = unique_upc()
     await items.create(draft(upc=upc))
-    before = await db.collection(OutboxDoc).count_documents({})
+    before = await db.outbox.collection.count_documents({})
     with pytest.raises(Conflict) as caught:
         await items.create(draft(upc=upc, name="Impostor"))
     assert caught.value.extensions["code"] == "CONFLICT"
-    assert await db.collection(OutboxDoc).count_documents({}) == before
+    assert await db.outbox.collection.count_documents({}) == before
     assert (await items.get_by_upc(upc)).name == "Test Widget"
 
 
@@ -112,27 +111,27 @@ async def test_a_search_with_regex_characters_matches_literally(items):
 
 
 async def test_outbox_lists_pending_events_in_order_and_marks_them_published(items, db):
-    outbox = MongoOutbox(db)
+    outbox = db.outbox
     for message in await outbox.pending(10_000):
-        await outbox.mark_published([message.id])
+        await outbox.mark_published([message])
     a = await items.create(draft())
     b = await items.create(draft())
     pending = await outbox.pending(10)
     assert [m.key for m in pending] == [a.id, b.id]
     assert [m.type for m in pending] == ["item.created", "item.created"]
     assert pending[0].topic == "shop.item"
-    await outbox.mark_published([pending[0].id])
+    await outbox.mark_published([pending[0]])
     assert [m.key for m in await outbox.pending(10)] == [b.id]
 
 
 async def test_inbox_remembers_handled_events_per_consumer(db):
-    inbox = MongoInbox(db)
+    inbox = db.inbox
     assert not await inbox.seen("items", "e-1")
     await inbox.record("items", "e-1")
     await inbox.record("items", "e-1")
     assert await inbox.seen("items", "e-1")
     assert not await inbox.seen("other", "e-1")
-    assert await db.collection(InboxDoc).count_documents({"event_id": "e-1"}) == 1
+    assert await inbox.collection.count_documents({"event_id": "e-1"}) == 1
 
 
 async def test_an_aborted_transaction_leaves_no_trace(items, inventory, db):
@@ -140,11 +139,11 @@ async def test_an_aborted_transaction_leaves_no_trace(items, inventory, db):
 
     async def work(tx):
         await tx.add_available(item.id, 2)
-        await tx.add_event(items.events.make("item.deleted", item.id, item_deleted_data(item)))
+        await tx.add_event(cloud_event(ItemDeleted(item), producer=PRODUCER))
         raise Conflict("changed my mind")
 
-    before = await db.collection(OutboxDoc).count_documents({})
+    before = await db.outbox.collection.count_documents({})
     with pytest.raises(Conflict):
         await db.run(work)
     assert (await items.get(item.id)).available == 3
-    assert await db.collection(OutboxDoc).count_documents({}) == before
+    assert await db.outbox.collection.count_documents({}) == before

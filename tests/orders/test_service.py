@@ -14,6 +14,7 @@ import respx
 from shopkit.auth import Identity
 from shopkit.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from shopkit.events import CloudEvent
+from shopkit.events.schemas import producer_schemas
 from shopkit.http import ServiceClient
 from subgraphs.orders.domain.model import (
     Address,
@@ -25,11 +26,12 @@ from subgraphs.orders.domain.model import (
     OrderStatus,
 )
 from subgraphs.orders.domain.transitions import PaymentOutcome
-from subgraphs.orders.service.events import SCHEMAS
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import MAX_ATTEMPTS, OrderService
 from tests.orders.fakes import FakeOrderStore
 from tests.orders.items_mock import ITEMS_URL, ItemsMock
+
+SCHEMAS = producer_schemas("orders")
 
 ALICE = Identity(account_id="alice", role="CUSTOMER")
 BOB = Identity(account_id="bob", role="CUSTOMER")

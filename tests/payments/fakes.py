@@ -172,7 +172,7 @@ class FakePaymentTx:
 
         self.writes.append(drop)
 
-    def publish(self, event: CloudEvent) -> None:
+    async def publish(self, event: CloudEvent) -> None:
         self.writes.append(lambda: self.store.outbox.append(event))
 
     async def answer_of(self, record_id: str) -> str | None:

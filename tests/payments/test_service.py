@@ -12,7 +12,7 @@ import pytest
 
 from shopkit.auth import Identity
 from shopkit.errors import Conflict, InvalidInput, NotFound, Unavailable
-from shopkit.events.schemas import EventSchemas
+from shopkit.events.schemas import producer_schemas
 from subgraphs.payments.domain.idempotency import RetryableConflict
 from subgraphs.payments.domain.model import (
     CLAIM_SUCCEEDED,
@@ -20,7 +20,6 @@ from subgraphs.payments.domain.model import (
     PaymentStatus,
     PendingRefund,
 )
-from subgraphs.payments.events import SCHEMAS_DIR
 from subgraphs.payments.service.idempotency import IdempotencyKeys
 from subgraphs.payments.service.inputs import CardInput
 from subgraphs.payments.service.payments import PaymentService
@@ -40,7 +39,7 @@ DECLINED = CardInput("4000000000000002", 12, 2040, "123")
 ADA = Identity(account_id="ada", role="CUSTOMER")
 ADMIN = Identity(account_id="root", role="ADMIN")
 GRACE = timedelta(minutes=5)
-SCHEMAS = EventSchemas(SCHEMAS_DIR)
+SCHEMAS = producer_schemas("payments")
 
 
 @dataclass
@@ -89,7 +88,6 @@ def world() -> World:
         processor=processor,
         orders=orders,
         accounts=FakeAccounts(),
-        schemas=SCHEMAS,
         clock=clock,
         unknown_outcome_grace=GRACE,
     )

@@ -85,7 +85,7 @@ class Auth:
                 billing_address=billing,
             )
             try:
-                await core.store.add(account, core.event(events.created(account), account.id))
+                await core.store.add(account, core.event(events.AccountCreated(account)))
             except Conflict:  # a concurrent registration took the email first
                 existing = await core.store.by_email(email)
             else:
@@ -93,8 +93,8 @@ class Auth:
                 log.info("account registered", extra={"account_id": account.id})
                 return REGISTERED
         if existing is not None:
-            event = events.registration_attempted(existing, core.clock())
-            await core.store.record(core.event(event, existing.id))
+            event = events.AccountRegistrationAttempted(existing, core.clock())
+            await core.store.record(core.event(event))
             core.notify()
             log.info("registration with the email of an account", extra={"account_id": existing.id})
         return REGISTERED
@@ -133,7 +133,7 @@ class Auth:
 
     async def _rehash(self, account: Account, password: str) -> None:
         rehashed = account.changed(password_hash=await self.passwords.hash(password))
-        event = self.core.event(events.updated(rehashed, ["password"]), account.id)
+        event = self.core.event(events.AccountUpdated(rehashed, ["password"]))
         await self.core.store.save(rehashed, account.version, event)  # lost race: next login
 
     async def ensure_admin(self, email: str, password: str) -> Account:
@@ -156,7 +156,7 @@ class Auth:
                     updated_at=now,
                 )
                 try:
-                    await core.store.add(admin, core.event(events.created(admin), admin.id))
+                    await core.store.add(admin, core.event(events.AccountCreated(admin)))
                 except Conflict:
                     continue  # another process created it: promote that one
                 core.notify()
@@ -180,7 +180,7 @@ class Auth:
                 ),
                 updated_at=core.clock(),
             )
-            event = core.event(events.updated(promoted, changed), existing.id)
+            event = core.event(events.AccountUpdated(promoted, changed))
             if await core.store.save(promoted, existing.version, event):
                 core.notify()
                 log.info("admin account ensured", extra={"account_id": existing.id})

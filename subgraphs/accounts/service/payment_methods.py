@@ -47,7 +47,7 @@ class PaymentMethods:
             created_at=now,
         )
         touched = account.changed(updated_at=now)
-        event = core.event(events.updated(touched, ["paymentMethods"]), account.id)
+        event = core.event(events.AccountUpdated(touched, ["paymentMethods"]))
         if not await core.store.add_payment_method(account.id, method, event):
             raise Unauthenticated("The account of this access token no longer exists.")
         core.notify()
@@ -62,7 +62,7 @@ class PaymentMethods:
         account = await core.caller(identity)
         now = core.clock()
         event = core.event(
-            events.updated(account.changed(updated_at=now), ["paymentMethods"]), account.id
+            events.AccountUpdated(account.changed(updated_at=now), ["paymentMethods"])
         )
         if not await core.store.remove_payment_method(account.id, method_id, now, event):
             raise NotFound("You have no payment method with this id.", field="id")

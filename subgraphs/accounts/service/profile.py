@@ -138,7 +138,7 @@ class Profiles:
                 return account
             updated = account.changed(**changes, updated_at=core.clock())
             names = sorted(FIELD_NAMES[k] for k in changes)
-            event = core.event(events.updated(updated, names), account.id)
+            event = core.event(events.AccountUpdated(updated, names))
             if await core.store.save(updated, account.version, event):
                 core.notify()
                 log.info("account updated", extra={"account_id": account.id, "changed": names})

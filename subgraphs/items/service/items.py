@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shopkit.errors import InvalidInput, NotFound, ShopError
+from shopkit.events import cloud_event
 from subgraphs.items.domain import events
 from subgraphs.items.domain.model import (
     Item,
@@ -19,7 +20,6 @@ from subgraphs.items.domain.model import (
     check_restock_quantity,
     check_upc,
 )
-from subgraphs.items.service.outbox import EventFactory
 from subgraphs.items.store.database import ItemsDatabase
 from subgraphs.items.store.transaction import Transaction
 
@@ -61,11 +61,9 @@ class ItemService:
         self,
         db: ItemsDatabase,
         *,
-        events_factory: EventFactory | None = None,
         notify: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
-        self.events = events_factory or EventFactory()
         self.notify = notify
 
     async def get(self, item_id: str) -> Item:
@@ -111,8 +109,7 @@ class ItemService:
     async def create(self, new: NewItem) -> Item:
         async def work(tx: Transaction) -> Item:
             item = await tx.insert_item(new)
-            event = self.events.make(events.ITEM_CREATED, item.id, events.item_data(item))
-            await tx.add_event(event)
+            await tx.add_event(cloud_event(events.ItemCreated(item), producer=events.PRODUCER))
             return item
 
         return await self._write(work)
@@ -124,8 +121,8 @@ class ItemService:
             item = await tx.update_item(item_id, changes)
             if item is None:
                 raise not_found(item_id)
-            data = events.item_data(item, changed=sorted(changes.fields()))
-            await tx.add_event(self.events.make(events.ITEM_UPDATED, item.id, data))
+            updated = events.ItemUpdated(item, list(changes.fields()))
+            await tx.add_event(cloud_event(updated, producer=events.PRODUCER))
             return item
 
         return await self._write(work)
@@ -137,8 +134,7 @@ class ItemService:
             item = await tx.delete_item(item_id)
             if item is None:
                 raise not_found(item_id)
-            data = events.item_deleted_data(item)
-            await tx.add_event(self.events.make(events.ITEM_DELETED, item.id, data))
+            await tx.add_event(cloud_event(events.ItemDeleted(item), producer=events.PRODUCER))
             return item
 
         return await self._write(work)
@@ -151,8 +147,8 @@ class ItemService:
             item = await tx.add_available(item_id, quantity)
             if item is None:
                 raise not_found(item_id)
-            data = events.item_data(item, changed=["available"])
-            await tx.add_event(self.events.make(events.ITEM_UPDATED, item.id, data))
+            restocked = events.ItemUpdated(item, ["available"])
+            await tx.add_event(cloud_event(restocked, producer=events.PRODUCER))
             return item
 
         return await self._write(work)

@@ -68,18 +68,6 @@ PAYMENTS: dict[PaymentOutcome, tuple[frozenset[OrderStatus], OrderStatus]] = {
     PaymentOutcome.REFUNDED: (frozenset({S.CANCELLED}), S.REFUNDED),
 }
 
-# The event each target status announces (an update keeps or restores PENDING_PAYMENT and
-# announces order.updated instead).
-EVENT_FOR_STATUS: dict[OrderStatus, str] = {
-    S.PENDING_PAYMENT: "order.created",
-    S.PAID: "order.paid",
-    S.PAYMENT_FAILED: "order.payment_failed",
-    S.CANCELLED: "order.cancelled",
-    S.COMPLETED: "order.completed",
-    S.REFUNDED: "order.refunded",
-}
-PAYMENT_REFUSED = "order.payment_refused"
-
 
 def _names(statuses: frozenset[OrderStatus]) -> str:
     ordered = [s.value for s in OrderStatus if s in statuses]

@@ -44,6 +44,14 @@ from shopkit.errors import (
     Unauthenticated,
     Unavailable,
 )
+from shopkit.events import CloudEvent, DomainEvent, cloud_event
+from subgraphs.orders.domain.events import (
+    ANNOUNCES,
+    PRODUCER,
+    OrderCreated,
+    OrderPaymentRefused,
+    OrderUpdated,
+)
 from subgraphs.orders.domain.lines import normalize_lines, single_currency
 from subgraphs.orders.domain.model import (
     AWAITING_PAYMENT,
@@ -57,13 +65,11 @@ from subgraphs.orders.domain.model import (
 )
 from subgraphs.orders.domain.payments import payment_mark, pays_for, refusal_reason
 from subgraphs.orders.domain.transitions import (
-    EVENT_FOR_STATUS,
     Command,
     PaymentOutcome,
     after_payment,
     next_status,
 )
-from subgraphs.orders.service.events import order_event, payment_refused_event
 from subgraphs.orders.service.ports import OrderStore, StockClient
 
 log = logging.getLogger(__name__)
@@ -75,6 +81,13 @@ IDEMPOTENCY_WAIT_SECONDS = 10.0
 # if no order was stored under it; the holder itself gives up at half of it, before storing.
 KEY_LEASE = timedelta(seconds=60)
 MAX_PAGE = 100
+
+
+def order_cloud_event(event: DomainEvent, at: datetime) -> CloudEvent:
+    """The CloudEvent of an order's domain event at ``at``. Its id is time-based (UUID v1):
+    it is the clustering key of the event's row in the order's partition (the CQL outbox), so
+    the events of an order are kept in the order they were written."""
+    return cloud_event(event, producer=PRODUCER, id=str(uuid.uuid1()), time=at)
 
 
 def _now() -> datetime:
@@ -228,7 +241,7 @@ class OrderService:
                 shipping_address=shipping_address,
                 history=(HistoryEntry(OrderStatus.PENDING_PAYMENT, now, "placed"),),
             )
-            event = order_event("order.created", order, now, None)
+            event = order_cloud_event(OrderCreated(order, None), now)
             storing = True
             await self.store.create(order, event)
         except Exception:
@@ -306,7 +319,7 @@ class OrderService:
                 now = self.clock()
                 updated = order.moved_to(OrderStatus.PENDING_PAYMENT, now, "lines changed")
                 updated = replace(updated, lines=tuple(priced), currency=currency)
-                event = order_event("order.updated", updated, now, order.status)
+                event = order_cloud_event(OrderUpdated(updated, order.status), now)
                 if await self.store.transition(updated, order.version, event, replace_lines=True):
                     self.notify()
                     return updated
@@ -376,7 +389,7 @@ class OrderService:
         now = self.clock()
         changed = order.moved_to(target, now, reason)
         changed = replace(changed, applied_events=order.applied_events | applied)
-        event = order_event(EVENT_FOR_STATUS[target], changed, now, order.status, reason)
+        event = order_cloud_event(ANNOUNCES[target](changed, order.status, reason), now)
         if not await self.store.transition(changed, order.version, event, applied_events=applied):
             return None
         self.notify()
@@ -441,7 +454,7 @@ class OrderService:
         why = refusal_reason(order, charged)
         changed = order.moved_to(order.status, now, f"payment {payment_id} refused: {why}")
         changed = replace(changed, applied_events=order.applied_events | marks)
-        event = payment_refused_event(changed, now, payment_id, charged, why)
+        event = order_cloud_event(OrderPaymentRefused(changed, payment_id, charged, why), now)
         if not await self.store.transition(changed, order.version, event, applied_events=marks):
             return None
         log.warning(
