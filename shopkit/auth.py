@@ -38,7 +38,6 @@ SERVICE_ISSUER = "shop-services"
 SERVICE_TOKEN_HEADER = "x-service-token"
 GATEWAY_SECRET_HEADER = "x-gateway-secret"
 ROLE_ADMIN = "ADMIN"
-ROLE_CUSTOMER = "CUSTOMER"
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,6 @@ class Identity:
     account_id: str | None = None
     role: str | None = None
     service: str | None = None
-    token: str | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -64,9 +62,6 @@ class Identity:
 
     def can_access_account(self, account_id: str) -> bool:
         return self.is_admin or self.is_service or self.account_id == account_id
-
-
-ANONYMOUS = Identity()
 
 
 class AccessTokenVerifier:
@@ -136,7 +131,7 @@ class AccessTokenVerifier:
             raise Unauthenticated("The access token has expired.") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated("The access token is invalid.") from exc
-        return Identity(account_id=str(claims["sub"]), role=claims.get("role"), token=token)
+        return Identity(account_id=str(claims["sub"]), role=claims.get("role"))
 
 
 def mint_service_token(secret: str, service: str, ttl_seconds: int = 300) -> str:

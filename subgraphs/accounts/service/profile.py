@@ -64,12 +64,6 @@ class Profiles:
         result.update({i: found[i] for i in allowed if i in found})
         return result
 
-    async def account(self, identity: Identity, account_id: str) -> Account | None:
-        outcome = (await self.visible(identity, [account_id])).get(account_id)
-        if isinstance(outcome, ShopError):
-            raise outcome
-        return outcome
-
     # -- updating -------------------------------------------------------------------------
 
     async def _check_current_password(

@@ -86,10 +86,6 @@ def _names(statuses: frozenset[OrderStatus]) -> str:
     return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} or {ordered[-1]}"
 
 
-def allowed_from(command: Command) -> frozenset[OrderStatus]:
-    return COMMANDS[command][0]
-
-
 def next_status(order_id: str, current: OrderStatus, command: Command) -> OrderStatus:
     """The status ``command`` leads to, or ``Conflict`` naming the current status."""
     sources, target, verb = COMMANDS[command]
