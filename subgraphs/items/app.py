@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from shopkit.app import create_app as create_shop_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from shopkit.tasks import periodic
 from subgraphs.items.domain.events import PRODUCED
 from subgraphs.items.domain.model import new_item

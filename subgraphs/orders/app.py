@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from shopkit.app import create_app as create_kit_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from shopkit.tasks import periodic
 from subgraphs.orders.domain.transitions import EVENT_FOR_STATUS, PAYMENT_REFUSED
 from subgraphs.orders.events.handlers import payment_handlers

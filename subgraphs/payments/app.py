@@ -22,8 +22,8 @@ from shopkit.app import create_app as create_kit_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
 from shopkit.events.schemas import EventSchemas
-from shopkit.http import ServiceClient
 from shopkit.processor import PaymentProcessor, build_processor
+from shopkit.service_client import ServiceClient
 from shopkit.sql import create_engine, migrate, ping, plain_sessions
 from shopkit.tasks import periodic
 from subgraphs.payments.domain.events import PRODUCED

@@ -7,7 +7,7 @@ from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shopkit.processor import ProcessorSettings
-from shopkit.processor.http import ATTEMPTS
+from shopkit.processor.http_processor import ATTEMPTS
 
 
 class PaymentsSettings(ProcessorSettings):

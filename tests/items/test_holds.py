@@ -15,7 +15,7 @@ import pytest
 import respx
 
 from shopkit.auth import SERVICE_TOKEN_HEADER
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from subgraphs.items.domain.reservation import ReservationStatus
 from subgraphs.items.service.holds import OrphanHoldSweep
 from subgraphs.items.service.inventory import InventoryService

@@ -23,7 +23,7 @@ import respx
 from shopkit.auth import Identity
 from shopkit.errors import Conflict
 from shopkit.events import new_event
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from subgraphs.orders.domain.model import LineRequest, Money, Order, OrderStatus
 from subgraphs.orders.events.handlers import payment_handlers
 from subgraphs.orders.service.events import SCHEMAS

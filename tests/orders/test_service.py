@@ -14,7 +14,7 @@ import respx
 from shopkit.auth import Identity
 from shopkit.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from shopkit.events import CloudEvent
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from subgraphs.orders.domain.model import (
     Address,
     KeyHolder,

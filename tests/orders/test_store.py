@@ -17,7 +17,7 @@ import pytest
 import respx
 
 from shopkit.auth import Identity
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from subgraphs.orders.domain.model import Address, KeyHolder, LineRequest, OrderStatus
 from subgraphs.orders.domain.transitions import PaymentOutcome
 from subgraphs.orders.service.events import SCHEMAS, order_event

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shopkit.errors import Conflict, NotFound, Unavailable
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from subgraphs.orders.domain.model import LineRequest, Money, OrderLine
 
 RESERVE = """

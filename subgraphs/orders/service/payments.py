@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from shopkit.errors import Unavailable
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from subgraphs.orders.domain.model import Money
 from subgraphs.orders.domain.payments import PaymentAttempt, PaymentState
 

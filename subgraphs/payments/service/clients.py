@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from shopkit.errors import NotFound, Unavailable
-from shopkit.http import ServiceClient
 from shopkit.processor import CardToken
+from shopkit.service_client import ServiceClient
 from subgraphs.payments.domain.orders import OrderView
 
 ORDER_QUERY = """
