@@ -23,8 +23,9 @@ import respx
 from shopkit.auth import Identity
 from shopkit.errors import Conflict
 from shopkit.events import new_event
+from shopkit.money import Money
 from shopkit.service_client import ServiceClient
-from subgraphs.orders.domain.model import LineRequest, Money, Order, OrderStatus
+from subgraphs.orders.domain.model import LineRequest, Order, OrderStatus
 from subgraphs.orders.events.handlers import payment_handlers
 from subgraphs.orders.service.events import SCHEMAS
 from subgraphs.orders.service.items import ItemsStock

@@ -13,6 +13,7 @@ import pytest
 from shopkit.auth import Identity
 from shopkit.errors import Conflict, InvalidInput, NotFound, Unavailable
 from shopkit.events.schemas import EventSchemas
+from shopkit.money import Money
 from subgraphs.payments.domain.idempotency import RetryableConflict
 from subgraphs.payments.domain.model import (
     CLAIM_SUCCEEDED,
@@ -267,7 +268,7 @@ async def test_a_refused_payment_is_refunded_once_and_the_order_may_be_paid_agai
 ) -> None:
     world.order(amount=1000)
     refused = await world.pay(key="a")
-    world.orders.set("o1", amount=5000)  # the order changed while it was being paid
+    world.orders.set("o1", total=Money(5000, "EUR"))  # the order changed while it was being paid
 
     for _ in range(2):  # a redelivery changes nothing
         await world.service.payment_refused("o1", refused.id)

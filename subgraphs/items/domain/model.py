@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shopkit.errors import InvalidInput
+from shopkit.money import Money
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 5000
@@ -26,14 +27,6 @@ _ITEM_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 _UPC = re.compile(r"^[0-9]{8,14}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Money:
-    """An amount in the currency's minor units (cents) and its ISO 4217 code."""
-
-    amount: int
-    currency: str
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from shopkit.errors import Conflict, InvalidInput
-from subgraphs.items.domain.model import Money, check_item_id
+from shopkit.money import Money
+from subgraphs.items.domain.model import check_item_id
 
 LINE_QUANTITY_MAX = 10_000
 LINES_MAX = 100

@@ -10,7 +10,8 @@ from bson import ObjectId
 from odmantic import Field, Index, Model
 
 from shopkit.events import CloudEvent
-from subgraphs.items.domain.model import Item, Money
+from shopkit.money import Money
+from subgraphs.items.domain.model import Item
 from subgraphs.items.domain.reservation import Reservation, ReservationLine, ReservationStatus
 
 

@@ -82,7 +82,7 @@ class Order:
 
 def payment_type(payment: PaymentModel) -> Payment:
     def money(amount: int) -> Money:
-        return Money(amount=amount, currency=payment.currency)
+        return Money.of(payment.money(amount))
 
     method = (
         CardSummary(brand=payment.method_brand, last4=payment.method_last4)
