@@ -1,10 +1,11 @@
 """The accounts app: ``uvicorn subgraphs.accounts.app:create_app --factory`` (port 4004).
 
-Start-up creates the embedded SQLite file (if that is the database) readable by its owner
-only, migrates the database (Alembic), ensures the admin from ``SHOP_ADMIN_EMAIL`` /
-``SHOP_ADMIN_PASSWORD``, and starts the outbox relay. ``GET /.well-known/jwks.json`` publishes
-the token signing key (public: not behind the gateway-secret check). The card processor that
-tokenizes saved cards is the one given, else the one ``SHOP_PROCESSOR*`` names (as in payments).
+Start-up opens the database (an embedded SQLite file is made readable by its owner only:
+``shopkit.sql.create_engine``) and migrates it (Alembic), ensures the admin from
+``SHOP_ADMIN_EMAIL`` / ``SHOP_ADMIN_PASSWORD``, and starts the outbox relay.
+``GET /.well-known/jwks.json`` publishes the token signing key (public: not behind the
+gateway-secret check). The card processor that tokenizes saved cards is the one given, else
+the one ``SHOP_PROCESSOR*`` names (as in payments).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from subgraphs.accounts.service.profile import Profiles
 from subgraphs.accounts.service.tokens import SigningKey, TokenIssuer, development_key
 from subgraphs.accounts.settings import AccountsSettings
 from subgraphs.accounts.store.accounts import AccountStore
-from subgraphs.accounts.store.database import MIGRATIONS, private_sqlite_file
+from subgraphs.accounts.store.database import MIGRATIONS
 from subgraphs.accounts.store.outbox import SqlOutboxStore
 from subgraphs.accounts.store.throttle import LoginThrottle
 
@@ -65,8 +66,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        private_sqlite_file(settings.database)
-        engine = create_engine(settings.database)
+        engine = create_engine(settings.database_url)
         try:
             await migrate(engine, MIGRATIONS)
             factory = sessions(engine)

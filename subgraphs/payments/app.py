@@ -72,7 +72,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(settings.resolved_database_url, max_overflow=40)
+        engine = create_engine(settings.database_url, max_overflow=40)
         try:
             await migrate(engine, MIGRATIONS)
             sessions = plain_sessions(engine)
