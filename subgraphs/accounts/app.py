@@ -28,8 +28,8 @@ from shopkit.sql import create_engine, migrate, ping, sessions
 from subgraphs.accounts.domain.events import PRODUCES
 from subgraphs.accounts.graphql.context import build_context
 from subgraphs.accounts.graphql.schema import schema
+from subgraphs.accounts.service.accounts import Accounts
 from subgraphs.accounts.service.auth import Auth
-from subgraphs.accounts.service.common import Core
 from subgraphs.accounts.service.passwords import Passwords
 from subgraphs.accounts.service.payment_methods import PaymentMethods
 from subgraphs.accounts.service.profile import Profiles
@@ -71,7 +71,7 @@ def create_app(
             await migrate(engine, MIGRATIONS)
             factory = sessions(engine)
             runtime = EventRuntime(settings, outbox=SqlOutboxStore(factory), produces=PRODUCES)
-            core = Core(
+            accounts = Accounts(
                 AccountStore(factory),
                 LoginThrottle(
                     factory,
@@ -91,15 +91,15 @@ def create_app(
                 settings.password_time_cost,
                 settings.password_parallelism,
             )
-            auth = Auth(core, passwords, tokens)
+            auth = Auth(accounts, passwords, tokens)
             if settings.admin_email and settings.admin_password:
                 await auth.ensure_admin(
                     settings.admin_email, settings.admin_password.get_secret_value()
                 )
             app.state.auth = auth
-            app.state.profiles = Profiles(core, passwords)
+            app.state.profiles = Profiles(accounts, passwords)
             app.state.processor = processor or build_processor(settings, app.state.http)
-            app.state.payment_methods = PaymentMethods(core, app.state.processor)
+            app.state.payment_methods = PaymentMethods(accounts, app.state.processor)
             app.state.engine = engine
             app.state.readiness["database"] = lambda: ping(engine)
             async with runtime.running():

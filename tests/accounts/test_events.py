@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer
 
 from shopkit.events import CloudEvent
 from shopkit.events.schemas import EventSchemas
-from subgraphs.accounts.service.common import SCHEMAS_DIR
+from subgraphs.accounts.service.accounts import SCHEMAS_DIR
 from subgraphs.accounts.settings import AccountsSettings
 from tests.accounts.conftest import PASSWORD, Service, errors_of, running
 from tests.accounts.test_payment_methods import ADD, CARD
