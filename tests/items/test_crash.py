@@ -26,7 +26,7 @@ from subgraphs.items.service.stock_changes import CHANGE_LEASE_SECONDS, StockCha
 from subgraphs.items.store.database import ItemsDatabase
 from subgraphs.items.store.documents import ItemDoc, ReservationDoc
 from subgraphs.items.store.reservations import ReservationStore
-from tests.items.helpers import GATEWAY_SECRET, SERVICE_SECRET, draft, outbox_events
+from tests.items.helpers import AN_ADMIN, GATEWAY_SECRET, SERVICE_SECRET, draft, outbox_events
 
 STOCK = 1000
 ORDERS = 150
@@ -77,7 +77,7 @@ async def test_kill_9_of_items_mid_reservations_loses_and_double_counts_no_stock
     process, url = items_process
     db = ItemsDatabase(mongo_url, database)
     await db.configure()
-    item = await ItemService(db).create(draft(stock=STOCK))
+    item = await ItemService(db).create(AN_ADMIN, **draft(stock=STOCK))
     headers = {SERVICE_TOKEN_HEADER: mint_service_token(SERVICE_SECRET, "orders")}
     acknowledged: list[str] = []
     answered = asyncio.Event()

@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 import uuid
 
-from shopkit.auth import Identity
-from shopkit.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unavailable
+from shopkit.auth import Identity, require_service
+from shopkit.errors import Conflict, NotFound, Unauthenticated, Unavailable
 from shopkit.processor import PaymentProcessor, ProcessorError, validate_card
 from subgraphs.accounts.domain import events
 from subgraphs.accounts.domain.model import Account, PaymentMethod
@@ -77,6 +77,5 @@ class PaymentMethods:
         self, identity: Identity, account_id: str, method_id: str
     ) -> PaymentMethod | None:
         """For the payments service only: the processor token of a saved card."""
-        if not identity.is_service:
-            raise Forbidden("This operation is internal to the shop's services.")
+        require_service(identity)
         return await self.accounts.store.payment_method(account_id, method_id)

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from shopkit.auth import Identity
+from shopkit.auth import Identity, require_account
 from shopkit.errors import Conflict, Forbidden, InvalidInput, ShopError
 from subgraphs.accounts.domain import events, rules
 from subgraphs.accounts.domain.model import Account, Address, Role
@@ -96,6 +96,7 @@ class Profiles:
     ) -> Account:
         """``UNCHANGED`` leaves a field alone; ``None`` clears an address (and leaves the
         other fields alone)."""
+        require_account(identity)
         accounts = self.accounts
         new_name = rules.name(name) if name not in (UNCHANGED, None) else None
         new_email = rules.email(email) if email not in (UNCHANGED, None) else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,7 +118,7 @@ def check_money(amount: int, currency: str, field_name: str = "unitPrice") -> Mo
     return Money(amount, currency)
 
 
-def check_image_urls(urls: list[str] | None) -> list[str]:
+def check_image_urls(urls: Sequence[str] | None) -> list[str]:
     urls = list(urls or [])
     if len(urls) > IMAGE_URLS_MAX:
         raise InvalidInput(f"At most {IMAGE_URLS_MAX} image URLs.", field="imageUrls")
@@ -182,7 +183,7 @@ def new_item(
     description: str | None,
     price_amount: int,
     price_currency: str,
-    image_urls: list[str] | None,
+    image_urls: Sequence[str] | None,
     attributes: Any,
     stock: int,
 ) -> NewItem:
@@ -203,7 +204,7 @@ def item_changes(
     name: str | None = None,
     description: str | None = None,
     price: tuple[int, str] | None = None,
-    image_urls: list[str] | None = None,
+    image_urls: Sequence[str] | None = None,
     attributes: Any = None,
 ) -> ItemChanges:
     changes = ItemChanges(

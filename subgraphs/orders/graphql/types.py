@@ -120,15 +120,13 @@ class Account:
     async def orders(
         self, info: strawberry.Info[OrdersContext], first: int = 10, after: str | None = None
     ) -> OrderConnection:
-        return await order_page(info, str(self.id), first, after)
+        orders, cursor = await info.context.service.customer_orders(
+            info.context.identity, str(self.id), first, after
+        )
+        return order_connection(orders, cursor)
 
 
-async def order_page(
-    info: strawberry.Info[OrdersContext], customer_id: str, first: int, after: str | None
-) -> OrderConnection:
-    orders, cursor = await info.context.service.customer_orders(
-        info.context.identity, customer_id, first, after
-    )
+def order_connection(orders: list[model.Order], cursor: str | None) -> OrderConnection:
     return OrderConnection(
         nodes=[Order.of(o) for o in orders], end_cursor=cursor, has_next_page=cursor is not None
     )
