@@ -13,13 +13,14 @@ ENGINE_JARS := $(JVM_JARS)/kafka/.resolved $(JVM_JARS)/cassandra/.resolved
 # light: orders on this project's cqlserver (up in seconds); real: on Apache Cassandra.
 ENGINES ?= light
 
-.PHONY: up test install mariadb schema lint bench reconcile replay-dlq clean help
+.PHONY: up test install mariadb schema lint deadcode bench reconcile replay-dlq clean help
 
 help:
 	@echo "make up      - install what is missing, start engines, subgraphs and the gateway on :4000"
 	@echo "               (ENGINES=real: orders on Apache Cassandra instead of the cqlserver)"
 	@echo "make test    - install what is missing, lint, type-check and run every test"
 	@echo "make schema  - export each subgraph's SDL and compose the supergraph"
+	@echo "make deadcode - list unused code (vulture; what frameworks call: tests/deadcode/whitelist.py)"
 	@echo "make bench   - run the benchmarks whose figures are in the README"
 	@echo "make reconcile - check the running shop's books (stock, money, the processor's ledger)"
 	@echo "make replay-dlq GROUP=items TOPIC=shop.order [ARGS=--list]"
@@ -73,6 +74,10 @@ lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# Unused code (vulture, [tool.vulture] in pyproject.toml); also a test (tests/deadcode).
+deadcode: $(VENV)/.synced
+	$(VENV)/bin/vulture
 
 test: install mariadb lint
 	$(PY) -m pytest
