@@ -30,8 +30,11 @@ class Method:
     def params(self) -> dict[str, Any]:
         """The method as idempotency-key parameters (hashed with a secret key, never stored)."""
         if self.card is not None:
-            c = self.card
-            return {"card": [c.number, c.exp_month, c.exp_year, c.cvc], "paymentMethodId": None}
+            card = self.card
+            return {
+                "card": [card.number, card.exp_month, card.exp_year, card.cvc],
+                "paymentMethodId": None,
+            }
         return {"card": None, "paymentMethodId": self.payment_method_id}
 
 
