@@ -13,7 +13,7 @@ ENGINE_JARS := $(JVM_JARS)/kafka/.resolved $(JVM_JARS)/cassandra/.resolved
 # light: orders on this project's cqlserver (up in seconds); real: on Apache Cassandra.
 ENGINES ?= light
 
-.PHONY: up test install mariadb schema schema-check schema-release lint bench reconcile replay-dlq clean help
+.PHONY: up test install mariadb schema schema-check schema-release lint deadcode bench reconcile replay-dlq clean help
 
 help:
 	@echo "make up      - install what is missing, start engines, subgraphs and the gateway on :4000"
@@ -22,6 +22,7 @@ help:
 	@echo "make schema  - export each subgraph's SDL and compose the supergraph"
 	@echo "make schema-check   - fail on a change that breaks the released API schema"
 	@echo "make schema-release - make the current API schema the released one (schema/)"
+	@echo "make deadcode - list unused code (vulture; what frameworks call: tests/deadcode/whitelist.py)"
 	@echo "make bench   - run the benchmarks whose figures are in the README"
 	@echo "make reconcile - check the running shop's books (stock, money, the processor's ledger)"
 	@echo "make replay-dlq GROUP=items TOPIC=shop.order [ARGS=--list]"
@@ -83,6 +84,10 @@ lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# Unused code (vulture, [tool.vulture] in pyproject.toml); also a test (tests/deadcode).
+deadcode: $(VENV)/.synced
+	$(VENV)/bin/vulture
 
 test: install mariadb lint schema-check
 	$(PY) -m pytest

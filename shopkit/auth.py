@@ -12,6 +12,12 @@ Three credentials reach a subgraph:
   another (orders to items, payments to orders), signed with a secret that only services hold.
 
 A request must carry the gateway secret or a service token; anything else is refused.
+
+Who may do what is decided in each service's ``service/`` layer, never in the GraphQL or REST
+layer: every use case a request reaches takes the caller's ``Identity`` first and checks it
+with ``require_account``, ``require_caller``, ``require_admin`` or ``require_service`` (or a
+rule of its own, such as "the order's owner") before it reads or validates anything else
+(docs/ARCHITECTURE.md, "Who may call what").
 """
 
 from __future__ import annotations
@@ -38,7 +44,6 @@ SERVICE_ISSUER = "shop-services"
 SERVICE_TOKEN_HEADER = "x-service-token"
 GATEWAY_SECRET_HEADER = "x-gateway-secret"
 ROLE_ADMIN = "ADMIN"
-ROLE_CUSTOMER = "CUSTOMER"
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,6 @@ class Identity:
     account_id: str | None = None
     role: str | None = None
     service: str | None = None
-    token: str | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -66,7 +70,32 @@ class Identity:
         return self.is_admin or self.is_service or self.account_id == account_id
 
 
-ANONYMOUS = Identity()
+def require_account(identity: Identity) -> str:
+    """The logged-in account making the request; ``Unauthenticated`` without one (a service
+    credential alone is not an account)."""
+    if identity.account_id is None:
+        raise Unauthenticated("You must be logged in.")
+    return identity.account_id
+
+
+def require_caller(identity: Identity) -> None:
+    """A logged-in account or one of the shop's services; ``Unauthenticated`` for anyone else."""
+    if not identity.is_authenticated and not identity.is_service:
+        raise Unauthenticated("You must be logged in.")
+
+
+def require_admin(identity: Identity) -> None:
+    """An admin: ``Unauthenticated`` without an account, ``Forbidden`` for any other role."""
+    if not identity.is_authenticated:
+        raise Unauthenticated("You must be logged in as an admin.")
+    if not identity.is_admin:
+        raise Forbidden("Only an admin may do this.")
+
+
+def require_service(identity: Identity) -> None:
+    """One of the shop's services (a service credential); ``Forbidden`` for anyone else."""
+    if not identity.is_service:
+        raise Forbidden("This operation is internal to the shop's services.")
 
 
 class AccessTokenVerifier:
@@ -136,7 +165,7 @@ class AccessTokenVerifier:
             raise Unauthenticated("The access token has expired.") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated("The access token is invalid.") from exc
-        return Identity(account_id=str(claims["sub"]), role=claims.get("role"), token=token)
+        return Identity(account_id=str(claims["sub"]), role=claims.get("role"))
 
 
 def mint_service_token(secret: str, service: str, ttl_seconds: int = 300) -> str:

@@ -1,8 +1,11 @@
 """Settings read from the environment, validated at start-up.
 
 ``ServiceSettings`` holds what every service shares (``SHOP_*`` variables); each service
-subclasses it with its own ``env_prefix`` for its own fields (``ITEMS_*``, ``ORDERS_*``...).
-Outside development, placeholder secrets are refused.
+subclasses it and sets only its own ``env_prefix`` for its own fields
+(``model_config = SettingsConfigDict(env_prefix="ITEMS_")``: pydantic merges it with the
+config here, so unknown variables are ignored and fields may be given by name everywhere).
+Outside development, placeholder secrets are refused. ``SqlDatabaseSettings`` is the one
+database setting of the services that keep a relational database (payments, accounts).
 """
 
 from __future__ import annotations
@@ -90,4 +93,19 @@ class ServiceSettings(BaseSettings):
                     raise ValueError(
                         f"{name} must be a real secret of 32+ characters in production"
                     )
+        return self
+
+
+class SqlDatabaseSettings(ServiceSettings):
+    """``<PREFIX>DATABASE_URL`` (``PAYMENTS_DATABASE_URL``, ``ACCOUNTS_DATABASE_URL``): an
+    SQLAlchemy async URL, e.g. ``mysql+aiomysql://user:password@host:3306/shop_payments``.
+    Empty or unset means the embedded SQLite file ``<data_dir>/<service_name>.db``. Once
+    validated, ``database_url`` is the URL the service opens, whichever was meant."""
+
+    database_url: str = ""
+
+    @model_validator(mode="after")
+    def _embedded_sqlite_by_default(self) -> SqlDatabaseSettings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / self.service_name}.db"
         return self

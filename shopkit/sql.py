@@ -14,6 +14,9 @@ A service names its migrations directory and its table metadata; everything else
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,20 +36,23 @@ MYSQL_DUPLICATE_KEY = 1062
 MYSQL_LOCK_WAIT_TIMEOUT = 1205
 MYSQL_DEADLOCK = 1213
 MIGRATION_LOCK_SECONDS = 60
+PRIVATE = 0o600
+
+log = logging.getLogger(__name__)
 
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
     """Statement parameters are never logged (they may hold password hashes and tokens).
 
-    SQLite: the file's directory is created; WAL, foreign keys and a 30 s busy timeout.
+    SQLite: the file and its directory are created, readable by the owner only
+    (``private_sqlite_file``); WAL, foreign keys and a 30 s busy timeout.
     MySQL: READ COMMITTED, so that a lookup, update or delete by key that finds nothing takes
     no gap lock (under REPEATABLE READ those made inserts of unrelated keys deadlock); stale
     pooled connections are tested before use and recycled.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(url)
         engine = create_async_engine(url, hide_parameters=True, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -67,6 +73,26 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
         pool_size=pool_size,
         max_overflow=max_overflow,
     )
+
+
+def private_sqlite_file(url: str) -> None:
+    """For a SQLite file database (accounts' holds password hashes, payments' processor
+    tokens): creates the file, and its
+    directory, readable and writable by its owner only before SQLite opens it, and narrows an
+    existing file and its ``-wal`` / ``-shm`` to that mode. SQLite creates the ``-wal`` and
+    ``-shm`` files with the database file's mode. Any other database: nothing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE))
+    for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            try:
+                os.chmod(file, PRIVATE)
+            except PermissionError:
+                log.warning("cannot make the database file private", extra={"path": str(file)})
 
 
 class UTCDateTime(TypeDecorator[datetime]):

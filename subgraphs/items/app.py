@@ -8,7 +8,6 @@ order does not exist or has ended)."""
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
@@ -18,10 +17,9 @@ from starlette.applications import Starlette
 from shopkit.app import create_app as create_shop_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from shopkit.tasks import periodic
 from subgraphs.items.domain.events import PRODUCES
-from subgraphs.items.domain.model import new_item
 from subgraphs.items.events.handlers import order_handlers
 from subgraphs.items.graphql.context import build_context
 from subgraphs.items.graphql.schema import schema
@@ -33,30 +31,6 @@ from subgraphs.items.service.orders import OrdersClient
 from subgraphs.items.settings import ItemsSettings
 from subgraphs.items.store.database import ItemsDatabase
 from subgraphs.items.store.seed import DEMO_CATALOG
-
-log = logging.getLogger(__name__)
-
-
-async def seed_demo_catalog(db: ItemsDatabase, items: ItemService) -> int:
-    """Inserts the demo catalog if there are no items yet; returns how many were added."""
-    if await db.count_items() > 0:
-        return 0
-    for entry in DEMO_CATALOG:
-        amount, currency = entry["price"]
-        await items.create(
-            new_item(
-                upc=entry["upc"],
-                name=entry["name"],
-                description=entry["description"],
-                price_amount=amount,
-                price_currency=currency,
-                image_urls=entry["image_urls"],
-                attributes=entry["attributes"],
-                stock=entry["stock"],
-            )
-        )
-    log.info("seeded the demo catalog", extra={"items": len(DEMO_CATALOG)})
-    return len(DEMO_CATALOG)
 
 
 async def sweep_inventory(inventory: InventoryService, holds: OrphanHoldSweep) -> None:
@@ -100,7 +74,7 @@ def create_app(
             app.state.events = runtime
             app.state.readiness["mongo"] = db.ping
             if settings.seed_demo_catalog:
-                await seed_demo_catalog(db, items)
+                await items.seed(DEMO_CATALOG)
             async with sweep.running(), runtime.running():
                 yield
         finally:

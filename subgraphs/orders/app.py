@@ -21,7 +21,7 @@ from shopkit.app import create_app as create_kit_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
 from shopkit.events.store.cql import CqlInbox, CqlOutbox
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from shopkit.tasks import periodic
 from subgraphs.orders.domain.events import PRODUCES
 from subgraphs.orders.events.handlers import payment_handlers

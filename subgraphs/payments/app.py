@@ -23,8 +23,8 @@ from shopkit.app import create_app as create_kit_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
 from shopkit.events.store.sql import SqlInbox, SqlOutbox
-from shopkit.http import ServiceClient
 from shopkit.processor import PaymentProcessor, build_processor
+from shopkit.service_client import ServiceClient
 from shopkit.sql import create_engine, migrate, ping, plain_sessions
 from shopkit.tasks import periodic
 from subgraphs.payments.domain.events import PRODUCES
@@ -72,7 +72,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(settings.resolved_database_url, max_overflow=40)
+        engine = create_engine(settings.database_url, max_overflow=40)
         try:
             await migrate(engine, MIGRATIONS)
             sessions = plain_sessions(engine)

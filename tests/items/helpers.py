@@ -11,9 +11,8 @@ from typing import Any
 
 import httpx
 
-from shopkit.auth import mint_service_token
+from shopkit.auth import Identity, mint_service_token
 from subgraphs.items.app import create_app
-from subgraphs.items.domain.model import NewItem, new_item
 from subgraphs.items.settings import ItemsSettings
 from tests.support.tokens import make_token, test_verifier
 
@@ -38,8 +37,13 @@ def unique_upc() -> str:
     return str(uuid.uuid4().int)[:12]
 
 
-def draft(**overrides: Any) -> NewItem:
-    values: dict[str, Any] = {
+# The caller of the service-level tests' catalog writes (``ItemService`` checks the role).
+AN_ADMIN = Identity(account_id="admin-of-the-tests", role="ADMIN")
+
+
+def draft(**overrides: Any) -> dict[str, Any]:
+    """The fields of a valid new item (``ItemService.create``'s), with ``overrides``."""
+    return {
         "upc": unique_upc(),
         "name": "Test Widget",
         "description": "A widget for tests.",
@@ -50,7 +54,6 @@ def draft(**overrides: Any) -> NewItem:
         "stock": 10,
         **overrides,
     }
-    return new_item(**values)
 
 
 @contextlib.asynccontextmanager

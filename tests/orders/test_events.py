@@ -18,7 +18,7 @@ from shopkit.auth import Identity
 from shopkit.events import CloudEvent, OutboxRelay, new_event
 from shopkit.events.kafka import EventConsumer, KafkaPublisher, ensure_topics
 from shopkit.events.schemas import producer_schemas
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from stack import engines
 from stack.process import Process, free_port
 from subgraphs.orders.domain.model import LineRequest, OrderStatus

@@ -24,8 +24,9 @@ from shopkit.auth import Identity
 from shopkit.errors import Conflict
 from shopkit.events import new_event
 from shopkit.events.schemas import producer_schemas
-from shopkit.http import ServiceClient
-from subgraphs.orders.domain.model import LineRequest, Money, Order, OrderStatus
+from shopkit.money import Money
+from shopkit.service_client import ServiceClient
+from subgraphs.orders.domain.model import LineRequest, Order, OrderStatus
 from subgraphs.orders.events.handlers import payment_handlers
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService

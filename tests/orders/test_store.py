@@ -18,7 +18,7 @@ import respx
 
 from shopkit.auth import Identity
 from shopkit.events.schemas import producer_schemas
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from subgraphs.orders.domain.events import OrderCancelled
 from subgraphs.orders.domain.model import Address, KeyHolder, LineRequest, OrderStatus
 from subgraphs.orders.domain.transitions import PaymentOutcome

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
+from shopkit.auth import Identity, require_service
 from shopkit.errors import NotFound
 from subgraphs.items.domain import events
 from subgraphs.items.domain.reservation import (
@@ -58,6 +59,24 @@ class InventoryService:
         self.changes = changes or StockChanges(ReservationStore(db), review_after=hold_grace)
         self.store = self.changes.store
         self.notify = notify
+
+    # -- the internal API orders calls (reserveStock, releaseStock, commitStock) ----------------
+
+    async def reserve_stock(
+        self, identity: Identity, order_id: str, lines: Iterable[tuple[str, int]]
+    ) -> Reservation:
+        require_service(identity)
+        return await self.reserve(order_id, lines)
+
+    async def release_stock(self, identity: Identity, order_id: str) -> Reservation:
+        require_service(identity)
+        return await self.release(order_id)
+
+    async def commit_stock(self, identity: Identity, order_id: str) -> Reservation:
+        require_service(identity)
+        return await self.commit(order_id)
+
+    # -- the use cases, also run by the order event consumers and the hold sweep -------------
 
     async def get(self, order_id: str) -> Reservation:
         order_id = check_order_id(order_id)

@@ -9,7 +9,8 @@ from typing import Any
 import pymongo
 from odmantic import Field, Index, Model
 
-from subgraphs.items.domain.model import Item, Money
+from shopkit.money import Money
+from subgraphs.items.domain.model import Item
 from subgraphs.items.domain.reservation import Reservation, ReservationLine, ReservationStatus
 
 

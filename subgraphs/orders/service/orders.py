@@ -31,11 +31,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from shopkit.auth import Identity
+from shopkit.auth import Identity, require_account, require_admin
 from shopkit.errors import (
     Conflict,
     Forbidden,
@@ -128,6 +128,13 @@ class OrderService:
         except (NotFound, Forbidden, Unauthenticated):
             return None
 
+    async def my_orders(
+        self, identity: Identity, first: int, after: str | None
+    ) -> tuple[list[Order], str | None]:
+        """The caller's own orders (``myOrders``): an account must be logged in."""
+        account_id = require_account(identity)
+        return await self.customer_orders(identity, account_id, first, after)
+
     async def customer_orders(
         self, identity: Identity, customer_id: str, first: int, after: str | None
     ) -> tuple[list[Order], str | None]:
@@ -147,10 +154,14 @@ class OrderService:
         self,
         identity: Identity,
         lines: Sequence[LineRequest],
-        shipping_address: Address | None = None,
+        shipping_address: Address | Mapping[str, str | None] | None = None,
         idempotency_key: str | None = None,
     ) -> Order:
-        customer_id = self._customer(identity)
+        """``shipping_address``: an ``Address``, or its fields as the client sent them (parsed
+        here, once the caller is known to be logged in)."""
+        customer_id = require_account(identity)
+        if shipping_address is not None and not isinstance(shipping_address, Address):
+            shipping_address = Address.parse(**shipping_address)
         wanted = normalize_lines(lines)
         order_id = str(uuid.uuid4())
         key = idempotency_key.strip() if idempotency_key is not None else None
@@ -306,6 +317,7 @@ class OrderService:
     async def update_order(
         self, identity: Identity, order_id: str, lines: Sequence[LineRequest]
     ) -> Order:
+        require_account(identity)
         wanted = normalize_lines(lines)
         order = await self._load(order_id)
         self._check_access(identity, order)
@@ -356,6 +368,7 @@ class OrderService:
     async def cancel_order(
         self, identity: Identity, order_id: str, reason: str | None = None
     ) -> Order:
+        require_account(identity)
         order = await self._load(order_id)
         self._check_access(identity, order)
         who = "admin" if identity.is_admin else "service" if identity.is_service else "customer"
@@ -366,8 +379,7 @@ class OrderService:
         return await self._command(order, Command.CANCEL, reason)
 
     async def complete_order(self, identity: Identity, order_id: str) -> Order:
-        if not identity.is_admin:
-            raise Forbidden("Only an admin may complete an order.")
+        require_admin(identity)
         return await self._command(await self._load(order_id), Command.COMPLETE, None)
 
     async def _command(self, order: Order, command: Command, reason: str | None) -> Order:
@@ -484,12 +496,6 @@ class OrderService:
         if order is None:
             raise NotFound(f"Order {order_id} does not exist.")
         return order
-
-    @staticmethod
-    def _customer(identity: Identity) -> str:
-        if identity.account_id is None:
-            raise Unauthenticated("You must be logged in to order.")
-        return identity.account_id
 
     @staticmethod
     def _check_access(identity: Identity, order: Order) -> None:

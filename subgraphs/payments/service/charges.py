@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from shopkit.auth import Identity
+from shopkit.auth import Identity, require_account
 from shopkit.errors import Conflict, NotFound, Unavailable
 from shopkit.events import cloud_event
 from shopkit.processor import CardToken, ChargeResult, PaymentProcessor, ProcessorError
@@ -34,7 +34,7 @@ from subgraphs.payments.domain.model import (
 )
 from subgraphs.payments.service.automatic_refunds import AutomaticRefunds
 from subgraphs.payments.service.idempotency import IdempotencyKeys, payment_response
-from subgraphs.payments.service.inputs import CardInput, Method, caller_account, parse_method
+from subgraphs.payments.service.inputs import CardInput, Method, parse_method
 from subgraphs.payments.service.ports import Accounts, Orders, PaymentStore
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class Charges:
         payment_method_id: str | None = None,
     ) -> Payment:
         """``submitPayment``: a first attempt to pay the caller's order."""
-        account = caller_account(identity)
+        account = require_account(identity)
         method = parse_method(card, payment_method_id)
         params = {"orderId": order_id, **method.params()}
 
@@ -92,7 +92,7 @@ class Charges:
     ) -> Payment:
         """``updatePayment``: a new attempt, with another method, for the order of a FAILED
         payment (the failed attempt itself stays as it is)."""
-        account = caller_account(identity)
+        account = require_account(identity)
         method = parse_method(card, payment_method_id)
         params = {"paymentId": payment_id, **method.params()}
 
@@ -150,8 +150,8 @@ class Charges:
             id=str(uuid.uuid4()),
             order_id=order.id,
             customer_id=account,
-            amount=order.amount,
-            currency=order.currency,
+            amount=order.total.amount,
+            currency=order.total.currency,
             outcome=OUTCOME_PENDING,
             source_token=source.token,
             method_brand=source.brand,

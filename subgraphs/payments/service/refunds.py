@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from shopkit.auth import Identity
+from shopkit.auth import Identity, require_account
 from shopkit.errors import Conflict, Forbidden, InvalidInput, NotFound, ShopError, Unavailable
 from shopkit.events import cloud_event
 from shopkit.processor import PaymentProcessor, ProcessorError, ProcessorRefused, RefundResult
@@ -33,7 +33,6 @@ from subgraphs.payments.service.idempotency import (
     error_response,
     payment_response,
 )
-from subgraphs.payments.service.inputs import caller_account
 from subgraphs.payments.service.ports import Orders, PaymentStore
 
 log = logging.getLogger(__name__)
@@ -67,7 +66,7 @@ class Refunds:
     ) -> Payment:
         """``refundPayment``: admins refund any payment; a customer refunds their own once
         the order is cancelled. ``amount`` None refunds all that remains."""
-        account = caller_account(identity)
+        account = require_account(identity)
         if amount is not None and amount <= 0:
             raise InvalidInput("The refund amount must be positive.", field="amount")
         params = {"paymentId": payment_id, "amount": amount}

@@ -1,6 +1,7 @@
-"""What the account use cases (``auth``, ``profile``, ``payment_methods``) share: one ``Core``
-holding their common dependencies (store, login throttle, notifier, clock), the caller's
-stored account, the CloudEvent of a change, and address parsing.
+"""The accounts as every account use case (``auth``, ``profile``, ``payment_methods``) works
+with them: one ``Accounts`` holding what they share (the store, the login throttle, the
+notifier, the clock), the caller's stored account, the validated event for a
+change and the counting of password attempts; and address parsing.
 
 Authorization uses the caller's *stored* account (not only the token's claims): a token whose
 account was deleted is refused, and a demoted admin loses admin rights at once.
@@ -43,8 +44,8 @@ def parse_address(raw: RawAddress | None, field: str) -> Address | None:
     )
 
 
-class Core:
-    """The dependencies every use case needs; built once per app and shared."""
+class Accounts:
+    """What every account use case works with; built once per app and shared."""
 
     def __init__(
         self,
