@@ -13,13 +13,16 @@ ENGINE_JARS := $(JVM_JARS)/kafka/.resolved $(JVM_JARS)/cassandra/.resolved
 # light: orders on this project's cqlserver (up in seconds); real: on Apache Cassandra.
 ENGINES ?= light
 
-.PHONY: up test install mariadb wrk schema lint bench reconcile replay-dlq clean help
+.PHONY: up test install mariadb wrk schema schema-check schema-release lint deadcode bench reconcile replay-dlq clean help
 
 help:
 	@echo "make up      - install what is missing, start engines, subgraphs and the gateway on :4000"
 	@echo "               (ENGINES=real: orders on Apache Cassandra instead of the cqlserver)"
 	@echo "make test    - install what is missing, lint, type-check and run every test"
 	@echo "make schema  - export each subgraph's SDL and compose the supergraph"
+	@echo "make schema-check   - fail on a change that breaks the released API schema"
+	@echo "make schema-release - make the current API schema the released one (schema/)"
+	@echo "make deadcode - list unused code (vulture; what frameworks call: tests/deadcode/whitelist.py)"
 	@echo "make bench   - run the benchmarks whose figures are in the README (ARGS=--quick:"
 	@echo "               short runs; ARGS='--url http://...' measures a running shop)"
 	@echo "make reconcile - check the running shop's books (stock, money, the processor's ledger)"
@@ -70,12 +73,24 @@ up: install
 schema: install
 	$(PY) -m stack schema
 
+# The public API schema is versioned: schema/supergraph.public.graphql is what clients were
+# promised; schema-check (run by make test) fails on a breaking change, naming it.
+schema-check: install
+	$(PY) -m stack schema-check
+
+schema-release: install
+	$(PY) -m stack schema-release
+
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: install mariadb lint
+# Unused code (vulture, [tool.vulture] in pyproject.toml); also a test (tests/deadcode).
+deadcode: $(VENV)/.synced
+	$(VENV)/bin/vulture
+
+test: install mariadb lint schema-check
 	$(PY) -m pytest
 
 # The benchmark's load generator (bench/load.py): installed here when missing, as root.

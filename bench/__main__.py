@@ -58,8 +58,6 @@ from bench.shop import (
 from stack.local import LocalStack, Ports, uvicorn_command
 from stack.process import REPO_ROOT, free_port, http_ok, spawn
 
-ALL_PHASES = (1, 2, 3, 4, 5)
-
 
 class Bench:
     def __init__(self, shop: Shop, args: argparse.Namespace, out: Path) -> None:

@@ -225,7 +225,6 @@ class Fixture:
 
     admin_token: str
     catalog: list[str]  # item ids, 20 of them in the customer's order
-    customer_email: str
     customer_token: str
     order_id: str
     payment_id: str
@@ -243,4 +242,4 @@ async def prepare(client: Client, shop: Shop, tag: str) -> Fixture:
         if await client.order_status(token, order_id) == "PAID":
             break
         await asyncio.sleep(0.1)
-    return Fixture(admin, catalog, email, token, order_id, payment["id"])
+    return Fixture(admin, catalog, token, order_id, payment["id"])

@@ -10,8 +10,6 @@ from .cql import ast
 from .errors import AlreadyExists, ConfigurationError, InvalidRequest
 from .types import CqlType, native
 
-KIND_ORDER = {"partition_key": 0, "clustering": 1, "static": 2, "regular": 3}
-
 
 @dataclass
 class Column:

@@ -347,26 +347,14 @@ def native(name: str) -> CqlType:
     return CqlType(name)
 
 
-TEXT = CqlType("text")
 BOOLEAN = CqlType("boolean")
 INT = CqlType("int")
 BIGINT = CqlType("bigint")
 UUID = CqlType("uuid")
-INET = CqlType("inet")
-BLOB = CqlType("blob")
-DOUBLE = CqlType("double")
-
-
-def list_of(t: CqlType, frozen: bool = False) -> CqlType:
-    return CqlType("list", (t,), frozen)
 
 
 def set_of(t: CqlType, frozen: bool = False) -> CqlType:
     return CqlType("set", (t,), frozen)
-
-
-def map_of(k: CqlType, v: CqlType, frozen: bool = False) -> CqlType:
-    return CqlType("map", (k, v), frozen)
 
 
 class _Unset:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import ipaddress
 import struct
 import time
 import uuid
@@ -234,7 +233,3 @@ def collection_bytes(c: ast.Collection, t: CqlType, values: list[Any], what: str
             out.append(b"\xff\xff\xff\xff" if b is None else struct.pack(">i", len(b)) + b)
         return b"".join(out)
     raise InvalidRequest(f"Invalid {c.kind} literal for {what} of type {t.cql()}")
-
-
-def inet_bytes(s: str) -> bytes:
-    return ipaddress.ip_address(s).packed

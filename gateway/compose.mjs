@@ -3,7 +3,10 @@
 // Federation supergraph SDL, with @theguild/federation-composition.
 //
 //   node gateway/compose.mjs [--config supergraph.yaml] [--out gateway/supergraph.graphql]
-//                            [--routing NAME=URL ...] [--allow-missing]
+//                            [--public-out PATH] [--routing NAME=URL ...] [--allow-missing]
+//
+// --public-out also writes the API schema clients see (no @inaccessible fields, no federation
+// directives): what `make schema-check` compares with schema/supergraph.public.graphql.
 //
 // Exit codes: 0 composed, 1 composition errors, 2 bad usage or configuration.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -22,6 +25,7 @@ function parseArgs(argv) {
   const opts = {
     config: resolve(repoRoot, 'supergraph.yaml'),
     out: resolve(here, 'supergraph.graphql'),
+    publicOut: null,
     routing: new Map(),
     allowMissing: false,
   };
@@ -42,6 +46,9 @@ function parseArgs(argv) {
       case '--out':
         opts.out = resolve(value());
         break;
+      case '--public-out':
+        opts.publicOut = resolve(value());
+        break;
       case '--routing': {
         const pair = value();
         const eq = pair.indexOf('=');
@@ -57,7 +64,7 @@ function parseArgs(argv) {
       case '-h':
       case '--help':
         process.stdout.write(
-          'usage: node gateway/compose.mjs [--config PATH] [--out PATH] ' +
+          'usage: node gateway/compose.mjs [--config PATH] [--out PATH] [--public-out PATH] ' +
             '[--routing NAME=URL]... [--allow-missing]\n',
         );
         process.exit(0);
@@ -80,6 +87,13 @@ function loadConfig(path) {
     throw new UsageError(`${path}: unsupported federation_version ${JSON.stringify(version)}`);
   }
   return config;
+}
+
+function writeAtomically(path, text) {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text.endsWith('\n') ? text : `${text}\n`);
+  renameSync(tmp, path);
 }
 
 function main() {
@@ -135,10 +149,8 @@ function main() {
     process.exit(1);
   }
 
-  mkdirSync(dirname(opts.out), { recursive: true });
-  const tmp = `${opts.out}.${process.pid}.tmp`;
-  writeFileSync(tmp, result.supergraphSdl.endsWith('\n') ? result.supergraphSdl : `${result.supergraphSdl}\n`);
-  renameSync(tmp, opts.out);
+  writeAtomically(opts.out, result.supergraphSdl);
+  if (opts.publicOut) writeAtomically(opts.publicOut, result.publicSdl);
   process.stdout.write(
     `composed ${services.map((s) => s.name).join(', ')} into ${opts.out}` +
       (skipped.length ? ` (skipped: ${skipped.join(', ')})` : '') +

@@ -165,7 +165,7 @@ async def read_orders(settings: OrdersSettings) -> dict[str, Order]:
 async def read_payments(
     settings: PaymentsSettings,
 ) -> tuple[dict[str, tuple[int, str]], dict[tuple[str, str], int]]:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(settings.database_url)
     payments, ledger = PaymentRow.__table__, LedgerRow.__table__  # type: ignore[attr-defined]
     try:
         async with engine.connect() as connection:

@@ -12,12 +12,19 @@ Three credentials reach a subgraph:
   another (orders to items, payments to orders), signed with a secret that only services hold.
 
 A request must carry the gateway secret or a service token; anything else is refused.
+
+Who may do what is decided in each service's ``service/`` layer, never in the GraphQL or REST
+layer: every use case a request reaches takes the caller's ``Identity`` first and checks it
+with ``require_account``, ``require_caller``, ``require_admin`` or ``require_service`` (or a
+rule of its own, such as "the order's owner") before it reads or validates anything else
+(docs/ARCHITECTURE.md, "Who may call what").
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import hmac
 import time
 from collections import OrderedDict
@@ -39,7 +46,6 @@ SERVICE_ISSUER = "shop-services"
 SERVICE_TOKEN_HEADER = "x-service-token"
 GATEWAY_SECRET_HEADER = "x-gateway-secret"
 ROLE_ADMIN = "ADMIN"
-ROLE_CUSTOMER = "CUSTOMER"
 # Verified access tokens kept per process (a customer's token is sent with every request of
 # its 15 minutes, and checking an RS256 signature was up to 15% of a subgraph's CPU).
 VERIFIED_TOKENS_KEPT = 10_000
@@ -52,7 +58,6 @@ class Identity:
     account_id: str | None = None
     role: str | None = None
     service: str | None = None
-    token: str | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -70,7 +75,32 @@ class Identity:
         return self.is_admin or self.is_service or self.account_id == account_id
 
 
-ANONYMOUS = Identity()
+def require_account(identity: Identity) -> str:
+    """The logged-in account making the request; ``Unauthenticated`` without one (a service
+    credential alone is not an account)."""
+    if identity.account_id is None:
+        raise Unauthenticated("You must be logged in.")
+    return identity.account_id
+
+
+def require_caller(identity: Identity) -> None:
+    """A logged-in account or one of the shop's services; ``Unauthenticated`` for anyone else."""
+    if not identity.is_authenticated and not identity.is_service:
+        raise Unauthenticated("You must be logged in.")
+
+
+def require_admin(identity: Identity) -> None:
+    """An admin: ``Unauthenticated`` without an account, ``Forbidden`` for any other role."""
+    if not identity.is_authenticated:
+        raise Unauthenticated("You must be logged in as an admin.")
+    if not identity.is_admin:
+        raise Forbidden("Only an admin may do this.")
+
+
+def require_service(identity: Identity) -> None:
+    """One of the shop's services (a service credential); ``Forbidden`` for anyone else."""
+    if not identity.is_service:
+        raise Forbidden("This operation is internal to the shop's services.")
 
 
 class AccessTokenVerifier:
@@ -94,9 +124,10 @@ class AccessTokenVerifier:
         self._refresh_interval = refresh_interval
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
-        # token -> (identity, its exp): the whole token is the key, signature included, so only
-        # the exact token that was verified is found; it is refused again once it expires.
-        self._verified: OrderedDict[str, tuple[Identity, float]] = OrderedDict()
+        # SHA-256 of the token -> (identity, its exp): the digest of the whole token, signature
+        # included, is the key, so only the exact token that was verified is found (and the
+        # process keeps no raw token); it is refused again once it expires.
+        self._verified: OrderedDict[bytes, tuple[Identity, float]] = OrderedDict()
 
     async def _refresh(self) -> None:
         if self.jwks_url is None:
@@ -118,16 +149,17 @@ class AccessTokenVerifier:
             self._fetched_at = time.monotonic()
 
     async def verify(self, token: str) -> Identity:
-        known = self._verified.get(token)
+        digest = hashlib.sha256(token.encode()).digest()
+        known = self._verified.get(digest)
         if known is not None:
             identity, expires_at = known
             if time.time() < expires_at:
-                self._verified.move_to_end(token)
+                self._verified.move_to_end(digest)
                 return identity
-            del self._verified[token]
+            del self._verified[digest]
             raise Unauthenticated("The access token has expired.")
         identity, expires_at = await self._verify_signature(token)
-        self._verified[token] = (identity, expires_at)
+        self._verified[digest] = (identity, expires_at)
         if len(self._verified) > VERIFIED_TOKENS_KEPT:
             self._verified.popitem(last=False)
         return identity
@@ -158,7 +190,7 @@ class AccessTokenVerifier:
             raise Unauthenticated("The access token has expired.") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated("The access token is invalid.") from exc
-        identity = Identity(account_id=str(claims["sub"]), role=claims.get("role"), token=token)
+        identity = Identity(account_id=str(claims["sub"]), role=claims.get("role"))
         return identity, float(claims["exp"])
 
 

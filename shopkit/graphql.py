@@ -1,5 +1,5 @@
-"""GraphQL pieces every subgraph shares: the schema class, the request context and the
-permission classes.
+"""GraphQL pieces every subgraph shares: the schema class and the request context. (Who may
+call what is decided in each service's ``service/`` layer: ``shopkit.auth.require_*``.)
 
 Expected failures are ``ShopError``s and reach the caller with their message and
 ``extensions.code``; anything else is logged with its traceback and masked as
@@ -18,11 +18,10 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
-from strawberry.permission import BasePermission
 from strawberry.types import ExecutionContext
 
 from shopkit.auth import Identity
-from shopkit.errors import ShopError, Unauthenticated
+from shopkit.errors import ShopError
 from shopkit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -90,30 +89,3 @@ class RequestContext:
             settings=request.app.state.settings,
             **own,
         )
-
-
-class IsAuthenticated(BasePermission):
-    message = "You must be logged in."
-    error_extensions = {"code": "UNAUTHENTICATED"}
-
-    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-        return bool(info.context.identity.is_authenticated)
-
-
-class IsAdmin(BasePermission):
-    message = "Only an admin may do this."
-    error_extensions = {"code": "FORBIDDEN"}
-
-    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-        identity: Identity = info.context.identity
-        if not identity.is_authenticated:
-            raise Unauthenticated("You must be logged in as an admin.")
-        return identity.is_admin
-
-
-class IsService(BasePermission):
-    message = "This operation is internal to the shop's services."
-    error_extensions = {"code": "FORBIDDEN"}
-
-    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-        return bool(info.context.identity.is_service)

@@ -7,19 +7,9 @@ these classes instead of declaring their own, so the shared definitions cannot d
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import strawberry
 
-
-class MoneyLike(Protocol):
-    """Any domain money value: an amount in minor units and an ISO 4217 code."""
-
-    @property
-    def amount(self) -> int: ...
-
-    @property
-    def currency(self) -> str: ...
+from shopkit import money
 
 
 @strawberry.federation.type(shareable=True, description="An amount in minor units (cents).")
@@ -28,8 +18,8 @@ class Money:
     currency: str = strawberry.field(description="ISO 4217 code, e.g. USD.")
 
     @classmethod
-    def of(cls, money: MoneyLike) -> Money:
-        return cls(amount=money.amount, currency=money.currency)
+    def of(cls, value: money.Money) -> Money:
+        return cls(amount=value.amount, currency=value.currency)
 
 
 @strawberry.input(description="An amount in minor units (cents) and an ISO 4217 currency.")

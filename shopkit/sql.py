@@ -14,6 +14,9 @@ A service names its migrations directory and its table metadata; everything else
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +45,9 @@ MIGRATION_LOCK_SECONDS = 60
 # checkouts at once (make bench) pile up behind a busy database for longer than anyone waited
 # for their answers, then fail as "Unexpected error."
 POOL_TIMEOUT_SECONDS = 5.0
+PRIVATE = 0o600
+
+log = logging.getLogger(__name__)
 
 
 class _Pool(AsyncAdaptedQueuePool):
@@ -58,7 +64,8 @@ class _Pool(AsyncAdaptedQueuePool):
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
     """Statement parameters are never logged (they may hold password hashes and tokens).
 
-    SQLite: the file's directory is created; WAL, foreign keys and a 30 s busy timeout.
+    SQLite: the file and its directory are created, readable by the owner only
+    (``private_sqlite_file``); WAL, foreign keys and a 30 s busy timeout.
     Both: a request that finds every pooled connection in use for POOL_TIMEOUT_SECONDS gets
     ``Unavailable`` (SERVICE_UNAVAILABLE, retryable).
     MySQL: READ COMMITTED, so that a lookup, update or delete by key that finds nothing takes
@@ -67,8 +74,7 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(url)
         engine = create_async_engine(
             url,
             hide_parameters=True,
@@ -97,6 +103,26 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
         poolclass=_Pool,
         pool_timeout=POOL_TIMEOUT_SECONDS,
     )
+
+
+def private_sqlite_file(url: str) -> None:
+    """For a SQLite file database (accounts' holds password hashes, payments' processor
+    tokens): creates the file, and its
+    directory, readable and writable by its owner only before SQLite opens it, and narrows an
+    existing file and its ``-wal`` / ``-shm`` to that mode. SQLite creates the ``-wal`` and
+    ``-shm`` files with the database file's mode. Any other database: nothing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE))
+    for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            try:
+                os.chmod(file, PRIVATE)
+            except PermissionError:
+                log.warning("cannot make the database file private", extra={"path": str(file)})
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -1,4 +1,5 @@
-"""``python -m stack up | schema``: what ``make up`` and ``make schema`` run."""
+"""``python -m stack up | schema | schema-check | schema-release``: what ``make up``,
+``make schema``, ``make schema-check`` and ``make schema-release`` run."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import threading
 
 from stack.local import Engines, LocalStack, Ports
 from stack.process import REPO_ROOT, StartError
-from stack.schema import write_schemas
+from stack.schema import check_schema, release_schema, write_schemas
 
 
 def up(engines: Engines) -> int:
@@ -53,7 +54,7 @@ def up(engines: Engines) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m stack")
-    parser.add_argument("command", choices=["up", "schema"])
+    parser.add_argument("command", choices=["up", "schema", "schema-check", "schema-release"])
     parser.add_argument(
         "--engines",
         choices=["light", "real"],
@@ -63,6 +64,11 @@ def main() -> int:
     args = parser.parse_args()
     if args.command == "up":
         return up(args.engines)
+    if args.command == "schema-check":
+        return check_schema()
+    if args.command == "schema-release":
+        release_schema()
+        return 0
     write_schemas(REPO_ROOT)
     return 0
 

@@ -6,13 +6,14 @@ outlive a ``kill -9`` of payments, and be compared with the shop's afterwards, a
 processor's would be. Why under ``stack/`` and not ``shopkit/``: it is a stand-in the stack
 starts, like the engines in ``stack/engines.py``; no service imports it.
 
-It speaks exactly the Stripe-like API of ``shopkit/processor/http.py``: ``POST /v1/tokens``,
-``/v1/charges`` and ``/v1/refunds`` (form-encoded, ``Authorization: Bearer <key>``,
-``Idempotency-Key``), and ``GET /v1/charges`` / ``GET /v1/refunds`` (a Stripe list, filtered by
-``idempotency_key``, paged with ``limit`` and ``starting_after``): every charge and refund it
-ever made, each with its idempotency key, for the reconciliation. The test cards are the
-simulated processor's (``shopkit/processor/simulated.py``): ``4242424242424242`` succeeds,
-``4000000000000002`` is declined, ``4000000000009995`` fails for insufficient funds.
+It speaks exactly the Stripe-like API of ``shopkit/processor/http_processor.py``:
+``POST /v1/tokens``, ``/v1/charges`` and ``/v1/refunds`` (form-encoded,
+``Authorization: Bearer <key>``, ``Idempotency-Key``), and ``GET /v1/charges`` /
+``GET /v1/refunds`` (a Stripe list, filtered by ``idempotency_key``, paged with ``limit``
+and ``starting_after``): every charge and refund it ever made, each with its idempotency
+key, for the reconciliation. The test cards are the simulated processor's
+(``shopkit/processor/simulated.py``): ``4242424242424242`` succeeds, ``4000000000000002``
+is declined, ``4000000000009995`` fails for insufficient funds.
 
 Its books are an append-only JSON-lines file (mode 0600, in a 0700 folder), one fsync'd line
 per request that did something: the token, charge or refund it made together with the answer

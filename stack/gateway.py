@@ -53,8 +53,10 @@ def compose_supergraph(
     routing: dict[str, str] | None = None,
     allow_missing: bool = False,
     config_path: Path = SUPERGRAPH_CONFIG,
+    public_out: Path | None = None,
 ) -> None:
-    """Compose the subgraphs listed in ``config_path`` into the supergraph SDL ``out_path``.
+    """Compose the subgraphs listed in ``config_path`` into the supergraph SDL ``out_path``
+    (and, with ``public_out``, the API schema clients see).
 
     ``routing`` overrides subgraph routing URLs (name -> URL). Subgraphs whose schema file is
     missing are skipped with a warning when ``allow_missing``; otherwise they are an error.
@@ -73,6 +75,8 @@ def compose_supergraph(
         cmd += ["--routing", f"{name}={url}"]
     if allow_missing:
         cmd.append("--allow-missing")
+    if public_out is not None:
+        cmd += ["--public-out", str(public_out)]
     result = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip()

@@ -13,12 +13,6 @@ from ..errors import CqlSyntaxError
 from . import ast
 from .lexer import Token, tokenize
 
-NATIVE_TYPES = {
-    "ascii", "bigint", "blob", "boolean", "counter", "decimal", "double", "float", "int",
-    "text", "varchar", "timestamp", "uuid", "varint", "timeuuid", "inet", "date", "time",
-    "smallint", "tinyint",
-}  # fmt: skip
-
 
 class Parser:
     def __init__(self, text: str) -> None:

@@ -29,7 +29,6 @@ class Executor:
         self.store = store
         self.prepared: dict[bytes, Prepared] = {}
         self._parse_cache: OrderedDict[tuple[str, str | None], Prepared] = OrderedDict()
-        self.on_schema_change: Any = None
         self.on_ddl: Any = None  # callback to refresh system tables
 
     # ---- preparing --------------------------------------------------------------------

@@ -4,7 +4,8 @@ The publisher is Kafka's idempotent producer with ``acks="all"``: a send retried
 answer is written once. The relay itself may still publish a row twice (it dies between
 sending and marking the row published), so every consumer also deduplicates by event id: it
 records each handled event id in an ``InboxStore`` and commits the offset only after handling,
-so a crash redelivers rather than loses, and a redelivery has no second effect.
+so a crash redelivers rather than loses, and a redelivery has no second effect. The record's
+headers (the outbox row's) reach the handler on the event (``CloudEvent.headers``).
 
 What a consumer does with an event that fails (``EventConsumer``):
 
@@ -19,8 +20,8 @@ What a consumer does with an event that fails (``EventConsumer``):
   orders, other payments) keep flowing.
 * It parks on ``<topic>.dlq`` only what can never succeed: a message that is not a CloudEvent,
   an event against its type's JSON Schema, or one its handler rejects by raising
-  ``EventRejected``. The parked record carries the consumer group and the reason in its
-  headers; ``python -m shopkit.events.replay`` re-delivers a group's parked events to that
+  ``EventRejected``. The parked record keeps its own headers and adds the consumer group and
+  the reason; ``python -m shopkit.events.replay`` re-delivers a group's parked events to that
   group alone once the cause is fixed. ``/metrics`` counts parked events
   (``events_parked_total``) and events waiting for a retry (``events_retrying``).
 """
@@ -31,7 +32,7 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 import jsonschema
@@ -41,7 +42,8 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from shopkit.errors import Unavailable
-from shopkit.events.envelope import CloudEvent, topic_for
+from shopkit.events.envelope import KIT_HEADER_PREFIX, CloudEvent, topic_for
+from shopkit.events.inbox import InboxStore
 from shopkit.events.schemas import UnknownEventType
 from shopkit.metrics import EVENT_RETRIES, EVENTS_HANDLED, EVENTS_PARKED, EVENTS_RETRYING
 from shopkit.tasks import BackgroundTask
@@ -119,19 +121,20 @@ class KafkaPublisher:
             producer, self._producer = self._producer, None
             await _stop_within(producer.stop(), CLIENT_STOP_SECONDS)
 
-    async def send(self, topic: str, key: str, value: str) -> None:
+    async def send(
+        self, topic: str, key: str, value: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         producer = await self._connected()
         try:
-            await producer.send_and_wait(topic, value=value.encode(), key=key.encode())
+            await producer.send_and_wait(
+                topic,
+                value=value.encode(),
+                key=key.encode(),
+                headers=[(name, text.encode()) for name, text in (headers or {}).items()],
+            )
         except Exception:
             await self.stop()
             raise
-
-
-class InboxStore(Protocol):
-    async def seen(self, consumer: str, event_id: str) -> bool: ...
-
-    async def record(self, consumer: str, event_id: str) -> None: ...
 
 
 class EventValidator(Protocol):
@@ -207,6 +210,15 @@ def _header(message: ConsumerRecord[bytes, bytes], name: str) -> str | None:
     return None
 
 
+def event_headers(message: ConsumerRecord[bytes, bytes]) -> dict[str, str]:
+    """The headers the event's outbox row carried: the record's, but the kit's own."""
+    return {
+        key: value.decode(errors="replace")
+        for key, value in message.headers or ()
+        if not key.startswith(KIT_HEADER_PREFIX)
+    }
+
+
 class EventConsumer:
     """Consumes the topics of ``handlers``' event types in the consumer group ``group_id``.
 
@@ -259,7 +271,7 @@ class EventConsumer:
             return  # another group's parked event, re-delivered for that group alone
         raw = message.value or b""
         try:
-            event = CloudEvent.from_json(raw)
+            event = CloudEvent.from_json(raw).with_headers(event_headers(message))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             await self._park(message, "other", MALFORMED, f"not a CloudEvent: {exc!r}")
             return
@@ -331,9 +343,10 @@ class EventConsumer:
     async def _park(
         self, message: ConsumerRecord[bytes, bytes], event_type: str, reason: str, error: str
     ) -> None:
-        """Writes the record to ``<topic>.dlq`` with why and for whom it was parked; retried
-        until the broker takes it (the offset is committed only after)."""
+        """Writes the record to ``<topic>.dlq`` with its own headers and why and for whom it was
+        parked; retried until the broker takes it (the offset is committed only after)."""
         headers = [
+            *((k, v) for k, v in message.headers or () if not k.startswith(KIT_HEADER_PREFIX)),
             (GROUP_HEADER, self.group_id.encode()),
             (REASON_HEADER, reason.encode()),
             (ERROR_HEADER, error[:MAX_ERROR_CHARS].encode()),

@@ -1,19 +1,30 @@
-"""The transactional outbox relay.
+"""The outbox contract and its relay.
 
 A service writes each event as an outbox row in the same database transaction as the change it
-describes; the relay publishes pending rows to Kafka in the order they were written and marks
-them published. If the broker is down the rows wait; if the process dies between publishing and
-marking, the row is published again and consumers drop the duplicate by event id (the outbox
-row id is the event id).
+describes, so the event exists if and only if the change committed; the relay publishes
+pending rows to Kafka in the order they were written and marks them published. If the broker
+is down the rows wait; if the process dies between publishing and marking, the row is
+published again and consumers drop the duplicate by event id. Published rows are purged after
+a retention period (``shopkit.events.retention``).
+
+Every implementation (``shopkit.events.store``: SQL, MongoDB, CQL) keeps the same row: the
+event id as the row's id, the event's type and topic, the aggregate id (the event's subject)
+as the Kafka key, the event's JSON, and its ``headers``, all written with the change. How a row
+is written inside the change's transaction is the engine's own (an SQL session, a MongoDB
+session or a document, a statement of a CQL conditional batch); what the relay and the
+retention job need from it is ``OutboxStore``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
+from shopkit.events.envelope import CloudEvent
 from shopkit.metrics import EVENTS_PUBLISHED
 from shopkit.tasks import BackgroundTask
 
@@ -22,22 +33,43 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class OutboxMessage:
+    """A row waiting for the relay: ``id`` is the event id, ``key`` the aggregate id."""
+
     id: str
     topic: str
     key: str
     value: str
     type: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, event: CloudEvent) -> OutboxMessage:
+        return cls(
+            id=event.id,
+            topic=event.topic,
+            key=event.subject,
+            value=event.to_json(),
+            type=event.type,
+            headers=dict(event.headers),
+        )
 
 
 class OutboxStore(Protocol):
     async def pending(self, limit: int) -> list[OutboxMessage]:
         """Unpublished messages, oldest first."""
 
-    async def mark_published(self, ids: list[str]) -> None: ...
+    async def mark_published(self, messages: Sequence[OutboxMessage]) -> None:
+        """Marks these messages published (they are not pending any more)."""
+
+    async def purge_published(self, before: datetime) -> int:
+        """Deletes the messages published before ``before``; answers how many went. Pending
+        messages stay, however old."""
 
 
 class Publisher(Protocol):
-    async def send(self, topic: str, key: str, value: str) -> None: ...
+    async def send(
+        self, topic: str, key: str, value: str, headers: Mapping[str, str] | None = None
+    ) -> None: ...
 
 
 class OutboxRelay:
@@ -67,8 +99,8 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         messages = await self.store.pending(self.batch_size)
         for message in messages:
-            await self.publisher.send(message.topic, message.key, message.value)
-            await self.store.mark_published([message.id])
+            await self.publisher.send(message.topic, message.key, message.value, message.headers)
+            await self.store.mark_published([message])
             EVENTS_PUBLISHED.labels(self.service, message.type or message.topic).inc()
         return len(messages)
 

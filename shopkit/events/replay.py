@@ -5,9 +5,10 @@ is fixed: ``python -m shopkit.events.replay --group items --topic shop.order``
 A consumer parks only what can never succeed as it stands (not a CloudEvent, against its JSON
 Schema, rejected by its handler), so a replay makes sense after a fix: a handler or a schema
 corrected and deployed. The command publishes each parked record of the group again to its
-topic, with its key (so it stays in its aggregate's partition) and the header
-``shop-replay-for: <group>``: every other group skips it, and the group that parked it handles
-it as any event (schema, inbox, handler). One that still cannot succeed is parked again.
+topic, with its key (so it stays in its aggregate's partition), its own headers and the
+header ``shop-replay-for: <group>``: every other group skips it, and the group that parked it
+handles it as any event (schema, inbox, handler). One that still cannot succeed is parked
+again.
 
 Which parked records: the group's, after the offsets this command committed last time (the
 consumer group ``<group>.replay`` on the dead-letter topic), up to the end of the dead-letter
@@ -24,12 +25,13 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
+from shopkit.events.envelope import KIT_HEADER_PREFIX
 from shopkit.events.kafka import (
     ERROR_HEADER,
     GROUP_HEADER,
@@ -54,6 +56,7 @@ class Parked:
     value: bytes
     reason: str
     error: str
+    headers: list[tuple[str, bytes]] = field(default_factory=list)  # the event's own
 
     def describe(self) -> str:
         try:
@@ -136,6 +139,11 @@ async def replay_parked(
                         value=record.value or b"",
                         reason=_header(record, REASON_HEADER),
                         error=_header(record, ERROR_HEADER),
+                        headers=[
+                            (k, v)
+                            for k, v in record.headers or ()
+                            if not k.startswith(KIT_HEADER_PREFIX)
+                        ],
                     )
                     if producer is not None:
                         await producer.send_and_wait(
@@ -143,6 +151,7 @@ async def replay_parked(
                             value=parked.value,
                             key=parked.key,
                             headers=[
+                                *parked.headers,
                                 (REPLAY_FOR_HEADER, group.encode()),
                                 (REPLAYED_FROM_HEADER, parked.where.encode()),
                             ],

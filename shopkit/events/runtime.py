@@ -1,4 +1,14 @@
-"""Wires one service's events for its lifespan: the outbox relay and its consumers.
+"""Wires one service's events for its lifespan: the outbox relay, its consumer and the
+retention job. The same for every service::
+
+    runtime = EventRuntime(settings, outbox=outbox, produces=PRODUCES)
+    service = SomeService(..., notify=runtime.notify)
+    runtime.consume(inbox, handlers(service))   # a service that consumes events
+    async with runtime.running():
+        yield
+
+The consumer is added after the runtime is built because its handlers call the service, and
+the service needs ``runtime.notify`` (to wake the relay after a commit) to exist first.
 
 A consumer checks every event it handles against the JSON Schema its producer keeps in the
 repository (``subgraphs/<producer>/events/schemas/<type>.json``, the contract producers
@@ -12,47 +22,23 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
-from pathlib import Path
-from typing import Any
 
 from shopkit.events.envelope import topic_for
+from shopkit.events.inbox import InboxStore
 from shopkit.events.kafka import (
     EventConsumer,
     EventValidator,
     Handler,
-    InboxStore,
     KafkaPublisher,
     ensure_topics,
 )
 from shopkit.events.outbox import OutboxRelay, OutboxStore
-from shopkit.events.schemas import EventSchemas, UnknownEventType
-from shopkit.settings import REPO_ROOT, ServiceSettings
+from shopkit.events.retention import purge_old_events
+from shopkit.events.schemas import ProducerSchemas
+from shopkit.settings import ServiceSettings
+from shopkit.tasks import BackgroundTask, periodic
 
 log = logging.getLogger(__name__)
-
-SUBGRAPHS_DIR = REPO_ROOT / "subgraphs"
-
-
-class ProducerSchemas:
-    """The JSON Schemas of the given event types, found in their producers' folders."""
-
-    def __init__(self, types: Iterable[str], root: Path = SUBGRAPHS_DIR) -> None:
-        found: dict[str, EventSchemas] = {}
-        for folder in sorted(root.glob("*/events/schemas")):
-            schemas = EventSchemas(folder)
-            found.update({t: schemas for t in schemas.types})
-        missing = sorted(set(types) - set(found))
-        if missing:
-            raise UnknownEventType(
-                f"no producer under {root} has a JSON Schema for {', '.join(missing)}"
-            )
-        self._by_type = {t: found[t] for t in types}
-
-    def validate(self, event: dict[str, Any]) -> None:
-        schemas = self._by_type.get(str(event.get("type")))
-        if schemas is None:
-            raise UnknownEventType(f"no JSON Schema for event type {event.get('type')!r}")
-        schemas.validate(event)
 
 
 class EventRuntime:
@@ -62,10 +48,9 @@ class EventRuntime:
         *,
         outbox: OutboxStore | None = None,
         produces: Iterable[str] = (),
-        inbox: InboxStore | None = None,
-        handlers: dict[str, Handler] | None = None,
     ) -> None:
         self.settings = settings
+        self.outbox = outbox
         self.publisher = KafkaPublisher(settings.kafka_bootstrap)
         self.produces = list(produces)
         self.relay = (
@@ -78,9 +63,8 @@ class EventRuntime:
             if outbox is not None
             else None
         )
+        self.inbox: InboxStore | None = None
         self.consumer: EventConsumer | None = None
-        if handlers and inbox is not None:
-            self.consume(inbox, handlers)
 
     def consume(
         self,
@@ -88,9 +72,10 @@ class EventRuntime:
         handlers: dict[str, Handler],
         schemas: EventValidator | None = None,
     ) -> None:
-        """Adds the consumer after construction: its handlers usually call the service, which
-        needs ``notify`` from this runtime to exist first. Call before ``running()``.
-        ``schemas`` defaults to the producers' JSON Schemas of the handled types."""
+        """Adds the consumer of ``handlers``' event types (group id: the service name), which
+        deduplicates with ``inbox``. Call before ``running()``. ``schemas`` defaults to the
+        producers' JSON Schemas of the handled types."""
+        self.inbox = inbox
         self.consumer = EventConsumer(
             bootstrap=self.settings.kafka_bootstrap,
             group_id=self.settings.consumer_group or self.settings.service_name,
@@ -104,6 +89,21 @@ class EventRuntime:
         """Wake the relay: an outbox row was just committed."""
         if self.relay is not None:
             self.relay.notify()
+
+    def _retention_job(self) -> BackgroundTask:
+        """The retention job (``shopkit.events.retention``) of this service's outbox and
+        inbox."""
+        return periodic(
+            lambda: purge_old_events(
+                outbox=self.outbox,
+                inbox=self.inbox,
+                outbox_retention=self.settings.outbox_retention,
+                inbox_retention=self.settings.inbox_retention,
+            ),
+            self.settings.event_retention_interval_seconds,
+            name=f"{self.settings.service_name}-event-retention",
+            what="purge of published outbox rows and old inbox rows",
+        )
 
     async def _ensure_topics(self) -> None:
         topics = {topic_for(t) for t in self.produces}
@@ -125,7 +125,8 @@ class EventRuntime:
         if self.consumer is not None:
             self.consumer.start()
         try:
-            yield self
+            async with self._retention_job().running():
+                yield self
         finally:
             if self.consumer is not None:
                 await self.consumer.stop()

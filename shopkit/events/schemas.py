@@ -1,19 +1,26 @@
 """JSON Schemas of event types, kept in the repository beside each producer.
 
-A service keeps one file per event type it emits, ``<dir>/<type>.json``, describing ``data``.
-``EventSchemas.validate`` checks the envelope and the data; producers call it before an event
-enters the outbox, and the tests call it on what reached Kafka.
+A service keeps one file per event type it emits, ``subgraphs/<producer>/events/schemas/
+<type>.json``, describing ``data``. ``EventSchemas.validate`` checks the envelope and the data;
+``shopkit.events.cloud_event`` calls it (through ``producer_schemas``) before an event enters
+the outbox, consumers call it (through ``ProducerSchemas``) before a handler sees an event,
+and the tests call it on what reached Kafka.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from shopkit.events.envelope import CloudEvent
+from shopkit.settings import REPO_ROOT
+
+SUBGRAPHS_DIR = REPO_ROOT / "subgraphs"
 
 ENVELOPE_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -60,3 +67,40 @@ class EventSchemas:
         if validator is None:
             raise UnknownEventType(f"no JSON Schema for event type {raw['type']!r}")
         validator.validate(raw["data"])
+
+
+def schemas_dir(producer: str, root: Path = SUBGRAPHS_DIR) -> Path:
+    """Where ``producer`` keeps the JSON Schemas of the events it produces."""
+    return root / producer / "events" / "schemas"
+
+
+@functools.cache
+def producer_schemas(producer: str) -> EventSchemas:
+    """The JSON Schemas of what ``producer`` (a subgraph's folder name) produces, read once."""
+    folder = schemas_dir(producer)
+    if not folder.is_dir():
+        raise UnknownEventType(f"{producer!r} keeps no event schemas (no {folder})")
+    return EventSchemas(folder)
+
+
+class ProducerSchemas:
+    """The JSON Schemas of the given event types, found in their producers' folders: what a
+    consumer checks the events it handles against."""
+
+    def __init__(self, types: Iterable[str], root: Path = SUBGRAPHS_DIR) -> None:
+        found: dict[str, EventSchemas] = {}
+        for folder in sorted(root.glob("*/events/schemas")):
+            schemas = EventSchemas(folder)
+            found.update({t: schemas for t in schemas.types})
+        missing = sorted(set(types) - set(found))
+        if missing:
+            raise UnknownEventType(
+                f"no producer under {root} has a JSON Schema for {', '.join(missing)}"
+            )
+        self._by_type = {t: found[t] for t in types}
+
+    def validate(self, event: dict[str, Any]) -> None:
+        schemas = self._by_type.get(str(event.get("type")))
+        if schemas is None:
+            raise UnknownEventType(f"no JSON Schema for event type {event.get('type')!r}")
+        schemas.validate(event)

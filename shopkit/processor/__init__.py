@@ -9,7 +9,7 @@ neither ever stores a card number or CVC.
 """
 
 from shopkit.processor.cards import Card, CardToken, card_brand, luhn_valid, validate_card
-from shopkit.processor.http import HttpProcessor
+from shopkit.processor.http_processor import HttpProcessor
 from shopkit.processor.interface import (
     ChargeResult,
     PaymentProcessor,

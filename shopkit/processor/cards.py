@@ -34,13 +34,13 @@ def luhn_valid(number: str) -> bool:
     if not number.isdigit() or not 12 <= len(number) <= 19:
         return False
     total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
+    for position, character in enumerate(reversed(number)):
+        digit = int(character)
+        if position % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
     return total % 10 == 0
 
 

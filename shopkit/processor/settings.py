@@ -13,7 +13,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import AliasChoices, Field, model_validator
 
-from shopkit.processor.http import HttpProcessor
+from shopkit.processor.http_processor import HttpProcessor
 from shopkit.processor.interface import PaymentProcessor
 from shopkit.processor.simulated import SimulatedProcessor
 from shopkit.settings import ServiceSettings

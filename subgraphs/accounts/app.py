@@ -1,10 +1,11 @@
 """The accounts app: ``uvicorn subgraphs.accounts.app:create_app --factory`` (port 4004).
 
-Start-up creates the embedded SQLite file (if that is the database) readable by its owner
-only, migrates the database (Alembic), ensures the admin from ``SHOP_ADMIN_EMAIL`` /
-``SHOP_ADMIN_PASSWORD``, and starts the outbox relay. ``GET /.well-known/jwks.json`` publishes
-the token signing key (public: not behind the gateway-secret check). The card processor that
-tokenizes saved cards is the one given, else the one ``SHOP_PROCESSOR*`` names (as in payments).
+Start-up opens the database (an embedded SQLite file is made readable by its owner only:
+``shopkit.sql.create_engine``) and migrates it (Alembic), ensures the admin from
+``SHOP_ADMIN_EMAIL`` / ``SHOP_ADMIN_PASSWORD``, and runs the event runtime (the outbox relay and
+the purge of old outbox rows). ``GET /.well-known/jwks.json`` publishes the token signing key
+(public: not behind the gateway-secret check). The card processor that tokenizes saved cards
+is the one given, else the one ``SHOP_PROCESSOR*`` names (as in payments).
 """
 
 from __future__ import annotations
@@ -22,21 +23,22 @@ from starlette.routing import Route
 from shopkit.app import create_app as create_kit_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
+from shopkit.events.store.sql import SqlOutbox
 from shopkit.processor import PaymentProcessor, build_processor
 from shopkit.sql import create_engine, migrate, ping, sessions
 from subgraphs.accounts.domain.events import PRODUCES
 from subgraphs.accounts.graphql.context import build_context
 from subgraphs.accounts.graphql.schema import schema
+from subgraphs.accounts.service.accounts import Accounts
 from subgraphs.accounts.service.auth import Auth
-from subgraphs.accounts.service.common import Core
 from subgraphs.accounts.service.passwords import Passwords
 from subgraphs.accounts.service.payment_methods import PaymentMethods
 from subgraphs.accounts.service.profile import Profiles
 from subgraphs.accounts.service.tokens import SigningKey, TokenIssuer, development_key
 from subgraphs.accounts.settings import AccountsSettings
 from subgraphs.accounts.store.accounts import AccountStore
-from subgraphs.accounts.store.database import MIGRATIONS, private_sqlite_file
-from subgraphs.accounts.store.outbox import SqlOutboxStore
+from subgraphs.accounts.store.database import MIGRATIONS
+from subgraphs.accounts.store.tables import OUTBOX
 from subgraphs.accounts.store.throttle import LoginThrottle
 
 JWKS_PATH = "/.well-known/jwks.json"
@@ -65,13 +67,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        private_sqlite_file(settings.database)
-        engine = create_engine(settings.database)
+        engine = create_engine(settings.database_url)
         try:
             await migrate(engine, MIGRATIONS)
             factory = sessions(engine)
-            runtime = EventRuntime(settings, outbox=SqlOutboxStore(factory), produces=PRODUCES)
-            core = Core(
+            runtime = EventRuntime(settings, outbox=SqlOutbox(factory, OUTBOX), produces=PRODUCES)
+            accounts = Accounts(
                 AccountStore(factory),
                 LoginThrottle(
                     factory,
@@ -82,7 +83,6 @@ def create_app(
                     failure_delay=settings.login_failure_delay_seconds,
                     max_failure_delay=settings.login_failure_delay_max_seconds,
                 ),
-                source=settings.service_name,
                 notify=runtime.notify,
                 clock=clock or (lambda: datetime.now(UTC)),
             )
@@ -91,15 +91,15 @@ def create_app(
                 settings.password_time_cost,
                 settings.password_parallelism,
             )
-            auth = Auth(core, passwords, tokens)
+            auth = Auth(accounts, passwords, tokens)
             if settings.admin_email and settings.admin_password:
                 await auth.ensure_admin(
                     settings.admin_email, settings.admin_password.get_secret_value()
                 )
             app.state.auth = auth
-            app.state.profiles = Profiles(core, passwords)
+            app.state.profiles = Profiles(accounts, passwords)
             app.state.processor = processor or build_processor(settings, app.state.http)
-            app.state.payment_methods = PaymentMethods(core, app.state.processor)
+            app.state.payment_methods = PaymentMethods(accounts, app.state.processor)
             app.state.engine = engine
             app.state.readiness["database"] = lambda: ping(engine)
             async with runtime.running():

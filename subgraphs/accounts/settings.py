@@ -1,6 +1,7 @@
 """Settings of the accounts service: ``ACCOUNTS_*`` variables, plus the shared ``SHOP_*`` ones
 (including ``SHOP_ADMIN_EMAIL`` / ``SHOP_ADMIN_PASSWORD`` for the admin ensured at start-up, and
-the card processor's ``SHOP_PROCESSOR*``, the same as payments')."""
+the card processor's ``SHOP_PROCESSOR*``, the same as payments'), and ``ACCOUNTS_DATABASE_URL``
+(``SqlDatabaseSettings``: the same setting as payments')."""
 
 from __future__ import annotations
 
@@ -8,15 +9,13 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shopkit.processor import ProcessorSettings
-from shopkit.settings import shared
+from shopkit.settings import SqlDatabaseSettings, shared
 
 
-class AccountsSettings(ProcessorSettings):
-    model_config = SettingsConfigDict(env_prefix="ACCOUNTS_", extra="ignore", populate_by_name=True)
+class AccountsSettings(ProcessorSettings, SqlDatabaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ACCOUNTS_")
 
     service_name: str = "accounts"
-    # Default: the embedded SQLite file <data_dir>/accounts.db.
-    database_url: str | None = None
 
     token_ttl_seconds: int = Field(900, ge=60, le=86_400)
     jwt_private_key: SecretStr | None = None  # PEM; required in production
@@ -36,10 +35,6 @@ class AccountsSettings(ProcessorSettings):
 
     admin_email: str | None = shared("ADMIN_EMAIL", None)
     admin_password: SecretStr | None = shared("ADMIN_PASSWORD", None)
-
-    @property
-    def database(self) -> str:
-        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir}/accounts.db"
 
     @model_validator(mode="after")
     def _require_production_key(self) -> AccountsSettings:

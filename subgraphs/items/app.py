@@ -1,13 +1,13 @@
 """The items service's Starlette app (``uvicorn subgraphs.items.app:create_app --factory``).
 
 The lifespan opens MongoDB, creates the indexes, seeds the demo catalog when asked, builds the
-services and runs the event runtime (outbox relay, order event consumer) and the inventory
-sweep (stock changes cut short by a crash, holds whose order does not exist or has ended)."""
+services and runs the event runtime (outbox relay, order event consumer, purge of old outbox
+and inbox documents) and the inventory sweep (stock changes cut short by a crash, holds whose
+order does not exist or has ended)."""
 
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
@@ -17,10 +17,9 @@ from starlette.applications import Starlette
 from shopkit.app import create_app as create_shop_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from shopkit.tasks import periodic
-from subgraphs.items.domain.events import PRODUCED
-from subgraphs.items.domain.model import new_item
+from subgraphs.items.domain.events import PRODUCES
 from subgraphs.items.events.handlers import order_handlers
 from subgraphs.items.graphql.context import build_context
 from subgraphs.items.graphql.schema import schema
@@ -31,32 +30,7 @@ from subgraphs.items.service.items import ItemService
 from subgraphs.items.service.orders import OrdersClient
 from subgraphs.items.settings import ItemsSettings
 from subgraphs.items.store.database import ItemsDatabase
-from subgraphs.items.store.outbox import MongoInbox, MongoOutbox
 from subgraphs.items.store.seed import DEMO_CATALOG
-
-log = logging.getLogger(__name__)
-
-
-async def seed_demo_catalog(db: ItemsDatabase, items: ItemService) -> int:
-    """Inserts the demo catalog if there are no items yet; returns how many were added."""
-    if await db.count_items() > 0:
-        return 0
-    for entry in DEMO_CATALOG:
-        amount, currency = entry["price"]
-        await items.create(
-            new_item(
-                upc=entry["upc"],
-                name=entry["name"],
-                description=entry["description"],
-                price_amount=amount,
-                price_currency=currency,
-                image_urls=entry["image_urls"],
-                attributes=entry["attributes"],
-                stock=entry["stock"],
-            )
-        )
-    log.info("seeded the demo catalog", extra={"items": len(DEMO_CATALOG)})
-    return len(DEMO_CATALOG)
 
 
 async def sweep_inventory(inventory: InventoryService, holds: OrphanHoldSweep) -> None:
@@ -77,7 +51,7 @@ def create_app(
         db = ItemsDatabase(settings.mongo_url, settings.database)
         try:
             await db.configure()
-            runtime = EventRuntime(settings, outbox=MongoOutbox(db), produces=PRODUCED)
+            runtime = EventRuntime(settings, outbox=db.outbox, produces=PRODUCES)
             items = ItemService(db, notify=runtime.notify)
             inventory = InventoryService(
                 db,
@@ -93,14 +67,14 @@ def create_app(
                 name="items-inventory-sweep",
                 what="inventory sweep (interrupted stock changes, orphaned holds)",
             )
-            runtime.consume(MongoInbox(db), order_handlers(inventory))
+            runtime.consume(db.inbox, order_handlers(inventory))
             app.state.db = db
             app.state.items = items
             app.state.inventory = inventory
             app.state.events = runtime
             app.state.readiness["mongo"] = db.ping
             if settings.seed_demo_catalog:
-                await seed_demo_catalog(db, items)
+                await items.seed(DEMO_CATALOG)
             async with sweep.running(), runtime.running():
                 yield
         finally:

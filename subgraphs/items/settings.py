@@ -9,7 +9,7 @@ from shopkit.settings import ServiceSettings
 
 
 class ItemsSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="ITEMS_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="ITEMS_")
 
     service_name: str = "items"
     mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"

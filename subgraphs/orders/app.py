@@ -1,9 +1,9 @@
 """The orders app: ``uvicorn subgraphs.orders.app:create_app --factory``.
 
 The lifespan opens the one Cassandra session (and applies ``store/schema.cql``), builds the
-service, starts the outbox relay and the payment consumers, and runs the sweep of unpaid
-orders (``service/unpaid.py``): it reconciles them with payments and cancels those left
-unpaid past the payment window with no payment in flight.
+service, runs the event runtime (outbox relay, payment consumers; old outbox and inbox rows
+expire by their TTL) and the sweep of unpaid orders (``service/unpaid.py``): it reconciles them
+with payments and cancels those left unpaid past the payment window with no payment in flight.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from starlette.applications import Starlette
 from shopkit.app import create_app as create_kit_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
-from shopkit.http import ServiceClient
+from shopkit.events.store.cql import CqlInbox, CqlOutbox
+from shopkit.service_client import ServiceClient
 from shopkit.tasks import periodic
-from subgraphs.orders.domain.transitions import EVENT_FOR_STATUS, PAYMENT_REFUSED
+from subgraphs.orders.domain.events import PRODUCES
 from subgraphs.orders.events.handlers import payment_handlers
 from subgraphs.orders.graphql.context import make_context
 from subgraphs.orders.graphql.schema import schema
@@ -31,14 +32,10 @@ from subgraphs.orders.service.orders import OrderService
 from subgraphs.orders.service.payments import PaymentsClient
 from subgraphs.orders.service.unpaid import UnpaidOrders
 from subgraphs.orders.settings import OrdersSettings
-from subgraphs.orders.store.inbox import CqlInbox
 from subgraphs.orders.store.orders import CqlOrderStore
-from subgraphs.orders.store.outbox import CqlOutbox
 from subgraphs.orders.store.session import connect
 
 log = logging.getLogger(__name__)
-
-PRODUCES = sorted({*EVENT_FOR_STATUS.values(), "order.updated", PAYMENT_REFUSED})
 
 
 async def sweep_unpaid(unpaid: UnpaidOrders) -> None:
@@ -59,9 +56,11 @@ def create_app(
         ks = settings.keyspace
         session = await connect(settings.cql_hosts, settings.cql_port, ks)
         try:
-            store = await CqlOrderStore.open(session, ks)
-            outbox = await CqlOutbox.open(session, ks)
-            inbox = await CqlInbox.open(session, ks)
+            outbox = await CqlOutbox.open(
+                session, ks, table="orders", key="order_id", retention=settings.outbox_retention
+            )
+            inbox = await CqlInbox.open(session, ks, retention=settings.inbox_retention)
+            store = await CqlOrderStore.open(session, ks, outbox)
             items = ServiceClient.calling(settings.items_url, settings, app.state.http)
             payments = ServiceClient.calling(settings.payments_url, settings, app.state.http)
             runtime = EventRuntime(settings, outbox=outbox, produces=PRODUCES)

@@ -11,7 +11,7 @@ from shopkit.settings import ServiceSettings
 
 
 class OrdersSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="ORDERS_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="ORDERS_")
 
     service_name: str = "orders"
     cql_hosts: str = "127.0.0.1"

@@ -1,8 +1,9 @@
 """The payments app: ``uvicorn subgraphs.payments.app:create_app --factory``.
 
 The lifespan opens the database and migrates it, builds the processor (``SHOP_PROCESSOR*``,
-shared with accounts), the service clients and the payment service, runs the outbox relay and
-the ``shop.order`` consumer (``order.cancelled``, ``order.payment_refused``), reconciles
+shared with accounts), the service clients and the payment service, runs the event runtime
+(the outbox relay, the ``shop.order`` consumer of ``order.cancelled`` and
+``order.payment_refused``, the purge of old outbox and inbox rows), reconciles
 charges and refunds whose outcome is unknown with the processor at start-up and then
 periodically, and periodically expires old idempotency keys and refunds cancelled orders that
 still hold money.
@@ -21,13 +22,12 @@ from starlette.applications import Starlette
 from shopkit.app import create_app as create_kit_app
 from shopkit.auth import AccessTokenVerifier
 from shopkit.events import EventRuntime
-from shopkit.events.schemas import EventSchemas
-from shopkit.http import ServiceClient
+from shopkit.events.store.sql import SqlInbox, SqlOutbox
 from shopkit.processor import PaymentProcessor, build_processor
+from shopkit.service_client import ServiceClient
 from shopkit.sql import create_engine, migrate, ping, plain_sessions
 from shopkit.tasks import periodic
-from subgraphs.payments.domain.events import PRODUCED
-from subgraphs.payments.events import SCHEMAS_DIR
+from subgraphs.payments.domain.events import PRODUCES
 from subgraphs.payments.events.handlers import handlers
 from subgraphs.payments.graphql.context import make_context
 from subgraphs.payments.graphql.schema import schema
@@ -38,8 +38,8 @@ from subgraphs.payments.settings import PaymentsSettings
 from subgraphs.payments.store.cancellations import SqlCancellationStore
 from subgraphs.payments.store.database import MIGRATIONS
 from subgraphs.payments.store.idempotency import SqlIdempotencyStore
-from subgraphs.payments.store.outbox import SqlInbox, SqlOutbox
 from subgraphs.payments.store.payments import SqlPaymentStore
+from subgraphs.payments.store.tables import INBOX, OUTBOX
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(settings.resolved_database_url, max_overflow=40)
+        engine = create_engine(settings.database_url, max_overflow=40)
         try:
             await migrate(engine, MIGRATIONS)
             sessions = plain_sessions(engine)
@@ -80,7 +80,7 @@ def create_app(
             orders = ServiceClient.calling(settings.orders_url, settings, http)
             accounts = ServiceClient.calling(settings.accounts_url, settings, http)
             key_store = SqlIdempotencyStore(sessions)
-            runtime = EventRuntime(settings, outbox=SqlOutbox(sessions), produces=PRODUCED)
+            runtime = EventRuntime(settings, outbox=SqlOutbox(sessions, OUTBOX), produces=PRODUCES)
             service = PaymentService(
                 payments=SqlPaymentStore(sessions),
                 cancellations=SqlCancellationStore(sessions),
@@ -94,12 +94,10 @@ def create_app(
                 processor=processor or build_processor(settings, http),
                 orders=OrdersClient(orders),
                 accounts=AccountsClient(accounts),
-                schemas=EventSchemas(SCHEMAS_DIR),
                 notify=runtime.notify,
-                source=settings.service_name,
                 unknown_outcome_grace=timedelta(seconds=settings.unknown_outcome_grace_seconds),
             )
-            runtime.consume(SqlInbox(sessions), handlers(service))
+            runtime.consume(SqlInbox(sessions, INBOX), handlers(service))
             app.state.engine = engine
             app.state.payments = service
             app.state.events = runtime

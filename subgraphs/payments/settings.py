@@ -1,5 +1,6 @@
 """The payments service's settings: the shared ``SHOP_*`` ones (the card processor's among them,
-read by accounts too) plus its own ``PAYMENTS_*``."""
+read by accounts too) plus its own ``PAYMENTS_*``, ``PAYMENTS_DATABASE_URL`` among them
+(``SqlDatabaseSettings``: the same setting as accounts')."""
 
 from __future__ import annotations
 
@@ -7,15 +8,14 @@ from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shopkit.processor import ProcessorSettings
-from shopkit.processor.http import ATTEMPTS
+from shopkit.processor.http_processor import ATTEMPTS
+from shopkit.settings import SqlDatabaseSettings
 
 
-class PaymentsSettings(ProcessorSettings):
-    model_config = SettingsConfigDict(env_prefix="PAYMENTS_", extra="ignore", populate_by_name=True)
+class PaymentsSettings(ProcessorSettings, SqlDatabaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAYMENTS_")
 
     service_name: str = "payments"
-    # Empty means the embedded SQLite file ``<data_dir>/payments.db``.
-    database_url: str = ""
     idempotency_ttl_hours: int = 24
     # How long a running request holds its idempotency key before another may take it over
     # (a crashed process must not block the key forever); longer than a processor call.
@@ -27,12 +27,6 @@ class PaymentsSettings(ProcessorSettings):
     # A charge the processor has no trace of is declared never made only once it is this old:
     # by then the request that sent it can no longer reach the processor.
     unknown_outcome_grace_seconds: float = 300.0
-
-    @property
-    def resolved_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
-        return f"sqlite+aiosqlite:///{self.data_dir / 'payments.db'}"
 
     @model_validator(mode="after")
     def _checks(self) -> PaymentsSettings:

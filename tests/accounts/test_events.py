@@ -10,14 +10,13 @@ import time
 from aiokafka import AIOKafkaConsumer
 
 from shopkit.events import CloudEvent
-from shopkit.events.schemas import EventSchemas
-from subgraphs.accounts.service.common import SCHEMAS_DIR
+from shopkit.events.schemas import producer_schemas
 from subgraphs.accounts.settings import AccountsSettings
 from tests.accounts.conftest import PASSWORD, Service, errors_of, running
 from tests.accounts.test_payment_methods import ADD, CARD
 from tests.accounts.test_update_account import UPDATE
 
-SCHEMAS = EventSchemas(SCHEMAS_DIR)
+SCHEMAS = producer_schemas("accounts")
 
 
 async def outbox(service: Service) -> list[CloudEvent]:

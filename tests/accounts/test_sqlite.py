@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from shopkit.sql import private_sqlite_file
 from subgraphs.accounts.service.auth import REGISTERED
-from subgraphs.accounts.store.database import private_sqlite_file
 from tests.accounts.conftest import ME, PASSWORD, errors_of, make_settings, running
 from tests.accounts.test_payment_methods import ADD, CARD
 from tests.accounts.test_update_account import UPDATE
@@ -18,7 +18,7 @@ from tests.accounts.test_update_account import UPDATE
 
 async def test_the_default_sqlite_database_runs_the_whole_account_flow(tmp_path: Path) -> None:
     settings = make_settings(data_dir=tmp_path)
-    assert settings.database == f"sqlite+aiosqlite:///{tmp_path}/accounts.db"
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path}/accounts.db"
     async with running(settings) as service:
         user = await service.register("Lite@Example.com")
         again = await service.gql(

@@ -36,6 +36,13 @@ async def test_update_requires_a_token(service: Service) -> None:
     assert errors_of(body) == ["UNAUTHENTICATED"]
 
 
+async def test_the_caller_is_checked_before_the_input(service: Service) -> None:
+    """An anonymous caller learns nothing about the rules: not logged in, whatever it sent."""
+    body = await service.gql(UPDATE, {"input": {"name": " ", "password": "short"}})
+    assert body["data"] is None
+    assert errors_of(body) == ["UNAUTHENTICATED"]
+
+
 @pytest.mark.parametrize(
     "change",
     [

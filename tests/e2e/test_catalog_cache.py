@@ -67,9 +67,8 @@ async def until_visible(gateway, item_id: str, shown) -> float:  # type: ignore[
     raise AssertionError("the change never showed in the anonymous catalog read")
 
 
-async def test_anonymous_catalog_reads_are_served_from_the_gateways_cache(
-    gateway, shop, cache_live
-):
+@pytest.mark.usefixtures("cache_live")
+async def test_anonymous_catalog_reads_are_served_from_the_gateways_cache(gateway, shop):
     admin = await admin_token(gateway)
     item = await create_item(gateway, admin, stock=5)
     for _ in range(10):
@@ -83,9 +82,8 @@ async def test_anonymous_catalog_reads_are_served_from_the_gateways_cache(
     assert (await gateway.data(ITEM, {"id": item["id"]}, admin))["item"]["name"] == secret
 
 
-async def test_a_price_change_made_beside_the_gateway_shows_within_a_second(
-    gateway, shop, cache_live
-):
+@pytest.mark.usefixtures("cache_live")
+async def test_a_price_change_made_beside_the_gateway_shows_within_a_second(gateway, shop):
     admin = await admin_token(gateway)
     item = await create_item(gateway, admin, stock=5, price=1000)
     await anonymous_item(gateway, item["id"])
@@ -105,7 +103,8 @@ async def test_a_price_change_made_beside_the_gateway_shows_within_a_second(
     assert took < VISIBLE_WITHIN, f"the new price showed after {took:.2f}s"
 
 
-async def test_a_sold_out_item_is_shown_sold_out_within_a_second(gateway, shop, cache_live):
+@pytest.mark.usefixtures("cache_live")
+async def test_a_sold_out_item_is_shown_sold_out_within_a_second(gateway, shop):
     admin = await admin_token(gateway)
     item = await create_item(gateway, admin, stock=1)
     assert (await anonymous_item(gateway, item["id"]))["availability"]["inStock"] is True

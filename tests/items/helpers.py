@@ -11,9 +11,8 @@ from typing import Any
 
 import httpx
 
-from shopkit.auth import mint_service_token
+from shopkit.auth import Identity, mint_service_token
 from subgraphs.items.app import create_app
-from subgraphs.items.domain.model import NewItem, new_item
 from subgraphs.items.settings import ItemsSettings
 from tests.support.tokens import make_token, test_verifier
 
@@ -38,8 +37,13 @@ def unique_upc() -> str:
     return str(uuid.uuid4().int)[:12]
 
 
-def draft(**overrides: Any) -> NewItem:
-    values: dict[str, Any] = {
+# The caller of the service-level tests' catalog writes (``ItemService`` checks the role).
+AN_ADMIN = Identity(account_id="admin-of-the-tests", role="ADMIN")
+
+
+def draft(**overrides: Any) -> dict[str, Any]:
+    """The fields of a valid new item (``ItemService.create``'s), with ``overrides``."""
+    return {
         "upc": unique_upc(),
         "name": "Test Widget",
         "description": "A widget for tests.",
@@ -50,7 +54,6 @@ def draft(**overrides: Any) -> NewItem:
         "stock": 10,
         **overrides,
     }
-    return new_item(**values)
 
 
 @contextlib.asynccontextmanager
@@ -107,15 +110,13 @@ def error_code(result: dict[str, Any]) -> str:
 async def outbox_events(db: Any, subject: str | None = None) -> list[Any]:
     """The events in the outbox (optionally for one subject), oldest first."""
     from shopkit.events import CloudEvent
-    from subgraphs.items.store.documents import OutboxDoc
 
     filter_ = {"key": subject} if subject else {}
-    rows = await db.collection(OutboxDoc).find(filter_).sort("seq", 1).to_list(None)
+    rows = await db.outbox.collection.find(filter_).sort("seq", 1).to_list(None)
     return [CloudEvent.from_json(row["value"]) for row in rows]
 
 
 def event_schemas() -> Any:
-    from shopkit.events.schemas import EventSchemas
-    from subgraphs.items.service.outbox import SCHEMAS_DIR
+    from shopkit.events.schemas import producer_schemas
 
-    return EventSchemas(SCHEMAS_DIR)
+    return producer_schemas("items")

@@ -21,15 +21,15 @@ from stack.process import Process, StartError, free_port, http_ok, spawn
 from subgraphs.items.domain.reservation import ReservationStatus
 from subgraphs.items.service.inventory import InventoryService
 from subgraphs.items.service.items import ItemService
-from subgraphs.items.service.outbox import EventFactory
 from subgraphs.items.service.stock_changes import CHANGE_LEASE_SECONDS, StockChanges
 from subgraphs.items.store.database import ItemsDatabase
 from subgraphs.items.store.documents import ItemDoc, ReservationDoc
 from subgraphs.items.store.reservations import ReservationStore
-from tests.items.helpers import GATEWAY_SECRET, SERVICE_SECRET, draft, outbox_events
+from tests.items.helpers import AN_ADMIN, GATEWAY_SECRET, SERVICE_SECRET, draft, outbox_events
 
 STOCK = 1000
-ORDERS = 150
+WORKERS = 30  # reservations kept in flight until the kill
+MAX_ORDERS = 600  # bounds the burst (each takes one unit of STOCK)
 KILL_AFTER = 10
 KILL_WITH_IN_FLIGHT = 5
 RESERVE = """mutation($o: ID!, $i: ID!) {
@@ -77,10 +77,13 @@ async def test_kill_9_of_items_mid_reservations_loses_and_double_counts_no_stock
     process, url = items_process
     db = ItemsDatabase(mongo_url, database)
     await db.configure()
-    item = await ItemService(db).create(draft(stock=STOCK))
+    item = await ItemService(db).create(AN_ADMIN, **draft(stock=STOCK))
     headers = {SERVICE_TOKEN_HEADER: mint_service_token(SERVICE_SECRET, "orders")}
     acknowledged: list[str] = []
     answered = asyncio.Event()
+
+    killed = asyncio.Event()
+    sent = 0
 
     async def reserve(http: httpx.AsyncClient, order_id: str) -> None:
         variables = {"o": order_id, "i": item.id}
@@ -94,14 +97,22 @@ async def test_kill_9_of_items_mid_reservations_loses_and_double_counts_no_stock
             if len(acknowledged) >= KILL_AFTER:
                 answered.set()
 
+    async def keep_reserving(http: httpx.AsyncClient) -> None:
+        """One reservation after another until the process is killed: there are always
+        changes in flight to be cut short, however fast the service answers."""
+        nonlocal sent
+        while not killed.is_set() and sent < MAX_ORDERS:
+            sent += 1
+            await reserve(http, f"o-{uuid.uuid4().hex[:12]}")
+
     async with httpx.AsyncClient(headers=headers, timeout=30) as http:
-        burst = asyncio.gather(
-            *(reserve(http, f"o-{uuid.uuid4().hex[:12]}") for _ in range(ORDERS))
-        )
+        burst = asyncio.gather(*(keep_reserving(http) for _ in range(WORKERS)))
         await asyncio.wait_for(answered.wait(), timeout=60)
-        while await in_flight(db) < KILL_WITH_IN_FLIGHT and len(acknowledged) < ORDERS:
-            await asyncio.sleep(0.005)
+        async with asyncio.timeout(60):
+            while await in_flight(db) < KILL_WITH_IN_FLIGHT:
+                await asyncio.sleep(0.002)
         process.kill()
+        killed.set()
         await burst
 
     class LeasePassed:
@@ -109,9 +120,7 @@ async def test_kill_9_of_items_mid_reservations_loses_and_double_counts_no_stock
             return datetime.now(UTC) + timedelta(seconds=CHANGE_LEASE_SECONDS + 1)
 
     store = ReservationStore(db)
-    changes = StockChanges(
-        store, EventFactory(), review_after=timedelta(minutes=10), clock=LeasePassed()
-    )
+    changes = StockChanges(store, review_after=timedelta(minutes=10), clock=LeasePassed())
     inventory = InventoryService(db, changes=changes)
     repaired = await inventory.repair()
     try:

@@ -16,7 +16,7 @@ from stack.process import Process, StartError, free_port
 from subgraphs.items.service.inventory import InventoryService
 from subgraphs.items.service.items import ItemService
 from subgraphs.items.store.database import ItemsDatabase
-from tests.items.helpers import draft
+from tests.items.helpers import AN_ADMIN, draft
 
 ITEMS = 5
 RESERVATIONS = 40
@@ -62,14 +62,14 @@ async def test_items_and_reservations_acknowledged_before_a_kill_9_are_there_aft
     db = ItemsDatabase(server.url, database)
     await db.configure()
     items, inventory = ItemService(db), InventoryService(db)
-    created = [await items.create(draft(stock=100)) for _ in range(ITEMS)]
+    created = [await items.create(AN_ADMIN, **draft(stock=100)) for _ in range(ITEMS)]
     reserved = {}
     for n in range(RESERVATIONS):
         order_id = f"o-{uuid.uuid4().hex[:12]}"
         item = created[n % ITEMS]
         await inventory.reserve(order_id, [(item.id, 1)])
         reserved[order_id] = item.id
-    last_item = await items.create(draft(stock=7))
+    last_item = await items.create(AN_ADMIN, **draft(stock=7))
     server.kill()
     db.close()
 

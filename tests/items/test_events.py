@@ -13,9 +13,14 @@ from shopkit.events import new_event
 from shopkit.events.kafka import EventConsumer
 from subgraphs.items.domain.reservation import ReservationStatus
 from subgraphs.items.events.handlers import order_handlers
-from subgraphs.items.store.documents import OutboxDoc
-from subgraphs.items.store.outbox import MongoInbox
-from tests.items.helpers import draft, event_schemas, items_settings, outbox_events, running_app
+from tests.items.helpers import (
+    AN_ADMIN,
+    draft,
+    event_schemas,
+    items_settings,
+    outbox_events,
+    running_app,
+)
 
 
 def order_event(event_type: str, order_id: str):  # type: ignore[no-untyped-def]
@@ -32,13 +37,13 @@ def consumer_for(inventory, db) -> EventConsumer:
         bootstrap="unused:1",
         group_id="items",
         handlers=order_handlers(inventory),
-        inbox=MongoInbox(db),
+        inbox=db.inbox,
         service="items",
     )
 
 
 async def test_a_redelivered_order_cancelled_releases_the_reservation_once(items, inventory, db):
-    item = await items.create(draft(stock=5))
+    item = await items.create(AN_ADMIN, **draft(stock=5))
     order_id = f"o-{uuid.uuid4().hex[:8]}"
     await inventory.reserve(order_id, [(item.id, 2)])
     consumer = consumer_for(inventory, db)
@@ -53,7 +58,7 @@ async def test_a_redelivered_order_cancelled_releases_the_reservation_once(items
 
 
 async def test_order_paid_commits_the_reservation_once(items, inventory, db):
-    item = await items.create(draft(stock=5))
+    item = await items.create(AN_ADMIN, **draft(stock=5))
     order_id = f"o-{uuid.uuid4().hex[:8]}"
     await inventory.reserve(order_id, [(item.id, 2)])
     consumer = consumer_for(inventory, db)
@@ -92,7 +97,7 @@ async def counters(items, *item_ids: str) -> list[tuple[int, int]]:  # type: ign
 async def test_order_paid_commits_the_paid_lines_not_the_held_ones_and_only_once(
     items, inventory, db
 ):
-    pen, ink, mug = [await items.create(draft(stock=10)) for _ in range(3)]
+    pen, ink, mug = [await items.create(AN_ADMIN, **draft(stock=10)) for _ in range(3)]
     order_id = f"o-{uuid.uuid4().hex[:8]}"
     # Held after an order change whose write lost to the payment: pen 5 + ink 2.
     await inventory.reserve(order_id, [(pen.id, 5), (ink.id, 2)])
@@ -123,8 +128,8 @@ async def test_order_paid_commits_the_paid_lines_not_the_held_ones_and_only_once
 async def test_paid_lines_beyond_the_stock_commit_what_is_held_and_log_the_shortfall(
     items, inventory, db, caplog
 ):
-    pen = await items.create(draft(stock=3))
-    ink = await items.create(draft(stock=10))
+    pen = await items.create(AN_ADMIN, **draft(stock=3))
+    ink = await items.create(AN_ADMIN, **draft(stock=10))
     order_id = f"o-{uuid.uuid4().hex[:8]}"
     await inventory.reserve(order_id, [(pen.id, 2), (ink.id, 2)])
     consumer = consumer_for(inventory, db)
@@ -164,7 +169,7 @@ async def test_kafka_round_trip_releases_once_and_publishes_valid_events(
     )
     async with running_app(settings) as (app, _):
         items, inventory, db = app.state.items, app.state.inventory, app.state.db
-        item = await items.create(draft(stock=5))
+        item = await items.create(AN_ADMIN, **draft(stock=5))
         order_id = str(uuid.uuid4())
         await inventory.reserve(order_id, [(item.id, 3)])
 
@@ -206,7 +211,7 @@ async def test_kafka_round_trip_releases_once_and_publishes_valid_events(
         await wait_for(released)
 
         async def relayed() -> bool:
-            rows = await db.collection(OutboxDoc).count_documents(
+            rows = await db.outbox.collection.count_documents(
                 {"key": order_id, "published_at": None}
             )
             return rows == 0

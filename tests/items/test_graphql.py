@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from pymongo import monitoring
 
-from subgraphs.items.store.documents import OutboxDoc
 from tests.items.helpers import (
     ADMIN,
     CUSTOMER,
@@ -91,7 +90,7 @@ async def create(gql: GraphQL, **overrides: Any) -> dict[str, Any]:
 
 
 async def outbox_count(api) -> int:
-    return await api[0].state.db.collection(OutboxDoc).count_documents({})
+    return await api[0].state.db.outbox.collection.count_documents({})
 
 
 async def test_admin_creates_an_item_and_anyone_reads_it(gql):

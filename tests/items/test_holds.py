@@ -15,17 +15,16 @@ import pytest
 import respx
 
 from shopkit.auth import SERVICE_TOKEN_HEADER
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from subgraphs.items.domain.reservation import ReservationStatus
 from subgraphs.items.service.holds import OrphanHoldSweep
 from subgraphs.items.service.inventory import InventoryService
 from subgraphs.items.service.items import ItemService
 from subgraphs.items.service.orders import OrdersClient
-from subgraphs.items.service.outbox import EventFactory
 from subgraphs.items.service.stock_changes import StockChanges
 from subgraphs.items.store.database import ItemsDatabase
 from subgraphs.items.store.reservations import ReservationStore
-from tests.items.helpers import SERVICE_SECRET, draft, outbox_events
+from tests.items.helpers import AN_ADMIN, SERVICE_SECRET, draft, outbox_events
 
 ORDERS_URL = "http://orders.test/graphql"
 GRACE = timedelta(minutes=10)
@@ -96,7 +95,7 @@ def items(db: ItemsDatabase) -> ItemService:
 
 @pytest.fixture
 def inventory(db: ItemsDatabase, clock: Clock) -> InventoryService:
-    changes = StockChanges(ReservationStore(db), EventFactory(), review_after=GRACE, clock=clock)
+    changes = StockChanges(ReservationStore(db), review_after=GRACE, clock=clock)
     return InventoryService(db, changes=changes)
 
 
@@ -134,7 +133,7 @@ async def test_holds_younger_than_the_grace_period_are_not_asked_about(
     items, inventory, sweep, orders, clock
 ):
     answers, _ = orders
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     await inventory.reserve(oid, [(item.id, 2)])
     answers.missing(oid)
@@ -149,7 +148,7 @@ async def test_a_hold_whose_order_does_not_exist_or_ended_unpaid_is_released(
     items, inventory, sweep, orders, clock, db, how
 ):
     answers, _ = orders
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     await inventory.reserve(oid, [(item.id, 3)])
     if how == "not_found":
@@ -172,7 +171,7 @@ async def test_a_paid_orders_hold_is_committed_once_with_the_orders_lines(
     items, inventory, sweep, orders, clock, db, order_status
 ):
     answers, _ = orders
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     await inventory.reserve(oid, [(item.id, 2)])
     answers.order(oid, order_status, [(item.id, 3)])
@@ -194,7 +193,7 @@ async def test_a_hold_whose_order_may_still_be_paid_is_kept_and_asked_about_agai
     items, inventory, sweep, orders, clock, order_status
 ):
     answers, _ = orders
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     await inventory.reserve(oid, [(item.id, 2)])
     answers.order(oid, order_status, [(item.id, 2)])
@@ -227,7 +226,7 @@ async def test_nothing_is_released_when_orders_cannot_be_asked(
     items, inventory, sweep, orders, clock, failure
 ):
     answers, _ = orders
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     await inventory.reserve(oid, [(item.id, 2)])
     answers.failing(oid, failure)

@@ -17,7 +17,7 @@ from stack.process import free_port
 from subgraphs.items.service.inventory import InventoryService
 from subgraphs.items.service.items import ItemService
 from subgraphs.items.store.database import ItemsDatabase
-from tests.items.helpers import draft
+from tests.items.helpers import AN_ADMIN, draft
 
 
 def order_id() -> str:
@@ -25,7 +25,7 @@ def order_id() -> str:
 
 
 async def test_two_hundred_concurrent_reservations_of_one_item_all_succeed(items, inventory):
-    item = await items.create(draft(stock=1000))
+    item = await items.create(AN_ADMIN, **draft(stock=1000))
     orders = [order_id() for _ in range(200)]
     started = time.perf_counter()
     results = await asyncio.gather(
@@ -43,7 +43,7 @@ async def test_two_hundred_concurrent_reservations_of_one_item_all_succeed(items
 async def test_fifty_concurrent_reservations_for_the_last_ten_units_get_exactly_ten(
     items, inventory
 ):
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     orders = [order_id() for _ in range(50)]
     results = await asyncio.gather(
         *(inventory.reserve(oid, [(item.id, 1)]) for oid in orders), return_exceptions=True
@@ -61,7 +61,7 @@ async def test_fifty_concurrent_reservations_for_the_last_ten_units_get_exactly_
 
 
 async def test_a_database_that_cannot_be_reached_makes_a_reservation_unavailable(items):
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     unreachable = ItemsDatabase(
         f"mongodb://127.0.0.1:{free_port()}/?directConnection=true",
         "nowhere",
@@ -71,6 +71,6 @@ async def test_a_database_that_cannot_be_reached_makes_a_reservation_unavailable
         with pytest.raises(Unavailable):
             await InventoryService(unreachable).reserve(order_id(), [(item.id, 1)])
         with pytest.raises(Unavailable):
-            await ItemService(unreachable).restock(item.id, 1)
+            await ItemService(unreachable).restock(AN_ADMIN, item.id, 1)
     finally:
         unreachable.close()

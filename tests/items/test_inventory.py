@@ -8,9 +8,10 @@ import uuid
 
 import pytest
 
-from shopkit.errors import Conflict, InvalidInput, NotFound
+from shopkit.auth import Identity
+from shopkit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from subgraphs.items.domain.reservation import ReservationStatus
-from tests.items.helpers import draft, event_schemas, outbox_events
+from tests.items.helpers import AN_ADMIN, draft, event_schemas, outbox_events
 
 
 def order_id() -> str:
@@ -23,7 +24,7 @@ async def counters(items, item_id):
 
 
 async def test_reserve_moves_stock_and_answers_each_line(items, inventory, db):
-    item = await items.create(draft(stock=10, name="Blue Mug"))
+    item = await items.create(AN_ADMIN, **draft(stock=10, name="Blue Mug"))
     oid = order_id()
     reservation = await inventory.reserve(oid, [(item.id, 3)])
     assert reservation.status is ReservationStatus.HELD
@@ -38,7 +39,7 @@ async def test_reserve_moves_stock_and_answers_each_line(items, inventory, db):
 
 
 async def test_repeating_a_reservation_changes_nothing(items, inventory, db):
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     first = await inventory.reserve(oid, [(item.id, 4)])
     again = await inventory.reserve(oid, [(item.id, 4)])
@@ -48,9 +49,9 @@ async def test_repeating_a_reservation_changes_nothing(items, inventory, db):
 
 
 async def test_changed_lines_adjust_stock_by_the_difference(items, inventory, db):
-    a = await items.create(draft(stock=10))
-    b = await items.create(draft(stock=10))
-    c = await items.create(draft(stock=10))
+    a = await items.create(AN_ADMIN, **draft(stock=10))
+    b = await items.create(AN_ADMIN, **draft(stock=10))
+    c = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     await inventory.reserve(oid, [(a.id, 5), (b.id, 2)])
     reservation = await inventory.reserve(oid, [(a.id, 1), (c.id, 4)])
@@ -63,15 +64,15 @@ async def test_changed_lines_adjust_stock_by_the_difference(items, inventory, db
 
 
 async def test_duplicate_item_lines_are_merged(items, inventory):
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     reservation = await inventory.reserve(order_id(), [(item.id, 2), (item.id, 3)])
     assert [(line.item_id, line.quantity) for line in reservation.lines] == [(item.id, 5)]
     assert await counters(items, item.id) == (5, 5)
 
 
 async def test_not_enough_stock_is_a_conflict_and_reserves_nothing(items, inventory, db):
-    plenty = await items.create(draft(stock=10))
-    scarce = await items.create(draft(stock=2, name="Rare Lamp"))
+    plenty = await items.create(AN_ADMIN, **draft(stock=10))
+    scarce = await items.create(AN_ADMIN, **draft(stock=2, name="Rare Lamp"))
     oid = order_id()
     with pytest.raises(Conflict) as caught:
         await inventory.reserve(oid, [(plenty.id, 1), (scarce.id, 3)])
@@ -85,7 +86,7 @@ async def test_not_enough_stock_is_a_conflict_and_reserves_nothing(items, invent
 
 
 async def test_growing_a_reservation_beyond_stock_keeps_the_previous_one(items, inventory):
-    item = await items.create(draft(stock=5))
+    item = await items.create(AN_ADMIN, **draft(stock=5))
     oid = order_id()
     await inventory.reserve(oid, [(item.id, 4)])
     with pytest.raises(Conflict) as caught:
@@ -115,7 +116,7 @@ async def test_bad_reservation_lines_are_refused(inventory, lines, code):
 
 
 async def test_release_returns_stock_once(items, inventory, db):
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     await inventory.reserve(oid, [(item.id, 3)])
     released = await inventory.release(oid)
@@ -127,7 +128,7 @@ async def test_release_returns_stock_once(items, inventory, db):
 
 
 async def test_commit_removes_reserved_stock_once(items, inventory, db):
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     await inventory.reserve(oid, [(item.id, 3)])
     await inventory.commit(oid)
@@ -141,7 +142,7 @@ async def test_commit_removes_reserved_stock_once(items, inventory, db):
 
 
 async def test_releasing_a_committed_reservation_is_refused(items, inventory):
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     await inventory.reserve(oid, [(item.id, 2)])
     await inventory.commit(oid)
@@ -152,7 +153,7 @@ async def test_releasing_a_committed_reservation_is_refused(items, inventory):
 
 
 async def test_committing_a_released_reservation_is_refused(items, inventory):
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     await inventory.reserve(oid, [(item.id, 2)])
     await inventory.release(oid)
@@ -164,7 +165,7 @@ async def test_committing_a_released_reservation_is_refused(items, inventory):
 
 
 async def test_a_committed_reservation_accepts_only_the_same_lines_again(items, inventory):
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     await inventory.reserve(oid, [(item.id, 2)])
     await inventory.commit(oid)
@@ -183,7 +184,7 @@ async def test_release_and_commit_of_an_unknown_order_are_not_found(inventory):
 
 
 async def test_twenty_concurrent_orders_never_oversell_five_units(items, inventory):
-    item = await items.create(draft(stock=5))
+    item = await items.create(AN_ADMIN, **draft(stock=5))
     orders = [order_id() for _ in range(20)]
     results = await asyncio.gather(
         *(inventory.reserve(oid, [(item.id, 1)]) for oid in orders), return_exceptions=True
@@ -196,14 +197,14 @@ async def test_twenty_concurrent_orders_never_oversell_five_units(items, invento
 
 
 async def test_concurrent_retries_of_one_order_reserve_once(items, inventory):
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     await asyncio.gather(*(inventory.reserve(oid, [(item.id, 2)]) for _ in range(8)))
     assert await counters(items, item.id) == (8, 2)
 
 
 async def test_committing_paid_lines_races_other_reservations_without_overselling(items, inventory):
-    item = await items.create(draft(stock=4))
+    item = await items.create(AN_ADMIN, **draft(stock=4))
     paid_order, others = order_id(), [order_id() for _ in range(4)]
     await inventory.reserve(paid_order, [(item.id, 1)])
     results = await asyncio.gather(
@@ -219,3 +220,24 @@ async def test_committing_paid_lines_races_other_reservations_without_oversellin
     assert sold in (1, 3)
     assert sold + held <= 4
     assert await counters(items, item.id) == (4 - sold - held, held)
+
+
+@pytest.mark.parametrize(
+    "caller", [Identity(), Identity(account_id="a", role="ADMIN"), Identity(account_id="c")]
+)
+async def test_the_service_gives_the_stock_operations_to_services_alone(items, inventory, caller):
+    item = await items.create(AN_ADMIN, **draft(stock=10))
+    oid = order_id()
+    with pytest.raises(Forbidden):
+        await inventory.reserve_stock(caller, oid, [(item.id, 2)])
+    with pytest.raises(NotFound):
+        await inventory.get(oid)
+    orders = Identity(service="orders")
+    assert (await inventory.reserve_stock(orders, oid, [(item.id, 2)])).status is (
+        ReservationStatus.HELD
+    )
+    for operation in (inventory.release_stock, inventory.commit_stock):
+        with pytest.raises(Forbidden):
+            await operation(caller, oid)
+    assert (await inventory.get(oid)).status is ReservationStatus.HELD
+    assert (await inventory.commit_stock(orders, oid)).status is ReservationStatus.COMMITTED

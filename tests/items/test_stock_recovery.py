@@ -16,10 +16,9 @@ from bson import ObjectId
 from shopkit.errors import NotFound
 from subgraphs.items.domain.reservation import ReservationStatus, StockMove
 from subgraphs.items.service.inventory import InventoryService
-from subgraphs.items.service.outbox import EventFactory
 from subgraphs.items.service.stock_changes import CHANGE_LEASE_SECONDS, StockChanges
 from subgraphs.items.store.reservations import ReservationStore
-from tests.items.helpers import draft, outbox_events
+from tests.items.helpers import AN_ADMIN, draft, outbox_events
 
 
 class Clock:
@@ -41,7 +40,7 @@ def clock() -> Clock:
 @pytest.fixture
 def inventory(db, clock) -> InventoryService:
     store = ReservationStore(db)
-    changes = StockChanges(store, EventFactory(), review_after=timedelta(minutes=10), clock=clock)
+    changes = StockChanges(store, review_after=timedelta(minutes=10), clock=clock)
     return InventoryService(db, changes=changes)
 
 
@@ -77,7 +76,10 @@ async def counters(items, item_id) -> tuple[int, int]:
 async def test_a_reservation_cut_before_it_finished_is_rolled_back(
     items, inventory, db, clock, step, after
 ):
-    a, b = await items.create(draft(stock=10)), await items.create(draft(stock=10))
+    a, b = (
+        await items.create(AN_ADMIN, **draft(stock=10)),
+        await items.create(AN_ADMIN, **draft(stock=10)),
+    )
     oid = order_id()
     crash_on(inventory.store, step, after=after)
     with pytest.raises(asyncio.CancelledError):
@@ -98,7 +100,7 @@ async def test_a_reservation_cut_before_it_finished_is_rolled_back(
 async def test_a_reservation_cut_after_it_finished_is_completed_once(
     items, inventory, db, clock, step
 ):
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     crash_on(inventory.store, step)
     with pytest.raises(asyncio.CancelledError):
@@ -118,7 +120,7 @@ async def test_a_reservation_cut_after_it_finished_is_completed_once(
 async def test_the_next_request_for_the_order_waits_for_a_finished_change_and_completes_it(
     items, inventory, db
 ):
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     crash_on(inventory.store, "publish")
     with pytest.raises(asyncio.CancelledError):
@@ -134,7 +136,7 @@ async def test_the_next_request_for_the_order_waits_for_a_finished_change_and_co
 async def test_a_request_after_the_lease_rolls_back_the_dead_change_and_proceeds(
     items, inventory, db, clock
 ):
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
     await inventory.reserve(oid, [(item.id, 1)])
     crash_on(inventory.store, "finish")
@@ -150,7 +152,7 @@ async def test_a_request_after_the_lease_rolls_back_the_dead_change_and_proceeds
 
 
 async def test_a_move_that_lands_after_its_change_ended_is_reversed(items, inventory, clock):
-    item = await items.create(draft(stock=10))
+    item = await items.create(AN_ADMIN, **draft(stock=10))
     late = StockMove(item.id, -2, 2)
     await inventory.store.move(order_id(), uuid.uuid4().hex, late)
     assert await counters(items, item.id) == (8, 2)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import acsylla
 import pytest
 
-from subgraphs.orders.store.inbox import CqlInbox
+from shopkit.events.store.cql import CqlInbox, CqlOutbox
+from subgraphs.orders.settings import OrdersSettings
 from subgraphs.orders.store.orders import CqlOrderStore
-from subgraphs.orders.store.outbox import CqlOutbox
 from subgraphs.orders.store.session import connect
 
 
@@ -31,12 +31,21 @@ class Cql:
 
 async def open_cql(port: int, keyspace: str) -> Cql:
     session = await connect("127.0.0.1", port, keyspace)
+    settings = OrdersSettings()
+    outbox = await CqlOutbox.open(
+        session,
+        keyspace,
+        table="orders",
+        key="order_id",
+        retention=settings.outbox_retention,
+        lookback_hours=2,
+    )
     return Cql(
         session,
         keyspace,
-        await CqlOrderStore.open(session, keyspace, expiry_lookback_hours=2),
-        await CqlOutbox.open(session, keyspace, lookback_hours=2),
-        await CqlInbox.open(session, keyspace),
+        await CqlOrderStore.open(session, keyspace, outbox, expiry_lookback_hours=2),
+        outbox,
+        await CqlInbox.open(session, keyspace, retention=settings.inbox_retention),
     )
 
 

@@ -1,16 +1,13 @@
-"""In-memory stand-ins for service tests: the order store (the Cassandra store is tested
-against the real CQL engines in test_store.py) and payments' answers."""
+"""In-memory stand-in for service tests: the order store (the Cassandra store is tested
+against the real CQL engines in test_store.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from shopkit.errors import Unavailable
 from shopkit.events import CloudEvent
 from subgraphs.orders.domain.model import AWAITING_PAYMENT, KeyHolder, Order
-from subgraphs.orders.domain.payments import PaymentAttempt
 
 
 class FakeOrderStore:
@@ -89,18 +86,3 @@ class FakeOrderStore:
 
     def types(self) -> list[str]:
         return [e.type for e in self.events]
-
-
-class FakePayments:
-    """What payments answers about orders' attempts; ``down`` makes it unreachable."""
-
-    def __init__(self) -> None:
-        self.attempts_by_order: dict[str, list[PaymentAttempt]] = {}
-        self.down = False
-        self.asked: list[list[str]] = []
-
-    async def attempts(self, order_ids: Sequence[str]) -> dict[str, list[PaymentAttempt]]:
-        self.asked.append(list(order_ids))
-        if self.down:
-            raise Unavailable("The service at http://payments.test/graphql did not answer.")
-        return {i: list(self.attempts_by_order.get(i, [])) for i in order_ids}

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from shopkit.errors import Conflict, InvalidInput
-from subgraphs.orders.domain.lines import MAX_LINES, normalize_lines, single_currency
+from shopkit.order_lines import MAX_LINES
+from subgraphs.orders.domain.lines import normalize_lines, single_currency
 from subgraphs.orders.domain.model import (
     Address,
     LineRequest,

@@ -17,16 +17,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from shopkit.auth import Identity
 from shopkit.events import CloudEvent, OutboxRelay, new_event
 from shopkit.events.kafka import EventConsumer, KafkaPublisher, ensure_topics
-from shopkit.http import ServiceClient
+from shopkit.events.schemas import producer_schemas
+from shopkit.service_client import ServiceClient
 from stack import engines
 from stack.process import Process, free_port
 from subgraphs.orders.domain.model import LineRequest, OrderStatus
 from subgraphs.orders.events.handlers import payment_handlers
-from subgraphs.orders.service.events import SCHEMAS
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService
 from tests.orders.conftest import Cql, open_cql
 from tests.orders.items_mock import ITEMS_URL, ItemsMock
+
+SCHEMAS = producer_schemas("orders")
 
 
 @pytest.fixture

@@ -23,14 +23,17 @@ import respx
 from shopkit.auth import Identity
 from shopkit.errors import Conflict
 from shopkit.events import new_event
-from shopkit.http import ServiceClient
-from subgraphs.orders.domain.model import LineRequest, Money, Order, OrderStatus
+from shopkit.events.schemas import producer_schemas
+from shopkit.money import Money
+from shopkit.service_client import ServiceClient
+from subgraphs.orders.domain.model import LineRequest, Order, OrderStatus
 from subgraphs.orders.events.handlers import payment_handlers
-from subgraphs.orders.service.events import SCHEMAS
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService
 from tests.orders.conftest import Cql
 from tests.orders.items_mock import ITEMS_URL, ItemsMock
+
+SCHEMAS = producer_schemas("orders")
 
 PAYMENTS = Identity(service="payments")
 RACES = 20

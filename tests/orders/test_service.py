@@ -12,9 +12,17 @@ import pytest
 import respx
 
 from shopkit.auth import Identity
-from shopkit.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from shopkit.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from shopkit.events import CloudEvent
-from shopkit.http import ServiceClient
+from shopkit.events.schemas import producer_schemas
+from shopkit.service_client import ServiceClient
 from subgraphs.orders.domain.model import (
     Address,
     KeyHolder,
@@ -25,11 +33,12 @@ from subgraphs.orders.domain.model import (
     OrderStatus,
 )
 from subgraphs.orders.domain.transitions import PaymentOutcome
-from subgraphs.orders.service.events import SCHEMAS
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import MAX_ATTEMPTS, OrderService
 from tests.orders.fakes import FakeOrderStore
 from tests.orders.items_mock import ITEMS_URL, ItemsMock
+
+SCHEMAS = producer_schemas("orders")
 
 ALICE = Identity(account_id="alice", role="CUSTOMER")
 BOB = Identity(account_id="bob", role="CUSTOMER")
@@ -355,6 +364,30 @@ async def test_customers_list_only_their_own_orders_newest_first(service):
     assert [o.id for o in page] == [first.id] and cursor is None
     with pytest.raises(Forbidden):
         await service.customer_orders(BOB, "alice", 10, None)
+
+
+async def test_the_service_decides_who_may_call_each_command(service, items):
+    """Who may call what is checked here, before any input: only a logged-in account places,
+    changes, cancels or lists its orders (a service credential alone is no account), and only
+    an admin completes one."""
+    order = await place(service)
+    bad_address = {"country": "not a country code"}
+    for caller in (Identity(), PAYMENTS):
+        with pytest.raises(Unauthenticated):
+            await service.create_order(caller, [LineRequest("pen", 0)], bad_address)
+        with pytest.raises(Unauthenticated):
+            await service.update_order(caller, order.id, [LineRequest("pen", 0)])
+        with pytest.raises(Unauthenticated):
+            await service.cancel_order(caller, order.id, "r" * 501)
+        with pytest.raises(Unauthenticated):
+            await service.my_orders(caller, 0, None)
+        with pytest.raises(Unauthenticated):
+            await service.complete_order(caller, order.id)
+    with pytest.raises(InvalidInput, match="country"):
+        await service.create_order(ALICE, [LineRequest("pen", 1)], bad_address)
+    assert (await service.get_order(ALICE, order.id)).status == OrderStatus.PENDING_PAYMENT
+    assert [o.id for o in (await service.my_orders(ALICE, 10, None))[0]] == [order.id]
+    assert len(store(service).orders) == 1
 
 
 # -- a payment that does not match the order's total ------------------------------------------

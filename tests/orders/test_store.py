@@ -17,15 +17,18 @@ import pytest
 import respx
 
 from shopkit.auth import Identity
-from shopkit.http import ServiceClient
+from shopkit.events.schemas import producer_schemas
+from shopkit.service_client import ServiceClient
+from subgraphs.orders.domain.events import OrderCancelled
 from subgraphs.orders.domain.model import Address, KeyHolder, LineRequest, OrderStatus
 from subgraphs.orders.domain.transitions import PaymentOutcome
-from subgraphs.orders.service.events import SCHEMAS, order_event
 from subgraphs.orders.service.items import ItemsStock
-from subgraphs.orders.service.orders import OrderService
+from subgraphs.orders.service.orders import OrderService, order_cloud_event
 from subgraphs.orders.store.session import schema_statements
 from tests.orders.conftest import ON_BOTH_CQL_ENGINES, Cql, open_cql
 from tests.orders.items_mock import ITEMS_URL, ItemsMock
+
+SCHEMAS = producer_schemas("orders")
 
 pytestmark = ON_BOTH_CQL_ENGINES
 
@@ -72,7 +75,7 @@ async def test_ten_concurrent_transitions_from_one_version_apply_exactly_once(se
 
     async def attempt(n: int) -> bool:
         moved = order.moved_to(OrderStatus.CANCELLED, now, f"attempt {n}")
-        event = order_event("order.cancelled", moved, now, order.status, f"attempt {n}")
+        event = order_cloud_event(OrderCancelled(moved, order.status, f"attempt {n}"), now)
         return await cql.store.transition(moved, order.version, event)
 
     results = await asyncio.gather(*(attempt(n) for n in range(10)))
@@ -179,6 +182,47 @@ async def test_the_schema_adds_the_claim_time_to_an_idempotency_table_made_befor
         await upgraded.session.close()
 
 
+async def test_the_schema_adds_headers_to_an_orders_table_made_before_them(cql_engine):
+    """An orders keyspace whose table predates the events' ``headers`` column, with an event
+    written then and not yet published: starting the service adds the column, the old event
+    is relayed with no headers, and is marked published like any other."""
+    keyspace = f"orders_{uuid.uuid4().hex[:12]}"
+    order_id, event_id = str(uuid.uuid4()), str(uuid.uuid1())
+    statements = schema_statements(keyspace)
+    [orders_table] = [
+        s for s in statements if s.startswith(f"CREATE TABLE IF NOT EXISTS {keyspace}.orders ")
+    ]
+    [hints_table] = [s for s in statements if f"{keyspace}.outbox_hints" in s]
+    assert "headers map<text, text>," in orders_table
+    cluster = acsylla.create_cluster(
+        ["127.0.0.1"], port=cql_engine, protocol_version=4, use_schema=False, log_level="error"
+    )
+    old = await cluster.create_session()
+    try:
+        for statement in [
+            statements[0],
+            orders_table.replace("headers map<text, text>,", ""),
+            hints_table,
+            f"INSERT INTO {keyspace}.orders (order_id, row_kind, row_id, event_type, payload, "
+            f"published) VALUES ({order_id}, 'event', {event_id}, 'order.created', "
+            f'\'{{"id": "{event_id}"}}\', false)',
+            f"INSERT INTO {keyspace}.outbox_hints (bucket, order_id, event_id) VALUES "
+            f"({int(datetime.now(UTC).timestamp() // 3600)}, {order_id}, {event_id})",
+        ]:
+            await old.execute(acsylla.create_statement(statement, timeout=30.0))
+    finally:
+        await old.close()
+    for _ in range(2):  # applied at every start
+        upgraded = await open_cql(cql_engine, keyspace)
+        pending = await upgraded.outbox.pending(10)
+        assert [(m.id, m.key, m.headers) for m in pending] == [(event_id, order_id, {})]
+        await upgraded.session.close()
+    upgraded = await open_cql(cql_engine, keyspace)
+    await upgraded.outbox.mark_published(pending)
+    assert await upgraded.outbox.pending(10) == []
+    await upgraded.session.close()
+
+
 async def test_a_redelivered_payment_event_transitions_once(service, cql):
     order = await service.create_order(customer(), [LineRequest("pen", 1)])
     event_id = str(uuid.uuid4())
@@ -212,8 +256,8 @@ async def test_published_events_leave_the_outbox(service, cql):
     (message,) = [m for m in await cql.outbox.pending(100) if m.key == order.id]
     SCHEMAS.validate(json.loads(message.value))
     assert message.topic == "shop.order"
-    await cql.outbox.mark_published([message.id])
-    await cql.outbox.mark_published([message.id])
+    await cql.outbox.mark_published([message])
+    await cql.outbox.mark_published([message])
     assert await pending_types(cql, order.id) == []
 
 
@@ -261,6 +305,6 @@ async def test_a_transition_from_a_stale_version_does_not_apply(service, cql):
     order = await service.create_order(customer(), [LineRequest("pen", 1)])
     now = datetime.now(UTC)
     moved = replace(order.moved_to(OrderStatus.CANCELLED, now), version=7)
-    event = order_event("order.cancelled", moved, now, order.status, "x")
+    event = order_cloud_event(OrderCancelled(moved, order.status, "x"), now)
     assert not await cql.store.transition(moved, 6, event)
     assert (await cql.store.get(order.id)) == order

@@ -16,7 +16,7 @@ import respx
 
 from shopkit.auth import Identity
 from shopkit.events import new_event
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from shopkit.settings import REPO_ROOT
 from subgraphs.orders.domain.model import LineRequest, Order, OrderStatus
 from subgraphs.orders.domain.transitions import PaymentOutcome

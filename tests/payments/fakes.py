@@ -19,6 +19,7 @@ from typing import Any
 
 from shopkit.errors import NotFound
 from shopkit.events import CloudEvent
+from shopkit.money import Money
 from shopkit.processor import (
     CardToken,
     ChargeResult,
@@ -172,7 +173,7 @@ class FakePaymentTx:
 
         self.writes.append(drop)
 
-    def publish(self, event: CloudEvent) -> None:
+    async def publish(self, event: CloudEvent) -> None:
         self.writes.append(lambda: self.store.outbox.append(event))
 
     async def answer_of(self, record_id: str) -> str | None:
@@ -280,7 +281,7 @@ class FakeOrders:
     def add(
         self, order_id: str, customer: str, amount: int, status: str = "PENDING_PAYMENT"
     ) -> None:
-        self.orders[order_id] = OrderView(order_id, status, customer, amount, "EUR")
+        self.orders[order_id] = OrderView(order_id, status, customer, Money(amount, "EUR"))
 
     def set(self, order_id: str, **changes: Any) -> None:
         self.orders[order_id] = replace(self.orders[order_id], **changes)

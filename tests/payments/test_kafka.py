@@ -13,8 +13,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from shopkit.events import new_event
-from shopkit.events.schemas import EventSchemas
-from subgraphs.payments.events import SCHEMAS_DIR
+from shopkit.events.schemas import producer_schemas
 from tests.payments.conftest import customer, payments_settings, running
 
 
@@ -68,7 +67,7 @@ async def test_relay_publishes_and_cancellation_delivered_five_times_refunds_onc
         payment = (await harness.submit(buyer, order_id, "k"))["data"]["submitPayment"]
 
         [published] = await _read(kafka_bootstrap, "shop.payment", order_id, 1)
-        EventSchemas(SCHEMAS_DIR).validate(published)
+        producer_schemas("payments").validate(published)
         assert published["type"] == "payment.succeeded"
         assert published["data"]["paymentId"] == payment["id"]
 

@@ -7,16 +7,15 @@ import json
 
 import pytest
 
-from shopkit.events.schemas import EventSchemas
-from subgraphs.payments.events import SCHEMAS_DIR
+from shopkit.events.schemas import producer_schemas
 from subgraphs.payments.store.payments import SqlPaymentTx
 from tests.payments.conftest import DECLINED_CARD, Harness, customer
 
-SCHEMAS = EventSchemas(SCHEMAS_DIR)
+SCHEMAS = producer_schemas("payments")
 
 
 async def _events(harness: Harness) -> list[tuple[str, str, dict]]:  # type: ignore[type-arg]
-    rows = await harness.rows("SELECT type, msg_key, value FROM outbox ORDER BY seq")
+    rows = await harness.rows("SELECT type, aggregate_id, payload FROM outbox ORDER BY seq")
     return [(r[0], r[1], json.loads(r[2])) for r in rows]
 
 
@@ -71,7 +70,7 @@ async def test_failure_between_writes_leaves_neither_payment_change_nor_event(
     buyer = customer()
     order_id = harness.services.add_order(buyer)
 
-    def broken(self: SqlPaymentTx, event: object) -> None:
+    async def broken(self: SqlPaymentTx, event: object) -> None:
         raise RuntimeError("injected: the process dies between the writes")
 
     with monkeypatch.context() as patch:
@@ -92,9 +91,9 @@ async def test_failure_between_writes_leaves_neither_payment_change_nor_event(
 
 
 def test_every_produced_event_type_has_a_schema() -> None:
-    from subgraphs.payments.domain.events import PRODUCED
+    from subgraphs.payments.domain.events import PRODUCES
 
-    assert SCHEMAS.types == sorted(PRODUCED)
+    assert SCHEMAS.types == sorted(PRODUCES)
 
 
 def test_schema_rejects_an_event_missing_the_order_id() -> None:

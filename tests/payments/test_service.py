@@ -11,8 +11,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shopkit.auth import Identity
-from shopkit.errors import Conflict, InvalidInput, NotFound, Unavailable
-from shopkit.events.schemas import EventSchemas
+from shopkit.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
+from shopkit.events.schemas import producer_schemas
+from shopkit.money import Money
 from subgraphs.payments.domain.idempotency import RetryableConflict
 from subgraphs.payments.domain.model import (
     CLAIM_SUCCEEDED,
@@ -20,7 +28,6 @@ from subgraphs.payments.domain.model import (
     PaymentStatus,
     PendingRefund,
 )
-from subgraphs.payments.events import SCHEMAS_DIR
 from subgraphs.payments.service.idempotency import IdempotencyKeys
 from subgraphs.payments.service.inputs import CardInput
 from subgraphs.payments.service.payments import PaymentService
@@ -40,7 +47,7 @@ DECLINED = CardInput("4000000000000002", 12, 2040, "123")
 ADA = Identity(account_id="ada", role="CUSTOMER")
 ADMIN = Identity(account_id="root", role="ADMIN")
 GRACE = timedelta(minutes=5)
-SCHEMAS = EventSchemas(SCHEMAS_DIR)
+SCHEMAS = producer_schemas("payments")
 
 
 @dataclass
@@ -89,11 +96,38 @@ def world() -> World:
         processor=processor,
         orders=orders,
         accounts=FakeAccounts(),
-        schemas=SCHEMAS,
         clock=clock,
         unknown_outcome_grace=GRACE,
     )
     return World(service, store, keys, cancellations, orders, processor, clock)
+
+
+# -- who may call what ------------------------------------------------------------------------
+
+
+async def test_the_service_decides_who_may_pay_refund_and_read(world: World) -> None:
+    """Paying and refunding need a logged-in account (a service credential alone is none),
+    reading needs an account or a service; checked before any input or key is looked at."""
+    world.order()
+    paid = await world.pay()
+    for caller in (Identity(), Identity(service="orders")):
+        with pytest.raises(Unauthenticated):
+            await world.service.pay(caller, order_id="o1", idempotency_key="", card=None)
+        with pytest.raises(Unauthenticated):
+            await world.service.pay_again(caller, payment_id=paid.id, idempotency_key="k2")
+        with pytest.raises(Unauthenticated):
+            await world.service.refund(caller, payment_id=paid.id, idempotency_key="r", amount=0)
+    with pytest.raises(Unauthenticated):
+        await world.service.get(Identity(), paid.id)
+    with pytest.raises(Unauthenticated):
+        await world.service.for_orders(Identity(), ["o1"])
+    assert (await world.service.get(Identity(service="orders"), paid.id)).id == paid.id
+    eve = Identity(account_id="eve", role="CUSTOMER")
+    with pytest.raises(NotFound):
+        await world.service.get(eve, paid.id)
+    assert isinstance((await world.service.for_orders(eve, ["o1"]))["o1"], Forbidden)
+    assert world.processor_refunded(paid.charge_id) == 0
+    assert [p.id for p in world.store.payments.values()] == [paid.id]
 
 
 # -- charge and pay again -------------------------------------------------------------------
@@ -267,7 +301,7 @@ async def test_a_refused_payment_is_refunded_once_and_the_order_may_be_paid_agai
 ) -> None:
     world.order(amount=1000)
     refused = await world.pay(key="a")
-    world.orders.set("o1", amount=5000)  # the order changed while it was being paid
+    world.orders.set("o1", total=Money(5000, "EUR"))  # the order changed while it was being paid
 
     for _ in range(2):  # a redelivery changes nothing
         await world.service.payment_refused("o1", refused.id)

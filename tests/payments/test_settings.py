@@ -22,7 +22,7 @@ def test_settings_read_payments_variables(monkeypatch: pytest.MonkeyPatch) -> No
     settings = PaymentsSettings()
 
     assert settings.service_name == "payments"
-    assert settings.resolved_database_url == "mysql+aiomysql://u:p@db:3306/payments"
+    assert settings.database_url == "mysql+aiomysql://u:p@db:3306/payments"
     assert (settings.processor, settings.processor_url) == ("http", "https://processor.example")
     assert settings.idempotency_ttl_hours == 48
 

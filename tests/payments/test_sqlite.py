@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,7 +16,7 @@ from tests.payments.conftest import customer, error_code, payments_settings, run
 def test_default_database_is_a_sqlite_file_under_the_data_dir(tmp_path: Path) -> None:
     settings = PaymentsSettings(data_dir=tmp_path)
 
-    assert settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path / 'payments.db'}"
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'payments.db'}"
     assert settings.idempotency_ttl_hours == 24
     assert settings.processor == "simulated"
 
@@ -43,3 +45,17 @@ async def test_pay_replay_and_refund_on_sqlite(tmp_path: Path) -> None:
                 checked = True
         assert checked
     assert (tmp_path / "payments.db").exists()
+
+
+async def test_the_default_sqlite_file_is_readable_by_the_owner_only(tmp_path: Path) -> None:
+    """It holds the processor tokens of saved cards: private, as accounts' file is, whatever
+    the umask (shopkit.sql.create_engine makes every SQLite file so)."""
+    previous = os.umask(0o022)
+    try:
+        settings = payments_settings("", tmp_path)
+        async with running(settings):
+            database = tmp_path / "payments.db"
+            assert settings.database_url == f"sqlite+aiosqlite:///{database}"
+            assert oct(stat.S_IMODE(database.stat().st_mode)) == "0o600"
+    finally:
+        os.umask(previous)

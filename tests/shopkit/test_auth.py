@@ -5,8 +5,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shopkit.auth import (
+    Identity,
     RequestAuthenticator,
     mint_service_token,
+    require_account,
+    require_admin,
+    require_caller,
+    require_service,
     verify_service_token,
 )
 from shopkit.errors import Forbidden, Unauthenticated
@@ -77,6 +82,42 @@ async def test_requests_without_gateway_secret_or_service_token_are_refused():
 def test_production_refuses_placeholder_secrets():
     with pytest.raises(ValueError, match="SHOP_GATEWAY_SECRET"):
         ServiceSettings(env="production")
+
+
+ANONYMOUS = Identity()
+CUSTOMER = Identity(account_id="c", role="CUSTOMER")
+ADMIN = Identity(account_id="a", role="ADMIN")
+SERVICE = Identity(service="orders")
+
+
+@pytest.mark.parametrize(
+    ("check", "identity", "refused"),
+    [
+        (require_account, ANONYMOUS, Unauthenticated),
+        (require_account, SERVICE, Unauthenticated),
+        (require_account, CUSTOMER, None),
+        (require_caller, ANONYMOUS, Unauthenticated),
+        (require_caller, SERVICE, None),
+        (require_caller, CUSTOMER, None),
+        (require_admin, ANONYMOUS, Unauthenticated),
+        (require_admin, SERVICE, Unauthenticated),
+        (require_admin, CUSTOMER, Forbidden),
+        (require_admin, ADMIN, None),
+        (require_service, ANONYMOUS, Forbidden),
+        (require_service, ADMIN, Forbidden),
+        (require_service, SERVICE, None),
+    ],
+)
+def test_the_service_layer_checks_of_who_is_calling(check, identity, refused):
+    if refused is None:
+        check(identity)
+    else:
+        with pytest.raises(refused):
+            check(identity)
+
+
+def test_require_account_answers_the_callers_account():
+    assert require_account(CUSTOMER) == "c"
 
 
 async def test_a_token_is_verified_once_and_refused_once_it_expires(monkeypatch):

@@ -10,11 +10,12 @@ import uuid
 
 import jsonschema
 import pytest
+import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import REGISTRY
 
 from shopkit.errors import Unavailable
-from shopkit.events import CloudEvent, OutboxMessage, OutboxRelay, new_event
+from shopkit.events import CloudEvent, EventRuntime, OutboxMessage, OutboxRelay, new_event
 from shopkit.events.kafka import (
     EventConsumer,
     EventRejected,
@@ -24,6 +25,11 @@ from shopkit.events.kafka import (
 )
 from shopkit.events.replay import replay_parked
 from shopkit.events.schemas import EventSchemas
+from shopkit.events.store.sql import SqlInbox, SqlOutbox, inbox_table, outbox_table
+from shopkit.settings import ServiceSettings
+from shopkit.sql import create_engine, plain_sessions
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 class MemoryOutbox:
@@ -34,8 +40,8 @@ class MemoryOutbox:
     async def pending(self, limit):
         return [m for m in self.messages if m.id not in self.published][:limit]
 
-    async def mark_published(self, ids):
-        self.published.extend(ids)
+    async def mark_published(self, messages):
+        self.published.extend(m.id for m in messages)
 
 
 class MemoryInbox:
@@ -164,13 +170,20 @@ async def test_consumer_handles_a_redelivered_event_once(kafka_bootstrap):
     assert handled == [event.id]
 
 
-async def send_raw(bootstrap: str, topic: str, records: list[tuple[int, bytes, bytes]]) -> None:
-    """Sends ``(partition, key, value)`` records in order."""
+async def send_raw(
+    bootstrap: str,
+    topic: str,
+    records: list[tuple[int, bytes, bytes]],
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
+    """Sends ``(partition, key, value)`` records in order, each with ``headers``."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
         for partition, key, value in records:
-            await producer.send_and_wait(topic, value, key=key, partition=partition)
+            await producer.send_and_wait(
+                topic, value, key=key, partition=partition, headers=headers
+            )
     finally:
         await producer.stop()
 
@@ -358,11 +371,13 @@ async def test_a_rejected_event_is_parked_and_replayed_to_its_group_alone_once_f
     kind = f"rej{uuid.uuid4().hex[:6]}"
     fixed = False
     handled: dict[str, list[str]] = {"fussy": [], "other": []}
+    headers_seen: list[dict[str, str]] = []
 
     async def fussy(event):
         if not fixed:
             raise EventRejected("the handler cannot read this event (until the fix)")
         handled["fussy"].append(event.id)
+        headers_seen.append(dict(event.headers))
 
     async def other(event):
         handled["other"].append(event.id)
@@ -380,12 +395,14 @@ async def test_a_rejected_event_is_parked_and_replayed_to_its_group_alone_once_f
     topic = consumers[0].topics[0]
     await ensure_topics(kafka_bootstrap, [topic, f"{topic}.dlq"])
     event = new_event(f"{kind}.happened", source="t", subject="a", data={})
-    await send_raw(kafka_bootstrap, topic, [(0, b"a", event.to_json().encode())])
+    traced = [("traceparent", TRACEPARENT.encode())]
+    await send_raw(kafka_bootstrap, topic, [(0, b"a", event.to_json().encode())], traced)
     for c in consumers:
         c.start()
     try:
         [parked] = await read_topic(kafka_bootstrap, f"{topic}.dlq", 1)
         assert headers_of(parked)["shop-dlq-reason"] == "rejected"
+        assert headers_of(parked)["traceparent"] == TRACEPARENT, "parking keeps the headers"
         labels = {"service": f"test-{kind}", "type": f"{kind}.happened", "reason": "rejected"}
         await eventually(lambda: metric("events_parked_total", **labels) == 1)
         await eventually(lambda: handled["other"] == [event.id])
@@ -411,6 +428,7 @@ async def test_a_rejected_event_is_parked_and_replayed_to_its_group_alone_once_f
         for c in consumers:
             await c.stop()
     assert handled == {"fussy": [event.id], "other": [event.id]}
+    assert headers_seen == [{"traceparent": TRACEPARENT}], "replayed with its own headers"
 
 
 async def test_a_consumer_stopped_while_retrying_stops_at_once_and_the_event_is_not_lost(
@@ -481,3 +499,65 @@ def test_unavailable_engines_and_services_are_told_apart_from_other_failures():
     assert not is_unavailable(ServerSelectionTimeoutError())
     assert not is_unavailable(RuntimeError("a bug"))
     assert not is_unavailable(KeyError("orderId"))
+
+
+async def test_headers_written_with_an_event_reach_its_handler_and_old_rows_are_purged(
+    kafka_bootstrap, tmp_path
+):
+    """One service's runtime end to end on a real database and broker: the event and its
+    headers are written in the change's transaction, the relay sends the headers as the Kafka
+    record's, the consumer hands them to the handler on the event, and the runtime's
+    retention job then purges the published outbox row and the inbox row."""
+    kind = "hdr" + "".join(random.choices(string.ascii_lowercase, k=8))
+    event_type = f"{kind}.happened"
+    (tmp_path / f"{event_type}.json").write_text(json.dumps({"type": "object"}))
+    db = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'service.db'}")
+    metadata = sa.MetaData()
+    tables = outbox_table(metadata), inbox_table(metadata)
+    async with db.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    factory = plain_sessions(db)
+    outbox, inbox = SqlOutbox(factory, tables[0]), SqlInbox(factory, tables[1])
+    second = 1 / 3600
+    settings = ServiceSettings(
+        service_name=f"test-{kind}",
+        kafka_bootstrap=kafka_bootstrap,
+        outbox_poll_seconds=0.1,
+        outbox_retention_hours=second,
+        inbox_retention_hours=second,
+        event_retention_interval_seconds=0.2,
+    )
+    runtime = EventRuntime(settings, outbox=outbox, produces=[event_type])
+    received: list[CloudEvent] = []
+
+    async def handler(event: CloudEvent) -> None:
+        received.append(event)
+
+    runtime.consume(inbox, {event_type: handler}, schemas=EventSchemas(tmp_path))
+    event = new_event(
+        event_type, source="shop/test", subject="a-1", data={}, headers={"traceparent": TRACEPARENT}
+    )
+
+    async def count(table: sa.Table) -> int:
+        async with db.connect() as connection:
+            return int(await connection.scalar(sa.select(sa.func.count()).select_from(table)))
+
+    try:
+        async with runtime.running():
+            async with factory.begin() as session:
+                await outbox.add(session, event)
+            runtime.notify()
+            await eventually(lambda: bool(received))
+            [record] = await read_topic(kafka_bootstrap, event.topic, 1)
+            async with asyncio.timeout(10):  # recorded just after the handler returned
+                while not await inbox.seen(runtime.consumer.group_id, event.id):
+                    await asyncio.sleep(0.05)
+            async with asyncio.timeout(30):  # both purged once a second old
+                while await count(tables[0]) or await count(tables[1]):
+                    await asyncio.sleep(0.1)
+    finally:
+        await db.dispose()
+
+    assert headers_of(record) == {"traceparent": TRACEPARENT}
+    [handled] = received
+    assert (handled.id, handled.headers) == (event.id, {"traceparent": TRACEPARENT})

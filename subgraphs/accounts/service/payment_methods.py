@@ -7,12 +7,12 @@ from __future__ import annotations
 import logging
 import uuid
 
-from shopkit.auth import Identity
-from shopkit.errors import Conflict, Forbidden, NotFound, Unauthenticated, Unavailable
+from shopkit.auth import Identity, require_service
+from shopkit.errors import Conflict, NotFound, Unauthenticated, Unavailable
 from shopkit.processor import PaymentProcessor, ProcessorError, validate_card
 from subgraphs.accounts.domain import events
 from subgraphs.accounts.domain.model import Account, PaymentMethod
-from subgraphs.accounts.service.common import Core
+from subgraphs.accounts.service.accounts import Accounts
 
 log = logging.getLogger(__name__)
 
@@ -20,23 +20,23 @@ MAX_PAYMENT_METHODS = 20
 
 
 class PaymentMethods:
-    def __init__(self, core: Core, processor: PaymentProcessor) -> None:
-        self.core = core
+    def __init__(self, accounts: Accounts, processor: PaymentProcessor) -> None:
+        self.accounts = accounts
         self.processor = processor
 
     async def add(
         self, identity: Identity, *, number: str, exp_month: int, exp_year: int, cvc: str
     ) -> PaymentMethod:
-        core = self.core
-        account = await core.caller(identity)
-        card = validate_card(number, exp_month, exp_year, cvc, today=core.clock().date())
+        accounts = self.accounts
+        account = await accounts.caller(identity)
+        card = validate_card(number, exp_month, exp_year, cvc, today=accounts.clock().date())
         if len(account.payment_methods) >= MAX_PAYMENT_METHODS:
             raise Conflict(f"An account may save at most {MAX_PAYMENT_METHODS} payment methods.")
         try:
             token = await self.processor.tokenize(card)
         except ProcessorError as error:
             raise Unavailable("The card processor did not answer; try again.") from error
-        now = core.clock()
+        now = accounts.clock()
         method = PaymentMethod(
             id=str(uuid.uuid4()),
             token=token.token,
@@ -47,10 +47,10 @@ class PaymentMethods:
             created_at=now,
         )
         touched = account.changed(updated_at=now)
-        event = core.event(events.updated(touched, ["paymentMethods"]), account.id)
-        if not await core.store.add_payment_method(account.id, method, event):
+        event = accounts.event(events.AccountUpdated(touched, ["paymentMethods"]))
+        if not await accounts.store.add_payment_method(account.id, method, event):
             raise Unauthenticated("The account of this access token no longer exists.")
-        core.notify()
+        accounts.notify()
         log.info(
             "payment method saved",
             extra={"account_id": account.id, "payment_method_id": method.id, "brand": method.brand},
@@ -58,25 +58,24 @@ class PaymentMethods:
         return method
 
     async def remove(self, identity: Identity, method_id: str) -> Account:
-        core = self.core
-        account = await core.caller(identity)
-        now = core.clock()
-        event = core.event(
-            events.updated(account.changed(updated_at=now), ["paymentMethods"]), account.id
+        accounts = self.accounts
+        account = await accounts.caller(identity)
+        now = accounts.clock()
+        event = accounts.event(
+            events.AccountUpdated(account.changed(updated_at=now), ["paymentMethods"])
         )
-        if not await core.store.remove_payment_method(account.id, method_id, now, event):
+        if not await accounts.store.remove_payment_method(account.id, method_id, now, event):
             raise NotFound("You have no payment method with this id.", field="id")
-        core.notify()
+        accounts.notify()
         log.info(
             "payment method removed",
             extra={"account_id": account.id, "payment_method_id": method_id},
         )
-        return await core.caller(identity)
+        return await accounts.caller(identity)
 
     async def source(
         self, identity: Identity, account_id: str, method_id: str
     ) -> PaymentMethod | None:
         """For the payments service only: the processor token of a saved card."""
-        if not identity.is_service:
-            raise Forbidden("This operation is internal to the shop's services.")
-        return await self.core.store.payment_method(account_id, method_id)
+        require_service(identity)
+        return await self.accounts.store.payment_method(account_id, method_id)

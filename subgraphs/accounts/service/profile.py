@@ -8,11 +8,11 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from shopkit.auth import Identity
+from shopkit.auth import Identity, require_account
 from shopkit.errors import Conflict, Forbidden, InvalidInput, ShopError
 from subgraphs.accounts.domain import events, rules
 from subgraphs.accounts.domain.model import Account, Address, Role
-from subgraphs.accounts.service.common import UPDATE_ATTEMPTS, Core, parse_address
+from subgraphs.accounts.service.accounts import UPDATE_ATTEMPTS, Accounts, parse_address
 from subgraphs.accounts.service.passwords import Passwords
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,8 @@ UNCHANGED: Any = _Unchanged()
 
 
 class Profiles:
-    def __init__(self, core: Core, passwords: Passwords) -> None:
-        self.core = core
+    def __init__(self, accounts: Accounts, passwords: Passwords) -> None:
+        self.accounts = accounts
         self.passwords = passwords
 
     # -- reading --------------------------------------------------------------------------
@@ -44,7 +44,7 @@ class Profiles:
     async def me(self, identity: Identity) -> Account | None:
         if identity.account_id is None:
             return None
-        return await self.core.caller(identity)
+        return await self.accounts.caller(identity)
 
     async def visible(
         self, identity: Identity, account_ids: Iterable[str]
@@ -53,22 +53,16 @@ class Profiles:
         an account sees itself, an admin sees all; anyone else gets ``Forbidden``."""
         ids = list(dict.fromkeys(account_ids))
         if identity.is_service:
-            found = await self.core.store.get_many(ids)
+            found = await self.accounts.store.get_many(ids)
             return {i: found[i] for i in ids if i in found}
-        caller = await self.core.caller(identity)
+        caller = await self.accounts.caller(identity)
         allowed = [i for i in ids if caller.role is Role.ADMIN or i == caller.id]
-        found = await self.core.store.get_many(allowed)
+        found = await self.accounts.store.get_many(allowed)
         result: dict[str, Account | ShopError] = {
             i: Forbidden("You may only read your own account.") for i in ids if i not in allowed
         }
         result.update({i: found[i] for i in allowed if i in found})
         return result
-
-    async def account(self, identity: Identity, account_id: str) -> Account | None:
-        outcome = (await self.visible(identity, [account_id])).get(account_id)
-        if isinstance(outcome, ShopError):
-            raise outcome
-        return outcome
 
     # -- updating -------------------------------------------------------------------------
 
@@ -80,13 +74,13 @@ class Profiles:
                 "Changing the email or password requires the current password.",
                 field="currentPassword",
             )
-        await self.core.count_attempt(account.email_normalized, client)
+        await self.accounts.count_attempt(account.email_normalized, client)
         if len(current) > rules.PASSWORD_MAX or not await self.passwords.verify(
             account.password_hash, current
         ):
-            await self.core.failed(account.email_normalized)
+            await self.accounts.failed(account.email_normalized)
             raise InvalidInput("The current password is not correct.", field="currentPassword")
-        await self.core.throttle.succeeded(account.email_normalized, client)
+        await self.accounts.throttle.succeeded(account.email_normalized, client)
 
     async def update_account(
         self,
@@ -102,7 +96,8 @@ class Profiles:
     ) -> Account:
         """``UNCHANGED`` leaves a field alone; ``None`` clears an address (and leaves the
         other fields alone)."""
-        core = self.core
+        require_account(identity)
+        accounts = self.accounts
         new_name = rules.name(name) if name not in (UNCHANGED, None) else None
         new_email = rules.email(email) if email not in (UNCHANGED, None) else None
         new_password = (
@@ -117,7 +112,7 @@ class Profiles:
         verified_hash: str | None = None
 
         for _ in range(UPDATE_ATTEMPTS):
-            account = await core.caller(identity)
+            account = await accounts.caller(identity)
             changes: dict[str, Any] = {}
             if new_name is not None and new_name != account.name:
                 changes["name"] = new_name
@@ -136,11 +131,11 @@ class Profiles:
                 verified_hash = account.password_hash
             if not changes:
                 return account
-            updated = account.changed(**changes, updated_at=core.clock())
+            updated = account.changed(**changes, updated_at=accounts.clock())
             names = sorted(FIELD_NAMES[k] for k in changes)
-            event = core.event(events.updated(updated, names), account.id)
-            if await core.store.save(updated, account.version, event):
-                core.notify()
+            event = accounts.event(events.AccountUpdated(updated, names))
+            if await accounts.store.save(updated, account.version, event):
+                accounts.notify()
                 log.info("account updated", extra={"account_id": account.id, "changed": names})
                 return updated.changed(version=account.version + 1)
         raise Conflict("The account was changed by another request; try again.")

@@ -14,8 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shopkit.errors import Conflict
 from shopkit.events import CloudEvent
+from shopkit.events.store.sql import SqlOutbox
 from subgraphs.accounts.domain.model import Account, Address, PaymentMethod, Role
-from subgraphs.accounts.store.tables import AccountRow, AddressRow, OutboxRow, PaymentMethodRow
+from subgraphs.accounts.store.tables import OUTBOX, AccountRow, AddressRow, PaymentMethodRow
 
 SHIPPING = "shipping"
 BILLING = "billing"
@@ -77,20 +78,10 @@ def _method_of(account_id: str, method_id: str) -> ColumnElement[bool]:
     )
 
 
-def _outbox_row(event: CloudEvent) -> OutboxRow:
-    return OutboxRow(
-        event_id=event.id,
-        type=event.type,
-        topic=event.topic,
-        key=event.subject,
-        payload=event.to_json(),
-        created_at=datetime.fromisoformat(event.time),
-    )
-
-
 class AccountStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
+        self.outbox = SqlOutbox(sessions, OUTBOX)
 
     async def _load(self, session: AsyncSession, rows: Iterable[AccountRow]) -> list[Account]:
         rows = list(rows)
@@ -164,7 +155,7 @@ class AccountStore:
             try:
                 await session.flush()
                 session.add_all(_address_rows(account))
-                session.add(_outbox_row(event))
+                await self.outbox.add(session, event)
                 await session.commit()
             except IntegrityError as error:
                 if _email_taken(error):
@@ -173,9 +164,8 @@ class AccountStore:
 
     async def record(self, event: CloudEvent) -> None:
         """Writes an event that changes no account (the outbox row alone)."""
-        async with self.sessions() as session:
-            session.add(_outbox_row(event))
-            await session.commit()
+        async with self.sessions.begin() as session:
+            await self.outbox.add(session, event)
 
     async def save(self, account: Account, expected_version: int, event: CloudEvent) -> bool:
         """Writes the profile (name, email, role, password, addresses) if the stored version
@@ -207,7 +197,7 @@ class AccountStore:
                 return False
             await session.exec(delete(AddressRow).where(col(AddressRow.account_id) == account.id))
             session.add_all(_address_rows(account))
-            session.add(_outbox_row(event))
+            await self.outbox.add(session, event)
             await session.commit()
             return True
 
@@ -236,7 +226,7 @@ class AccountStore:
                     created_at=method.created_at,
                 )
             )
-            session.add(_outbox_row(event))
+            await self.outbox.add(session, event)
             await session.commit()
             return True
 
@@ -254,7 +244,7 @@ class AccountStore:
             await session.exec(
                 update(AccountRow).where(col(AccountRow.id) == account_id).values(updated_at=when)
             )
-            session.add(_outbox_row(event))
+            await self.outbox.add(session, event)
             await session.commit()
             return True
 

@@ -1,4 +1,5 @@
-"""The tables, declared with SQLModel. Alembic's revisions create exactly these."""
+"""The tables, declared with SQLModel (the outbox: the kit's layout). Alembic's revisions
+create exactly these."""
 
 from __future__ import annotations
 
@@ -6,18 +7,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     ForeignKey,
     Index,
     Integer,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from shopkit.events.store.sql import outbox_table
 from shopkit.sql import UTCDateTime
 
 
@@ -106,23 +106,6 @@ class LoginFailuresRow(AccountsTable, table=True):
     window_started_at: datetime = _when(nullable=False)
 
 
-class OutboxRow(AccountsTable, table=True):
-    __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "published_at", "seq"),)
-
-    seq: int | None = Field(
-        default=None,
-        sa_column=Column(
-            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-        ),
-    )
-    event_id: str = _str(36, nullable=False, unique=True)
-    type: str = _str(64, nullable=False)
-    topic: str = _str(128, nullable=False)
-    key: str = _str(64, nullable=False)
-    payload: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = _when(nullable=False)
-    published_at: datetime | None = _when(nullable=True)
-
-
 metadata = AccountsTable.metadata
+# The event outbox: the kit's layout (shopkit/events/store/sql.py).
+OUTBOX = outbox_table(metadata)

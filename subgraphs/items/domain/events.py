@@ -1,30 +1,20 @@
-"""The events items produces: their types and the ``data`` each carries."""
+"""The events items produces, past-tense records of what happened to an item (keyed by the
+item) or to an order's stock reservation (keyed by the order), with the ``data`` each carries
+(``events/schemas/<type>.json``); and the types of the orders events it consumes."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from subgraphs.items.domain.model import Item, Money
 from subgraphs.items.domain.reservation import Reservation
 
-ITEM_CREATED = "item.created"
-ITEM_UPDATED = "item.updated"
-ITEM_DELETED = "item.deleted"
-INVENTORY_RESERVED = "inventory.reserved"
-INVENTORY_RELEASED = "inventory.released"
-INVENTORY_COMMITTED = "inventory.committed"
-PRODUCED = [
-    ITEM_CREATED,
-    ITEM_UPDATED,
-    ITEM_DELETED,
-    INVENTORY_RESERVED,
-    INVENTORY_RELEASED,
-    INVENTORY_COMMITTED,
-]
+PRODUCER = "items"
 
 ORDER_CANCELLED = "order.cancelled"
 ORDER_PAID = "order.paid"
-
 
 _CAMEL = {"unit_price": "unitPrice", "image_urls": "imageUrls"}
 
@@ -33,38 +23,96 @@ def money_data(money: Money) -> dict[str, Any]:
     return {"amount": money.amount, "currency": money.currency}
 
 
-def item_data(item: Item, changed: list[str] | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "itemId": item.id,
-        "upc": item.upc,
-        "name": item.name,
-        "description": item.description,
-        "unitPrice": money_data(item.unit_price),
-        "imageUrls": list(item.image_urls),
-        "attributes": dict(item.attributes),
-        "available": item.available,
-    }
-    if changed is not None:
-        data["changed"] = sorted(_CAMEL.get(name, name) for name in changed)
-    return data
+@dataclass(frozen=True)
+class ItemEvent:
+    type: ClassVar[str]
+    item: Item
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.item.id
+
+    def data(self) -> dict[str, Any]:
+        item = self.item
+        return {
+            "itemId": item.id,
+            "upc": item.upc,
+            "name": item.name,
+            "description": item.description,
+            "unitPrice": money_data(item.unit_price),
+            "imageUrls": list(item.image_urls),
+            "attributes": dict(item.attributes),
+            "available": item.available,
+        }
 
 
-def item_deleted_data(item: Item) -> dict[str, Any]:
-    return {"itemId": item.id, "upc": item.upc}
+class ItemCreated(ItemEvent):
+    type = "item.created"
 
 
-def reservation_data(reservation: Reservation) -> dict[str, Any]:
-    return {
-        "orderId": reservation.order_id,
-        "status": reservation.status.value,
-        "lines": [
-            {
-                "itemId": line.item_id,
-                "name": line.name,
-                "upc": line.upc,
-                "quantity": line.quantity,
-                "unitPrice": money_data(line.unit_price),
-            }
-            for line in reservation.lines
-        ],
-    }
+@dataclass(frozen=True)
+class ItemUpdated(ItemEvent):
+    type = "item.updated"
+    changed: Sequence[str]  # the fields changed, by their domain names
+
+    def data(self) -> dict[str, Any]:
+        return {**super().data(), "changed": sorted(_CAMEL.get(n, n) for n in self.changed)}
+
+
+class ItemDeleted(ItemEvent):
+    type = "item.deleted"
+
+    def data(self) -> dict[str, Any]:
+        return {"itemId": self.item.id, "upc": self.item.upc}
+
+
+@dataclass(frozen=True)
+class ReservationEvent:
+    type: ClassVar[str]
+    reservation: Reservation
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.reservation.order_id
+
+    def data(self) -> dict[str, Any]:
+        reservation = self.reservation
+        return {
+            "orderId": reservation.order_id,
+            "status": reservation.status.value,
+            "lines": [
+                {
+                    "itemId": line.item_id,
+                    "name": line.name,
+                    "upc": line.upc,
+                    "quantity": line.quantity,
+                    "unitPrice": money_data(line.unit_price),
+                }
+                for line in reservation.lines
+            ],
+        }
+
+
+class InventoryReserved(ReservationEvent):
+    type = "inventory.reserved"
+
+
+class InventoryReleased(ReservationEvent):
+    type = "inventory.released"
+
+
+class InventoryCommitted(ReservationEvent):
+    type = "inventory.committed"
+
+
+PRODUCES = tuple(
+    event.type
+    for event in (
+        ItemCreated,
+        ItemUpdated,
+        ItemDeleted,
+        InventoryReserved,
+        InventoryReleased,
+        InventoryCommitted,
+    )
+)

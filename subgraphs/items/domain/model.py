@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from shopkit.errors import InvalidInput
+from shopkit.money import Money
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 5000
@@ -26,14 +28,6 @@ _ITEM_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 _UPC = re.compile(r"^[0-9]{8,14}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Money:
-    """An amount in the currency's minor units (cents) and its ISO 4217 code."""
-
-    amount: int
-    currency: str
 
 
 @dataclass(frozen=True)
@@ -124,7 +118,7 @@ def check_money(amount: int, currency: str, field_name: str = "unitPrice") -> Mo
     return Money(amount, currency)
 
 
-def check_image_urls(urls: list[str] | None) -> list[str]:
+def check_image_urls(urls: Sequence[str] | None) -> list[str]:
     urls = list(urls or [])
     if len(urls) > IMAGE_URLS_MAX:
         raise InvalidInput(f"At most {IMAGE_URLS_MAX} image URLs.", field="imageUrls")
@@ -189,7 +183,7 @@ def new_item(
     description: str | None,
     price_amount: int,
     price_currency: str,
-    image_urls: list[str] | None,
+    image_urls: Sequence[str] | None,
     attributes: Any,
     stock: int,
 ) -> NewItem:
@@ -210,7 +204,7 @@ def item_changes(
     name: str | None = None,
     description: str | None = None,
     price: tuple[int, str] | None = None,
-    image_urls: list[str] | None = None,
+    image_urls: Sequence[str] | None = None,
     attributes: Any = None,
 ) -> ItemChanges:
     changes = ItemChanges(

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from shopkit import order_lines
 from shopkit.errors import Conflict, InvalidInput
-from subgraphs.items.domain.model import Money, check_item_id
+from shopkit.money import Money
+from subgraphs.items.domain.model import check_item_id
 
-LINE_QUANTITY_MAX = 10_000
-LINES_MAX = 100
 _ORDER_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
 
@@ -69,22 +69,10 @@ def check_order_id(value: str) -> str:
 
 
 def merge_lines(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
-    """The wanted quantity per item: duplicate item ids are added up, in first-seen order."""
-    wanted: dict[str, int] = {}
-    for item_id, quantity in lines:
-        item_id = check_item_id(item_id, "itemId")
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-            raise InvalidInput("Each line's quantity must be positive.", field="quantity")
-        wanted[item_id] = wanted.get(item_id, 0) + quantity
-        if wanted[item_id] > LINE_QUANTITY_MAX:
-            raise InvalidInput(
-                f"At most {LINE_QUANTITY_MAX} units of one item per order.", field="quantity"
-            )
-    if not wanted:
-        raise InvalidInput("A reservation needs at least one line.", field="lines")
-    if len(wanted) > LINES_MAX:
-        raise InvalidInput(f"At most {LINES_MAX} different items per order.", field="lines")
-    return wanted
+    """The wanted quantity per item, by the kit's rule for an order's lines
+    (``shopkit/order_lines.py``), with items' own id check (ids are normalised to lower case,
+    so two spellings of one id are one item)."""
+    return order_lines.merge_lines(lines, item_id=lambda value: check_item_id(value, "itemId"))
 
 
 def stock_deltas(held: dict[str, int], wanted: dict[str, int]) -> dict[str, int]:

@@ -1,12 +1,11 @@
 """Write operations: catalog administration (ADMIN) and the internal stock reservations the
-orders service calls (``@inaccessible``, service credential only)."""
+orders service calls (``@inaccessible``, service credential only). Who may call each is
+checked by the service it calls."""
 
 from __future__ import annotations
 
 import strawberry
 
-from shopkit.graphql import IsAdmin, IsService
-from subgraphs.items.domain.model import item_changes, new_item
 from subgraphs.items.graphql.context import ItemsContext
 from subgraphs.items.graphql.types import (
     CreateItemInput,
@@ -21,10 +20,11 @@ Info = strawberry.Info[ItemsContext]
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation
     async def create_item(self, info: Info, input: CreateItemInput) -> Item:
         amount, currency = input.unit_price.pair()
-        draft = new_item(
+        item = await info.context.items.create(
+            info.context.identity,
             upc=input.upc,
             name=input.name,
             description=input.description,
@@ -34,11 +34,13 @@ class Mutation:
             attributes=input.attributes,
             stock=input.stock,
         )
-        return Item.from_domain(await info.context.items.create(draft))
+        return Item.from_domain(item)
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation
     async def update_item(self, info: Info, id: strawberry.ID, input: UpdateItemInput) -> Item:
-        changes = item_changes(
+        item = await info.context.items.update(
+            info.context.identity,
+            str(id),
             upc=input.upc,
             name=input.name,
             description=input.description,
@@ -46,30 +48,39 @@ class Mutation:
             image_urls=input.image_urls,
             attributes=input.attributes,
         )
-        return Item.from_domain(await info.context.items.update(str(id), changes))
+        return Item.from_domain(item)
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation
     async def delete_item(self, info: Info, id: strawberry.ID) -> strawberry.ID:
-        deleted = await info.context.items.delete(str(id))
+        deleted = await info.context.items.delete(info.context.identity, str(id))
         return strawberry.ID(deleted.id)
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
+    @strawberry.mutation
     async def restock_item(self, info: Info, id: strawberry.ID, quantity: int) -> Item:
-        return Item.from_domain(await info.context.items.restock(str(id), quantity))
+        item = await info.context.items.restock(info.context.identity, str(id), quantity)
+        return Item.from_domain(item)
 
-    @strawberry.federation.mutation(inaccessible=True, permission_classes=[IsService])
+    @strawberry.federation.mutation(inaccessible=True)
     async def reserve_stock(
         self, info: Info, order_id: strawberry.ID, lines: list[StockLineInput]
     ) -> Reservation:
-        reservation = await info.context.inventory.reserve(
-            str(order_id), [(str(line.item_id), line.quantity) for line in lines]
+        reservation = await info.context.inventory.reserve_stock(
+            info.context.identity,
+            str(order_id),
+            [(str(line.item_id), line.quantity) for line in lines],
         )
         return Reservation.from_domain(reservation)
 
-    @strawberry.federation.mutation(inaccessible=True, permission_classes=[IsService])
+    @strawberry.federation.mutation(inaccessible=True)
     async def release_stock(self, info: Info, order_id: strawberry.ID) -> Reservation:
-        return Reservation.from_domain(await info.context.inventory.release(str(order_id)))
+        reservation = await info.context.inventory.release_stock(
+            info.context.identity, str(order_id)
+        )
+        return Reservation.from_domain(reservation)
 
-    @strawberry.federation.mutation(inaccessible=True, permission_classes=[IsService])
+    @strawberry.federation.mutation(inaccessible=True)
     async def commit_stock(self, info: Info, order_id: strawberry.ID) -> Reservation:
-        return Reservation.from_domain(await info.context.inventory.commit(str(order_id)))
+        reservation = await info.context.inventory.commit_stock(
+            info.context.identity, str(order_id)
+        )
+        return Reservation.from_domain(reservation)

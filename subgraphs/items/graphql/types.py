@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from shopkit.graphql_types import Money, MoneyInput, PageInfo
-from subgraphs.items.domain import model
-from subgraphs.items.domain import reservation as res
+from subgraphs.items.domain import model, reservation
 
 
 @strawberry.type
@@ -81,11 +79,10 @@ class UpdateItemInput:
     attributes: JSON | None = None
 
 
-@strawberry.federation.enum(inaccessible=True)
-class ReservationStatus(Enum):
-    HELD = "HELD"
-    RELEASED = "RELEASED"
-    COMMITTED = "COMMITTED"
+# The domain's enum is the GraphQL enum: registered here, not copied.
+strawberry.federation.enum(
+    reservation.ReservationStatus, name="ReservationStatus", inaccessible=True
+)
 
 
 @strawberry.federation.input(inaccessible=True)
@@ -106,14 +103,14 @@ class ReservationLine:
 @strawberry.federation.type(inaccessible=True)
 class Reservation:
     order_id: strawberry.ID
-    status: ReservationStatus
+    status: reservation.ReservationStatus
     lines: list[ReservationLine]
 
     @classmethod
-    def from_domain(cls, reservation: res.Reservation) -> Reservation:
+    def from_domain(cls, held: reservation.Reservation) -> Reservation:
         return cls(
-            order_id=strawberry.ID(reservation.order_id),
-            status=ReservationStatus(reservation.status.value),
+            order_id=strawberry.ID(held.order_id),
+            status=held.status,
             lines=[
                 ReservationLine(
                     item_id=strawberry.ID(line.item_id),
@@ -122,6 +119,6 @@ class Reservation:
                     quantity=line.quantity,
                     unit_price=Money.of(line.unit_price),
                 )
-                for line in reservation.lines
+                for line in held.lines
             ],
         )

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
+from shopkit.auth import Identity, require_service
 from shopkit.errors import NotFound
 from subgraphs.items.domain import events
 from subgraphs.items.domain.reservation import (
@@ -30,7 +31,6 @@ from subgraphs.items.domain.reservation import (
     release_moves,
     reserve_moves,
 )
-from subgraphs.items.service.outbox import EventFactory
 from subgraphs.items.service.stock_changes import Made, Plan, StockChanges
 from subgraphs.items.store.database import ItemsDatabase
 from subgraphs.items.store.reservations import ReservationStore, StoredReservation
@@ -51,17 +51,32 @@ class InventoryService:
         self,
         db: ItemsDatabase,
         *,
-        events_factory: EventFactory | None = None,
         notify: Callable[[], None] = lambda: None,
         hold_grace: timedelta = DEFAULT_HOLD_GRACE,
         changes: StockChanges | None = None,
     ) -> None:
         self.db = db
-        self.changes = changes or StockChanges(
-            ReservationStore(db), events_factory or EventFactory(), review_after=hold_grace
-        )
+        self.changes = changes or StockChanges(ReservationStore(db), review_after=hold_grace)
         self.store = self.changes.store
         self.notify = notify
+
+    # -- the internal API orders calls (reserveStock, releaseStock, commitStock) ----------------
+
+    async def reserve_stock(
+        self, identity: Identity, order_id: str, lines: Iterable[tuple[str, int]]
+    ) -> Reservation:
+        require_service(identity)
+        return await self.reserve(order_id, lines)
+
+    async def release_stock(self, identity: Identity, order_id: str) -> Reservation:
+        require_service(identity)
+        return await self.release(order_id)
+
+    async def commit_stock(self, identity: Identity, order_id: str) -> Reservation:
+        require_service(identity)
+        return await self.commit(order_id)
+
+    # -- the use cases, also run by the order event consumers and the hold sweep -------------
 
     async def get(self, order_id: str) -> Reservation:
         order_id = check_order_id(order_id)
@@ -97,7 +112,7 @@ class InventoryService:
                     lines.append(line)
                 return Reservation(order_id, ReservationStatus.HELD, lines)
 
-            return Plan(moves, outcome, events.INVENTORY_RESERVED, all_or_nothing=True)
+            return Plan(moves, outcome, events.InventoryReserved, all_or_nothing=True)
 
         return await self._run(order_id, plan)
 
@@ -113,7 +128,7 @@ class InventoryService:
             return Plan(
                 release_moves(existing),
                 lambda made: released,
-                events.INVENTORY_RELEASED,
+                events.InventoryReleased,
                 all_or_nothing=False,
             )
 
@@ -140,7 +155,7 @@ class InventoryService:
                 return Plan(
                     commit_moves(existing),
                     lambda made: sold,
-                    events.INVENTORY_COMMITTED,
+                    events.InventoryCommitted,
                     all_or_nothing=False,
                 )
             held = existing.quantities()
@@ -167,7 +182,7 @@ class InventoryService:
             return Plan(
                 paid_moves(held, wanted),
                 outcome,
-                events.INVENTORY_COMMITTED,
+                events.InventoryCommitted,
                 all_or_nothing=False,
             )
 

@@ -1,27 +1,34 @@
-"""Catalog use cases: read items, create, update, delete and restock them (admin only; the
-API layers check the role), each write with its event in one transaction."""
+"""Catalog use cases: read items, create, update, delete and restock them (admin only, checked
+here), each write with its event in one transaction. The one way an item is made: the GraphQL
+mutation, the REST API and the demo seed all go through ``create`` or ``seed``, which check
+the fields with the domain's ``new_item``."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shopkit.auth import Identity, require_admin
 from shopkit.errors import InvalidInput, NotFound, ShopError
+from shopkit.events import cloud_event
 from subgraphs.items.domain import events
 from subgraphs.items.domain.model import (
     Item,
-    ItemChanges,
     NewItem,
     check_item_id,
     check_restock_quantity,
     check_upc,
+    item_changes,
+    new_item,
 )
-from subgraphs.items.service.outbox import EventFactory
 from subgraphs.items.store.database import ItemsDatabase
 from subgraphs.items.store.transaction import Transaction
+
+log = logging.getLogger(__name__)
 
 PAGE_MAX = 100
 SEARCH_MAX = 100
@@ -61,11 +68,9 @@ class ItemService:
         self,
         db: ItemsDatabase,
         *,
-        events_factory: EventFactory | None = None,
         notify: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
-        self.events = events_factory or EventFactory()
         self.notify = notify
 
     async def get(self, item_id: str) -> Item:
@@ -108,42 +113,102 @@ class ItemService:
         self.notify()
         return item
 
-    async def create(self, new: NewItem) -> Item:
+    async def create(
+        self,
+        identity: Identity,
+        *,
+        upc: str,
+        name: str,
+        price_amount: int,
+        price_currency: str,
+        description: str | None = None,
+        image_urls: Sequence[str] | None = None,
+        attributes: Any = None,
+        stock: int = 0,
+    ) -> Item:
+        """An admin adds an item; the fields are checked by the domain (``new_item``)."""
+        require_admin(identity)
+        return await self._insert(
+            new_item(
+                upc=upc,
+                name=name,
+                description=description,
+                price_amount=price_amount,
+                price_currency=price_currency,
+                image_urls=image_urls,
+                attributes=attributes,
+                stock=stock,
+            )
+        )
+
+    async def seed(self, catalog: Sequence[Mapping[str, Any]]) -> int:
+        """Adds ``catalog`` (each entry: ``create``'s fields) if there are no items yet, as
+        the service's own start-up job (no caller: ``ITEMS_SEED_DEMO_CATALOG``); answers how
+        many were added."""
+        if await self.db.count_items() > 0:
+            return 0
+        for entry in catalog:
+            await self._insert(new_item(**entry))
+        log.info("seeded the catalog", extra={"items": len(catalog)})
+        return len(catalog)
+
+    async def _insert(self, new: NewItem) -> Item:
         async def work(tx: Transaction) -> Item:
             item = await tx.insert_item(new)
-            event = self.events.make(events.ITEM_CREATED, item.id, events.item_data(item))
-            await tx.add_event(event)
+            await tx.add_event(cloud_event(events.ItemCreated(item), producer=events.PRODUCER))
             return item
 
         return await self._write(work)
 
-    async def update(self, item_id: str, changes: ItemChanges) -> Item:
+    async def update(
+        self,
+        identity: Identity,
+        item_id: str,
+        *,
+        upc: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        price: tuple[Any, Any] | None = None,
+        image_urls: Sequence[str] | None = None,
+        attributes: Any = None,
+    ) -> Item:
+        """An admin changes the fields given (not None); at least one must be."""
+        require_admin(identity)
+        changes = item_changes(
+            upc=upc,
+            name=name,
+            description=description,
+            price=price,
+            image_urls=image_urls,
+            attributes=attributes,
+        )
         item_id = check_item_id(item_id)
 
         async def work(tx: Transaction) -> Item:
             item = await tx.update_item(item_id, changes)
             if item is None:
                 raise not_found(item_id)
-            data = events.item_data(item, changed=sorted(changes.fields()))
-            await tx.add_event(self.events.make(events.ITEM_UPDATED, item.id, data))
+            updated = events.ItemUpdated(item, list(changes.fields()))
+            await tx.add_event(cloud_event(updated, producer=events.PRODUCER))
             return item
 
         return await self._write(work)
 
-    async def delete(self, item_id: str) -> Item:
+    async def delete(self, identity: Identity, item_id: str) -> Item:
+        require_admin(identity)
         item_id = check_item_id(item_id)
 
         async def work(tx: Transaction) -> Item:
             item = await tx.delete_item(item_id)
             if item is None:
                 raise not_found(item_id)
-            data = events.item_deleted_data(item)
-            await tx.add_event(self.events.make(events.ITEM_DELETED, item.id, data))
+            await tx.add_event(cloud_event(events.ItemDeleted(item), producer=events.PRODUCER))
             return item
 
         return await self._write(work)
 
-    async def restock(self, item_id: str, quantity: int) -> Item:
+    async def restock(self, identity: Identity, item_id: str, quantity: int) -> Item:
+        require_admin(identity)
         item_id = check_item_id(item_id)
         quantity = check_restock_quantity(quantity)
 
@@ -151,8 +216,8 @@ class ItemService:
             item = await tx.add_available(item_id, quantity)
             if item is None:
                 raise not_found(item_id)
-            data = events.item_data(item, changed=["available"])
-            await tx.add_event(self.events.make(events.ITEM_UPDATED, item.id, data))
+            restocked = events.ItemUpdated(item, ["available"])
+            await tx.add_event(cloud_event(restocked, producer=events.PRODUCER))
             return item
 
         return await self._write(work)

@@ -4,7 +4,7 @@ credential, through ``order(id)``)."""
 from __future__ import annotations
 
 from shopkit.errors import NotFound, Unavailable
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from subgraphs.items.domain.holds import OrderState
 
 ORDER_QUERY = """

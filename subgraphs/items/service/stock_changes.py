@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from shopkit.errors import ShopError, Unavailable
+from shopkit.events import cloud_event
 from subgraphs.items.domain import events
 from subgraphs.items.domain.model import Item
 from subgraphs.items.domain.reservation import (
@@ -31,7 +32,6 @@ from subgraphs.items.domain.reservation import (
     not_enough_stock,
 )
 from subgraphs.items.service.items import not_found
-from subgraphs.items.service.outbox import EventFactory
 from subgraphs.items.store.reservations import (
     ChangeState,
     MoveOutcome,
@@ -60,12 +60,13 @@ class Made:
 @dataclass(frozen=True)
 class Plan:
     """What a change does: its moves, the reservation they lead to (given the moves made,
-    by item id) and the event type. ``all_or_nothing``: a move that cannot be made refuses
-    the whole change (reserving); otherwise it is skipped (committing a paid order)."""
+    by item id) and the event that announces it. ``all_or_nothing``: a move that cannot be
+    made refuses the whole change (reserving); otherwise it is skipped (committing a paid
+    order)."""
 
     moves: list[StockMove]
     outcome: Callable[[dict[str, Made]], Reservation]
-    event_type: str
+    event: type[events.ReservationEvent]
     all_or_nothing: bool
 
 
@@ -77,7 +78,6 @@ class StockChanges:
     def __init__(
         self,
         store: ReservationStore,
-        events_factory: EventFactory,
         *,
         review_after: timedelta,
         lease: timedelta = timedelta(seconds=CHANGE_LEASE_SECONDS),
@@ -85,7 +85,6 @@ class StockChanges:
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self.store = store
-        self.events = events_factory
         self.review_after = review_after
         self.lease = lease
         self.deadline_seconds = deadline_seconds
@@ -156,9 +155,7 @@ class StockChanges:
                         extra={"order_id": order_id, "item_id": move.item_id},
                     )
             reservation = plan.outcome(made)
-            event = self.events.make(
-                plan.event_type, order_id, events.reservation_data(reservation)
-            )
+            event = cloud_event(plan.event(reservation), producer=events.PRODUCER)
             held = reservation.status is ReservationStatus.HELD
             review_at = self.clock() + self.review_after if held else None
             finished = await self.store.finish(

@@ -1,2 +1,3 @@
-"""Persistence in MongoDB (odmantic over motor): items, reservations, the outbox and the
-inbox. The only package that imports the database driver."""
+"""Persistence in MongoDB (odmantic over motor): items and reservations, and the kit's outbox
+and inbox (``shopkit.events.store.mongo``) on the same database. The only package of items
+that imports the database driver."""

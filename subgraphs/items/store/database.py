@@ -26,9 +26,10 @@ from odmantic import AIOEngine, query
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError, WriteConcernError
 
 from shopkit.errors import Unavailable
+from shopkit.events.store.mongo import MongoInbox, MongoOutbox
 from subgraphs.items.domain.model import Item
 from subgraphs.items.domain.reservation import Reservation
-from subgraphs.items.store.documents import InboxDoc, ItemDoc, OutboxDoc, ReservationDoc, now
+from subgraphs.items.store.documents import ItemDoc, ReservationDoc, now
 from subgraphs.items.store.transaction import Transaction
 
 log = logging.getLogger(__name__)
@@ -91,11 +92,15 @@ class ItemsDatabase:
         self.client: AsyncIOMotorClient = AsyncIOMotorClient(url, **options)
         self.engine = AIOEngine(client=self.client, database=database)
         self.journal = self.client[database]["journal"]
+        self.outbox = MongoOutbox(self.client[database])
+        self.inbox = MongoInbox(self.client[database])
         self._journal_id = uuid.uuid4().hex
 
     async def configure(self) -> None:
-        models: list[Any] = [ItemDoc, ReservationDoc, OutboxDoc, InboxDoc]
+        models: list[Any] = [ItemDoc, ReservationDoc]
         await self.engine.configure_database(models)
+        await self.outbox.create_indexes()
+        await self.inbox.create_indexes()
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")

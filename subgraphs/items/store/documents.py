@@ -1,4 +1,5 @@
-"""The MongoDB documents (odmantic models) and their conversion to domain objects."""
+"""The MongoDB documents (odmantic models) and their conversion to domain objects. The outbox
+and inbox documents are the kit's (``shopkit.events.store.mongo``)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pymongo
-from bson import ObjectId
 from odmantic import Field, Index, Model
 
-from shopkit.events import CloudEvent
-from subgraphs.items.domain.model import Item, Money
+from shopkit.money import Money
+from subgraphs.items.domain.model import Item
 from subgraphs.items.domain.reservation import Reservation, ReservationLine, ReservationStatus
 
 
@@ -60,9 +60,10 @@ class ReservationDoc(Model):
     """One per order (the order id is the primary key). ``version`` counts the finished
     changes (0: the first change is still in flight, so the reservation does not exist yet).
     ``change`` is the change in flight, at most one per order: its id, the items it moves,
-    its state (``applying``, ``rolling_back``, ``finished``) and, once finished, the event
-    that describes it, copied to the outbox before ``change`` is cleared. ``review_at`` is
-    when the orphan-hold sweep next asks orders about a held reservation."""
+    its state (``applying``, ``rolling_back``, ``finished``) and, once finished, the outbox
+    document of the event that describes it, copied to the outbox before ``change`` is
+    cleared. ``review_at`` is when the orphan-hold sweep next asks orders about a held
+    reservation."""
 
     model_config = {
         "collection": "reservations",
@@ -112,44 +113,3 @@ def line_doc(line: ReservationLine) -> dict[str, Any]:
         "price_amount": line.unit_price.amount,
         "price_currency": line.unit_price.currency,
     }
-
-
-class OutboxDoc(Model):
-    """An event waiting for the relay; the primary key is the event id."""
-
-    model_config = {
-        "collection": "outbox",
-        "indexes": lambda: [pymongo.IndexModel([("published_at", 1), ("seq", 1)])],
-    }
-
-    event_id: str = Field(primary_field=True)
-    seq: ObjectId = Field(default_factory=ObjectId)
-    type: str
-    topic: str
-    key: str
-    value: str
-    created_at: datetime = Field(default_factory=now)
-    published_at: datetime | None = None
-
-
-def outbox_doc(event: CloudEvent) -> dict[str, Any]:
-    """The outbox row of ``event`` (its id is the event id, so a second insert is refused)."""
-    doc = OutboxDoc(  # type: ignore[call-arg]
-        event_id=event.id,
-        type=event.type,
-        topic=event.topic,
-        key=event.subject,
-        value=event.to_json(),
-    )
-    return doc.model_dump_doc()
-
-
-class InboxDoc(Model):
-    """An event a consumer group has handled (``<group>:<event id>``)."""
-
-    model_config = {"collection": "inbox"}
-
-    key: str = Field(primary_field=True)
-    consumer: str
-    event_id: str
-    handled_at: datetime = Field(default_factory=now)

@@ -35,17 +35,11 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from shopkit.events import CloudEvent
+from shopkit.events.store.mongo import MongoOutbox
 from subgraphs.items.domain.model import Item
 from subgraphs.items.domain.reservation import Reservation, ReservationStatus, StockMove
 from subgraphs.items.store.database import ItemsDatabase, translated
-from subgraphs.items.store.documents import (
-    ItemDoc,
-    OutboxDoc,
-    ReservationDoc,
-    line_doc,
-    now,
-    outbox_doc,
-)
+from subgraphs.items.store.documents import ItemDoc, ReservationDoc, line_doc, now
 
 
 class ChangeState(StrEnum):
@@ -121,7 +115,7 @@ class ReservationStore:
     def __init__(self, db: ItemsDatabase) -> None:
         self.items = db.collection(ItemDoc)
         self.reservations = db.collection(ReservationDoc)
-        self.outbox = db.collection(OutboxDoc)
+        self.outbox = db.outbox
 
     @translated
     async def get(self, order_id: str) -> StoredReservation | None:
@@ -230,7 +224,7 @@ class ReservationStore:
         """The reservation takes its new lines and status and the change is finished, with
         its event, in one write. ``version`` is the reservation's version when the change
         began. None if the change is no longer applying (it was rolled back)."""
-        event_row = outbox_doc(event)
+        event_row = MongoOutbox.document(event)
         result = await self.reservations.update_one(
             {"_id": order_id, "change.id": change.id, "change.state": ChangeState.APPLYING.value},
             {
@@ -265,12 +259,8 @@ class ReservationStore:
     @translated
     async def publish(self, change: PendingChange) -> None:
         """Copies a finished change's event to the outbox (once)."""
-        if change.event is None:
-            return
-        try:
-            await self.outbox.insert_one(dict(change.event))
-        except DuplicateKeyError:
-            pass
+        if change.event is not None:
+            await self.outbox.copy(change.event)
 
     @translated
     async def settle(self, change: PendingChange) -> None:

@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 from shopkit.errors import Conflict
 from shopkit.events import CloudEvent
 from subgraphs.items.domain.model import Item, ItemChanges, NewItem
-from subgraphs.items.store.documents import ItemDoc, OutboxDoc, now, outbox_doc
+from subgraphs.items.store.documents import ItemDoc, now
 
 if TYPE_CHECKING:
     from subgraphs.items.store.database import ItemsDatabase
@@ -36,7 +36,7 @@ class Transaction:
     def __init__(self, db: ItemsDatabase, session: AsyncIOMotorClientSession) -> None:
         self.session = session
         self.items = db.collection(ItemDoc)
-        self.outbox = db.collection(OutboxDoc)
+        self.outbox = db.outbox
 
     async def get_item(self, item_id: str) -> Item | None:
         return _item(await self.items.find_one({"_id": ObjectId(item_id)}, session=self.session))
@@ -93,4 +93,4 @@ class Transaction:
         return _item(raw)
 
     async def add_event(self, event: CloudEvent) -> None:
-        await self.outbox.insert_one(outbox_doc(event), session=self.session)
+        await self.outbox.add(event, session=self.session)

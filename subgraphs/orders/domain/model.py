@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from shopkit.errors import InvalidInput
+from shopkit.money import Money
 
 MAX_ADDRESS_FIELD = 200
 MAX_REASON = 500
@@ -25,12 +26,6 @@ class OrderStatus(StrEnum):
 
 
 AWAITING_PAYMENT = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED})
-
-
-@dataclass(frozen=True)
-class Money:
-    amount: int
-    currency: str
 
 
 @dataclass(frozen=True)
@@ -84,7 +79,7 @@ class OrderLine:
 
     @property
     def line_total(self) -> Money:
-        return Money(self.unit_price.amount * self.quantity, self.unit_price.currency)
+        return self.unit_price.times(self.quantity)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .model import Money, Order
+from shopkit.money import Money
+
+from .model import Order
 
 PAYMENT_MARK = "payment:"
 

@@ -27,8 +27,6 @@ from shopkit.errors import Conflict
 
 from .model import OrderStatus
 
-S = OrderStatus
-
 
 class Command(StrEnum):
     UPDATE = "update"
@@ -45,49 +43,36 @@ class PaymentOutcome(StrEnum):
 
 COMMANDS: dict[Command, tuple[frozenset[OrderStatus], OrderStatus, str]] = {
     Command.UPDATE: (
-        frozenset({S.PENDING_PAYMENT, S.PAYMENT_FAILED}),
-        S.PENDING_PAYMENT,
+        frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED}),
+        OrderStatus.PENDING_PAYMENT,
         "updated",
     ),
     Command.CANCEL: (
-        frozenset({S.PENDING_PAYMENT, S.PAYMENT_FAILED, S.PAID}),
-        S.CANCELLED,
+        frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED, OrderStatus.PAID}),
+        OrderStatus.CANCELLED,
         "cancelled",
     ),
-    Command.COMPLETE: (frozenset({S.PAID}), S.COMPLETED, "completed"),
+    Command.COMPLETE: (frozenset({OrderStatus.PAID}), OrderStatus.COMPLETED, "completed"),
     Command.EXPIRE: (
-        frozenset({S.PENDING_PAYMENT, S.PAYMENT_FAILED}),
-        S.CANCELLED,
+        frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED}),
+        OrderStatus.CANCELLED,
         "expired",
     ),
 }
 
 PAYMENTS: dict[PaymentOutcome, tuple[frozenset[OrderStatus], OrderStatus]] = {
-    PaymentOutcome.SUCCEEDED: (frozenset({S.PENDING_PAYMENT, S.PAYMENT_FAILED}), S.PAID),
-    PaymentOutcome.FAILED: (frozenset({S.PENDING_PAYMENT}), S.PAYMENT_FAILED),
-    PaymentOutcome.REFUNDED: (frozenset({S.CANCELLED}), S.REFUNDED),
+    PaymentOutcome.SUCCEEDED: (
+        frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED}),
+        OrderStatus.PAID,
+    ),
+    PaymentOutcome.FAILED: (frozenset({OrderStatus.PENDING_PAYMENT}), OrderStatus.PAYMENT_FAILED),
+    PaymentOutcome.REFUNDED: (frozenset({OrderStatus.CANCELLED}), OrderStatus.REFUNDED),
 }
-
-# The event each target status announces (an update keeps or restores PENDING_PAYMENT and
-# announces order.updated instead).
-EVENT_FOR_STATUS: dict[OrderStatus, str] = {
-    S.PENDING_PAYMENT: "order.created",
-    S.PAID: "order.paid",
-    S.PAYMENT_FAILED: "order.payment_failed",
-    S.CANCELLED: "order.cancelled",
-    S.COMPLETED: "order.completed",
-    S.REFUNDED: "order.refunded",
-}
-PAYMENT_REFUSED = "order.payment_refused"
 
 
 def _names(statuses: frozenset[OrderStatus]) -> str:
     ordered = [s.value for s in OrderStatus if s in statuses]
     return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} or {ordered[-1]}"
-
-
-def allowed_from(command: Command) -> frozenset[OrderStatus]:
-    return COMMANDS[command][0]
 
 
 def next_status(order_id: str, current: OrderStatus, command: Command) -> OrderStatus:

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING
 
 import strawberry
@@ -21,14 +20,8 @@ if TYPE_CHECKING:
     from subgraphs.orders.graphql.context import OrdersContext
 
 
-@strawberry.enum
-class OrderStatus(Enum):
-    PENDING_PAYMENT = "PENDING_PAYMENT"
-    PAID = "PAID"
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
-    PAYMENT_FAILED = "PAYMENT_FAILED"
-    REFUNDED = "REFUNDED"
+# The domain's enum is the GraphQL enum: registered here, not copied.
+strawberry.enum(model.OrderStatus, name="OrderStatus")
 
 
 @strawberry.federation.type(keys=[Key(fields=FieldSet("id"), resolvable=False)])
@@ -57,7 +50,7 @@ class OrderLine:
 
 @strawberry.type
 class OrderStatusChange:
-    status: OrderStatus
+    status: model.OrderStatus
     at: datetime
     reason: str | None
 
@@ -65,7 +58,7 @@ class OrderStatusChange:
 @strawberry.federation.type(keys=["id"])
 class Order:
     id: strawberry.ID
-    status: OrderStatus
+    status: model.OrderStatus
     lines: list[OrderLine]
     total: Money
     customer: Account
@@ -79,7 +72,7 @@ class Order:
         address = order.shipping_address
         return cls(
             id=strawberry.ID(order.id),
-            status=OrderStatus(order.status.value),
+            status=order.status,
             lines=[
                 OrderLine(
                     item=Item(id=strawberry.ID(line.item_id)),
@@ -96,8 +89,7 @@ class Order:
             created_at=order.created_at,
             updated_at=order.updated_at,
             history=[
-                OrderStatusChange(status=OrderStatus(h.status.value), at=h.at, reason=h.reason)
-                for h in order.history
+                OrderStatusChange(status=h.status, at=h.at, reason=h.reason) for h in order.history
             ],
         )
 
@@ -128,15 +120,13 @@ class Account:
     async def orders(
         self, info: strawberry.Info[OrdersContext], first: int = 10, after: str | None = None
     ) -> OrderConnection:
-        return await order_page(info, str(self.id), first, after)
+        orders, cursor = await info.context.service.customer_orders(
+            info.context.identity, str(self.id), first, after
+        )
+        return order_connection(orders, cursor)
 
 
-async def order_page(
-    info: strawberry.Info[OrdersContext], customer_id: str, first: int, after: str | None
-) -> OrderConnection:
-    orders, cursor = await info.context.service.customer_orders(
-        info.context.identity, customer_id, first, after
-    )
+def order_connection(orders: list[model.Order], cursor: str | None) -> OrderConnection:
     return OrderConnection(
         nodes=[Order.of(o) for o in orders], end_cursor=cursor, has_next_page=cursor is not None
     )

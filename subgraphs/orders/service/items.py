@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shopkit.errors import Conflict, NotFound, Unavailable
-from shopkit.http import ServiceClient
-from subgraphs.orders.domain.model import LineRequest, Money, OrderLine
+from shopkit.money import Money
+from shopkit.service_client import ServiceClient
+from subgraphs.orders.domain.model import LineRequest, OrderLine
 
 RESERVE = """
 mutation Reserve($orderId: ID!, $lines: [StockLineInput!]!) {

@@ -31,11 +31,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from shopkit.auth import Identity
+from shopkit.auth import Identity, require_account, require_admin
 from shopkit.errors import (
     Conflict,
     Forbidden,
@@ -43,6 +43,14 @@ from shopkit.errors import (
     NotFound,
     Unauthenticated,
     Unavailable,
+)
+from shopkit.events import CloudEvent, DomainEvent, cloud_event
+from subgraphs.orders.domain.events import (
+    ANNOUNCES,
+    PRODUCER,
+    OrderCreated,
+    OrderPaymentRefused,
+    OrderUpdated,
 )
 from subgraphs.orders.domain.lines import normalize_lines, single_currency
 from subgraphs.orders.domain.model import (
@@ -57,13 +65,11 @@ from subgraphs.orders.domain.model import (
 )
 from subgraphs.orders.domain.payments import payment_mark, pays_for, refusal_reason
 from subgraphs.orders.domain.transitions import (
-    EVENT_FOR_STATUS,
     Command,
     PaymentOutcome,
     after_payment,
     next_status,
 )
-from subgraphs.orders.service.events import order_event, payment_refused_event
 from subgraphs.orders.service.ports import OrderStore, StockClient
 
 log = logging.getLogger(__name__)
@@ -75,6 +81,13 @@ IDEMPOTENCY_WAIT_SECONDS = 10.0
 # if no order was stored under it; the holder itself gives up at half of it, before storing.
 KEY_LEASE = timedelta(seconds=60)
 MAX_PAGE = 100
+
+
+def order_cloud_event(event: DomainEvent, at: datetime) -> CloudEvent:
+    """The CloudEvent of an order's domain event at ``at``. Its id is time-based (UUID v1):
+    it is the clustering key of the event's row in the order's partition (the CQL outbox), so
+    the events of an order are kept in the order they were written."""
+    return cloud_event(event, producer=PRODUCER, id=str(uuid.uuid1()), time=at)
 
 
 def _now() -> datetime:
@@ -115,6 +128,13 @@ class OrderService:
         except (NotFound, Forbidden, Unauthenticated):
             return None
 
+    async def my_orders(
+        self, identity: Identity, first: int, after: str | None
+    ) -> tuple[list[Order], str | None]:
+        """The caller's own orders (``myOrders``): an account must be logged in."""
+        account_id = require_account(identity)
+        return await self.customer_orders(identity, account_id, first, after)
+
     async def customer_orders(
         self, identity: Identity, customer_id: str, first: int, after: str | None
     ) -> tuple[list[Order], str | None]:
@@ -134,10 +154,14 @@ class OrderService:
         self,
         identity: Identity,
         lines: Sequence[LineRequest],
-        shipping_address: Address | None = None,
+        shipping_address: Address | Mapping[str, str | None] | None = None,
         idempotency_key: str | None = None,
     ) -> Order:
-        customer_id = self._customer(identity)
+        """``shipping_address``: an ``Address``, or its fields as the client sent them (parsed
+        here, once the caller is known to be logged in)."""
+        customer_id = require_account(identity)
+        if shipping_address is not None and not isinstance(shipping_address, Address):
+            shipping_address = Address.parse(**shipping_address)
         wanted = normalize_lines(lines)
         order_id = str(uuid.uuid4())
         key = idempotency_key.strip() if idempotency_key is not None else None
@@ -228,7 +252,7 @@ class OrderService:
                 shipping_address=shipping_address,
                 history=(HistoryEntry(OrderStatus.PENDING_PAYMENT, now, "placed"),),
             )
-            event = order_event("order.created", order, now, None)
+            event = order_cloud_event(OrderCreated(order, None), now)
             storing = True
             await self.store.create(order, event)
         except Exception:
@@ -293,6 +317,7 @@ class OrderService:
     async def update_order(
         self, identity: Identity, order_id: str, lines: Sequence[LineRequest]
     ) -> Order:
+        require_account(identity)
         wanted = normalize_lines(lines)
         order = await self._load(order_id)
         self._check_access(identity, order)
@@ -306,7 +331,7 @@ class OrderService:
                 now = self.clock()
                 updated = order.moved_to(OrderStatus.PENDING_PAYMENT, now, "lines changed")
                 updated = replace(updated, lines=tuple(priced), currency=currency)
-                event = order_event("order.updated", updated, now, order.status)
+                event = order_cloud_event(OrderUpdated(updated, order.status), now)
                 if await self.store.transition(updated, order.version, event, replace_lines=True):
                     self.notify()
                     return updated
@@ -343,6 +368,7 @@ class OrderService:
     async def cancel_order(
         self, identity: Identity, order_id: str, reason: str | None = None
     ) -> Order:
+        require_account(identity)
         order = await self._load(order_id)
         self._check_access(identity, order)
         who = "admin" if identity.is_admin else "service" if identity.is_service else "customer"
@@ -353,8 +379,7 @@ class OrderService:
         return await self._command(order, Command.CANCEL, reason)
 
     async def complete_order(self, identity: Identity, order_id: str) -> Order:
-        if not identity.is_admin:
-            raise Forbidden("Only an admin may complete an order.")
+        require_admin(identity)
         return await self._command(await self._load(order_id), Command.COMPLETE, None)
 
     async def _command(self, order: Order, command: Command, reason: str | None) -> Order:
@@ -376,7 +401,7 @@ class OrderService:
         now = self.clock()
         changed = order.moved_to(target, now, reason)
         changed = replace(changed, applied_events=order.applied_events | applied)
-        event = order_event(EVENT_FOR_STATUS[target], changed, now, order.status, reason)
+        event = order_cloud_event(ANNOUNCES[target](changed, order.status, reason), now)
         if not await self.store.transition(changed, order.version, event, applied_events=applied):
             return None
         self.notify()
@@ -441,7 +466,7 @@ class OrderService:
         why = refusal_reason(order, charged)
         changed = order.moved_to(order.status, now, f"payment {payment_id} refused: {why}")
         changed = replace(changed, applied_events=order.applied_events | marks)
-        event = payment_refused_event(changed, now, payment_id, charged, why)
+        event = order_cloud_event(OrderPaymentRefused(changed, payment_id, charged, why), now)
         if not await self.store.transition(changed, order.version, event, applied_events=marks):
             return None
         log.warning(
@@ -471,12 +496,6 @@ class OrderService:
         if order is None:
             raise NotFound(f"Order {order_id} does not exist.")
         return order
-
-    @staticmethod
-    def _customer(identity: Identity) -> str:
-        if identity.account_id is None:
-            raise Unauthenticated("You must be logged in to order.")
-        return identity.account_id
 
     @staticmethod
     def _check_access(identity: Identity, order: Order) -> None:

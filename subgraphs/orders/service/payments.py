@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from shopkit.errors import Unavailable
-from shopkit.http import ServiceClient
-from subgraphs.orders.domain.model import Money
+from shopkit.money import Money
+from shopkit.service_client import ServiceClient
 from subgraphs.orders.domain.payments import PaymentAttempt, PaymentState
 
 PAYMENTS_OF_ORDERS = """

@@ -4,8 +4,10 @@ Every change of an order is one conditional batch on its partition: the static c
 (``IF version = ?``, or ``IF NOT EXISTS`` at creation), the history row and the outbox event
 row (``published = false``), so the event is written if and only if the change is. Before the
 batch, a plain ``outbox_hints`` row names the event so the relay finds it without a scan.
-A batch that times out is resolved by reading the event row at SERIAL consistency, which
-completes any Paxos round in flight, before answering whether it applied.
+The event row and its hint are the kit's CQL outbox (``shopkit.events.store.cql``), on this
+table and keyed by ``order_id``. A batch that times out is resolved by reading the event row
+at SERIAL consistency, which completes any Paxos round in flight, before answering whether it
+applied.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from typing import Any
 
 import acsylla
 
+from shopkit.cql import Statements, hour_bucket
 from shopkit.errors import InvalidInput
 from shopkit.events import CloudEvent
+from shopkit.events.store.cql import CqlOutbox
 from subgraphs.orders.domain.model import (
     Address,
     HistoryEntry,
@@ -29,8 +33,6 @@ from subgraphs.orders.domain.model import (
     OrderLine,
     OrderStatus,
 )
-from subgraphs.orders.store.buckets import hour_bucket, timeuuid_time
-from subgraphs.orders.store.session import Statements
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +44,6 @@ EXPIRY_LOOKBACK_HOURS = 24 * 7
 _ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
 
 STATEMENTS = {
-    "hint": "INSERT INTO {ks}.outbox_hints (bucket, order_id, event_id) VALUES (?, ?, ?)",
-    "unhint": "DELETE FROM {ks}.outbox_hints WHERE bucket = ? AND order_id = ? AND event_id = ?",
     "create": (
         "INSERT INTO {ks}.orders (order_id, status, version, customer_id, total_amount, "
         "currency, shipping_address, created_at, updated_at, applied_events) "
@@ -65,13 +65,6 @@ STATEMENTS = {
     "history": (
         "INSERT INTO {ks}.orders (order_id, row_kind, row_id, to_status, at, reason) "
         "VALUES (?, 'history', ?, ?, ?, ?)"
-    ),
-    "event": (
-        "INSERT INTO {ks}.orders (order_id, row_kind, row_id, event_type, payload, published) "
-        "VALUES (?, 'event', ?, ?, ?, false)"
-    ),
-    "event_row": (
-        "SELECT row_id FROM {ks}.orders WHERE order_id = ? AND row_kind = 'event' AND row_id = ?"
     ),
     "line_ids": "SELECT row_id FROM {ks}.orders WHERE order_id = ? AND row_kind = 'line'",
     "get": "SELECT * FROM {ks}.orders WHERE order_id = ?",
@@ -107,15 +100,22 @@ class CqlOrderStore:
         self,
         session: acsylla.Session,
         statements: Statements,
+        outbox: CqlOutbox,
         expiry_lookback_hours: int = EXPIRY_LOOKBACK_HOURS,
     ) -> None:
         self.session = session
         self.q = statements
+        self.outbox = outbox
         self.expiry_lookback_hours = expiry_lookback_hours
 
     @classmethod
-    async def open(cls, session: acsylla.Session, keyspace: str, **options: Any) -> CqlOrderStore:
-        return cls(session, await Statements.prepare(session, keyspace, STATEMENTS), **options)
+    async def open(
+        cls, session: acsylla.Session, keyspace: str, outbox: CqlOutbox, **options: Any
+    ) -> CqlOrderStore:
+        """The store of ``keyspace.orders``; ``outbox`` writes the events of its changes (the
+        kit's CQL outbox on the same table)."""
+        statements = await Statements.prepare(session, keyspace, STATEMENTS)
+        return cls(session, statements, outbox, **options)
 
     # -- idempotency keys --------------------------------------------------------------------
 
@@ -141,16 +141,11 @@ class CqlOrderStore:
 
     # -- writes ------------------------------------------------------------------------------
 
-    async def _hint(self, order_id: str, event: CloudEvent) -> list[Any]:
-        key = [hour_bucket(timeuuid_time(event.id)), order_id, event.id]
-        await self.session.execute(self.q("hint", key))
-        return key
-
     def _event_rows(self, order: Order, event: CloudEvent) -> list[acsylla.Statement]:
         entry = order.history[-1]
         return [
             self.q("history", [order.id, event.id, entry.status.value, entry.at, entry.reason]),
-            self.q("event", [order.id, event.id, event.type, event.to_json()]),
+            self.outbox.event_row(event),
         ]
 
     def _line_rows(self, order: Order) -> list[acsylla.Statement]:
@@ -180,13 +175,10 @@ class CqlOrderStore:
             return _applied(await self.session.execute_batch(batch))
         except TIMEOUTS:
             log.warning("conditional batch timed out; reading at SERIAL", extra={"id": order_id})
-            serial = self.q(
-                "event_row", [order_id, event.id], consistency=acsylla.Consistency.SERIAL
-            )
-            return (await self.session.execute(serial)).first() is not None
+            return await self.outbox.written(event)
 
     async def create(self, order: Order, event: CloudEvent) -> None:
-        await self._hint(order.id, event)
+        await self.outbox.hint(event)
         await self.session.execute(
             self.q("by_customer", [order.customer_id, order.created_at, order.id, order.status])
         )
@@ -222,7 +214,7 @@ class CqlOrderStore:
         replace_lines: bool = False,
         applied_events: frozenset[str] = frozenset(),
     ) -> bool:
-        hint = await self._hint(order.id, event)
+        await self.outbox.hint(event)
         values: list[Any] = [
             order.status.value,
             order.version,
@@ -255,7 +247,7 @@ class CqlOrderStore:
                     )
                 )
             else:
-                await self.session.execute(self.q("unhint", hint))
+                await self.outbox.unhint(order.id, event.id)
         except acsylla.errors.CassException:
             log.warning("could not tidy up after a transition", extra={"id": order.id})
         return applied

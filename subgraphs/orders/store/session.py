@@ -1,5 +1,5 @@
-"""The one acsylla session of the app: connect, apply ``schema.cql``, close; and the
-prepared statements the stores bind on it."""
+"""The one acsylla session of the app: connect, apply ``schema.cql``, close. The stores bind
+their statements on it with ``shopkit.cql.Statements``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import asyncio
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 import acsylla
 
@@ -53,23 +52,3 @@ async def connect(
     for statement in schema_statements(keyspace):
         await session.execute(acsylla.create_statement(statement, timeout=30.0))
     return session
-
-
-class Statements:
-    """Named CQL statements (``{ks}`` is the keyspace), prepared once per session."""
-
-    def __init__(self, prepared: dict[str, acsylla.PreparedStatement]) -> None:
-        self._prepared = prepared
-
-    @classmethod
-    async def prepare(
-        cls, session: acsylla.Session, keyspace: str, templates: dict[str, str]
-    ) -> Statements:
-        names = list(templates)
-        prepared = await asyncio.gather(
-            *(session.create_prepared(templates[n].format(ks=keyspace)) for n in names)
-        )
-        return cls(dict(zip(names, prepared, strict=True)))
-
-    def __call__(self, name: str, values: list[Any], **options: Any) -> acsylla.Statement:
-        return self._prepared[name].bind(values, **options)

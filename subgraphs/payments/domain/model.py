@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 
 from shopkit.errors import Conflict, InvalidInput
+from shopkit.money import Money
 from subgraphs.payments.domain.idempotency import RetryableConflict
 
 
@@ -120,6 +121,11 @@ class Payment:
         if self.refunded >= self.captured:
             return PaymentStatus.REFUNDED
         return PaymentStatus.PARTIALLY_REFUNDED
+
+    def money(self, amount: int) -> Money:
+        """``amount`` (this payment's amount, or one of its sums) in the payment's currency:
+        an attempt charges and refunds in one currency only."""
+        return Money(amount, self.currency)
 
     @property
     def refundable(self) -> int:

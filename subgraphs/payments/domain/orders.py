@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shopkit.errors import Conflict, NotFound
+from shopkit.money import Money
 
 PAYABLE_STATUSES = frozenset({"PENDING_PAYMENT", "PAYMENT_FAILED"})
 CANCELLED = "CANCELLED"
@@ -15,8 +16,7 @@ class OrderView:
     id: str
     status: str
     customer_id: str
-    amount: int
-    currency: str
+    total: Money
 
     def check_payable_by(self, account_id: str) -> None:
         """Raises unless ``account_id`` owns this order and it awaits payment."""
@@ -29,5 +29,5 @@ class OrderView:
                 orderId=self.id,
                 orderStatus=self.status,
             )
-        if self.amount <= 0:
+        if self.total.amount <= 0:
             raise Conflict("This order has nothing to pay.", orderId=self.id)

@@ -4,24 +4,18 @@ and the value types. Resolvers are thin: they read the domain object or a loader
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 
 from shopkit.graphql_types import Money
-from subgraphs.payments.domain.model import Payment as PaymentModel
+from subgraphs.payments.domain import model
 from subgraphs.payments.graphql.context import PaymentsContext
 
 Info = strawberry.Info[PaymentsContext, None]
 
 
-@strawberry.enum
-class PaymentStatus(Enum):
-    PENDING = "PENDING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    REFUNDED = "REFUNDED"
-    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+# The domain's enum is the GraphQL enum: registered here, not copied.
+strawberry.enum(model.PaymentStatus, name="PaymentStatus")
 
 
 @strawberry.type(description="The card a payment was charged to; never more than this.")
@@ -41,7 +35,7 @@ class PaymentRefund:
 class Payment:
     id: strawberry.ID
     amount: Money
-    status: PaymentStatus
+    status: model.PaymentStatus
     method: CardSummary | None
     failure_code: str | None
     failure_reason: str | None
@@ -80,9 +74,9 @@ class Order:
         return Order(id=id)
 
 
-def payment_type(payment: PaymentModel) -> Payment:
+def payment_type(payment: model.Payment) -> Payment:
     def money(amount: int) -> Money:
-        return Money(amount=amount, currency=payment.currency)
+        return Money.of(payment.money(amount))
 
     method = (
         CardSummary(brand=payment.method_brand, last4=payment.method_last4)
@@ -92,7 +86,7 @@ def payment_type(payment: PaymentModel) -> Payment:
     return Payment(
         id=strawberry.ID(payment.id),
         amount=money(payment.amount),
-        status=PaymentStatus(payment.status.value),
+        status=payment.status,
         method=method,
         failure_code=payment.failure_code,
         failure_reason=payment.failure_message,

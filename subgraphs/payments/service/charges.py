@@ -19,9 +19,11 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from shopkit.auth import Identity
+from shopkit.auth import Identity, require_account
 from shopkit.errors import Conflict, NotFound, Unavailable
+from shopkit.events import cloud_event
 from shopkit.processor import CardToken, ChargeResult, PaymentProcessor, ProcessorError
+from subgraphs.payments.domain.events import PRODUCER, charged
 from subgraphs.payments.domain.idempotency import IdempotencyRecord, RetryableConflict
 from subgraphs.payments.domain.model import (
     CLAIM_SUCCEEDED,
@@ -32,8 +34,7 @@ from subgraphs.payments.domain.model import (
 )
 from subgraphs.payments.service.automatic_refunds import AutomaticRefunds
 from subgraphs.payments.service.idempotency import IdempotencyKeys, payment_response
-from subgraphs.payments.service.inputs import CardInput, Method, caller_account, parse_method
-from subgraphs.payments.service.payment_events import PaymentEvents
+from subgraphs.payments.service.inputs import CardInput, Method, parse_method
 from subgraphs.payments.service.ports import Accounts, Orders, PaymentStore
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,6 @@ class Charges:
         processor: PaymentProcessor,
         orders: Orders,
         accounts: Accounts,
-        events: PaymentEvents,
         automatic_refunds: AutomaticRefunds,
         notify: Callable[[], None],
         clock: Callable[[], datetime],
@@ -58,7 +58,6 @@ class Charges:
         self.processor = processor
         self.orders = orders
         self.accounts = accounts
-        self.events = events
         self.automatic_refunds = automatic_refunds
         self.notify = notify
         self.clock = clock
@@ -73,7 +72,7 @@ class Charges:
         payment_method_id: str | None = None,
     ) -> Payment:
         """``submitPayment``: a first attempt to pay the caller's order."""
-        account = caller_account(identity)
+        account = require_account(identity)
         method = parse_method(card, payment_method_id)
         params = {"orderId": order_id, **method.params()}
 
@@ -93,7 +92,7 @@ class Charges:
     ) -> Payment:
         """``updatePayment``: a new attempt, with another method, for the order of a FAILED
         payment (the failed attempt itself stays as it is)."""
-        account = caller_account(identity)
+        account = require_account(identity)
         method = parse_method(card, payment_method_id)
         params = {"paymentId": payment_id, **method.params()}
 
@@ -151,8 +150,8 @@ class Charges:
             id=str(uuid.uuid4()),
             order_id=order.id,
             customer_id=account,
-            amount=order.amount,
-            currency=order.currency,
+            amount=order.total.amount,
+            currency=order.total.currency,
             outcome=OUTCOME_PENDING,
             source_token=source.token,
             method_brand=source.brand,
@@ -210,7 +209,7 @@ class Charges:
                 )
             await tx.save(after)
             await tx.settle_claim(succeeded, now)
-            tx.publish(self.events.charged(after))
+            await tx.publish(cloud_event(charged(after), producer=PRODUCER))
             await tx.complete_charge_request(payment_response(after), now)
         self.notify()
         if after.status is PaymentStatus.SUCCEEDED:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from shopkit.errors import NotFound, Unavailable
-from shopkit.http import ServiceClient
+from shopkit.money import Money
 from shopkit.processor import CardToken
+from shopkit.service_client import ServiceClient
 from subgraphs.payments.domain.orders import OrderView
 
 ORDER_QUERY = """
@@ -48,8 +49,9 @@ class OrdersClient:
                 id=str(order["id"]),
                 status=str(order["status"]),
                 customer_id=str(order["customer"]["id"]),
-                amount=_minor_units(order["total"]["amount"]),
-                currency=str(order["total"]["currency"]),
+                total=Money(
+                    _minor_units(order["total"]["amount"]), str(order["total"]["currency"])
+                ),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise Unavailable("The orders service answered an order payments cannot read.") from exc

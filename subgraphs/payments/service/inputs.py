@@ -1,5 +1,5 @@
-"""What a caller sends and who the caller is: the payment method of a charge (exactly one of a
-card typed in now or a saved payment method) and the account behind a request."""
+"""What a caller sends and who may see what: the payment method of a charge (exactly one of a
+card typed in now or a saved payment method), and who may read a payment."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shopkit.auth import Identity
-from shopkit.errors import InvalidInput, Unauthenticated
+from shopkit.errors import InvalidInput
 from shopkit.processor import Card, validate_card
 from subgraphs.payments.domain.model import Payment
 
@@ -30,8 +30,11 @@ class Method:
     def params(self) -> dict[str, Any]:
         """The method as idempotency-key parameters (hashed with a secret key, never stored)."""
         if self.card is not None:
-            c = self.card
-            return {"card": [c.number, c.exp_month, c.exp_year, c.cvc], "paymentMethodId": None}
+            card = self.card
+            return {
+                "card": [card.number, card.exp_month, card.exp_year, card.cvc],
+                "paymentMethodId": None,
+            }
         return {"card": None, "paymentMethodId": self.payment_method_id}
 
 
@@ -43,13 +46,6 @@ def parse_method(card: CardInput | None, payment_method_id: str | None) -> Metho
     if not payment_method_id or not payment_method_id.strip():
         raise InvalidInput("The payment method id must not be empty.", field="paymentMethodId")
     return Method(payment_method_id=payment_method_id)
-
-
-def caller_account(identity: Identity) -> str:
-    """The logged-in account making the request."""
-    if identity.account_id is None:
-        raise Unauthenticated("You must be logged in.")
-    return identity.account_id
 
 
 def may_read(identity: Identity, payment: Payment) -> bool:

@@ -20,14 +20,12 @@ from datetime import UTC, datetime, timedelta
 
 from shopkit.auth import Identity
 from shopkit.errors import Forbidden
-from shopkit.events.schemas import EventSchemas
 from shopkit.processor import PaymentProcessor
 from subgraphs.payments.domain.model import Payment
 from subgraphs.payments.service.automatic_refunds import AutomaticRefunds
 from subgraphs.payments.service.charges import Charges
 from subgraphs.payments.service.idempotency import IdempotencyKeys
 from subgraphs.payments.service.inputs import CardInput
-from subgraphs.payments.service.payment_events import PaymentEvents
 from subgraphs.payments.service.ports import Accounts, CancellationStore, Orders, PaymentStore
 from subgraphs.payments.service.reads import PaymentReads
 from subgraphs.payments.service.reconciliation import Reconciled, Reconciliation
@@ -46,13 +44,10 @@ class PaymentService:
         processor: PaymentProcessor,
         orders: Orders,
         accounts: Accounts,
-        schemas: EventSchemas,
         notify: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        source: str = "payments",
         unknown_outcome_grace: timedelta = DEFAULT_GRACE,
     ) -> None:
-        events = PaymentEvents(schemas, source)
         self.keys = keys
         self.cancellations = cancellations
         self.reads = PaymentReads(payments)
@@ -61,7 +56,6 @@ class PaymentService:
             keys=keys,
             processor=processor,
             orders=orders,
-            events=events,
             notify=notify,
             clock=clock,
         )
@@ -79,7 +73,6 @@ class PaymentService:
             processor=processor,
             orders=orders,
             accounts=accounts,
-            events=events,
             automatic_refunds=self.automatic_refunds,
             notify=notify,
             clock=clock,

@@ -47,7 +47,7 @@ class PaymentTx(Protocol):
 
     async def drop_refund(self, refund_id: str) -> None: ...
 
-    def publish(self, event: CloudEvent) -> None:
+    async def publish(self, event: CloudEvent) -> None:
         """Adds the event to the outbox, keyed by the payment's order."""
 
     async def answer_of(self, record_id: str) -> str | None:

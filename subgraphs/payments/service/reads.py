@@ -1,8 +1,10 @@
-"""Reading payments: one payment, or the attempts of some orders, for whoever may see them."""
+"""Reading payments: one payment, or the attempts of some orders, for whoever may see them: a
+logged-in account or a service must ask (``Unauthenticated`` otherwise), and sees its own
+payments (an admin or a service: all)."""
 
 from __future__ import annotations
 
-from shopkit.auth import Identity
+from shopkit.auth import Identity, require_caller
 from shopkit.errors import Forbidden, NotFound
 from subgraphs.payments.domain.model import Payment
 from subgraphs.payments.service.inputs import may_read
@@ -15,6 +17,7 @@ class PaymentReads:
 
     async def get(self, identity: Identity, payment_id: str) -> Payment:
         """Someone else's payment looks like no payment at all."""
+        require_caller(identity)
         payment = await self.payments.get(payment_id)
         if payment is None or not may_read(identity, payment):
             raise NotFound("No such payment.", paymentId=payment_id)
@@ -24,6 +27,7 @@ class PaymentReads:
         self, identity: Identity, order_ids: list[str]
     ) -> dict[str, list[Payment] | Forbidden]:
         """Each order's attempts (oldest first), or Forbidden for someone else's order."""
+        require_caller(identity)
         found = await self.payments.for_orders(order_ids)
         answer: dict[str, list[Payment] | Forbidden] = {}
         for order_id in order_ids:

@@ -20,9 +20,11 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from shopkit.auth import Identity
+from shopkit.auth import Identity, require_account
 from shopkit.errors import Conflict, Forbidden, InvalidInput, NotFound, ShopError, Unavailable
+from shopkit.events import cloud_event
 from shopkit.processor import PaymentProcessor, ProcessorError, ProcessorRefused, RefundResult
+from subgraphs.payments.domain.events import PRODUCER, PaymentRefunded
 from subgraphs.payments.domain.idempotency import IdempotencyRecord
 from subgraphs.payments.domain.model import LedgerEntry, Payment, PendingRefund, Refund
 from subgraphs.payments.domain.orders import CANCELLED
@@ -31,8 +33,6 @@ from subgraphs.payments.service.idempotency import (
     error_response,
     payment_response,
 )
-from subgraphs.payments.service.inputs import caller_account
-from subgraphs.payments.service.payment_events import PaymentEvents
 from subgraphs.payments.service.ports import Orders, PaymentStore
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,6 @@ class Refunds:
         keys: IdempotencyKeys,
         processor: PaymentProcessor,
         orders: Orders,
-        events: PaymentEvents,
         notify: Callable[[], None],
         clock: Callable[[], datetime],
     ) -> None:
@@ -54,7 +53,6 @@ class Refunds:
         self.keys = keys
         self.processor = processor
         self.orders = orders
-        self.events = events
         self.notify = notify
         self.clock = clock
 
@@ -68,7 +66,7 @@ class Refunds:
     ) -> Payment:
         """``refundPayment``: admins refund any payment; a customer refunds their own once
         the order is cancelled. ``amount`` None refunds all that remains."""
-        account = caller_account(identity)
+        account = require_account(identity)
         if amount is not None and amount <= 0:
             raise InvalidInput("The refund amount must be positive.", field="amount")
         params = {"paymentId": payment_id, "amount": amount}
@@ -186,7 +184,7 @@ class Refunds:
             await tx.drop_refund(pending.id)
             after = tx.payment.refund_done(refund, reserved=pending.amount, now=now)
             await tx.save(after)
-            tx.publish(self.events.refunded(after, refund))
+            await tx.publish(cloud_event(PaymentRefunded(after, refund), producer=PRODUCER))
             if pending.request_id is not None:
                 await tx.complete_request(pending.request_id, payment_response(after), now)
         self.notify()

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shopkit.events import CloudEvent
+from shopkit.events.store.sql import SqlOutbox
 from shopkit.sql import is_unique_violation
 from subgraphs.payments.domain.model import (
     CLAIM_CHARGING,
@@ -37,8 +38,8 @@ from subgraphs.payments.store.convert import (
 )
 from subgraphs.payments.store.database import lock_for_writing
 from subgraphs.payments.store.idempotency import SqlIdempotencyStore
-from subgraphs.payments.store.outbox import add_event
 from subgraphs.payments.store.tables import (
+    OUTBOX,
     ChargeClaimRow,
     LedgerRow,
     PaymentRow,
@@ -55,9 +56,10 @@ RESERVATIONS = columns(RefundReservationRow)
 class SqlPaymentTx:
     """One transaction holding a payment row locked; writes commit together or not at all."""
 
-    def __init__(self, session: AsyncSession, payment: Payment) -> None:
+    def __init__(self, session: AsyncSession, payment: Payment, outbox: SqlOutbox) -> None:
         self.session = session
         self.payment = payment
+        self.outbox = outbox
 
     async def next_sequence(self) -> int:
         current = await self.session.scalar(
@@ -125,8 +127,9 @@ class SqlPaymentTx:
             sa.delete(RefundReservationRow).where(RESERVATIONS.id == refund_id)
         )
 
-    def publish(self, event: CloudEvent) -> None:
-        add_event(self.session, event, key=self.payment.order_id)
+    async def publish(self, event: CloudEvent) -> None:
+        """Writes the event (keyed by its subject, the payment's order) in this transaction."""
+        await self.outbox.add(self.session, event)
 
     async def answer_of(self, record_id: str) -> str | None:
         return await SqlIdempotencyStore.answer_of(self.session, record_id)
@@ -143,6 +146,7 @@ class SqlPaymentTx:
 class SqlPaymentStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
+        self.outbox = SqlOutbox(sessions, OUTBOX)
 
     async def get(self, payment_id: str) -> Payment | None:
         async with self.sessions() as session:
@@ -251,4 +255,4 @@ class SqlPaymentStore:
             found = await self._load(session, query)
             if not found:
                 raise LookupError(payment_id)
-            yield SqlPaymentTx(session, found[0])
+            yield SqlPaymentTx(session, found[0], self.outbox)

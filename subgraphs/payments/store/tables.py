@@ -26,6 +26,7 @@ How the database itself keeps money right:
   the same key does the work.
 * ``cancelled_orders``: one row per order the ``order.cancelled`` consumer saw (primary key
   order_id), the local record a finished charge consults before refunding.
+* ``outbox`` and ``inbox``: the kit's event tables (``shopkit.events.store.sql``).
 """
 
 from datetime import datetime
@@ -35,6 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlmodel import Field, SQLModel
 
+from shopkit.events.store.sql import inbox_table, outbox_table
 from shopkit.sql import UTCDateTime
 
 metadata = sa.MetaData()
@@ -175,34 +177,6 @@ class IdempotencyRow(_Base, table=True):
     expires_at: datetime = Field(sa_column=_ts(index=True))
 
 
-class OutboxRow(_Base, table=True):
-    __tablename__ = "outbox"
-
-    seq: int | None = Field(
-        default=None,
-        sa_column=sa.Column(
-            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-            primary_key=True,
-            autoincrement=True,
-        ),
-    )
-    id: str = Field(sa_column=sa.Column(sa.String(36), nullable=False, unique=True))
-    topic: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
-    msg_key: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
-    type: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
-    value: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    created_at: datetime = Field(sa_column=_ts())
-    published_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True, index=True))
-
-
-class InboxRow(_Base, table=True):
-    __tablename__ = "inbox"
-
-    consumer: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
-    event_id: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
-    created_at: datetime = Field(sa_column=_ts())
-
-
 class CancelledOrderRow(_Base, table=True):
     """Orders that ``order.cancelled`` said were cancelled: the charge path reads this after a
     successful charge, so a cancellation seen while the charge was in flight is not lost even
@@ -213,3 +187,8 @@ class CancelledOrderRow(_Base, table=True):
     order_id: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
     event_id: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     created_at: datetime = Field(sa_column=_ts())
+
+
+# The event outbox and the consumers' inbox: the kit's layout (shopkit/events/store/sql.py).
+OUTBOX = outbox_table(metadata)
+INBOX = inbox_table(metadata)

@@ -59,16 +59,8 @@ class ServiceClient:
         """A client that calls ``url`` as this service (its name, the shared service secret)."""
         return cls(url=url, caller=settings.service_name, secret=settings.service_secret, http=http)
 
-    async def execute(
-        self,
-        query: str,
-        variables: dict[str, Any] | None = None,
-        *,
-        authorization: str | None = None,
-    ) -> dict[str, Any]:
+    async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         headers = {SERVICE_TOKEN_HEADER: mint_service_token(self.secret, self.caller)}
-        if authorization:
-            headers["authorization"] = authorization
         body = {"query": query, "variables": variables or {}}
         last: Exception | None = None
         for attempt in range(1, self.attempts + 1):

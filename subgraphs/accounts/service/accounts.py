@@ -1,6 +1,7 @@
-"""What the account use cases (``auth``, ``profile``, ``payment_methods``) share: one ``Core``
-holding their common dependencies (store, login throttle, event source, notifier, clock), the
-caller's stored account, the validated event for a change, and address parsing.
+"""The accounts as every account use case (``auth``, ``profile``, ``payment_methods``) works
+with them: one ``Accounts`` holding what they share (the store, the login throttle, the
+notifier, the clock), the caller's stored account, the validated event for a
+change and the counting of password attempts; and address parsing.
 
 Authorization uses the caller's *stored* account (not only the token's claims): a token whose
 account was deleted is refused, and a demoted admin loses admin rights at once.
@@ -12,21 +13,18 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 from shopkit.auth import Identity
 from shopkit.errors import RateLimited, Unauthenticated
-from shopkit.events import CloudEvent, new_event
-from shopkit.events.schemas import EventSchemas
+from shopkit.events import CloudEvent, DomainEvent, cloud_event
 from subgraphs.accounts.domain import rules
+from subgraphs.accounts.domain.events import PRODUCER
 from subgraphs.accounts.domain.model import Account, Address
 from subgraphs.accounts.store.accounts import AccountStore
 from subgraphs.accounts.store.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
-SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "events" / "schemas"
 UPDATE_ATTEMPTS = 3  # optimistic-concurrency retries of a read-modify-save
 
 RawAddress = Mapping[str, str | None]
@@ -46,31 +44,25 @@ def parse_address(raw: RawAddress | None, field: str) -> Address | None:
     )
 
 
-class Core:
-    """The dependencies every use case needs; built once per app and shared."""
+class Accounts:
+    """What every account use case works with; built once per app and shared."""
 
     def __init__(
         self,
         store: AccountStore,
         throttle: LoginThrottle,
         *,
-        source: str = "accounts",
         notify: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.throttle = throttle
-        self.source = source
         self.notify = notify
         self.clock = clock
-        self.schemas = EventSchemas(SCHEMAS_DIR)
 
-    def event(self, event: tuple[str, dict[str, Any]], account_id: str) -> CloudEvent:
+    def event(self, event: DomainEvent) -> CloudEvent:
         """The CloudEvent of a domain event, checked against its JSON Schema."""
-        event_type, data = event
-        cloud_event = new_event(event_type, source=self.source, subject=account_id, data=data)
-        self.schemas.validate(cloud_event)
-        return cloud_event
+        return cloud_event(event, producer=PRODUCER)
 
     async def caller(self, identity: Identity) -> Account:
         """The caller's own account; ``Unauthenticated`` without one or if it is gone."""

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from shopkit.errors import Unavailable
-from shopkit.http import ServiceClient
+from shopkit.service_client import ServiceClient
 from stack.process import free_port
 
 
