@@ -41,7 +41,7 @@ export function usePublicEndpoints(graphqlEndpoint = '/graphql'): GatewayPlugin 
           graphiql = undefined;
         });
       }
-      return graphiql.then((page) => setResponse(page.respond(request)));
+      return graphiql.then((page) => page.respond(request)).then(setResponse);
     },
   };
 }

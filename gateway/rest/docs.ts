@@ -58,11 +58,13 @@ const ASSETS: Record<string, () => StaticAsset> = {
 
 export const DOCS_PATHS = new Set(Object.keys(ASSETS));
 
-export function serveDocs(path: string, request: Request): Response {
+export function serveDocs(path: string, request: Request): Promise<Response> {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
-    return new Response(
-      JSON.stringify({ error: { code: 'BAD_REQUEST', message: `${path} answers GET.` } }),
-      { status: 405, headers: { allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8' } },
+    return Promise.resolve(
+      new Response(JSON.stringify({ error: { code: 'BAD_REQUEST', message: `${path} answers GET.` } }), {
+        status: 405,
+        headers: { allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8' },
+      }),
     );
   }
   return ASSETS[path]().respond(request);

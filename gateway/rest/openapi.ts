@@ -14,16 +14,18 @@ function object(properties: Record<string, Schema>, required = Object.keys(prope
   return { type: 'object', properties, ...(required.length ? { required } : {}) };
 }
 
-/** A nullable reference: OpenAPI 3.0 ignores the siblings of a $ref, so it goes in allOf. */
-const nullableRef = (name: string) => ({ allOf: [ref(name)], nullable: true });
+const ADDRESS = object(
+  { line1: string, line2: nullableString, city: string, region: nullableString, postalCode: nullableString, country: string },
+  ['line1', 'city', 'country'],
+);
+/** OpenAPI 3.0 ignores the siblings of a $ref (and `nullable` does not reach into allOf), so a
+ * nullable address is written out. */
+const NULLABLE_ADDRESS = { ...ADDRESS, nullable: true };
 
 const SCHEMAS: Record<string, Schema> = {
   Money: object({ amount: { ...integer, description: 'Minor units (cents).' }, currency: { ...string, description: 'ISO 4217.' } }),
   MoneyInput: { ...object({ amount: integer, currency: string }), additionalProperties: false },
-  Address: object(
-    { line1: string, line2: nullableString, city: string, region: nullableString, postalCode: nullableString, country: string },
-    ['line1', 'city', 'country'],
-  ),
+  Address: ADDRESS,
   AddressInput: {
     ...object(
       { line1: string, line2: string, city: string, region: string, postalCode: string, country: { ...string, description: 'ISO 3166-1 alpha-2.' } },
@@ -88,8 +90,8 @@ const SCHEMAS: Record<string, Schema> = {
     email: string,
     name: string,
     role: { type: 'string', enum: ['CUSTOMER', 'ADMIN'] },
-    shippingAddress: nullableRef('Address'),
-    billingAddress: nullableRef('Address'),
+    shippingAddress: NULLABLE_ADDRESS,
+    billingAddress: NULLABLE_ADDRESS,
     paymentMethods: {
       type: 'array',
       items: object({ id: string, brand: string, last4: string, expMonth: integer, expYear: integer }),
@@ -144,7 +146,7 @@ function operationOf(route: Route): Schema {
       in: 'header',
       required: route.idempotencyKey === 'required',
       description: 'One key per intended operation: a retry with the same key and body returns the first result; the same key with another body is refused.',
-      schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,64}$' },
+      schema: { type: 'string', pattern: '^[\\x21-\\x7e]+$' },
     });
   }
   const responses: Schema = {};

@@ -24,8 +24,11 @@ import { ID_PATTERNS, matchPath, ROUTES, type RestRequest, type Route } from './
 type Json = Record<string, any>;
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-/** The idempotency-key rule of orders and payments (1 to 64 printable ASCII characters). */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,64}$/;
+/**
+ * What an Idempotency-Key header may hold here: printable ASCII without spaces. Its length and
+ * scope are the services' one rule, checked where GraphQL's idempotencyKey is checked.
+ */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]+$/;
 
 class RestError extends Error {
   constructor(
@@ -140,7 +143,7 @@ function idempotencyKeyOf(request: Request, route: Route): string | undefined {
     if (route.idempotencyKey === 'required') {
       refuse(
         'BAD_REQUEST',
-        'This call moves money: send an Idempotency-Key header (1 to 64 characters, one per intended payment).',
+        'This call moves money: send an Idempotency-Key header, a new one for each intended payment or refund.',
         { field: 'Idempotency-Key' },
       );
     }
@@ -150,7 +153,7 @@ function idempotencyKeyOf(request: Request, route: Route): string | undefined {
     refuse('BAD_REQUEST', `${route.method} ${route.path} takes no Idempotency-Key header.`);
   }
   if (!IDEMPOTENCY_KEY.test(key)) {
-    refuse('BAD_USER_INPUT', 'The Idempotency-Key must be 1 to 64 printable ASCII characters, without spaces.', {
+    refuse('BAD_USER_INPUT', 'The Idempotency-Key must be printable ASCII characters, without spaces.', {
       field: 'Idempotency-Key',
     });
   }
@@ -258,10 +261,7 @@ export function useRest(maxBytes: number, log: { error(attrs: Json, message: str
   return {
     onRequest({ request, url, serverContext, requestHandler, endResponse }) {
       if (url.pathname !== '/api' && !url.pathname.startsWith('/api/')) return;
-      if (DOCS_PATHS.has(url.pathname)) {
-        endResponse(serveDocs(url.pathname, request));
-        return;
-      }
+      if (DOCS_PATHS.has(url.pathname)) return serveDocs(url.pathname, request).then(endResponse);
       return handle(request, url, serverContext, requestHandler as Handler, maxBytes)
         .catch((error: unknown) => {
           if (error instanceof RestError) return errorResponse(error);

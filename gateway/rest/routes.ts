@@ -54,6 +54,14 @@ const string = { type: 'string' };
 const money = { $ref: '#/components/schemas/MoneyInput' };
 const address = { $ref: '#/components/schemas/AddressInput' };
 const card = { $ref: '#/components/schemas/CardInput' };
+/** Written out: OpenAPI 3.0 ignores `nullable` beside a $ref. null clears the address. */
+const NULLABLE_ADDRESS_INPUT = {
+  type: 'object',
+  nullable: true,
+  additionalProperties: false,
+  required: ['line1', 'city', 'country'],
+  properties: { line1: string, line2: string, city: string, region: string, postalCode: string, country: string },
+};
 const lines = {
   type: 'array',
   minItems: 1,
@@ -212,8 +220,8 @@ export const ROUTES: Route[] = [
       schema: object({
         name: string,
         email: string,
-        shippingAddress: { allOf: [address], nullable: true },
-        billingAddress: { allOf: [address], nullable: true },
+        shippingAddress: NULLABLE_ADDRESS_INPUT,
+        billingAddress: NULLABLE_ADDRESS_INPUT,
         password: string,
         currentPassword: { type: 'string', description: 'Required to change the email or the password.' },
       }),

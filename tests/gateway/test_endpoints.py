@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import gzip
 import re
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import brotli
@@ -124,6 +126,34 @@ def test_graphiql_opens_on_an_example_operation(gateway: Gateway) -> None:
     assert "HiveLaboratory.renderLaboratory" in page
     assert "hive-laboratory:tabs" in page and "shop-example-tab" in page
     assert "query Catalog($first: Int!, $after: String)" in page
+
+
+@pytest.fixture(scope="module")
+def fresh_gateway(
+    supergraph: Path, keys: Keys, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
+    """A gateway that has not compressed GraphiQL yet."""
+    yield from start_test_gateway(supergraph, keys, tmp_path_factory.mktemp("gateway-fresh"))
+
+
+def test_the_gateway_keeps_serving_while_it_compresses_graphiql(fresh_gateway: Gateway) -> None:
+    """Compressing 21.6 MB takes seconds of CPU; it runs off the event loop, so a query sent
+    meanwhile is answered well before the compressed page (were the loop blocked, the query
+    would wait for the compression to end)."""
+
+    def page_done() -> float:
+        assert graphiql(fresh_gateway, **{"accept-encoding": "br"}).status_code == 200
+        return time.monotonic()
+
+    with ThreadPoolExecutor(1) as pool:
+        page = pool.submit(page_done)
+        time.sleep(0.3)
+        assert fresh_gateway.post("{ hello }").json() == {"data": {"hello": "world"}}
+        query_done = time.monotonic()
+        finished = page.result()
+    assert finished - query_done > 0.5, (
+        f"the query ended {finished - query_done:.2f} s before the page"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -156,10 +156,10 @@ BAD_REQUESTS = {
         400,
         "BAD_REQUEST",
     ),
-    "an Idempotency-Key that is too long": (
+    "an Idempotency-Key with a space": (
         "POST",
         "/api/payments",
-        {"json": {"orderId": ORDER_ID}, "headers": {"idempotency-key": "k" * 65}},
+        {"json": {"orderId": ORDER_ID}, "headers": {"idempotency-key": "my key"}},
         422,
         "BAD_USER_INPUT",
     ),
