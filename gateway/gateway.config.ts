@@ -46,6 +46,10 @@ import { maskError, useValidationErrorStatus, useVariableErrors } from './errors
 import { clientAddress, corsFor, parseOrigins, useRequestLimits } from './http.ts';
 import { createLogger } from './logging.ts';
 import { useSubgraphFailures } from './subgraphs.ts';
+import { usePublicEndpoints } from './endpoints.ts';
+import { renderGraphiQL } from './graphiql.ts';
+import { metricsConfig } from './metrics.ts';
+import { useRest } from './rest/plugin.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -263,7 +267,11 @@ export const gatewayConfig = defineConfig({
   fork: 1, // the auth rate limit is kept in memory: one process sees every request
   logging: log,
   graphiql: !production,
+  renderGraphiQL, // graphiql.ts: opens on an example operation
   landingPage: !production,
+  healthCheckEndpoint: '/healthz', // endpoints.ts keeps /healthcheck and /readiness as aliases
+  readinessCheckEndpoint: '/readyz',
+  prometheus: metricsConfig,
   disableIntrospection: production ? { disableIf: () => true } : undefined,
   blockFieldSuggestions: production,
   batching: false,
@@ -284,6 +292,8 @@ export const gatewayConfig = defineConfig({
     }),
   },
   plugins: () => [
+    usePublicEndpoints(),
+    useRest(MAX_REQUEST_BYTES, log),
     useRequestLimits(MAX_REQUEST_BYTES),
     useShopJwt(),
     ...(CATALOG_CACHE_SECONDS > 0

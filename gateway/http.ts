@@ -106,8 +106,8 @@ export function corsFor(origins: Set<string>) {
     return {
       origin: [origin],
       credentials: true,
-      methods: ['GET', 'POST'],
-      allowedHeaders: ['content-type', 'authorization', 'x-graphql-csrf', 'apollo-require-preflight'],
+      methods: ['GET', 'POST', 'PUT', 'DELETE'], // PUT and DELETE: the REST API (rest/)
+      allowedHeaders: ['content-type', 'authorization', 'x-graphql-csrf', 'apollo-require-preflight', 'idempotency-key'],
       maxAge: 600,
     };
   };

@@ -1,6 +1,6 @@
 """The app factory: one Starlette app per subgraph, built the same way for all four.
 
-Routes: ``POST /graphql`` (GraphiQL on GET outside production), ``/healthz``, ``/readyz``,
+Routes: ``POST /graphql`` (no GraphiQL: see ``_GraphQLApp``), ``/healthz``, ``/readyz``,
 ``/metrics``, and whatever REST routes the service adds. Every ``/graphql`` and ``/api``
 request is authenticated first (gateway secret or service credential, then the bearer
 token); the resulting ``Identity`` is on ``request.state.identity``. The kit's lifespan owns
@@ -39,10 +39,12 @@ PROTECTED_PREFIXES = ("/graphql", "/api/")
 
 
 class _GraphQLApp(GraphQL):
-    def __init__(self, schema: strawberry.Schema, context: ContextFactory, production: bool):
-        super().__init__(
-            schema, graphql_ide=None if production else "graphiql", allow_queries_via_get=False
-        )
+    """A subgraph serves no GraphiQL: its page loaded its scripts from a CDN and, from a
+    browser, could never send the gateway secret every request needs. GraphiQL is the
+    gateway's (:4000); the README says how to query one subgraph alone with curl."""
+
+    def __init__(self, schema: strawberry.Schema, context: ContextFactory):
+        super().__init__(schema, graphql_ide=None, allow_queries_via_get=False)
         self._context = context
 
     async def get_context(self, request: Any, response: Any) -> Any:
@@ -129,7 +131,7 @@ def create_app(
                 async with lifespan(app):
                     yield
 
-    graphql_app = _GraphQLApp(schema, context, settings.production)
+    graphql_app = _GraphQLApp(schema, context)
     app = Starlette(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),

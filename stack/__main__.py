@@ -35,6 +35,7 @@ def up(engines: Engines) -> int:
     email, password = stack.admin_credentials()
     print(
         f"\nThe shop is up. GraphiQL: http://localhost:{stack.ports.gateway}/graphql\n"
+        f"REST: http://localhost:{stack.ports.gateway}/api/items (docs: /api/docs)\n"
         f"Admin (development values unless SHOP_ADMIN_EMAIL/SHOP_ADMIN_PASSWORD are set): "
         f"{email} / {password}\n"
         "Press Ctrl-C to stop.",

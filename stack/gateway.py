@@ -165,7 +165,7 @@ def start_gateway(
     )
     try:
         proc.wait_until(
-            lambda: http_ok(f"http://{host}:{port}/readiness"),
+            lambda: http_ok(f"http://{host}:{port}/readyz"),
             timeout=timeout,
             hint=f"log {proc.log_path}",
         )

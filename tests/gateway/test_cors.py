@@ -62,6 +62,11 @@ def test_an_allowed_origin_gets_itself_back_with_credentials(
     assert allowed["access-control-allow-origin"] == origin
     assert "authorization" in allowed["access-control-allow-headers"]
     assert "POST" in allowed["access-control-allow-methods"]
+    # The REST API's methods and its money-moving header (gateway/rest/).
+    assert {"PUT", "DELETE"} <= {
+        m.strip() for m in allowed["access-control-allow-methods"].split(",")
+    }
+    assert "idempotency-key" in allowed["access-control-allow-headers"]
 
 
 @pytest.mark.parametrize(

@@ -75,6 +75,17 @@ async def test_health_ready_and_metrics_answer(client):
     assert "http_requests_total" in (await client.get("/metrics")).text
 
 
+async def test_a_subgraph_serves_no_graphiql_and_no_cdn_page(client):
+    """GraphiQL is the gateway's; a subgraph's page loaded a CDN and could not send the
+    gateway secret (README, "Querying one subgraph alone")."""
+    page = await client.get(
+        "/graphql", headers={"accept": "text/html", "x-gateway-secret": "g" * 40}
+    )
+    assert "text/html" not in page.headers.get("content-type", "")
+    assert "<script" not in page.text and "cdn" not in page.text.lower()
+    assert (await gql(client, "{ whoami }")).status_code == 200
+
+
 async def test_caller_identity_reaches_resolvers(client):
     response = await gql(client, "{ whoami }", token=make_token("acc-7"))
     assert response.json() == {"data": {"whoami": "acc-7"}}
