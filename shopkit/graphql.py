@@ -16,12 +16,13 @@ import strawberry
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionContext
 
 from shopkit.auth import Identity
 from shopkit.errors import ShopError
 from shopkit.settings import ServiceSettings
+from shopkit.tracing import graphql_extensions
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,13 @@ class ShopSchema(strawberry.federation.Schema):
         extensions.append(MaskErrors(should_mask_error=is_unexpected, error_message=UNEXPECTED))
         kwargs["extensions"] = extensions
         super().__init__(*args, **kwargs)
+
+    def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        """The schema's extensions, and tracing's when it is on in this process (decided when
+        the app is created, after the schema: see ``shopkit.tracing``)."""
+        extensions = super().get_extensions(sync)
+        extensions.extend(extension() for extension in graphql_extensions())
+        return extensions
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
