@@ -127,7 +127,7 @@ def create_app(
             finally:
                 flush_traces()
 
-    configure_tracing(settings.service_name)
+    configure_tracing(settings.service_name, settings.tracing_endpoint)
     graphql_app = _GraphQLApp(schema, context, settings.production)
     app = Starlette(
         routes=[

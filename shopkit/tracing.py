@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 from collections.abc import Generator, Iterator, Mapping
 from contextvars import ContextVar
@@ -41,7 +40,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
-ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
 REQUEST_ID_HEADER = "x-request-id"
 # Paths polled by orchestrators and Prometheus: a trace each would drown the useful ones.
 UNTRACED_PATHS = "healthz,readyz,metrics"
@@ -56,14 +54,15 @@ def tracing_enabled() -> bool:
     return _service is not None
 
 
-def configure_tracing(service: str) -> bool:
-    """Installs the tracer provider, the OTLP exporter and the driver instrumentations when
-    ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; answers whether tracing is on. Once per process:
-    the provider and the instrumentations are process-wide."""
+def configure_tracing(service: str, endpoint: str) -> bool:
+    """Installs the tracer provider, the OTLP exporter to ``endpoint`` (the settings'
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``) and the driver instrumentations when ``endpoint`` is set;
+    answers whether tracing is on. Once per process: the provider and the instrumentations
+    are process-wide."""
     global _service
     if _service is not None:
         return True
-    if not os.environ.get(ENDPOINT_VARIABLE):
+    if not endpoint:
         return False
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -75,14 +74,15 @@ def configure_tracing(service: str) -> bool:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     provider = TracerProvider(resource=Resource.create({"service.name": f"shop-{service}"}))
-    # The exporter reads the endpoint (and OTEL_EXPORTER_OTLP_HEADERS, ...) itself.
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    # The other OTEL_EXPORTER_OTLP_* variables (headers, timeout) the exporter reads itself.
+    traces = f"{endpoint.rstrip('/')}/v1/traces"
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=traces)))
     trace.set_tracer_provider(provider)
     HTTPXClientInstrumentor().instrument()
     PymongoInstrumentor().instrument()
     SQLAlchemyInstrumentor().instrument(enable_commenter=False)
     _service = service
-    log.info("tracing on", extra={"endpoint": os.environ[ENDPOINT_VARIABLE]})
+    log.info("tracing on", extra={"endpoint": traces})
     return True
 
 
