@@ -19,7 +19,8 @@
 // says.
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import { openTelemetrySetup } from '@graphql-hive/gateway/opentelemetry/setup';
-import type { Context } from '@opentelemetry/api';
+import type { LogLevel, LogWriter } from '@graphql-hive/logger';
+import { trace, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import {
@@ -28,6 +29,7 @@ import {
   type Span,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 const DOCUMENT_ATTRIBUTE = 'graphql.document';
 // Polled by orchestrators and the stack's start-up: a trace each would drown the useful ones.
@@ -71,15 +73,43 @@ export function openTelemetryFromEnv() {
   };
 }
 
+// The request id of the request being handled, for the log lines written meanwhile.
+const currentRequestId = new AsyncLocalStorage<string>();
+
 /**
  * Returns the gateway's request id (the one it forwards to the subgraphs as x-request-id) to
  * the client in the `x-request-id` response header, so that a client can quote it and an
- * operator find the request's log lines and trace.
+ * operator find the request's log lines and trace; and keeps it for the log lines written
+ * while the request is handled (`CorrelatingWriter`).
  */
 export function useRequestIdHeader(requestIdOf: (request: Request) => string): GatewayPlugin {
   return {
+    instrumentation: {
+      request: ({ request }, wrapped) => currentRequestId.run(requestIdOf(request), wrapped),
+    },
     onResponse({ request, response }) {
       response.headers.set('x-request-id', requestIdOf(request));
     },
   };
+}
+
+/**
+ * Adds `requestId` and, with tracing on, `traceId` to every line written while a request is
+ * handled, as the subgraphs' log lines carry `request_id` and `trace_id`.
+ */
+export class CorrelatingWriter implements LogWriter {
+  constructor(private readonly inner: LogWriter) {}
+
+  write(level: LogLevel, attrs: any, msg: string | null | undefined) {
+    const requestId = currentRequestId.getStore();
+    const span = trace.getActiveSpan()?.spanContext();
+    const traceId = span && span.traceId !== '00000000000000000000000000000000' ? span.traceId : undefined;
+    if (requestId === undefined && traceId === undefined) return this.inner.write(level, attrs, msg);
+    const base = attrs !== null && typeof attrs === 'object' && !Array.isArray(attrs) ? attrs : { attrs };
+    return this.inner.write(level, { requestId, traceId, ...base }, msg);
+  }
+
+  flush() {
+    return this.inner.flush?.();
+  }
 }
