@@ -151,10 +151,6 @@ def _graphql_tracing() -> Any:
 # --- the request id ---------------------------------------------------------------------
 
 
-def current_request_id() -> str | None:
-    return _request_id.get()
-
-
 def _usable_request_id(value: str | None) -> str | None:
     return value if value is not None and _REQUEST_ID.match(value) else None
 

@@ -123,6 +123,7 @@ async def test_one_checkout_is_one_trace_from_the_gateway_to_the_payment_consume
         return consumer if above and above[-1].service == "shop-gateway" else None
 
     consumer = await eventually(whole_trace, timeout=20)
+    assert receiver.rejected == 0, "every export is an OTLP/HTTP protobuf request"
     spans = by_service(receiver.trace(trace_id))
 
     # Each service's part: the gateway's subgraph calls, each subgraph's server span continuing
@@ -131,6 +132,19 @@ async def test_one_checkout_is_one_trace_from_the_gateway_to_the_payment_consume
     for service in ("shop-orders", "shop-items", "shop-payments"):
         assert any(s.kind == "server" for s in spans[service]), (service, spans[service])
     assert any(s.name == "GraphQL Resolving: createOrder" for s in spans["shop-orders"])
+
+    # The database calls of the request, in the same trace: MongoDB (items, through motor)
+    # and MySQL (payments, through SQLAlchemy). The CQL driver of orders has no instrumentation.
+    def databases(service: str) -> set[str]:
+        return {
+            str(value)
+            for s in spans[service]
+            for key, value in s.attributes.items()
+            if key in ("db.system", "db.system.name")
+        }
+
+    assert "mongodb" in databases("shop-items"), spans["shop-items"]
+    assert "mysql" in databases("shop-payments"), spans["shop-payments"]
     submit = [s for s in spans["shop-payments"] if s.name == "GraphQL Resolving: submitPayment"]
     assert len(submit) == 1, spans["shop-payments"]
 
