@@ -44,7 +44,7 @@ REQUEST_ID_HEADER = "x-request-id"
 # Paths polled by orchestrators and Prometheus: a trace each would drown the useful ones.
 UNTRACED_PATHS = "healthz,readyz,metrics"
 # The gateway makes a UUID; anything else a caller sends is kept only if it looks like an id.
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 _request_id: ContextVar[str | None] = ContextVar("shop_request_id", default=None)
 _service: str | None = None  # set once tracing is configured in this process
@@ -151,8 +151,15 @@ def _graphql_tracing() -> Any:
 # --- the request id ---------------------------------------------------------------------
 
 
+def request_id_headers() -> dict[str, str]:
+    """The request id to send on with a call to another service (``ServiceClient``), so that
+    the callee's log lines of the call carry it too."""
+    request_id = _request_id.get()
+    return {} if request_id is None else {REQUEST_ID_HEADER: request_id}
+
+
 def _usable_request_id(value: str | None) -> str | None:
-    return value if value is not None and _REQUEST_ID.match(value) else None
+    return value if value is not None and _REQUEST_ID.fullmatch(value) else None
 
 
 class RequestIdMiddleware:
@@ -204,10 +211,7 @@ class LogCorrelation(logging.Filter):
 def event_headers() -> dict[str, str]:
     """The headers an event gets when it is built, to be written with it in the outbox: the
     current trace context (W3C ``traceparent``/``tracestate``) and the request id."""
-    headers: dict[str, str] = {}
-    request_id = _request_id.get()
-    if request_id is not None:
-        headers[REQUEST_ID_HEADER] = request_id
+    headers = request_id_headers()
     if tracing_enabled():
         from opentelemetry import propagate
 

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from shopkit import tracing
+from shopkit.service_client import ServiceClient
 from shopkit.settings import ServiceSettings
 from shopkit.tracing import (
     LogCorrelation,
@@ -126,3 +127,21 @@ def test_a_consumer_handles_an_event_with_the_request_id_it_carries():
     finally:
         logger.removeHandler(keep)
     assert [getattr(r, "request_id", None) for r in records] == ["req-9", None]
+
+
+async def test_a_call_to_another_service_carries_the_request_id_on():
+    """Orders calling items for a request: items' log lines of the call get the same id."""
+    sent: list[httpx.Headers] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers)
+        return httpx.Response(200, json={"data": {"ok": True}})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        client = ServiceClient(
+            url="http://items/graphql", caller="orders", secret="s" * 32, http=http
+        )
+        with consuming("orders", "payment.succeeded", "e-2", {"x-request-id": "req-7"}):
+            await client.execute("{ ok }")
+        await client.execute("{ ok }")
+    assert [h.get("x-request-id") for h in sent] == ["req-7", None]
