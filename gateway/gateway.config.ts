@@ -24,7 +24,8 @@
 // The modules beside this file hold the parts: errors.ts (the error-code catalogue, masking,
 // variable errors), subgraphs.ts (deadlines and failures of subgraph calls), http.ts (client
 // address, body limits, CORS), logging.ts (the redacted log), catalog-cache.ts (anonymous
-// catalog reads answered from memory, invalidated by the items events).
+// catalog reads answered from memory, invalidated by the items events), tracing.ts
+// (OpenTelemetry and the x-request-id response header).
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
@@ -50,6 +51,7 @@ import { usePublicEndpoints } from './endpoints.ts';
 import { renderGraphiQL } from './graphiql.ts';
 import { metricsConfig } from './metrics.ts';
 import { useRest } from './rest/plugin.ts';
+import { openTelemetryFromEnv, useRequestIdHeader } from './tracing.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -278,6 +280,7 @@ export const gatewayConfig = defineConfig({
   csrfPrevention: { requestHeaders: ['x-graphql-csrf', 'apollo-require-preflight'] },
   cors: corsFor(CORS_ORIGINS),
   maskedErrors: { maskError: (error: unknown) => maskError(error, log) },
+  openTelemetry: openTelemetryFromEnv(), // tracing.ts: on when OTEL_EXPORTER_OTLP_ENDPOINT is set
   // A client-sent x-request-id would otherwise be forwarded; the gateway makes its own below.
   requestId: false,
   propagateHeaders: {
@@ -311,6 +314,7 @@ export const gatewayConfig = defineConfig({
     maxAliasesPlugin({ n: LIMITS.aliases, allowList: [] }),
     maxDirectivesPlugin({ n: LIMITS.directives }),
     useAuthRateLimit(AUTH_RATE_LIMIT, AUTH_RATE_WINDOW_MS),
+    useRequestIdHeader(requestIdOf),
     useValidationErrorStatus(),
     useVariableErrors(),
     useSubgraphFailures(SUBGRAPH_TIMEOUT_MS, log, (context) =>

@@ -8,6 +8,7 @@
 // are reduced to their name, message, code, path and stack, sanitized.
 import { ConsoleLogWriter, Logger, type LogLevel, type LogWriter } from '@graphql-hive/logger';
 import { sanitizeText } from './errors.ts';
+import { CorrelatingWriter } from './tracing.ts';
 
 const SECRET_KEYS = new Set([
   'body',
@@ -70,7 +71,9 @@ export class RedactingWriter implements LogWriter {
   }
 }
 
-/** The gateway's logger: plain text (a file, not a terminal), redacted. */
+/** The gateway's logger: plain text (a file, not a terminal), redacted; a request's lines
+ * carry its request id and trace id (tracing.ts). */
 export function createLogger(level: LogLevel): Logger {
-  return new Logger({ level, writers: [new RedactingWriter(new ConsoleLogWriter({ noColor: true }))] });
+  const stdout = new ConsoleLogWriter({ noColor: true });
+  return new Logger({ level, writers: [new CorrelatingWriter(new RedactingWriter(stdout))] });
 }

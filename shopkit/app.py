@@ -32,6 +32,7 @@ from shopkit.health import healthz, readyz, tcp_check
 from shopkit.logging import configure_logging
 from shopkit.metrics import MetricsMiddleware, metrics_endpoint
 from shopkit.settings import ServiceSettings
+from shopkit.tracing import RequestIdMiddleware, configure_tracing, flush_traces, trace_requests
 
 ContextFactory = Callable[[Request, Response | None, Identity], Any]
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
@@ -125,12 +126,16 @@ def create_app(
                 )
             )
             app.state.authenticator = RequestAuthenticator(settings, token_verifier)
-            if lifespan is None:
-                yield
-            else:
-                async with lifespan(app):
+            try:
+                if lifespan is None:
                     yield
+                else:
+                    async with lifespan(app):
+                        yield
+            finally:
+                flush_traces()
 
+    configure_tracing(settings.service_name, settings.tracing_endpoint)
     graphql_app = _GraphQLApp(schema, context)
     app = Starlette(
         routes=[
@@ -145,4 +150,6 @@ def create_app(
     )
     app.add_middleware(AuthenticationMiddleware)
     app.add_middleware(MetricsMiddleware, service=settings.service_name)
+    app.add_middleware(RequestIdMiddleware)
+    trace_requests(app)
     return app

@@ -17,12 +17,13 @@ import strawberry
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from shopkit.auth import Identity
 from shopkit.errors import ShopError
 from shopkit.settings import ServiceSettings
+from shopkit.tracing import graphql_extensions
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,13 @@ class ShopSchema(strawberry.federation.Schema):
         ]
         kwargs["extensions"] = extensions
         super().__init__(*args, **kwargs)
+
+    def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        """The schema's extensions, and tracing's when it is on in this process (decided when
+        the app is created, after the schema: see ``shopkit.tracing``)."""
+        extensions = super().get_extensions(sync)
+        extensions.extend(extension() for extension in graphql_extensions())
+        return extensions
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -1,4 +1,5 @@
-"""Structured JSON logs on stdout, one object a line."""
+"""Structured JSON logs on stdout, one object a line; a request's lines carry its
+``request_id`` and ``trace_id`` (``shopkit.tracing.LogCorrelation``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+from shopkit.tracing import LogCorrelation
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
 
@@ -32,6 +35,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(LogCorrelation())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

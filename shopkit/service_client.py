@@ -1,7 +1,9 @@
 """Calls from one service to another's GraphQL endpoint, with the service credential.
 
-Timeouts on every call; bounded retries with backoff on connection failures and 5xx answers
-(the internal operations called this way are idempotent by design). A GraphQL error that
+The gateway's request id goes on with the call (``x-request-id``); the trace context goes in
+``traceparent`` when tracing is on (the httpx instrumentation). Timeouts on every call;
+bounded retries with backoff on connection failures and 5xx answers (the internal operations
+called this way are idempotent by design). A GraphQL error that
 carries a ``ShopError`` code is raised again here as that error, so the caller's domain sees
 "not found" or "conflict", not an HTTP detail.
 """
@@ -17,6 +19,7 @@ import httpx
 from shopkit import errors
 from shopkit.auth import SERVICE_TOKEN_HEADER, mint_service_token
 from shopkit.settings import ServiceSettings
+from shopkit.tracing import request_id_headers
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +63,10 @@ class ServiceClient:
         return cls(url=url, caller=settings.service_name, secret=settings.service_secret, http=http)
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        headers = {SERVICE_TOKEN_HEADER: mint_service_token(self.secret, self.caller)}
+        headers = {
+            SERVICE_TOKEN_HEADER: mint_service_token(self.secret, self.caller),
+            **request_id_headers(),
+        }
         body = {"query": query, "variables": variables or {}}
         last: Exception | None = None
         for attempt in range(1, self.attempts + 1):

@@ -52,6 +52,9 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = shared("JWT_ISSUER", "shop-accounts")
     jwt_audience: str = shared("JWT_AUDIENCE", "shop")
 
+    # Tracing (shopkit/tracing.py): on when set, under the standard OpenTelemetry name.
+    tracing_endpoint: str = Field("", validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT"))
+
     items_url: str = shared("ITEMS_URL", "http://127.0.0.1:4001/graphql")
     orders_url: str = shared("ORDERS_URL", "http://127.0.0.1:4002/graphql")
     payments_url: str = shared("PAYMENTS_URL", "http://127.0.0.1:4003/graphql")

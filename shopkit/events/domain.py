@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Protocol
 
 from shopkit.events.envelope import CloudEvent, new_event
 from shopkit.events.schemas import producer_schemas
+from shopkit.tracing import event_headers
 
 SOURCE_PREFIX = "shop/"
 
@@ -55,7 +56,9 @@ def cloud_event(
 ) -> CloudEvent:
     """The CloudEvent of ``event``, produced by ``producer``, valid against its JSON Schema
     (``jsonschema.ValidationError`` otherwise). ``id`` defaults to a random UUID (the CQL
-    outbox needs a time-based one), ``time`` to now; ``headers`` travel beside the event."""
+    outbox needs a time-based one), ``time`` to now; ``headers`` travel beside the event,
+    after the current trace context and request id (``shopkit.tracing.event_headers``): the
+    event is built inside the change that emits it, so they are the change's."""
     built = new_event(
         event.type,
         source=source_of(producer),
@@ -63,7 +66,7 @@ def cloud_event(
         data=event.data(),
         id=id,
         time=time,
-        headers=headers,
+        headers={**event_headers(), **(headers or {})},
     )
     producer_schemas(producer).validate(built)
     return built

@@ -47,6 +47,7 @@ from shopkit.events.inbox import InboxStore
 from shopkit.events.schemas import UnknownEventType
 from shopkit.metrics import EVENT_RETRIES, EVENTS_HANDLED, EVENTS_PARKED, EVENTS_RETRYING
 from shopkit.tasks import BackgroundTask
+from shopkit.tracing import consuming
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +285,8 @@ class EventConsumer:
                 error = exc.message if isinstance(exc, jsonschema.ValidationError) else str(exc)
                 await self._park(message, event.type, SCHEMA, error)
                 return
-        await self._handle_until_done(message, event)
+        with consuming(self.group_id, event.type, event.id, event.headers):
+            await self._handle_until_done(message, event)
 
     async def _handle_until_done(
         self, message: ConsumerRecord[bytes, bytes], event: CloudEvent

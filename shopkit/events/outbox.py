@@ -27,6 +27,7 @@ from typing import Protocol
 from shopkit.events.envelope import CloudEvent
 from shopkit.metrics import EVENTS_PUBLISHED
 from shopkit.tasks import BackgroundTask
+from shopkit.tracing import publishing
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         messages = await self.store.pending(self.batch_size)
         for message in messages:
-            await self.publisher.send(message.topic, message.key, message.value, message.headers)
+            with publishing(message.topic, message.headers) as headers:
+                await self.publisher.send(message.topic, message.key, message.value, headers)
             await self.store.mark_published([message])
             EVENTS_PUBLISHED.labels(self.service, message.type or message.topic).inc()
         return len(messages)

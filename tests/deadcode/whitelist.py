@@ -33,6 +33,10 @@ _.page_info
 _.nodes
 _.failure_reason
 _.header_names  # tests/gateway/stub_subgraph.py
+_.on_operation  # a SchemaExtension hook (shopkit/tracing.py GraphQLTracing)
+
+# http.server calls a handler's do_<METHOD> (tests/support/otlp.py, the OTLP receiver).
+_.do_POST
 
 # SQLAlchemy: a TypeDecorator's hooks (shopkit/sql.py UTCDateTime).
 _.impl

@@ -33,6 +33,7 @@ SERVICES: dict[str, Any] = COMPOSE["services"]
 SUPERGRAPH = yaml.safe_load((ROOT / "supergraph.yaml").read_text())
 ENGINES = {"mongo", "kafka", "cassandra", "mysql"}
 ONE_SHOT = {"kafka-init"}
+VIEWERS = {"jaeger"}  # the trace viewer (README, "Tracing")
 ADMIN_VARIABLES = {"SHOP_ADMIN_EMAIL", "SHOP_ADMIN_PASSWORD"}
 VARIABLE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?P<op>:?[-?])?(?P<rest>[^}]*)\}")
 
@@ -103,10 +104,10 @@ def produced_topics() -> set[str]:
 
 
 def test_every_engine_service_and_the_gateway_are_defined():
-    assert set(SERVICES) == ENGINES | set(SUBGRAPHS) | {"gateway"} | ONE_SHOT
+    assert set(SERVICES) == ENGINES | set(SUBGRAPHS) | {"gateway"} | ONE_SHOT | VIEWERS
 
 
-@pytest.mark.parametrize("name", sorted(ENGINES | ONE_SHOT))
+@pytest.mark.parametrize("name", sorted(ENGINES | ONE_SHOT | VIEWERS))
 def test_engine_images_are_pinned(name):
     image = SERVICES[name]["image"]
     assert re.fullmatch(r"[\w./-]+:\d[\w.-]*", image), f"{name}: pin a version tag, not {image}"
