@@ -41,6 +41,7 @@ import { maskError, useValidationErrorStatus, useVariableErrors } from './errors
 import { clientAddress, corsFor, parseOrigins, useRequestLimits } from './http.ts';
 import { createLogger } from './logging.ts';
 import { useSubgraphFailures } from './subgraphs.ts';
+import { subscriptionTransports } from './subscriptions.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -252,6 +253,7 @@ function requestIdOf(request: Request): string {
 
 export const gatewayConfig = defineConfig({
   supergraph: SUPERGRAPH,
+  transportEntries: subscriptionTransports,
   port: PORT,
   host: HOST,
   fork: 1, // the auth rate limit is kept in memory: one process sees every request

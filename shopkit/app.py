@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL
 
 from shopkit.auth import AccessTokenVerifier, Identity, RequestAuthenticator
 from shopkit.errors import ShopError
@@ -31,6 +32,7 @@ from shopkit.health import healthz, readyz, tcp_check
 from shopkit.logging import configure_logging
 from shopkit.metrics import MetricsMiddleware, metrics_endpoint
 from shopkit.settings import ServiceSettings
+from shopkit.sse import GatewaySSETransport
 
 ContextFactory = Callable[[Request, Response | None, Identity], Any]
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
@@ -38,9 +40,17 @@ PROTECTED_PREFIXES = ("/graphql", "/api/")
 
 
 class _GraphQLApp(GraphQL):
+    stream_transport_classes_by_protocol = {GRAPHQL_SSE_PROTOCOL: GatewaySSETransport}
+
     def __init__(self, schema: strawberry.Schema, context: ContextFactory, production: bool):
+        # Subscriptions reach a subgraph as Server-Sent Events on POST /graphql (how the
+        # gateway's HTTP transport asks for them), through the same authentication as any
+        # request; a subgraph serves no WebSocket (the gateway does, to clients).
         super().__init__(
-            schema, graphql_ide=None if production else "graphiql", allow_queries_via_get=False
+            schema,
+            graphql_ide=None if production else "graphiql",
+            allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_SSE_PROTOCOL,),
         )
         self._context = context
 

@@ -53,6 +53,9 @@ class Identity:
     account_id: str | None = None
     role: str | None = None
     service: str | None = None
+    # When the access token stops being valid (its ``exp``, seconds since the epoch): a
+    # long-lived stream (a subscription) ends then.
+    expires_at: float | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -165,7 +168,9 @@ class AccessTokenVerifier:
             raise Unauthenticated("The access token has expired.") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated("The access token is invalid.") from exc
-        return Identity(account_id=str(claims["sub"]), role=claims.get("role"))
+        return Identity(
+            account_id=str(claims["sub"]), role=claims.get("role"), expires_at=float(claims["exp"])
+        )
 
 
 def mint_service_token(secret: str, service: str, ttl_seconds: int = 300) -> str:
