@@ -41,7 +41,7 @@ import { maskError, useValidationErrorStatus, useVariableErrors } from './errors
 import { clientAddress, corsFor, parseOrigins, useRequestLimits } from './http.ts';
 import { createLogger } from './logging.ts';
 import { useSubgraphFailures } from './subgraphs.ts';
-import { subscriptionTransports } from './subscriptions.ts';
+import { subscriptionTransports, useConnectionParamsToken } from './subscriptions.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -281,6 +281,7 @@ export const gatewayConfig = defineConfig({
   },
   plugins: () => [
     useRequestLimits(MAX_REQUEST_BYTES),
+    useConnectionParamsToken(),
     useShopJwt(),
     maxTokensPlugin({ n: LIMITS.tokens }),
     maxDepthPlugin({ n: LIMITS.depth, ignoreIntrospection: true, flattenFragments: true }),

@@ -81,8 +81,10 @@ async def ws(
                     return
                 elif message["type"] == "complete":
                     return
-        except websockets.ConnectionClosed as closed:
-            yield {"closed": {"code": closed.rcvd.code if closed.rcvd else None}}
+        except websockets.ConnectionClosed:
+            pass
+        # The server closed the socket (a clean close ends the iteration without an error).
+        yield {"closed": {"code": socket.close_code, "reason": socket.close_reason}}
 
 
 class Subscriber:

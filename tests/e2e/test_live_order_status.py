@@ -146,3 +146,27 @@ async def test_a_tampered_or_expired_token_is_refused(gateway, transport):
             await live.close()
         assert not live.statuses, live.results
         assert [e["extensions"]["code"] for e in live.errors] == ["UNAUTHENTICATED"], live.results
+
+
+async def test_an_idle_sse_subscription_gets_heartbeats(gateway):
+    """The gateway writes an SSE comment line every 12 s on an idle stream, so proxies keep it
+    open and a client can tell a quiet stream from a dead one."""
+    customer = await gateway.register(f"live{uuid.uuid4().hex[:8]}@e2e.test")
+    order_id = await new_order(gateway, customer)
+    comments: list[float] = []
+    started = time.monotonic()
+    async with (
+        httpx.AsyncClient(timeout=httpx.Timeout(10, read=20)) as client,
+        client.stream(
+            "POST",
+            gateway.url,
+            json={"query": ORDER_STATUS, "variables": {"id": order_id}},
+            headers={"accept": "text/event-stream", "authorization": f"Bearer {customer}"},
+        ) as response,
+    ):
+        async for line in response.aiter_lines():
+            if line.startswith(":"):
+                comments.append(time.monotonic() - started)
+            if time.monotonic() - started > 14:
+                break
+    assert any(at > 10 for at in comments), comments
