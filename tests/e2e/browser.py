@@ -63,16 +63,6 @@ class Page:
     async def text(self) -> str:
         return str(await self.evaluate("document.body ? document.body.innerText : ''"))
 
-    async def wait_for_text(self, needle: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        text = ""
-        while time.monotonic() < deadline:
-            text = await self.text()
-            if needle in text:
-                return text
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"{needle!r} never appeared on the page; it shows:\n{text[-2000:]}")
-
 
 @contextlib.asynccontextmanager
 async def chromium_page() -> AsyncIterator[Page]:
