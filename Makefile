@@ -13,7 +13,7 @@ ENGINE_JARS := $(JVM_JARS)/kafka/.resolved $(JVM_JARS)/cassandra/.resolved
 # light: orders on this project's cqlserver (up in seconds); real: on Apache Cassandra.
 ENGINES ?= light
 
-.PHONY: up test install mariadb wrk schema schema-check schema-release lint deadcode bench reconcile replay-dlq clean help
+.PHONY: up test install mariadb chromium wrk schema schema-check schema-release lint deadcode bench reconcile replay-dlq clean help
 
 help:
 	@echo "make up      - install what is missing, start engines, subgraphs and the gateway on :4000"
@@ -67,6 +67,20 @@ mariadb:
 	  exit 1; \
 	fi
 
+# The GraphiQL test (tests/e2e/test_graphiql_subscription.py) drives Debian's headless
+# Chromium: installed here when missing, as root; otherwise this says what to install.
+chromium:
+	@if command -v chromium >/dev/null; then \
+	  exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Chromium for the GraphiQL test (apt-get install chromium) ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium >/dev/null; \
+	else \
+	  echo "The GraphiQL test needs Chromium: run 'sudo apt-get install -y chromium'."; \
+	  exit 1; \
+	fi
+
 up: install
 	$(PY) -m stack up --engines $(ENGINES)
 
@@ -90,7 +104,7 @@ lint: $(VENV)/.synced
 deadcode: $(VENV)/.synced
 	$(VENV)/bin/vulture
 
-test: install mariadb lint schema-check
+test: install mariadb chromium lint schema-check
 	$(PY) -m pytest
 
 # The benchmark's load generator (bench/load.py): installed here when missing, as root.

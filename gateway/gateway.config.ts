@@ -52,6 +52,7 @@ import { renderGraphiQL } from './graphiql.ts';
 import { metricsConfig } from './metrics.ts';
 import { useRest } from './rest/plugin.ts';
 import { openTelemetryFromEnv, useRequestIdHeader } from './tracing.ts';
+import { subscriptionTransports, useConnectionParamsToken } from './subscriptions.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -264,6 +265,7 @@ function requestIdOf(request: Request): string {
 
 export const gatewayConfig = defineConfig({
   supergraph: SUPERGRAPH,
+  transportEntries: subscriptionTransports,
   port: PORT,
   host: HOST,
   fork: 1, // the auth rate limit is kept in memory: one process sees every request
@@ -298,6 +300,7 @@ export const gatewayConfig = defineConfig({
     usePublicEndpoints(),
     useRest(MAX_REQUEST_BYTES, log),
     useRequestLimits(MAX_REQUEST_BYTES),
+    useConnectionParamsToken(),
     useShopJwt(),
     ...(CATALOG_CACHE_SECONDS > 0
       ? [

@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL
 
 from shopkit.auth import AccessTokenVerifier, Identity, RequestAuthenticator
 from shopkit.errors import ShopError
@@ -33,6 +34,7 @@ from shopkit.logging import configure_logging
 from shopkit.metrics import MetricsMiddleware, metrics_endpoint
 from shopkit.settings import ServiceSettings
 from shopkit.tracing import RequestIdMiddleware, configure_tracing, flush_traces, trace_requests
+from shopkit.sse import GatewaySSETransport
 
 ContextFactory = Callable[[Request, Response | None, Identity], Any]
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
@@ -44,8 +46,18 @@ class _GraphQLApp(GraphQL):
     browser, could never send the gateway secret every request needs. GraphiQL is the
     gateway's (:4000); the README says how to query one subgraph alone with curl."""
 
+    stream_transport_classes_by_protocol = {GRAPHQL_SSE_PROTOCOL: GatewaySSETransport}
+
     def __init__(self, schema: strawberry.Schema, context: ContextFactory):
-        super().__init__(schema, graphql_ide=None, allow_queries_via_get=False)
+        # Subscriptions reach a subgraph as Server-Sent Events on POST /graphql (how the
+        # gateway's HTTP transport asks for them), through the same authentication as any
+        # request; a subgraph serves no WebSocket (the gateway does, to clients).
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_SSE_PROTOCOL,),
+        )
         self._context = context
 
     async def get_context(self, request: Any, response: Any) -> Any:

@@ -58,6 +58,9 @@ class Identity:
     account_id: str | None = None
     role: str | None = None
     service: str | None = None
+    # When the access token stops being valid (its ``exp``, seconds since the epoch): a
+    # long-lived stream (a subscription) ends then.
+    expires_at: float | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -190,8 +193,11 @@ class AccessTokenVerifier:
             raise Unauthenticated("The access token has expired.") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated("The access token is invalid.") from exc
-        identity = Identity(account_id=str(claims["sub"]), role=claims.get("role"))
-        return identity, float(claims["exp"])
+        expires_at = float(claims["exp"])
+        identity = Identity(
+            account_id=str(claims["sub"]), role=claims.get("role"), expires_at=expires_at
+        )
+        return identity, expires_at
 
 
 _minted: dict[tuple[str, str], tuple[str, float]] = {}

@@ -2,8 +2,10 @@
 
 The lifespan opens the one Cassandra session (and applies ``store/schema.cql``), builds the
 service, runs the event runtime (outbox relay, payment consumers; old outbox and inbox rows
-expire by their TTL) and the sweep of unpaid orders (``service/unpaid.py``): it reconciles them
-with payments and cancels those left unpaid past the payment window with no payment in flight.
+expire by their TTL), the fan-out of order events to live subscriptions
+(``service/status_feed.py``) and the sweep of unpaid orders (``service/unpaid.py``): it
+reconciles them with payments and cancels those left unpaid past the payment window with no
+payment in flight.
 """
 
 from __future__ import annotations
@@ -19,17 +21,19 @@ from starlette.applications import Starlette
 
 from shopkit.app import create_app as create_kit_app
 from shopkit.auth import AccessTokenVerifier
-from shopkit.events import EventRuntime
+from shopkit.events import EventRuntime, topic_for
+from shopkit.events.fanout import KeyedFanout
 from shopkit.events.store.cql import CqlInbox, CqlOutbox
 from shopkit.service_client import ServiceClient
 from shopkit.tasks import periodic
-from subgraphs.orders.domain.events import PRODUCES
+from subgraphs.orders.domain.events import PRODUCES, OrderCreated
 from subgraphs.orders.events.handlers import payment_handlers
 from subgraphs.orders.graphql.context import make_context
 from subgraphs.orders.graphql.schema import schema
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService
 from subgraphs.orders.service.payments import PaymentsClient
+from subgraphs.orders.service.status_feed import OrderStatusFeed
 from subgraphs.orders.service.unpaid import UnpaidOrders
 from subgraphs.orders.settings import OrdersSettings
 from subgraphs.orders.store.orders import CqlOrderStore
@@ -77,7 +81,14 @@ def create_app(
                 reconcile_after=timedelta(seconds=settings.reconcile_after_seconds),
             )
             runtime.consume(inbox, payment_handlers(service))
+            fanout = KeyedFanout(
+                settings.kafka_bootstrap,
+                topic_for(OrderCreated.type),
+                max_total=settings.subscriptions_max_total,
+                max_per_owner=settings.subscriptions_max_per_account,
+            )
             app.state.orders = service
+            app.state.status_feed = OrderStatusFeed(service, fanout)
             app.state.events = runtime
             app.state.readiness["cassandra"] = lambda: session.execute(
                 acsylla.create_statement("SELECT release_version FROM system.local")
@@ -88,7 +99,8 @@ def create_app(
                 name="orders-unpaid-sweep",
                 what="sweep of unpaid orders",
             )
-            async with runtime.running(), sweep.running():
+            feeding = fanout.running() if settings.events_enabled else contextlib.nullcontext()
+            async with runtime.running(), sweep.running(), feeding:
                 yield
         finally:
             await session.close()

@@ -24,3 +24,7 @@ class OrdersSettings(ServiceSettings):
     reconcile_after_seconds: Annotated[float, Field(ge=0)] = 60
     # How long a createOrder holds its idempotency key if no order gets stored under it.
     idempotency_lease_seconds: Annotated[float, Field(gt=0)] = 60
+    # Live subscriptions (orderStatusChanged) one orders process serves, in all and per
+    # account; past either, a new one is refused with RATE_LIMITED.
+    subscriptions_max_total: Annotated[int, Field(ge=1)] = 10_000
+    subscriptions_max_per_account: Annotated[int, Field(ge=1)] = 100

@@ -76,3 +76,9 @@ _.down_revision
 _.branch_labels
 _.depends_on
 _.downgrade
+
+# Strawberry reads a view's transport map and calls the SSE transport's comment encoder and
+# the subscription resolvers of a schema (live order status).
+_.stream_transport_classes_by_protocol
+_.encode_comment
+_.order_status_changed

@@ -1,0 +1,147 @@
+"""Clients of the gateway's subscriptions, as a frontend would subscribe: Server-Sent Events
+(``Accept: text/event-stream``) and WebSocket (``graphql-transport-ws``). Each yields the
+GraphQL results of one subscription until the server completes it or the connection ends."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import websockets
+
+ORDER_STATUS = (
+    "subscription($id: ID!) { orderStatusChanged(orderId: $id) "
+    "{ id status updatedAt payment { status } } }"
+)
+
+
+async def sse(
+    url: str, query: str, variables: dict[str, Any], token: str | None
+) -> AsyncIterator[dict[str, Any]]:
+    headers = {"accept": "text/event-stream"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    async with (
+        httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client,
+        client.stream(
+            "POST", url, json={"query": query, "variables": variables}, headers=headers
+        ) as response,
+    ):
+        if "text/event-stream" not in response.headers.get("content-type", ""):
+            yield json.loads(await response.aread())
+            return
+        event = None
+        async for line in response.aiter_lines():
+            if line.startswith("event:"):
+                event = line.removeprefix("event:").strip()
+                if event == "complete":
+                    return
+            elif line.startswith("data:") and event in (None, "next"):
+                data = line.removeprefix("data:").strip()
+                if data:
+                    yield json.loads(data)
+            elif line == "":
+                event = None
+
+
+async def ws(
+    url: str, query: str, variables: dict[str, Any], token: str | None
+) -> AsyncIterator[dict[str, Any]]:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    async with websockets.connect(
+        url.replace("http://", "ws://"),
+        subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
+        additional_headers=headers,
+    ) as socket:
+        await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+        ack = json.loads(await socket.recv())
+        assert ack["type"] == "connection_ack", ack
+        await socket.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": query, "variables": variables},
+                }
+            )
+        )
+        try:
+            async for raw in socket:
+                message = json.loads(raw)
+                if message["type"] == "ping":
+                    await socket.send(json.dumps({"type": "pong"}))
+                elif message["type"] == "next":
+                    yield message["payload"]
+                elif message["type"] == "error":
+                    yield {"errors": message["payload"]}
+                    return
+                elif message["type"] == "complete":
+                    return
+        except websockets.ConnectionClosed:
+            pass
+        # The server closed the socket (a clean close ends the iteration without an error).
+        yield {"closed": {"code": socket.close_code, "reason": socket.close_reason}}
+
+
+class Subscriber:
+    """Runs one subscription in the background and records each result with when it came."""
+
+    def __init__(self, stream: AsyncIterator[dict[str, Any]]) -> None:
+        self.results: list[tuple[float, dict[str, Any]]] = []
+        self.ended = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._task = asyncio.create_task(self._run(stream))
+
+    async def _run(self, stream: AsyncIterator[dict[str, Any]]) -> None:
+        try:
+            async for result in stream:
+                self.results.append((time.monotonic(), result))
+                self._changed.set()
+        finally:
+            self.ended.set()
+            self._changed.set()
+
+    @property
+    def statuses(self) -> list[str]:
+        return [
+            r["data"]["orderStatusChanged"]["status"]
+            for _, r in self.results
+            if (r.get("data") or {}).get("orderStatusChanged")
+        ]
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [e for _, r in self.results for e in r.get("errors") or []]
+
+    async def wait_for(self, status: str, timeout: float = 30) -> float:
+        """When ``status`` arrived (time.monotonic), waiting for it at most ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for at, result in self.results:
+                data = (result.get("data") or {}).get("orderStatusChanged")
+                if data and data["status"] == status:
+                    return at
+            if self.ended.is_set():
+                raise AssertionError(f"the stream ended without {status}: {self.results}")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {status} within {timeout}s: {self.results}")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), left)
+            except TimeoutError:
+                pass
+
+    async def wait_ended(self, timeout: float = 30) -> None:
+        await asyncio.wait_for(self.ended.wait(), timeout)
+
+    async def close(self) -> None:
+        self._task.cancel()
+        try:
+            await self._task
+        except (asyncio.CancelledError, Exception):
+            pass

@@ -1,0 +1,172 @@
+"""Live order status through the gateway (issue 14, part 1): ``orderStatusChanged`` over SSE
+and WebSocket, fed by the order events on Kafka; who may subscribe; the caps; two orders
+processes behind one gateway."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import pytest
+
+from tests.e2e.client import Gateway
+from tests.e2e.live import ORDER_STATUS, Subscriber, sse, ws
+from tests.e2e.test_user_flow import (
+    CARD_DECLINED,
+    CARD_OK,
+    admin_token,
+    create_item,
+    create_order,
+    pay,
+)
+
+pytestmark = pytest.mark.e2e
+
+TRANSPORTS = {"sse": sse, "ws": ws}
+DELIVERY_SECONDS = 1.0
+
+
+async def new_order(gateway: Gateway, token: str) -> str:
+    admin = await admin_token(gateway)
+    item = await create_item(gateway, admin, stock=5)
+    return (await create_order(gateway, token, item["id"], 1))["id"]
+
+
+def subscribe(gateway: Gateway, transport: str, order_id: str, token: str | None) -> Subscriber:
+    return Subscriber(TRANSPORTS[transport](gateway.url, ORDER_STATUS, {"id": order_id}, token))
+
+
+@pytest.mark.parametrize("transport", ["sse", "ws"])
+async def test_payment_reaches_the_subscriber_within_a_second(gateway, transport):
+    customer = await gateway.register(f"live{uuid.uuid4().hex[:8]}@e2e.test")
+    order_id = await new_order(gateway, customer)
+    live = subscribe(gateway, transport, order_id, customer)
+    try:
+        await live.wait_for("PENDING_PAYMENT", timeout=15)  # the current status, at once
+        answer = await pay(gateway, customer, order_id, CARD_OK)
+        answered = time.monotonic()
+        assert answer["data"]["submitPayment"]["status"] == "SUCCEEDED", answer
+        paid_at = await live.wait_for("PAID", timeout=10)
+        latency = paid_at - answered
+        print(f"\n{transport}: PAID delivered {latency * 1000:.0f} ms after the payment's answer")
+        assert latency < DELIVERY_SECONDS, latency
+        paid = live.results[-1][1]["data"]["orderStatusChanged"]
+        assert paid["id"] == order_id
+
+        # A paid order that is cancelled: CANCELLED, then REFUNDED when payments refunds it,
+        # and the stream ends there.
+        cancelled = await gateway.data(
+            "mutation($id: ID!) { cancelOrder(id: $id) { status } }", {"id": order_id}, customer
+        )
+        assert cancelled["cancelOrder"]["status"] == "CANCELLED"
+        await live.wait_for("REFUNDED", timeout=30)
+        await live.wait_ended(timeout=10)
+        assert live.statuses == ["PENDING_PAYMENT", "PAID", "CANCELLED", "REFUNDED"]
+        assert not live.errors
+    finally:
+        await live.close()
+
+
+@pytest.mark.parametrize("transport", ["sse", "ws"])
+async def test_a_declined_card_reaches_the_subscriber(gateway, transport):
+    customer = await gateway.register(f"live{uuid.uuid4().hex[:8]}@e2e.test")
+    order_id = await new_order(gateway, customer)
+    live = subscribe(gateway, transport, order_id, customer)
+    try:
+        await live.wait_for("PENDING_PAYMENT", timeout=15)
+        answer = await pay(gateway, customer, order_id, CARD_DECLINED)
+        assert answer["data"]["submitPayment"]["status"] == "FAILED", answer
+        await live.wait_for("PAYMENT_FAILED", timeout=10)
+        assert live.statuses == ["PENDING_PAYMENT", "PAYMENT_FAILED"]
+        assert not live.ended.is_set()  # a failed payment can still be retried
+    finally:
+        await live.close()
+
+
+async def refusal(gateway: Gateway, transport: str, order_id: str, token: str | None) -> dict:
+    live = subscribe(gateway, transport, order_id, token)
+    try:
+        await live.wait_ended(timeout=15)
+    finally:
+        await live.close()
+    assert not live.statuses, live.results
+    assert len(live.errors) == 1, live.results
+    return live.errors[0]
+
+
+@pytest.mark.parametrize("transport", ["sse", "ws"])
+async def test_only_the_owner_or_an_admin_may_subscribe(gateway, transport):
+    owner = await gateway.register(f"live{uuid.uuid4().hex[:8]}@e2e.test")
+    other = await gateway.register(f"live{uuid.uuid4().hex[:8]}@e2e.test")
+    order_id = await new_order(gateway, owner)
+    unknown_id = str(uuid.uuid4())
+
+    someone_elses = await refusal(gateway, transport, order_id, other)
+    unknown = await refusal(gateway, transport, unknown_id, other)
+    assert someone_elses["extensions"]["code"] == unknown["extensions"]["code"] == "NOT_FOUND"
+    # The same words for both, but for the id: nothing tells that the order exists.
+    assert someone_elses["message"].replace(order_id, "X") == unknown["message"].replace(
+        unknown_id, "X"
+    )
+
+    anonymous = await refusal(gateway, transport, order_id, None)
+    assert anonymous["extensions"]["code"] == "UNAUTHENTICATED"
+    anonymous_unknown = await refusal(gateway, transport, unknown_id, None)
+    assert anonymous_unknown == anonymous | {"message": anonymous_unknown["message"]}
+
+    admin = subscribe(gateway, transport, order_id, await admin_token(gateway))
+    try:
+        await admin.wait_for("PENDING_PAYMENT", timeout=15)
+    finally:
+        await admin.close()
+
+
+@pytest.mark.parametrize("transport", ["sse", "ws"])
+async def test_a_tampered_or_expired_token_is_refused(gateway, transport):
+    owner = await gateway.register(f"live{uuid.uuid4().hex[:8]}@e2e.test")
+    order_id = await new_order(gateway, owner)
+    header, claims, signature = owner.split(".")
+    tampered = f"{header}.{claims}.{signature[:-4]}AAAA"
+    if transport == "sse":
+        async with httpx.AsyncClient() as client:
+            response = await client.post(
+                gateway.url,
+                json={"query": ORDER_STATUS, "variables": {"id": order_id}},
+                headers={"accept": "text/event-stream", "authorization": f"Bearer {tampered}"},
+            )
+        assert response.status_code == 401
+        assert "orderStatusChanged" not in response.text
+        assert '"UNAUTHENTICATED"' in response.text
+    else:
+        live = subscribe(gateway, transport, order_id, tampered)
+        try:
+            await live.wait_ended(timeout=15)
+        finally:
+            await live.close()
+        assert not live.statuses, live.results
+        assert [e["extensions"]["code"] for e in live.errors] == ["UNAUTHENTICATED"], live.results
+
+
+async def test_an_idle_sse_subscription_gets_heartbeats(gateway):
+    """The gateway writes an SSE comment line every 12 s on an idle stream, so proxies keep it
+    open and a client can tell a quiet stream from a dead one."""
+    customer = await gateway.register(f"live{uuid.uuid4().hex[:8]}@e2e.test")
+    order_id = await new_order(gateway, customer)
+    comments: list[float] = []
+    started = time.monotonic()
+    async with (
+        httpx.AsyncClient(timeout=httpx.Timeout(10, read=20)) as client,
+        client.stream(
+            "POST",
+            gateway.url,
+            json={"query": ORDER_STATUS, "variables": {"id": order_id}},
+            headers={"accept": "text/event-stream", "authorization": f"Bearer {customer}"},
+        ) as response,
+    ):
+        async for line in response.aiter_lines():
+            if line.startswith(":"):
+                comments.append(time.monotonic() - started)
+            if time.monotonic() - started > 14:
+                break
+    assert any(at > 10 for at in comments), comments
