@@ -33,8 +33,8 @@ from shopkit.health import healthz, readyz, tcp_check
 from shopkit.logging import configure_logging
 from shopkit.metrics import MetricsMiddleware, metrics_endpoint
 from shopkit.settings import ServiceSettings
-from shopkit.tracing import RequestIdMiddleware, configure_tracing, flush_traces, trace_requests
 from shopkit.sse import GatewaySSETransport
+from shopkit.tracing import RequestIdMiddleware, configure_tracing, flush_traces, trace_requests
 
 ContextFactory = Callable[[Request, Response | None, Identity], Any]
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
