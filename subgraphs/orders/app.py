@@ -13,7 +13,6 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
-import acsylla
 import httpx
 from starlette.applications import Starlette
 
@@ -33,7 +32,7 @@ from subgraphs.orders.service.payments import PaymentsClient
 from subgraphs.orders.service.unpaid import UnpaidOrders
 from subgraphs.orders.settings import OrdersSettings
 from subgraphs.orders.store.orders import CqlOrderStore
-from subgraphs.orders.store.session import connect
+from subgraphs.orders.store.session import connect, ping
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +78,7 @@ def create_app(
             runtime.consume(inbox, payment_handlers(service))
             app.state.orders = service
             app.state.events = runtime
-            app.state.readiness["cassandra"] = lambda: session.execute(
-                acsylla.create_statement("SELECT release_version FROM system.local")
-            )
+            app.state.readiness["cassandra"] = lambda: ping(session)
             sweep = periodic(
                 lambda: sweep_unpaid(unpaid),
                 settings.expiry_sweep_seconds,

@@ -24,7 +24,7 @@ from subgraphs.orders.domain.model import Address, KeyHolder, LineRequest, Order
 from subgraphs.orders.domain.transitions import PaymentOutcome
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService, order_cloud_event
-from subgraphs.orders.store.session import schema_statements
+from subgraphs.orders.store.session import ping, schema_statements
 from tests.orders.conftest import ON_BOTH_CQL_ENGINES, Cql, open_cql
 from tests.orders.items_mock import ITEMS_URL, ItemsMock
 
@@ -56,6 +56,10 @@ async def service(cql: Cql, items: ItemsMock) -> AsyncIterator[OrderService]:
 
 async def pending_types(cql: Cql, order_id: str) -> list[str]:
     return [m.type for m in await cql.outbox.pending(1000) if m.key == order_id]
+
+
+async def test_the_readiness_ping_reads_the_engines_release_version(cql):
+    assert (await ping(cql.session))[0].isdigit()
 
 
 async def test_an_order_reads_back_as_it_was_written(service, cql):
