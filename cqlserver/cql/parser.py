@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import CqlSyntaxError
+from cqlserver.errors import CqlSyntaxError
+
 from . import ast
 from .lexer import Token, tokenize
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cql import ast
-from ..schema import Schema
-from ..types import BIGINT, INT, CqlType, set_of
+from cqlserver.cql import ast
+from cqlserver.schema import Schema
+from cqlserver.types import BIGINT, INT, CqlType, set_of
 
 
 def collect_binds(

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cql import ast
-from ..errors import InvalidRequest
-from ..schema import Column, Table
-from ..storage import Store
-from ..types import BOOLEAN, UNSET, CqlType, split_collection
+from cqlserver.cql import ast
+from cqlserver.errors import InvalidRequest
+from cqlserver.schema import Column, Table
+from cqlserver.storage import Store
+from cqlserver.types import BOOLEAN, UNSET, CqlType, split_collection
+
 from .restrictions import int_param, term_value
 from .results import Rows
 from .selectors import column_value

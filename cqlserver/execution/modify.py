@@ -10,11 +10,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from ..cql import ast
-from ..errors import InvalidRequest
-from ..schema import Column, Schema, Table
-from ..storage import INF
-from ..types import UNSET, set_of
+from cqlserver.cql import ast
+from cqlserver.errors import InvalidRequest
+from cqlserver.schema import Column, Schema, Table
+from cqlserver.storage import INF
+from cqlserver.types import UNSET, set_of
+
 from .ddl import refuse_system
 from .restrictions import (
     clustering_filter,

@@ -6,7 +6,8 @@ clustering predicate and ALLOW FILTERING filters, and yields static-only rows.
 
 from __future__ import annotations
 
-from ..storage import Partition
+from cqlserver.storage import Partition
+
 from .selectors import column_value
 
 

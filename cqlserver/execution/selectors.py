@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cql import ast
-from ..errors import InvalidRequest
-from ..schema import Column, Table
-from ..storage import INF
-from ..types import BIGINT, INT
+from cqlserver.cql import ast
+from cqlserver.errors import InvalidRequest
+from cqlserver.schema import Column, Table
+from cqlserver.storage import INF
+from cqlserver.types import BIGINT, INT
+
 from .results import ColSpec
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InvalidRequest
-from ..schema import Column, Table
-from ..storage import INF, Store
-from ..types import UNSET, join_collection, split_collection
+from cqlserver.errors import InvalidRequest
+from cqlserver.schema import Column, Table
+from cqlserver.storage import INF, Store
+from cqlserver.types import UNSET, join_collection, split_collection
 
 
 @dataclass
