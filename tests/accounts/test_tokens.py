@@ -61,12 +61,14 @@ async def test_login_issues_an_rs256_token_with_the_documented_header_and_claims
     user = await service.register()
     login = (await service.login(user["email"]))["data"]["login"]
     header = jwt.get_unverified_header(login["token"])
-    assert header["alg"] == "RS256" and header["typ"] == "JWT"
+    assert header["alg"] == "RS256"
+    assert header["typ"] == "JWT"
     assert header["kid"] == service.app.state.tokens.key.kid
     claims = jwt.decode(login["token"], options={"verify_signature": False})
     assert claims["sub"] == user["id"]
     assert claims["role"] == "CUSTOMER"
-    assert claims["iss"] == "shop-accounts" and claims["aud"] == "shop"
+    assert claims["iss"] == "shop-accounts"
+    assert claims["aud"] == "shop"
     assert claims["exp"] - claims["iat"] == 900
     assert abs(claims["iat"] - time.time()) < 30
 
@@ -80,8 +82,10 @@ async def test_the_jwks_document_verifies_a_token_issued_by_login(service: Servi
     key = next(k for k in jwks.keys if k.key_id == jwt.get_unverified_header(token)["kid"])
     assert key.algorithm_name == "RS256"
     published = response.json()["keys"][0]
-    assert "d" not in published and "p" not in published  # the public half only
-    assert published["use"] == "sig" and published["alg"] == "RS256"
+    assert "d" not in published
+    assert "p" not in published
+    assert published["use"] == "sig"
+    assert published["alg"] == "RS256"
     claims = jwt.decode(
         token, key.key, algorithms=["RS256"], audience="shop", issuer="shop-accounts"
     )

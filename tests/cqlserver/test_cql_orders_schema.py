@@ -66,8 +66,11 @@ async def test_order_partition_reads_back_statics_with_each_row(acs, orders_ks):
     got = rows(await run(acs, f"SELECT * FROM {ks}.orders WHERE order_id = ?", oid))
     assert len(got) == 1
     r = got[0]
-    assert r["status"] == "PENDING" and r["version"] == 1 and r["item_id"] == "sku-1"
-    assert r["shipping_address"] == {"city": "Oslo"} and r["row_kind"] == "item"
+    assert r["status"] == "PENDING"
+    assert r["version"] == 1
+    assert r["item_id"] == "sku-1"
+    assert r["shipping_address"] == {"city": "Oslo"}
+    assert r["row_kind"] == "item"
     assert str(r["customer_id"]) == str(customer)
 
 
@@ -173,7 +176,8 @@ async def test_idempotency_row_has_default_ttl_and_outbox_delete(acs, orders_ks)
     q = f"INSERT INTO {ks}.idempotency (customer_id, key, order_id) VALUES (?, ?, ?) IF NOT EXISTS"
     assert rows(await run(acs, q, customer, "k1", oid))[0]["[applied]"] is True
     again = rows(await run(acs, q, customer, "k1", uuid.uuid4()))[0]
-    assert again["[applied]"] is False and str(again["order_id"]) == str(oid)
+    assert again["[applied]"] is False
+    assert str(again["order_id"]) == str(oid)
     ttl = rows(await run(acs, f"SELECT TTL(order_id) FROM {ks}.idempotency WHERE customer_id=? "
                               "AND key=?", customer, "k1"))[0]  # fmt: skip
     assert 86000 < next(iter(ttl.values())) <= 86400

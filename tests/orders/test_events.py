@@ -165,4 +165,5 @@ async def test_redelivered_payment_events_from_kafka_move_the_order_once(
     events = [m.type for m in await cql.outbox.pending(100) if m.key == order.id]
     assert events == ["order.created", "order.paid"]
     stored = await cql.store.get(order.id)
-    assert stored is not None and stored.version == 2
+    assert stored is not None
+    assert stored.version == 2

@@ -85,7 +85,8 @@ async def test_ten_concurrent_transitions_from_one_version_apply_exactly_once(se
     results = await asyncio.gather(*(attempt(n) for n in range(10)))
     assert results.count(True) == 1
     stored = await cql.store.get(order.id)
-    assert stored is not None and stored.version == 2
+    assert stored is not None
+    assert stored.version == 2
     assert [h.status for h in stored.history] == [
         OrderStatus.PENDING_PAYMENT,
         OrderStatus.CANCELLED,
@@ -101,7 +102,8 @@ async def test_concurrent_cancels_through_the_service_cancel_once_and_refuse_the
     )
     ok = [r for r in results if not isinstance(r, Exception)]
     refused = [r for r in results if isinstance(r, Exception)]
-    assert len(ok) == 1 and len(refused) == 9
+    assert len(ok) == 1
+    assert len(refused) == 9
     assert all(f"Order {order.id} is CANCELLED" in str(e) for e in refused)
     assert await pending_types(cql, order.id) == ["order.created", "order.cancelled"]
 
@@ -115,7 +117,8 @@ async def test_ten_concurrent_creates_with_one_key_make_one_order(service, cql, 
         )
     )
     assert len({o.id for o in orders}) == 1
-    assert items.reserve_calls() == 1 and items.stock["pen"] == 997
+    assert items.reserve_calls() == 1
+    assert items.stock["pen"] == 997
     ids, _ = await cql.store.customer_orders(who.account_id, 50, None)
     assert ids == [orders[0].id]
 
@@ -240,7 +243,8 @@ async def test_a_redelivered_payment_event_transitions_once(service, cql):
     results.append(await paid())
     assert results.count(True) == 1
     stored = await cql.store.get(order.id)
-    assert stored is not None and stored.status == OrderStatus.PAID
+    assert stored is not None
+    assert stored.status == OrderStatus.PAID
     assert stored.applied_events == {event_id, "payment:p-1"}
     assert await pending_types(cql, order.id) == ["order.created", "order.paid"]
 

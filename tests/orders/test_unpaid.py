@@ -101,7 +101,8 @@ async def test_an_order_whose_payment_is_in_flight_or_unknown_or_holds_money_is_
     setup.payments.add(order.id, state, 500, refunded=refunded)
     for _ in range(3):
         result = await setup.unpaid.sweep()
-        assert result.expired == 0 and result.paid == 0
+        assert result.expired == 0
+        assert result.paid == 0
     assert await status(setup, order) == OrderStatus.PENDING_PAYMENT
 
 

@@ -247,7 +247,8 @@ def test_mongo_requires_authentication_and_items_has_a_user_of_its_own():
     assert "process.env.MONGO_SHOP_PASSWORD" in init
     url = SERVICES["items"]["environment"]["ITEMS_MONGO_URL"]
     credentials = URL_CREDENTIALS.match(url)
-    assert credentials and credentials["user"] == "shop"
+    assert credentials
+    assert credentials["user"] == "shop"
     assert url.endswith("&authSource=shop_items")
 
 
@@ -315,7 +316,8 @@ def test_the_admin_account_comes_from_documented_variables():
     assert env["SHOP_ADMIN_PASSWORD"] == "${SHOP_ADMIN_PASSWORD:-}"
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Production on Docker") :]
-    assert "SHOP_ADMIN_EMAIL" in section and "SHOP_ADMIN_PASSWORD" in section
+    assert "SHOP_ADMIN_EMAIL" in section
+    assert "SHOP_ADMIN_PASSWORD" in section
 
 
 # -- images and the build context ------------------------------------------------------------
