@@ -141,7 +141,8 @@ async def test_register_login_and_me(gateway):
         register,
         {"i": {"email": f"new.{email}", "name": "Eve", "password": "another-pass-123"}},
     )
-    assert again == fresh and "errors" not in again, (again, fresh)
+    assert again == fresh, (again, fresh)
+    assert "errors" not in again, (again, fresh)
     assert (await gateway.data("{ me { name } }", token=token)) == {"me": {"name": "Ada Lovelace"}}
     assert me["me"]["role"] == "CUSTOMER"
     assert (await gateway.data("{ me { id } }")) == {"me": None}

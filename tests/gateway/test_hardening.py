@@ -34,7 +34,8 @@ def test_query_deeper_than_10_is_refused(gateway: Gateway) -> None:
 
 def test_thirty_aliases_are_served_and_thirty_one_refused(gateway: Gateway) -> None:
     ok = gateway.post("{ " + " ".join(f"a{i}: hello" for i in range(30)) + " }")
-    assert ok.status_code == 200 and "errors" not in ok.json(), ok.text
+    assert ok.status_code == 200, ok.text
+    assert "errors" not in ok.json(), ok.text
     assert_refused(
         gateway.post("{ " + " ".join(f"a{i}: hello" for i in range(31)) + " }"),
         "Aliases limit of 30",
@@ -43,13 +44,15 @@ def test_thirty_aliases_are_served_and_thirty_one_refused(gateway: Gateway) -> N
 
 def test_document_over_2000_tokens_is_refused(gateway: Gateway) -> None:
     ok = gateway.post("{ " + "hello " * 500 + "}")
-    assert ok.status_code == 200 and "errors" not in ok.json(), ok.text
+    assert ok.status_code == 200, ok.text
+    assert "errors" not in ok.json(), ok.text
     assert_refused(gateway.post("{ " + "hello " * 2001 + "}"), "Token limit of 2000")
 
 
 def test_more_than_50_directives_are_refused(gateway: Gateway) -> None:
     ok = gateway.post("{ " + "hello @include(if: true) " * 50 + "}")
-    assert ok.status_code == 200 and "errors" not in ok.json(), ok.text
+    assert ok.status_code == 200, ok.text
+    assert "errors" not in ok.json(), ok.text
     assert_refused(
         gateway.post("{ " + "hello @include(if: true) " * 51 + "}"), "Directives limit of 50"
     )

@@ -132,7 +132,8 @@ async def test_bad_lines_are_refused_with_bad_user_input(client):
     token = make_token()
     for lines in ([], [{"itemId": "pen", "quantity": 0}], [{"itemId": "pen", "quantity": -3}]):
         body = await gql(client, CREATE, {"input": {"lines": lines}}, token=token)
-        assert body["data"] is None and codes(body) == ["BAD_USER_INPUT"], body
+        assert body["data"] is None, body
+        assert codes(body) == ["BAD_USER_INPUT"], body
 
 
 async def test_stock_shortage_names_the_item_and_what_is_available(client):
@@ -263,7 +264,8 @@ async def test_an_idempotent_create_that_fails_answers_its_error_twice_and_frees
         token = make_token()
         for _ in range(2):
             body = await create_with_key(client, token)
-            assert body["data"] is None and codes(body) == ["NOT_FOUND"], body
+            assert body["data"] is None, body
+            assert codes(body) == ["NOT_FOUND"], body
             assert body["errors"][0]["message"] == "Item -5848314 does not exist."
         items.add("-5848314", 10, stock=1000)
         body = await create_with_key(client, token)
@@ -306,7 +308,8 @@ async def test_a_service_reads_an_order_status_and_not_found_for_an_order_that_d
     assert body["data"]["order"]["status"] == "CANCELLED"
     for missing in (str(uuid.uuid4()), "not-an-order-id"):
         body = await gql(client, ORDER, {"id": missing}, service=True)
-        assert body["data"] is None and codes(body) == ["NOT_FOUND"], body
+        assert body["data"] is None, body
+        assert codes(body) == ["NOT_FOUND"], body
 
 
 # -- reservations always belong to an order (issue 10, item 5) ---------------------------------

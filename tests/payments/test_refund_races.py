@@ -93,7 +93,8 @@ async def test_three_refunds_of_400_on_a_capture_of_1000_refuse_the_third_clearl
 
     made = [a for a in answers if a.get("data")]
     refused = [a for a in answers if not a.get("data")]
-    assert len(made) == 2 and len(refused) == 1, answers
+    assert len(made) == 2, answers
+    assert len(refused) == 1, answers
     assert error_code(refused[0]) == "BAD_USER_INPUT"
     assert "exceeds what remains refundable" in refused[0]["errors"][0]["message"]
     assert refused[0]["errors"][0]["extensions"]["refundable"] == 200

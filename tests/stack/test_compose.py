@@ -284,7 +284,8 @@ def test_database_urls_take_their_password_from_required_variables():
         credentials = URL_CREDENTIALS.match(url)
         assert credentials, url
         password = VARIABLE.fullmatch(credentials["password"])
-        assert password and password["op"] == ":?", url
+        assert password, url
+        assert password["op"] == ":?", url
 
 
 # -- production only -------------------------------------------------------------------------

@@ -51,7 +51,8 @@ def test_cassandra_on_a_taken_port_fails_fast_naming_its_log(tmp_path: Path, tak
         )
     )
     assert took < FAST
-    assert "cassandra exited" in message and "cassandra.log" in message, message
+    assert "cassandra exited" in message, message
+    assert "cassandra.log" in message, message
 
 
 def test_kafka_with_a_corrupt_data_folder_fails_fast(tmp_path: Path):
@@ -64,7 +65,8 @@ def test_kafka_with_a_corrupt_data_folder_fails_fast(tmp_path: Path):
         )
     )
     assert took < FAST
-    assert "kafka exited" in message and "kafka.log" in message, message
+    assert "kafka exited" in message, message
+    assert "kafka.log" in message, message
 
 
 def test_cassandra_with_a_corrupt_data_folder_fails_fast(tmp_path: Path):
@@ -77,7 +79,8 @@ def test_cassandra_with_a_corrupt_data_folder_fails_fast(tmp_path: Path):
         )
     )
     assert took < FAST
-    assert "cassandra exited" in message and "commitlog" in message, message
+    assert "cassandra exited" in message, message
+    assert "commitlog" in message, message
 
 
 def test_without_java_the_jvm_engines_say_what_to_install(
@@ -96,7 +99,8 @@ def test_without_java_the_jvm_engines_say_what_to_install(
     ):
         message, took = failure_of(start)
         assert took < 5
-        assert "Java 17" in message and "apt-get install" in message, message
+        assert "Java 17" in message, message
+        assert "apt-get install" in message, message
 
 
 def test_the_stack_refuses_a_taken_engine_port_naming_the_variable(tmp_path: Path, taken_port: int):
