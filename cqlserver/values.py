@@ -38,7 +38,7 @@ def _parse_timestamp(s: str) -> int:
     try:
         d = dt.datetime.fromisoformat(txt)
     except ValueError:
-        raise InvalidRequest(f"Unable to coerce '{s}' to a formatted date (long)")
+        raise InvalidRequest(f"Unable to coerce '{s}' to a formatted date (long)") from None
     if d.tzinfo is None:
         d = d.replace(tzinfo=dt.UTC)
     return (d - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
@@ -52,7 +52,7 @@ def _parse_time(s: str) -> int:
         nanos = int((frac + "000000000")[:9]) if frac else 0
         return ((h * 60 + m) * 60 + int(sec)) * 1_000_000_000 + nanos
     except (ValueError, IndexError):
-        raise InvalidRequest(f"Unable to coerce '{s}' to a formatted time (long)")
+        raise InvalidRequest(f"Unable to coerce '{s}' to a formatted time (long)") from None
 
 
 def _bad(lit: ast.Literal, t: CqlType, what: str) -> InvalidRequest:
@@ -120,7 +120,7 @@ def literal_bytes(lit: ast.Literal, t: CqlType, what: str) -> bytes | None:
                 return bytes.fromhex(v[2:])
             raise _bad(lit, t, what)
     except (ValueError, OverflowError):
-        raise _bad(lit, t, what)
+        raise _bad(lit, t, what) from None
     raise _bad(lit, t, what)
 
 

@@ -229,9 +229,9 @@ async def settled(
 
     try:
         await eventually(agree, timeout=SETTLE_SECONDS, interval=2.0)
-    except AssertionError:
+    except AssertionError as err:
         wrong = await books_agree(shop, gateway, initial, purchases)
-        raise AssertionError("the books disagree after the outage:\n" + "\n".join(wrong))
+        raise AssertionError("the books disagree after the outage:\n" + "\n".join(wrong)) from err
 
 
 async def test_a_cassandra_outage_during_a_checkout_burst_loses_no_payment(

@@ -491,7 +491,7 @@ class OrderService:
         try:
             uuid.UUID(order_id)
         except (ValueError, AttributeError, TypeError):
-            raise NotFound(f"Order {order_id} does not exist.")
+            raise NotFound(f"Order {order_id} does not exist.") from None
         order = await self.store.get(order_id)
         if order is None:
             raise NotFound(f"Order {order_id} does not exist.")
