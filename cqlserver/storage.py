@@ -303,7 +303,8 @@ class Store:
 
     def _write(self, text: str) -> None:
         if self._log is None:
-            self._log = open(self.log_path, "a", encoding="utf-8")
+            # The append log stays open for the process: every write appends and fsyncs.
+            self._log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115
         self._log.write(text)
         self._log.flush()
         os.fsync(self._log.fileno())

@@ -53,9 +53,13 @@ def apply_write(store: Store, w: Write, now: float) -> None:
         if val is UNSET:
             continue
         if op == "set":
-            if c.type.is_collection and not c.type.frozen and val is not None:
-                if not split_collection(val, c.type.kind == "map"):
-                    val = None
+            if (
+                c.type.is_collection
+                and not c.type.frozen
+                and val is not None
+                and not split_collection(val, c.type.kind == "map")
+            ):
+                val = None
             target[c.name] = (val, w.expiry)
             continue
         if c.name in target:

@@ -18,7 +18,6 @@ import signal
 import stat
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -64,12 +63,12 @@ def card(n: int, **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def order(gateway: Gateway) -> AsyncIterator[tuple[str, str]]:
+async def order(gateway: Gateway) -> tuple[str, str]:
     """(customer token, order id) of an order waiting for payment."""
     admin = await admin_token(gateway)
     item = await create_item(gateway, admin, stock=5)
     customer = await gateway.register(f"faults.{uuid.uuid4().hex[:8]}@e2e.test")
-    yield customer, (await create_order(gateway, customer, item["id"], 1))["id"]
+    return customer, (await create_order(gateway, customer, item["id"], 1))["id"]
 
 
 async def test_login_and_register_answer_service_unavailable_while_accounts_is_frozen(
