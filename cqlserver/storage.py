@@ -261,7 +261,7 @@ class Store:
         if self.data_dir and self._record is not None:
             self._record.append(rec)
 
-    def upsert(self, table: Table, pk, ck, marker, cells, static) -> None:  # type: ignore[no-untyped-def]
+    def upsert(self, table: Table, pk, ck, marker, cells, static) -> None:
         self.data(table).upsert(pk, ck, marker, cells, static)
         self._note(_upsert_record(table.qualified, pk, ck, marker, cells, static))
 

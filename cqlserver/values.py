@@ -142,13 +142,13 @@ def call_function(fn: ast.FunctionCall, t: CqlType, values: list[Any], what: str
         arg = term_bytes(fn.args[0], native("timeuuid"), values, what)
         if arg is None or arg is UNSET:
             return None
-        ms = timeuuid_ms(arg)  # type: ignore[arg-type]
+        ms = timeuuid_ms(arg)
         if name == "todate":
             return native("date").to_bytes(ms // 86_400_000)
         return struct.pack(">q", ms)
     if name in ("mintimeuuid", "maxtimeuuid"):
         arg = term_bytes(fn.args[0], native("timestamp"), values, what)
-        ms = struct.unpack(">q", arg)[0]  # type: ignore[arg-type]
+        ms = struct.unpack(">q", arg)[0]
         ticks = ms * 10000 + UUID_EPOCH
         lo = 0x8080808080808080 if name == "mintimeuuid" else 0x7F7F7F7F7F7F7F7F
         u = uuid.UUID(
@@ -186,7 +186,7 @@ def _elem(term: Any, t: CqlType, values: list[Any], what: str) -> bytes:
         raise InvalidRequest("null is not supported inside collections")
     if b is UNSET:
         raise InvalidRequest("Invalid unset value in collection")
-    return b  # type: ignore[no-any-return]
+    return b
 
 
 def collection_bytes(c: ast.Collection, t: CqlType, values: list[Any], what: str) -> bytes | None:
@@ -205,15 +205,15 @@ def collection_bytes(c: ast.Collection, t: CqlType, values: list[Any], what: str
             for e in elems:
                 seen.setdefault(et.sort_key(e), e)
             elems = [seen[k] for k in sorted(seen)]
-        return join_collection(list(elems))  # type: ignore[arg-type]
+        return join_collection(list(elems))
     if tk == "map" and c.kind == "map":
         kt, vt = t.params
         pairs: dict[Any, tuple[bytes, bytes]] = {}
         for k, v in c.items:
             kb = _elem(k, kt, values, what)
             pairs[kt.sort_key(kb)] = (kb, _elem(v, vt, values, what))
-        flat = [x for key in sorted(pairs) for x in pairs[key]]
-        return join_collection(flat, pairs=True)  # type: ignore[arg-type]
+        flat: list[bytes | None] = [x for key in sorted(pairs) for x in pairs[key]]
+        return join_collection(flat, pairs=True)
     if tk == "tuple" and c.kind == "tuple":
         if len(c.items) > len(t.params):
             raise InvalidRequest(f"Invalid tuple literal for {what}: too many elements")

@@ -166,6 +166,7 @@ async def read_payments(
     settings: PaymentsSettings,
 ) -> tuple[dict[str, tuple[int, str]], dict[tuple[str, str], int]]:
     engine = create_engine(settings.database_url)
+    # SQLAlchemy sets __table__ on a table=True model; SQLModel's base class does not declare it.
     payments, ledger = PaymentRow.__table__, LedgerRow.__table__  # type: ignore[attr-defined]
     try:
         async with engine.connect() as connection:

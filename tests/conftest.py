@@ -26,7 +26,7 @@ def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("logs")
 
 
-def _started(start):  # type: ignore[no-untyped-def]
+def _started(start):
     try:
         return start()
     except StartError as exc:

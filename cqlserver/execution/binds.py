@@ -42,6 +42,7 @@ def collect_binds(
     def rel(r: ast.Relation | ast.Condition) -> None:
         c = table.column(r.column)
         if getattr(r, "element", None) is not None:
+            # Only a Relation has .element; the getattr above has just found one.
             el = r.element  # type: ignore[union-attr]
             if c.type.kind == "map":
                 put(el, f"key({c.name})", c.type.params[0])

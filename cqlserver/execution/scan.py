@@ -11,7 +11,7 @@ from cqlserver.storage import Partition
 from .selectors import column_value
 
 
-def scan(table, data, pks, state, ck_pred, filters, reverse, distinct, now):  # type: ignore[no-untyped-def]
+def scan(table, data, pks, state, ck_pred, filters, reverse, distinct, now):
     """Yield (pk, ck, static, cells, expiry-of-row) in result order, resuming after state."""
     start_pk = state["pk"] if state else None
     start_ck = state["ck"] if state else None
@@ -20,7 +20,7 @@ def scan(table, data, pks, state, ck_pred, filters, reverse, distinct, now):  # 
         resume_ck = None
         if not started:
             if pk != start_pk:
-                if pk < start_pk:  # type: ignore[operator]
+                if pk < start_pk:
                     continue
                 started = True
             else:
@@ -69,5 +69,5 @@ def scan(table, data, pks, state, ck_pred, filters, reverse, distinct, now):  # 
             yield pk, None, static, {}, None
 
 
-def passes(filters, pk, ck, static, cells) -> bool:  # type: ignore[no-untyped-def]
+def passes(filters, pk, ck, static, cells) -> bool:
     return all(pred(column_value(c, pk, ck, static, cells)) for c, pred in filters)

@@ -35,6 +35,7 @@ def apply_write(store: Store, w: Write, now: float) -> None:
         return
     if w.kind == "delete_rows":
         if w.ck_filter is None:
+            # A row delete without a clustering filter names one whole row: ck is set.
             store.delete_rows(w.table, w.pk, [w.ck])  # type: ignore[list-item]
             return
         p = store.data(w.table).partitions.get(w.pk)
@@ -94,7 +95,7 @@ def collection_op(c: Column, op: str, cur: bytes | None, val: Any, key: Any) -> 
             else:
                 pairs[kt.sort_key(key)] = (key, val)
             flat = [x for k in sorted(pairs) for x in pairs[k]]
-            return join_collection(flat, pairs=True) if flat else None  # type: ignore[arg-type]
+            return join_collection(flat, pairs=True) if flat else None
         if key is None or not 0 <= key < len(elems):
             raise InvalidRequest(f"List index {key} out of bound, list has size {len(elems)}")
         if val is None:
@@ -132,4 +133,4 @@ def collection_op(c: Column, op: str, cur: bytes | None, val: Any, key: Any) -> 
         for k in split_collection(val):
             pairs.pop(kt.sort_key(k), None)
     flat = [x for k in sorted(pairs) for x in pairs[k]]
-    return join_collection(flat, pairs=True) if flat else None  # type: ignore[arg-type]
+    return join_collection(flat, pairs=True) if flat else None

@@ -45,7 +45,7 @@ def item_json(item: Item) -> dict[str, Any]:
 
 
 def _service(request: Request) -> ItemService:
-    return request.app.state.items  # type: ignore[no-any-return]
+    return request.app.state.items
 
 
 def _caller(request: Request) -> Identity:

@@ -124,7 +124,7 @@ async def test_an_unsigned_alg_none_token_is_refused(service: Service) -> None:
     user = await service.register()
     token = jwt.encode(
         claims_for(user["id"]),
-        None,
+        "",
         algorithm="none",
         headers={"kid": service.app.state.tokens.key.kid, "typ": "JWT"},
     )
@@ -188,7 +188,7 @@ async def test_the_development_key_is_created_0600_and_reused(
 
 
 def test_production_refuses_to_start_without_a_signing_key(tmp_path: Path) -> None:
-    secrets = {"gateway_secret": "g" * 40, "service_secret": "s" * 40}
+    secrets: dict[str, Any] = {"gateway_secret": "g" * 40, "service_secret": "s" * 40}
     with pytest.raises(ValidationError, match="ACCOUNTS_JWT_PRIVATE_KEY"):
         AccountsSettings(env="production", data_dir=tmp_path, **secrets)
 

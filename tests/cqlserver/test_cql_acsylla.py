@@ -49,7 +49,7 @@ async def test_acsylla_creates_schema_inserts_prepared_and_reads_back_in_pages(a
     )
     st = select.bind(page_size=40)
     st.bind_list([stream])
-    seen = []
+    seen: list[tuple[str, int]] = []
     pages = 0
     while True:
         res = await acs.execute(st)

@@ -154,7 +154,7 @@ async def test_orders_by_customer_pages_newest_first_and_in_queries(acs, orders_
     )
     st = p.bind(page_size=7)
     st.bind_list([customer, 20])
-    got = []
+    got: list[dt.datetime] = []
     while True:
         res = await acs.execute(st)
         got.extend(r.as_dict()["created_at"].replace(tzinfo=None) for r in res)
@@ -165,8 +165,8 @@ async def test_orders_by_customer_pages_newest_first_and_in_queries(acs, orders_
     oids = [uuid.uuid4(), uuid.uuid4()]
     for o in oids:
         await create_order(acs, ks, o, customer)
-    got = rows(await run(acs, f"SELECT order_id FROM {ks}.orders WHERE order_id IN ?", oids))
-    assert sorted(str(r["order_id"]) for r in got) == sorted(str(o) for o in oids)
+    found = rows(await run(acs, f"SELECT order_id FROM {ks}.orders WHERE order_id IN ?", oids))
+    assert sorted(str(r["order_id"]) for r in found) == sorted(str(o) for o in oids)
     distinct = rows(await run(acs, f"SELECT DISTINCT order_id FROM {ks}.orders"))
     assert {str(o) for o in oids} <= {str(r["order_id"]) for r in distinct}
 

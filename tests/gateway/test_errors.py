@@ -212,7 +212,7 @@ def test_malformed_json_is_bad_request(gateway: Gateway) -> None:
 
 def test_every_code_the_gateway_produces_is_in_the_catalogue(gateway: Gateway) -> None:
     """The refusals above, the masked error and the limits all use catalogued codes."""
-    seen = set()
+    seen: set[str] = set()
     for body in (
         {"query": "{ hello"},
         {"query": "{ nope }"},

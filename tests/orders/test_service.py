@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -252,7 +253,7 @@ class RacedStore(FakeOrderStore):
         self.lost = 0
 
     async def transition(
-        self, order: Order, expected_version: int, event: CloudEvent, **kwargs: object
+        self, order: Order, expected_version: int, event: CloudEvent, **kwargs: Any
     ) -> bool:
         if kwargs.get("replace_lines"):
             if self.fail:
@@ -265,7 +266,7 @@ class RacedStore(FakeOrderStore):
             )
             self.orders[order.id] = replace(current, status=flipped, version=current.version + 1)
             self.lost += 1
-        return await super().transition(order, expected_version, event, **kwargs)  # type: ignore[arg-type]
+        return await super().transition(order, expected_version, event, **kwargs)
 
 
 def reserved_lines(items: ItemsMock, order: Order) -> tuple[dict[str, int], dict[str, int]]:
@@ -280,6 +281,7 @@ async def test_an_update_that_keeps_losing_its_write_holds_the_stored_lines_agai
         await raced.update_order(ALICE, order.id, [LineRequest("pen", 5)])
     stored = await raced.store.get(order.id)
     assert stored is not None
+    assert isinstance(raced.store, RacedStore)
     assert raced.store.lost == MAX_ATTEMPTS
     assert items.calls[-1] == (
         "reserve",
@@ -537,6 +539,7 @@ async def test_an_order_whose_write_surely_failed_releases_its_stock_and_frees_i
     with pytest.raises(Unavailable, match="database"):
         await place(failing, idempotency_key="k")
     assert items.held() == {}
+    assert isinstance(failing.store, FailingStore)
     assert failing.store.keys == {}
 
 
@@ -554,6 +557,7 @@ async def test_an_order_that_may_have_been_written_keeps_its_stock_and_key(servi
     with pytest.raises(Unavailable, match="database"):
         await place(failing, idempotency_key="k")
     assert len(items.held()) == 1
+    assert isinstance(failing.store, FailingStore)
     assert len(failing.store.keys) == 1
 
 

@@ -53,7 +53,7 @@ class CountingProcessor(SimulatedProcessor):
         self.charge_keys: list[str] = []
         self.during_charge: Callable[[], Any] | None = None
 
-    async def charge(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def charge(self, **kwargs: Any) -> Any:
         self.charge_keys.append(kwargs["idempotency_key"])
         if self.during_charge is not None:
             self.during_charge()
@@ -68,7 +68,7 @@ class CountingProcessor(SimulatedProcessor):
             raise ProcessorError("connection reset after the charge was sent")
         return result
 
-    async def refund(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def refund(self, **kwargs: Any) -> Any:
         if self.delay:
             await asyncio.sleep(self.delay)
         return await super().refund(**kwargs)

@@ -11,7 +11,7 @@ from subgraphs.payments.events.handlers import handlers
 from tests.payments.conftest import Harness, customer
 
 
-def _cancelled(order_id: str, buyer: str):  # type: ignore[no-untyped-def]
+def _cancelled(order_id: str, buyer: str):
     return new_event(
         "order.cancelled",
         source="orders",

@@ -10,8 +10,8 @@ import subgraphs
 from shopkit.errors import CATALOGUE, CODES, ShopError
 
 
-def all_subclasses(cls: type) -> set[type]:
-    found = set()
+def all_subclasses(cls: type[ShopError]) -> set[type[ShopError]]:
+    found: set[type[ShopError]] = set()
     for sub in cls.__subclasses__():
         found |= {sub} | all_subclasses(sub)
     return found

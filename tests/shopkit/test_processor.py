@@ -68,6 +68,7 @@ async def test_simulated_processor_finds_charges_and_refunds_by_key_and_refuses_
     token = await processor.tokenize(validate_card("4242424242424242", 12, 2030, "123"))
     charge = await processor.charge(source=token.token, amount=100, currency="USD",
                                     idempotency_key="c")  # fmt: skip
+    assert charge.charge_id is not None
     refund = await processor.refund(charge_id=charge.charge_id, amount=60, idempotency_key="r")
 
     assert await processor.find_charge("c") == charge

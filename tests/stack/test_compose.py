@@ -52,7 +52,7 @@ def settings_class(name: str) -> type[ServiceSettings]:
 
 def env_names(cls: type[BaseSettings]) -> set[str]:
     prefix = cls.model_config.get("env_prefix", "")
-    names = set()
+    names: set[str] = set()
     for field_name, field in cls.model_fields.items():
         alias = field.validation_alias
         if alias is not None:

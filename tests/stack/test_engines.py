@@ -25,7 +25,7 @@ def taken_port() -> Iterator[int]:
         yield listener.getsockname()[1]
 
 
-def failure_of(start) -> tuple[str, float]:  # type: ignore[no-untyped-def]
+def failure_of(start) -> tuple[str, float]:
     began = time.monotonic()
     with pytest.raises(StartError) as raised:
         start()

@@ -57,4 +57,5 @@ def test_verifier(_http: object = None) -> AccessTokenVerifier:  # noqa: PT019, 
     )
 
 
+# pytest's own marker that a function is no test; functions declare no such attribute.
 test_verifier.__test__ = False  # type: ignore[attr-defined]
