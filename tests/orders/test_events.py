@@ -26,7 +26,7 @@ from subgraphs.orders.events.handlers import payment_handlers
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService
 from tests.orders.conftest import Cql, open_cql
-from tests.orders.items_mock import ITEMS_URL, ItemsMock
+from tests.support.items_mock import ITEMS_URL, ItemsMock
 
 SCHEMAS = producer_schemas("orders")
 

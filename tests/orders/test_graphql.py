@@ -17,8 +17,8 @@ from shopkit.auth import mint_service_token
 from subgraphs.orders.app import create_app
 from subgraphs.orders.settings import OrdersSettings
 from subgraphs.orders.store.orders import CqlOrderStore
-from tests.orders.items_mock import ITEMS_URL, ItemsMock
-from tests.orders.payments_mock import PAYMENTS_URL, PaymentsMock
+from tests.support.items_mock import ITEMS_URL, ItemsMock
+from tests.support.payments_mock import PAYMENTS_URL, PaymentsMock
 from tests.support.tokens import make_token, test_verifier
 
 CREATE = """

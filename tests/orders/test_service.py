@@ -37,7 +37,7 @@ from subgraphs.orders.domain.transitions import PaymentOutcome
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import MAX_ATTEMPTS, OrderService
 from tests.orders.fakes import FakeOrderStore
-from tests.orders.items_mock import ITEMS_URL, ItemsMock
+from tests.support.items_mock import ITEMS_URL, ItemsMock
 
 SCHEMAS = producer_schemas("orders")
 

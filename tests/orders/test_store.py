@@ -26,7 +26,7 @@ from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService, order_cloud_event
 from subgraphs.orders.store.session import ping, schema_statements
 from tests.orders.conftest import ON_BOTH_CQL_ENGINES, Cql, open_cql
-from tests.orders.items_mock import ITEMS_URL, ItemsMock
+from tests.support.items_mock import ITEMS_URL, ItemsMock
 
 SCHEMAS = producer_schemas("orders")
 

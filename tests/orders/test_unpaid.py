@@ -26,8 +26,8 @@ from subgraphs.orders.service.orders import OrderService
 from subgraphs.orders.service.payments import PAYMENTS_OF_ORDERS, PaymentsClient
 from subgraphs.orders.service.unpaid import SweepResult, UnpaidOrders
 from tests.orders.conftest import Cql
-from tests.orders.items_mock import ITEMS_URL, ItemsMock
-from tests.orders.payments_mock import PAYMENTS_URL, PaymentsMock
+from tests.support.items_mock import ITEMS_URL, ItemsMock
+from tests.support.payments_mock import PAYMENTS_URL, PaymentsMock
 
 ALICE = Identity(account_id="6a3c3b1e-0c1e-4f7e-9a39-8f9c7c1e2d11", role="CUSTOMER")
 
