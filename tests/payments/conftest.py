@@ -17,6 +17,7 @@ import pytest
 import respx
 import sqlalchemy as sa
 
+from shopkit.events import CloudEvent, new_event
 from shopkit.processor import ProcessorError, SimulatedProcessor
 from subgraphs.payments.app import create_app
 from subgraphs.payments.settings import PaymentsSettings
@@ -212,3 +213,13 @@ def customer() -> str:
 def error_code(answer: dict[str, Any]) -> str:
     assert answer.get("errors"), f"expected an error, got {answer}"
     return str(answer["errors"][0]["extensions"]["code"])
+
+
+def order_cancelled(order_id: str, buyer: str, previous_status: str) -> CloudEvent:
+    """The ``order.cancelled`` event orders emits for ``order_id``."""
+    return new_event(
+        "order.cancelled",
+        source="orders",
+        subject=order_id,
+        data={"orderId": order_id, "customerId": buyer, "previousStatus": previous_status},
+    )
