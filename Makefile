@@ -13,12 +13,13 @@ ENGINE_JARS := $(JVM_JARS)/kafka/.resolved $(JVM_JARS)/cassandra/.resolved
 # light: orders on this project's cqlserver (up in seconds); real: on Apache Cassandra.
 ENGINES ?= light
 
-.PHONY: up test install mariadb chromium wrk schema schema-check schema-release lint deadcode bench reconcile replay-dlq clean help
+.PHONY: up test test-unit install mariadb chromium wrk schema schema-check schema-release lint deadcode bench reconcile replay-dlq clean help
 
 help:
 	@echo "make up      - install what is missing, start engines, subgraphs and the gateway on :4000"
 	@echo "               (ENGINES=real: orders on Apache Cassandra instead of the cqlserver)"
 	@echo "make test    - install what is missing, lint, type-check and run every test"
+	@echo "make test-unit - the fast tier: the tests that need no engine (under 30 s)"
 	@echo "make schema  - export each subgraph's SDL and compose the supergraph"
 	@echo "make schema-check   - fail on a change that breaks the released API schema"
 	@echo "make schema-release - make the current API schema the released one (schema/)"
@@ -106,6 +107,11 @@ deadcode: $(VENV)/.synced
 
 test: install mariadb chromium lint schema-check
 	$(PY) -m pytest
+
+# The fast tier: the tests that need no engine and no other process (tests/conftest.py marks
+# the others "engine"), in well under 30 seconds; engine fixtures fail there if asked for.
+test-unit: $(VENV)/.synced
+	SHOP_TESTS_UNIT=1 $(PY) -m pytest -m "not engine and not e2e" -q --ignore=tests/e2e --ignore=tests/gateway
 
 # The benchmark's load generator (bench/load.py): installed here when missing, as root.
 wrk:

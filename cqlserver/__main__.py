@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 
@@ -20,10 +21,8 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
     server = Server(args.host, args.port, args.data_dir, args.max_frame_bytes)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.serve_forever())
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

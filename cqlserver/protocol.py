@@ -71,13 +71,13 @@ class Reader:
         return self._take(1)[0]
 
     def short(self) -> int:
-        return _H.unpack(self._take(2))[0]  # type: ignore[no-any-return]
+        return _H.unpack(self._take(2))[0]
 
     def int(self) -> int:
-        return _I.unpack(self._take(4))[0]  # type: ignore[no-any-return]
+        return _I.unpack(self._take(4))[0]
 
     def long(self) -> builtins.int:  # plain `int` here would name the method above
-        return _Q.unpack(self._take(8))[0]  # type: ignore[no-any-return]
+        return _Q.unpack(self._take(8))[0]
 
     def string(self) -> str:
         return self._take(self.short()).decode("utf-8")

@@ -97,6 +97,7 @@ class Connection(asyncio.Protocol):
         self.pending: set[asyncio.Future[None]] = set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # A TCP server's protocol is given an asyncio.Transport (asyncio types it as the base).
         self.transport = transport  # type: ignore[assignment]
         self.server.connections.add(self)
 
@@ -211,6 +212,7 @@ class Connection(asyncio.Protocol):
         if opcode == P.OP_EXECUTE:
             pid = r.short_bytes()
             q = P.read_query_params(r)
+            # None (unknown id) is refused on the next line; p is a Prepared from there on.
             p = self.ex.prepared.get(pid)  # type: ignore[assignment]
             if p is None:
                 raise Unprepared(pid)
@@ -258,6 +260,7 @@ class Connection(asyncio.Protocol):
                 p = self.ex.prepare(r.long_string(), self.keyspace, cache=False)
             elif k == 1:
                 pid = r.short_bytes()
+                # None (unknown id) is refused right below, as for EXECUTE.
                 p = self.ex.prepared.get(pid)  # type: ignore[assignment]
                 if p is None:
                     raise Unprepared(pid)

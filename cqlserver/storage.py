@@ -261,7 +261,7 @@ class Store:
         if self.data_dir and self._record is not None:
             self._record.append(rec)
 
-    def upsert(self, table: Table, pk, ck, marker, cells, static) -> None:  # type: ignore[no-untyped-def]
+    def upsert(self, table: Table, pk, ck, marker, cells, static) -> None:
         self.data(table).upsert(pk, ck, marker, cells, static)
         self._note(_upsert_record(table.qualified, pk, ck, marker, cells, static))
 
@@ -303,7 +303,8 @@ class Store:
 
     def _write(self, text: str) -> None:
         if self._log is None:
-            self._log = open(self.log_path, "a", encoding="utf-8")
+            # The append log stays open for the process: every write appends and fsyncs.
+            self._log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115
         self._log.write(text)
         self._log.flush()
         os.fsync(self._log.fileno())

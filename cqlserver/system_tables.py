@@ -127,6 +127,7 @@ class SystemTables:
             for c in table.regulars
             if row.get(c.name) is not None
         }
+        # A system row sets every key column, so no key part is None.
         self.ex.store.data(table).upsert(pk, ck, float("inf"), cells, {})  # type: ignore[arg-type]
 
     def refresh(self) -> None:

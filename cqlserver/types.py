@@ -129,7 +129,7 @@ class CqlType:
             try:
                 b.decode("utf-8")
             except UnicodeDecodeError:
-                raise InvalidRequest("Invalid UTF-8 bytes " + b.hex())
+                raise InvalidRequest("Invalid UTF-8 bytes " + b.hex()) from None
         elif self.kind == "ascii" and any(c > 127 for c in b):
             raise InvalidRequest("Invalid byte for ascii: " + str(max(b)))
         elif self.kind == "inet" and len(b) not in (0, 4, 16):
@@ -140,7 +140,7 @@ class CqlType:
             try:
                 elems = split_collection(b, self.kind == "map")
             except (struct.error, IndexError, ValueError):
-                raise InvalidRequest(f"Not enough bytes to read a {self.kind}")
+                raise InvalidRequest(f"Not enough bytes to read a {self.kind}") from None
             types = (
                 [self.params[0], self.params[1]] * (len(elems) // 2)
                 if self.kind == "map"

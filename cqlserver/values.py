@@ -38,7 +38,7 @@ def _parse_timestamp(s: str) -> int:
     try:
         d = dt.datetime.fromisoformat(txt)
     except ValueError:
-        raise InvalidRequest(f"Unable to coerce '{s}' to a formatted date (long)")
+        raise InvalidRequest(f"Unable to coerce '{s}' to a formatted date (long)") from None
     if d.tzinfo is None:
         d = d.replace(tzinfo=dt.UTC)
     return (d - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
@@ -52,7 +52,7 @@ def _parse_time(s: str) -> int:
         nanos = int((frac + "000000000")[:9]) if frac else 0
         return ((h * 60 + m) * 60 + int(sec)) * 1_000_000_000 + nanos
     except (ValueError, IndexError):
-        raise InvalidRequest(f"Unable to coerce '{s}' to a formatted time (long)")
+        raise InvalidRequest(f"Unable to coerce '{s}' to a formatted time (long)") from None
 
 
 def _bad(lit: ast.Literal, t: CqlType, what: str) -> InvalidRequest:
@@ -120,7 +120,7 @@ def literal_bytes(lit: ast.Literal, t: CqlType, what: str) -> bytes | None:
                 return bytes.fromhex(v[2:])
             raise _bad(lit, t, what)
     except (ValueError, OverflowError):
-        raise _bad(lit, t, what)
+        raise _bad(lit, t, what) from None
     raise _bad(lit, t, what)
 
 
@@ -142,13 +142,13 @@ def call_function(fn: ast.FunctionCall, t: CqlType, values: list[Any], what: str
         arg = term_bytes(fn.args[0], native("timeuuid"), values, what)
         if arg is None or arg is UNSET:
             return None
-        ms = timeuuid_ms(arg)  # type: ignore[arg-type]
+        ms = timeuuid_ms(arg)
         if name == "todate":
             return native("date").to_bytes(ms // 86_400_000)
         return struct.pack(">q", ms)
     if name in ("mintimeuuid", "maxtimeuuid"):
         arg = term_bytes(fn.args[0], native("timestamp"), values, what)
-        ms = struct.unpack(">q", arg)[0]  # type: ignore[arg-type]
+        ms = struct.unpack(">q", arg)[0]
         ticks = ms * 10000 + UUID_EPOCH
         lo = 0x8080808080808080 if name == "mintimeuuid" else 0x7F7F7F7F7F7F7F7F
         u = uuid.UUID(
@@ -186,7 +186,7 @@ def _elem(term: Any, t: CqlType, values: list[Any], what: str) -> bytes:
         raise InvalidRequest("null is not supported inside collections")
     if b is UNSET:
         raise InvalidRequest("Invalid unset value in collection")
-    return b  # type: ignore[no-any-return]
+    return b
 
 
 def collection_bytes(c: ast.Collection, t: CqlType, values: list[Any], what: str) -> bytes | None:
@@ -205,15 +205,15 @@ def collection_bytes(c: ast.Collection, t: CqlType, values: list[Any], what: str
             for e in elems:
                 seen.setdefault(et.sort_key(e), e)
             elems = [seen[k] for k in sorted(seen)]
-        return join_collection(list(elems))  # type: ignore[arg-type]
+        return join_collection(list(elems))
     if tk == "map" and c.kind == "map":
         kt, vt = t.params
         pairs: dict[Any, tuple[bytes, bytes]] = {}
         for k, v in c.items:
             kb = _elem(k, kt, values, what)
             pairs[kt.sort_key(kb)] = (kb, _elem(v, vt, values, what))
-        flat = [x for key in sorted(pairs) for x in pairs[key]]
-        return join_collection(flat, pairs=True)  # type: ignore[arg-type]
+        flat: list[bytes | None] = [x for key in sorted(pairs) for x in pairs[key]]
+        return join_collection(flat, pairs=True)
     if tk == "tuple" and c.kind == "tuple":
         if len(c.items) > len(t.params):
             raise InvalidRequest(f"Invalid tuple literal for {what}: too many elements")

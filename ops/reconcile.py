@@ -166,6 +166,7 @@ async def read_payments(
     settings: PaymentsSettings,
 ) -> tuple[dict[str, tuple[int, str]], dict[tuple[str, str], int]]:
     engine = create_engine(settings.database_url)
+    # SQLAlchemy sets __table__ on a table=True model; SQLModel's base class does not declare it.
     payments, ledger = PaymentRow.__table__, LedgerRow.__table__  # type: ignore[attr-defined]
     try:
         async with engine.connect() as connection:
@@ -243,11 +244,10 @@ def check(books: Books) -> list[str]:
         order = books.orders.get(order_id)
         if reservation.in_flight:
             problems.append(f"reservation {order_id}: a change is still in flight")
-        elif order is None:
-            if reservation.status != "RELEASED":
-                problems.append(
-                    f"reservation {order_id}: {reservation.status} but there is no such order"
-                )
+        elif order is None and reservation.status != "RELEASED":
+            problems.append(
+                f"reservation {order_id}: {reservation.status} but there is no such order"
+            )
     for item_id, counts in books.items.items():
         if counts.moves_in_flight:
             problems.append(f"item {item_id}: {counts.moves_in_flight} stock moves in flight")

@@ -84,7 +84,7 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
         )
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")

@@ -19,10 +19,10 @@ import string
 import subprocess
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from stack import jvm
 from stack.process import (
@@ -41,10 +41,10 @@ CASSANDRA_HEAP = ["-Xms1g", "-Xmx1g", "-Xss512k"]
 JVM_START_SECONDS = 180
 
 
-def _in_thread(make: Callable[[], Awaitable[T]]) -> T:
+def _in_thread(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Runs a coroutine to its end on a loop of its own (callers may be inside a loop)."""
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, make()).result()  # type: ignore[arg-type]
+        return pool.submit(asyncio.run, make()).result()
 
 
 def _render(template: Path, target: Path, **values: object) -> Path:

@@ -20,13 +20,53 @@ import pytest
 from stack import engines
 from stack.process import StartError, free_port
 
+ROOT = Path(__file__).resolve().parents[1]
+
+# The fast tier. A test is marked ``engine`` when it needs a real server or another process:
+# one of its fixtures (directly or through others) starts one, or its parameter names an
+# engine (fixtures that pick theirs with request.getfixturevalue). ``make test-unit`` runs the
+# others (``-m "not engine and not e2e"``, SHOP_TESTS_UNIT=1), and there an engine fixture
+# fails the test instead of starting a server, so the tier cannot quietly grow slow.
+ENGINE_FIXTURES = frozenset(
+    {"mongo_url", "kafka_bootstrap", "cassandra_port", "mysql_server", "mysql_url", "cql_port"}
+    | {"keys", "stub_subgraph", "supergraph", "gateway", "shop"}  # Node gateway, whole stacks
+    | {"cql_engine", "server", "connect", "taken_port"}  # cqlserver, SecantusDB, processes
+)
+ENGINE_PARAMS = frozenset({"mariadb", "mongo", "cassandra", "cqlserver"})
+# Tests that start an engine or the Node gateway themselves, without a fixture.
+ENGINE_MODULES = (
+    "tests/gateway/",
+    "tests/stack/test_engines.py",
+    "tests/stack/test_schema.py",
+    "tests/cqlserver/test_cql_persistence.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = {p for p in callspec.params.values() if isinstance(p, str)} if callspec else set()
+        module = item.path.relative_to(ROOT).as_posix()
+        if (
+            ENGINE_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or ENGINE_PARAMS & params
+            or module.startswith(ENGINE_MODULES)
+        ):
+            item.add_marker(pytest.mark.engine)
+
 
 @pytest.fixture(scope="session")
 def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("logs")
 
 
-def _started(start):  # type: ignore[no-untyped-def]
+def _started(start):
+    if os.environ.get("SHOP_TESTS_UNIT"):
+        pytest.fail(
+            "a test of the fast tier (make test-unit) needs an engine: add the fixture that "
+            "starts it to ENGINE_FIXTURES in tests/conftest.py",
+            pytrace=False,
+        )
     try:
         return start()
     except StartError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import CqlSyntaxError
+from cqlserver.errors import CqlSyntaxError
 
 _TOKEN_RE = re.compile(
     r"""

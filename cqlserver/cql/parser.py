@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import CqlSyntaxError
+from cqlserver.errors import CqlSyntaxError
+
 from . import ast
 from .lexer import Token, tokenize
 
@@ -380,17 +381,21 @@ class Parser:
         if self.accept_op("}"):
             return ast.Collection("map", [])
         # UDT literal: {field: value} where the key is an identifier
-        if self.tok.kind in ("ident", "ident_q") and self.peek().kind == "op":
-            if self.peek().value == ":" and self.tok.value not in ("true", "false", "null"):
-                items = []
-                while True:
-                    f = self.ident()
-                    self.expect_op(":")
-                    items.append((f, self.term()))
-                    if not self.accept_op(","):
-                        break
-                self.expect_op("}")
-                return ast.Collection("udt", items)
+        if (
+            self.tok.kind in ("ident", "ident_q")
+            and self.peek().kind == "op"
+            and self.peek().value == ":"
+            and self.tok.value not in ("true", "false", "null")
+        ):
+            items = []
+            while True:
+                f = self.ident()
+                self.expect_op(":")
+                items.append((f, self.term()))
+                if not self.accept_op(","):
+                    break
+            self.expect_op("}")
+            return ast.Collection("udt", items)
         first = self.term()
         if self.accept_op(":"):
             pairs = [(first, self.term())]
@@ -531,11 +536,15 @@ class Parser:
             self.expect_op("=")
             return ast.Assignment(col, "setkey", self.term(), key)
         self.expect_op("=")
-        if self.tok.kind in ("ident", "ident_q") and self.tok.value == col:
-            if self.peek().kind == "op" and self.peek().value in ("+", "-"):
-                self.advance()
-                op = "add" if self.advance().value == "+" else "remove"
-                return ast.Assignment(col, op, self.term())
+        if (
+            self.tok.kind in ("ident", "ident_q")
+            and self.tok.value == col
+            and self.peek().kind == "op"
+            and self.peek().value in ("+", "-")
+        ):
+            self.advance()
+            op = "add" if self.advance().value == "+" else "remove"
+            return ast.Assignment(col, op, self.term())
         value = self.term()
         if self.accept_op("+"):
             other = self.ident()

@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..errors import InvalidRequest
-from ..schema import Schema
-from ..storage import Store
+from cqlserver.errors import InvalidRequest
+from cqlserver.schema import Schema
+from cqlserver.storage import Store
+
 from .conditions import cas_result, check
 from .modify import plan
 from .results import Void

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cql import ast
-from ..schema import Schema
-from ..types import BIGINT, INT, CqlType, set_of
+from cqlserver.cql import ast
+from cqlserver.schema import Schema
+from cqlserver.types import BIGINT, INT, CqlType, set_of
 
 
 def collect_binds(
@@ -42,6 +42,7 @@ def collect_binds(
     def rel(r: ast.Relation | ast.Condition) -> None:
         c = table.column(r.column)
         if getattr(r, "element", None) is not None:
+            # Only a Relation has .element; the getattr above has just found one.
             el = r.element  # type: ignore[union-attr]
             if c.type.kind == "map":
                 put(el, f"key({c.name})", c.type.params[0])

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cql import ast
-from ..errors import InvalidRequest
-from ..schema import Column, Table
-from ..storage import Store
-from ..types import BOOLEAN, UNSET, CqlType, split_collection
+from cqlserver.cql import ast
+from cqlserver.errors import InvalidRequest
+from cqlserver.schema import Column, Table
+from cqlserver.storage import Store
+from cqlserver.types import BOOLEAN, UNSET, CqlType, split_collection
+
 from .restrictions import int_param, term_value
 from .results import Rows
 from .selectors import column_value
@@ -27,10 +28,7 @@ def check(store: Store, s: Any, w: Write, values: list[Any], now: float) -> tupl
     ck = w.ck if w.ck is not None or w.table.clustering else ()
     row = data.get_row(w.pk, ck) if (ck is not None and p) else None
     cells = row.live_cells(now) if row and row.is_live(now) else None
-    if ck is None:
-        exists = bool(static)
-    else:
-        exists = cells is not None
+    exists = bool(static) if ck is None else cells is not None
     info = {"static": static, "cells": cells, "exists": exists, "pk": w.pk, "ck": w.ck}
     if getattr(s, "if_not_exists", False):
         return not exists, info

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cql import ast
-from ..errors import InvalidRequest
-from ..schema import Schema
-from ..storage import Store
+from cqlserver.cql import ast
+from cqlserver.errors import InvalidRequest
+from cqlserver.schema import Schema
+from cqlserver.storage import Store
+
 from .results import SchemaChange, Void
 
 

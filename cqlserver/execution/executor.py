@@ -11,10 +11,11 @@ import hashlib
 from collections import OrderedDict
 from typing import Any
 
-from ..cql import ast, parse
-from ..schema import Schema
-from ..storage import Store
-from ..types import CqlType
+from cqlserver.cql import ast, parse
+from cqlserver.schema import Schema
+from cqlserver.storage import Store
+from cqlserver.types import CqlType
+
 from .batch import run_modifications
 from .binds import collect_binds
 from .ddl import run_ddl

@@ -10,11 +10,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from ..cql import ast
-from ..errors import InvalidRequest
-from ..schema import Column, Schema, Table
-from ..storage import INF
-from ..types import UNSET, set_of
+from cqlserver.cql import ast
+from cqlserver.errors import InvalidRequest
+from cqlserver.schema import Column, Schema, Table
+from cqlserver.storage import INF
+from cqlserver.types import UNSET, set_of
+
 from .ddl import refuse_system
 from .restrictions import (
     clustering_filter,
@@ -106,7 +107,7 @@ def _plan_insert(table: Table, stmt: ast.Insert, values: list[Any], now: float) 
     return [w]
 
 
-def _plan_update(table, stmt, values, now, pks, ck_rels, full) -> list[Write]:  # type: ignore[no-untyped-def]
+def _plan_update(table, stmt, values, now, pks, ck_rels, full) -> list[Write]:
     ops = []
     for a in stmt.assignments:
         c = table.column(a.column)
@@ -155,7 +156,7 @@ def _plan_update(table, stmt, values, now, pks, ck_rels, full) -> list[Write]:  
     return [Write(table, pk, ck, "upsert", None, list(ops), expiry) for pk in pks for ck in cks]
 
 
-def _plan_delete(table, stmt, values, pks, ck_rels, full) -> list[Write]:  # type: ignore[no-untyped-def]
+def _plan_delete(table, stmt, values, pks, ck_rels, full) -> list[Write]:
     ops: list[tuple[Column, str, Any, Any]] = []
     for name, el in stmt.columns:
         c = table.column(name)

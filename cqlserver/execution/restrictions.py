@@ -9,11 +9,11 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from ..cql import ast
-from ..errors import InvalidRequest
-from ..schema import Column, Table
-from ..types import INT, UNSET, CqlType, split_collection
-from ..values import term_bytes
+from cqlserver.cql import ast
+from cqlserver.errors import InvalidRequest
+from cqlserver.schema import Column, Table
+from cqlserver.types import INT, UNSET, CqlType, split_collection
+from cqlserver.values import term_bytes
 
 
 def term_value(term: Any, c: Column | CqlType, values: list[Any], name: str = "") -> Any:

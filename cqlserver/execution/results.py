@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..types import CqlType
+from cqlserver.types import CqlType
 
 ColSpec = tuple[str, str, str, CqlType]  # keyspace, table, name, type
 

@@ -6,11 +6,12 @@ clustering predicate and ALLOW FILTERING filters, and yields static-only rows.
 
 from __future__ import annotations
 
-from ..storage import Partition
+from cqlserver.storage import Partition
+
 from .selectors import column_value
 
 
-def scan(table, data, pks, state, ck_pred, filters, reverse, distinct, now):  # type: ignore[no-untyped-def]
+def scan(table, data, pks, state, ck_pred, filters, reverse, distinct, now):
     """Yield (pk, ck, static, cells, expiry-of-row) in result order, resuming after state."""
     start_pk = state["pk"] if state else None
     start_ck = state["ck"] if state else None
@@ -19,7 +20,7 @@ def scan(table, data, pks, state, ck_pred, filters, reverse, distinct, now):  # 
         resume_ck = None
         if not started:
             if pk != start_pk:
-                if pk < start_pk:  # type: ignore[operator]
+                if pk < start_pk:
                     continue
                 started = True
             else:
@@ -32,9 +33,9 @@ def scan(table, data, pks, state, ck_pred, filters, reverse, distinct, now):  # 
             continue
         static = p.live_static(now)
         if distinct:
-            if static or any(r.is_live(now) for r in p.rows.values()):
-                if passes(filters, pk, None, static, {}):
-                    yield pk, None, static, {}, None
+            live = static or any(r.is_live(now) for r in p.rows.values())
+            if live and passes(filters, pk, None, static, {}):
+                yield pk, None, static, {}, None
             continue
         start = 0
         if resume_ck is not None:
@@ -56,14 +57,17 @@ def scan(table, data, pks, state, ck_pred, filters, reverse, distinct, now):  # 
             if filters and not passes(filters, pk, row.ck, static, cells):
                 continue
             yield pk, row.ck, static, cells, row
-        if not any_row and resume_ck is None and static and ck_pred is None:
-            if not p.rows or not any(r.is_live(now) for r in p.rows.values()):
-                if passes(filters, pk, None, static, {}):
-                    yield pk, None, static, {}, None
+        # A partition with only its static row reads as one row of nulls and the static.
+        if (
+            not any_row
+            and resume_ck is None
+            and static
+            and ck_pred is None
+            and not any(r.is_live(now) for r in p.rows.values())
+            and passes(filters, pk, None, static, {})
+        ):
+            yield pk, None, static, {}, None
 
 
-def passes(filters, pk, ck, static, cells) -> bool:  # type: ignore[no-untyped-def]
-    for c, pred in filters:
-        if not pred(column_value(c, pk, ck, static, cells)):
-            return False
-    return True
+def passes(filters, pk, ck, static, cells) -> bool:
+    return all(pred(column_value(c, pk, ck, static, cells)) for c, pred in filters)

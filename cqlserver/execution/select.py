@@ -10,11 +10,12 @@ import json
 import time
 from typing import Any
 
-from ..cql import ast
-from ..errors import InvalidRequest, ProtocolError
-from ..schema import Schema
-from ..storage import Store
-from ..types import BIGINT
+from cqlserver.cql import ast
+from cqlserver.errors import InvalidRequest, ProtocolError
+from cqlserver.schema import Schema
+from cqlserver.storage import Store
+from cqlserver.types import BIGINT
+
 from .restrictions import (
     clustering_filter,
     int_param,

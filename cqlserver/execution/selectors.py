@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cql import ast
-from ..errors import InvalidRequest
-from ..schema import Column, Table
-from ..storage import INF
-from ..types import BIGINT, INT
+from cqlserver.cql import ast
+from cqlserver.errors import InvalidRequest
+from cqlserver.schema import Column, Table
+from cqlserver.storage import INF
+from cqlserver.types import BIGINT, INT
+
 from .results import ColSpec
 
 
@@ -60,18 +61,18 @@ def select_columns(table: Table, stmt: ast.Select) -> tuple[list[ColSpec], list[
     return specs, getters
 
 
-def column_value(c: Column, pk, ck, static, cells) -> bytes | None:  # type: ignore[no-untyped-def]
+def column_value(c: Column, pk, ck, static, cells) -> bytes | None:
     k = c.kind
     if k == "partition_key":
-        return pk[c.position]  # type: ignore[no-any-return]
+        return pk[c.position]
     if k == "clustering":
         return None if ck is None else ck[c.position]
     if k == "static":
-        return static.get(c.name)  # type: ignore[no-any-return]
-    return cells.get(c.name)  # type: ignore[no-any-return]
+        return static.get(c.name)
+    return cells.get(c.name)
 
 
-def selector_value(g, pk, ck, static, cells, row, now) -> bytes | None:  # type: ignore[no-untyped-def]
+def selector_value(g, pk, ck, static, cells, row, now) -> bytes | None:
     kind, c = g
     if kind == "col":
         return column_value(c, pk, ck, static, cells)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InvalidRequest
-from ..schema import Column, Table
-from ..storage import INF, Store
-from ..types import UNSET, join_collection, split_collection
+from cqlserver.errors import InvalidRequest
+from cqlserver.schema import Column, Table
+from cqlserver.storage import INF, Store
+from cqlserver.types import UNSET, join_collection, split_collection
 
 
 @dataclass
@@ -35,6 +35,7 @@ def apply_write(store: Store, w: Write, now: float) -> None:
         return
     if w.kind == "delete_rows":
         if w.ck_filter is None:
+            # A row delete without a clustering filter names one whole row: ck is set.
             store.delete_rows(w.table, w.pk, [w.ck])  # type: ignore[list-item]
             return
         p = store.data(w.table).partitions.get(w.pk)
@@ -53,9 +54,13 @@ def apply_write(store: Store, w: Write, now: float) -> None:
         if val is UNSET:
             continue
         if op == "set":
-            if c.type.is_collection and not c.type.frozen and val is not None:
-                if not split_collection(val, c.type.kind == "map"):
-                    val = None
+            if (
+                c.type.is_collection
+                and not c.type.frozen
+                and val is not None
+                and not split_collection(val, c.type.kind == "map")
+            ):
+                val = None
             target[c.name] = (val, w.expiry)
             continue
         if c.name in target:
@@ -90,7 +95,7 @@ def collection_op(c: Column, op: str, cur: bytes | None, val: Any, key: Any) -> 
             else:
                 pairs[kt.sort_key(key)] = (key, val)
             flat = [x for k in sorted(pairs) for x in pairs[k]]
-            return join_collection(flat, pairs=True) if flat else None  # type: ignore[arg-type]
+            return join_collection(flat, pairs=True) if flat else None
         if key is None or not 0 <= key < len(elems):
             raise InvalidRequest(f"List index {key} out of bound, list has size {len(elems)}")
         if val is None:
@@ -128,4 +133,4 @@ def collection_op(c: Column, op: str, cur: bytes | None, val: Any, key: Any) -> 
         for k in split_collection(val):
             pairs.pop(kt.sort_key(k), None)
     flat = [x for k in sorted(pairs) for x in pairs[k]]
-    return join_collection(flat, pairs=True) if flat else None  # type: ignore[arg-type]
+    return join_collection(flat, pairs=True) if flat else None

@@ -29,6 +29,7 @@ What a consumer does with an event that fails (``EventConsumer``):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -76,12 +77,10 @@ async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int =
         existing = set(await admin.list_topics())
         missing = [t for t in set(topics) if t not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
                     [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()
 

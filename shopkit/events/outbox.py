@@ -18,6 +18,7 @@ retention job need from it is ``OutboxStore``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -122,10 +123,8 @@ class OutboxRelay:
             except Exception:
                 log.warning("outbox relay failed; will retry", exc_info=True)
                 backoff = min(backoff * 2, self.max_backoff)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
-            except TimeoutError:
-                pass
 
     def start(self) -> None:
         self._task.start()

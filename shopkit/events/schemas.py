@@ -91,7 +91,7 @@ class ProducerSchemas:
         found: dict[str, EventSchemas] = {}
         for folder in sorted(root.glob("*/events/schemas")):
             schemas = EventSchemas(folder)
-            found.update({t: schemas for t in schemas.types})
+            found.update(dict.fromkeys(schemas.types, schemas))
         missing = sorted(set(types) - set(found))
         if missing:
             raise UnknownEventType(

@@ -45,7 +45,7 @@ def item_json(item: Item) -> dict[str, Any]:
 
 
 def _service(request: Request) -> ItemService:
-    return request.app.state.items  # type: ignore[no-any-return]
+    return request.app.state.items
 
 
 def _caller(request: Request) -> Identity:
@@ -57,7 +57,7 @@ async def _body(request: Request, allowed: set[str]) -> dict[str, Any]:
     try:
         body = json.loads(await request.body() or b"null")
     except ValueError:
-        raise InvalidInput("The body must be JSON.")
+        raise InvalidInput("The body must be JSON.") from None
     if not isinstance(body, dict):
         raise InvalidInput("The body must be a JSON object.")
     unknown = sorted(set(body) - allowed)
@@ -82,7 +82,7 @@ async def list_items(request: Request) -> JSONResponse:
     try:
         first = int(params.get("first", "20"))
     except ValueError:
-        raise InvalidInput("'first' must be an integer.", field="first")
+        raise InvalidInput("'first' must be an integer.", field="first") from None
     page = await _service(request).list(
         first=first, after=params.get("after"), search=params.get("search")
     )

@@ -15,7 +15,6 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
-import acsylla
 import httpx
 from starlette.applications import Starlette
 
@@ -37,7 +36,7 @@ from subgraphs.orders.service.status_feed import OrderStatusFeed
 from subgraphs.orders.service.unpaid import UnpaidOrders
 from subgraphs.orders.settings import OrdersSettings
 from subgraphs.orders.store.orders import CqlOrderStore
-from subgraphs.orders.store.session import connect
+from subgraphs.orders.store.session import connect, ping
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +89,7 @@ def create_app(
             app.state.orders = service
             app.state.status_feed = OrderStatusFeed(service, fanout)
             app.state.events = runtime
-            app.state.readiness["cassandra"] = lambda: session.execute(
-                acsylla.create_statement("SELECT release_version FROM system.local")
-            )
+            app.state.readiness["cassandra"] = lambda: ping(session)
             sweep = periodic(
                 lambda: sweep_unpaid(unpaid),
                 settings.expiry_sweep_seconds,

@@ -54,7 +54,8 @@ async def test_each_change_writes_one_valid_event_without_secrets(service: Servi
     [(card_token,)] = await service.sql("SELECT token FROM payment_methods")
     for event in events:
         SCHEMAS.validate(event)
-        assert event.subject == user["id"] and event.data["accountId"] == user["id"]
+        assert event.subject == user["id"]
+        assert event.data["accountId"] == user["id"]
         text = event.to_json()
         for secret in (PASSWORD, new_password, password_hash, card_token, "$argon2"):
             assert secret not in text

@@ -151,11 +151,14 @@ async def test_failures_from_many_clients_delay_refusals_but_never_the_right_pas
         for n in range(5):  # a botnet: one guess per address, no delay yet
             assert (await timed("wrong password!", f"203.0.113.{n}"))[1] == ["UNAUTHENTICATED"]
         sixth, codes = await timed("wrong password!", "203.0.113.50")
-        assert codes == ["UNAUTHENTICATED"] and sixth >= 1.0, sixth
+        assert codes == ["UNAUTHENTICATED"], sixth
+        assert sixth >= 1.0, sixth
         seventh, codes = await timed("wrong password!", "203.0.113.51")
-        assert codes == ["UNAUTHENTICATED"] and seventh >= 2.0, seventh
+        assert codes == ["UNAUTHENTICATED"], seventh
+        assert seventh >= 2.0, seventh
         right, codes = await timed(PASSWORD, "198.51.100.7")
-        assert codes == [] and right < 1.0, right
+        assert codes == [], right
+        assert right < 1.0, right
 
 
 async def test_an_unknown_email_is_delayed_like_a_known_one(settings: AccountsSettings) -> None:

@@ -61,12 +61,14 @@ async def test_login_issues_an_rs256_token_with_the_documented_header_and_claims
     user = await service.register()
     login = (await service.login(user["email"]))["data"]["login"]
     header = jwt.get_unverified_header(login["token"])
-    assert header["alg"] == "RS256" and header["typ"] == "JWT"
+    assert header["alg"] == "RS256"
+    assert header["typ"] == "JWT"
     assert header["kid"] == service.app.state.tokens.key.kid
     claims = jwt.decode(login["token"], options={"verify_signature": False})
     assert claims["sub"] == user["id"]
     assert claims["role"] == "CUSTOMER"
-    assert claims["iss"] == "shop-accounts" and claims["aud"] == "shop"
+    assert claims["iss"] == "shop-accounts"
+    assert claims["aud"] == "shop"
     assert claims["exp"] - claims["iat"] == 900
     assert abs(claims["iat"] - time.time()) < 30
 
@@ -80,8 +82,10 @@ async def test_the_jwks_document_verifies_a_token_issued_by_login(service: Servi
     key = next(k for k in jwks.keys if k.key_id == jwt.get_unverified_header(token)["kid"])
     assert key.algorithm_name == "RS256"
     published = response.json()["keys"][0]
-    assert "d" not in published and "p" not in published  # the public half only
-    assert published["use"] == "sig" and published["alg"] == "RS256"
+    assert "d" not in published
+    assert "p" not in published
+    assert published["use"] == "sig"
+    assert published["alg"] == "RS256"
     claims = jwt.decode(
         token, key.key, algorithms=["RS256"], audience="shop", issuer="shop-accounts"
     )
@@ -120,7 +124,7 @@ async def test_an_unsigned_alg_none_token_is_refused(service: Service) -> None:
     user = await service.register()
     token = jwt.encode(
         claims_for(user["id"]),
-        None,
+        "",
         algorithm="none",
         headers={"kid": service.app.state.tokens.key.kid, "typ": "JWT"},
     )
@@ -184,7 +188,7 @@ async def test_the_development_key_is_created_0600_and_reused(
 
 
 def test_production_refuses_to_start_without_a_signing_key(tmp_path: Path) -> None:
-    secrets = {"gateway_secret": "g" * 40, "service_secret": "s" * 40}
+    secrets: dict[str, Any] = {"gateway_secret": "g" * 40, "service_secret": "s" * 40}
     with pytest.raises(ValidationError, match="ACCOUNTS_JWT_PRIVATE_KEY"):
         AccountsSettings(env="production", data_dir=tmp_path, **secrets)
 

@@ -49,7 +49,7 @@ async def test_acsylla_creates_schema_inserts_prepared_and_reads_back_in_pages(a
     )
     st = select.bind(page_size=40)
     st.bind_list([stream])
-    seen = []
+    seen: list[tuple[str, int]] = []
     pages = 0
     while True:
         res = await acs.execute(st)
@@ -81,7 +81,8 @@ async def test_racing_conditional_updates_apply_exactly_once(acs, keyspace):
     results = await asyncio.gather(*(attempt(n) for n in range(50)))
     winners = [r for r in results if r["[applied]"]]
     losers = [r for r in results if not r["[applied]"]]
-    assert len(winners) == 1 and len(losers) == 49
+    assert len(winners) == 1
+    assert len(losers) == 49
     assert all(r == {"[applied]": False, "status": "PAID"} for r in losers)
     row = (await prepared(acs, f"SELECT owner FROM {keyspace}.orders WHERE id = ?", oid)).first()
     assert row.as_dict()["owner"] in range(50)
@@ -119,15 +120,26 @@ async def test_every_type_round_trips_through_prepared_statements(acs, keyspace)
     await prepared(acs, f"INSERT INTO {keyspace}.everything ({cols}) VALUES ({marks})", *values)
     row = (await prepared(acs, f"SELECT * FROM {keyspace}.everything WHERE k = ?", 1)).first()
     got = row.as_dict()
-    assert got["t"] == "héllo" and got["a"] == "ascii" and got["bi"] == 2**40
-    assert got["si"] == -300 and got["ti"] == -7 and got["b"] is True
-    assert got["d"] == 1.5 and got["f"] == 2.5 and got["dec"] == decimal.Decimal("12.345")
+    assert got["t"] == "héllo"
+    assert got["a"] == "ascii"
+    assert got["bi"] == 2**40
+    assert got["si"] == -300
+    assert got["ti"] == -7
+    assert got["b"] is True
+    assert got["d"] == 1.5
+    assert got["f"] == 2.5
+    assert got["dec"] == decimal.Decimal("12.345")
     assert got["vi"] in (VARINT, 10**30)
-    assert str(got["u"]) == str(u) and str(got["tu"]) == str(tu)
+    assert str(got["u"]) == str(u)
+    assert str(got["tu"]) == str(tu)
     assert got["ts"].replace(tzinfo=None) == ts
-    assert got["da"] == dt.date(2021, 2, 3) and got["tm"] == dt.time(4, 5, 6)
-    assert got["bl"] == b"\x00\x01" and str(got["ip"]) == "10.1.2.3"
-    assert got["l"] == [3, 1, 2] and got["s"] == {"x", "y"} and got["m"] == {"a": 1, "b": 2}
+    assert got["da"] == dt.date(2021, 2, 3)
+    assert got["tm"] == dt.time(4, 5, 6)
+    assert got["bl"] == b"\x00\x01"
+    assert str(got["ip"]) == "10.1.2.3"
+    assert got["l"] == [3, 1, 2]
+    assert got["s"] == {"x", "y"}
+    assert got["m"] == {"a": 1, "b": 2}
     assert got["fl"] == ["p", "q"]
     assert dict(got["ad"]) == {"street": "Main", "zip": 12345}
 

@@ -20,7 +20,8 @@ def test_driver_reads_schema_metadata_of_created_tables(pycluster, pysession, ke
     table = pycluster.metadata.keyspaces[keyspace].tables["m"]
     assert [c.name for c in table.partition_key] == ["p"]
     assert [c.name for c in table.clustering_key] == ["c1", "c2"]
-    assert table.columns["s"].is_static and table.columns["c1"].is_reversed
+    assert table.columns["s"].is_static
+    assert table.columns["c1"].is_reversed
     assert table.columns["v"].cql_type == "list<int>"
 
 
@@ -37,9 +38,15 @@ def test_cql_literals_round_trip(pysession, keyspace):
     pysession.execute(f"UPDATE {keyspace}.lit SET l = l + ['c'], s = s - {{2}}, m['y'] = 2 "
                       f"WHERE k = {k}")  # fmt: skip
     row = pysession.execute(f"SELECT * FROM {keyspace}.lit WHERE k = {k}").one()
-    assert row.t == "it's" and row.n == -42 and row.d == 125.0 and row.b is True
-    assert row.tu.version == 1 and row.ts.year >= 2024
-    assert row.l == ["a", "b", "c"] and row.s == {1, 3} and row.m == {"x": 1, "y": 2}
+    assert row.t == "it's"
+    assert row.n == -42
+    assert row.d == 125.0
+    assert row.b is True
+    assert row.tu.version == 1
+    assert row.ts.year >= 2024
+    assert row.l == ["a", "b", "c"]
+    assert row.s == {1, 3}
+    assert row.m == {"x": 1, "y": 2}
     assert row.bl == b"\xca\xfe"
 
 

@@ -66,8 +66,11 @@ async def test_order_partition_reads_back_statics_with_each_row(acs, orders_ks):
     got = rows(await run(acs, f"SELECT * FROM {ks}.orders WHERE order_id = ?", oid))
     assert len(got) == 1
     r = got[0]
-    assert r["status"] == "PENDING" and r["version"] == 1 and r["item_id"] == "sku-1"
-    assert r["shipping_address"] == {"city": "Oslo"} and r["row_kind"] == "item"
+    assert r["status"] == "PENDING"
+    assert r["version"] == 1
+    assert r["item_id"] == "sku-1"
+    assert r["shipping_address"] == {"city": "Oslo"}
+    assert r["row_kind"] == "item"
     assert str(r["customer_id"]) == str(customer)
 
 
@@ -151,7 +154,7 @@ async def test_orders_by_customer_pages_newest_first_and_in_queries(acs, orders_
     )
     st = p.bind(page_size=7)
     st.bind_list([customer, 20])
-    got = []
+    got: list[dt.datetime] = []
     while True:
         res = await acs.execute(st)
         got.extend(r.as_dict()["created_at"].replace(tzinfo=None) for r in res)
@@ -162,8 +165,8 @@ async def test_orders_by_customer_pages_newest_first_and_in_queries(acs, orders_
     oids = [uuid.uuid4(), uuid.uuid4()]
     for o in oids:
         await create_order(acs, ks, o, customer)
-    got = rows(await run(acs, f"SELECT order_id FROM {ks}.orders WHERE order_id IN ?", oids))
-    assert sorted(str(r["order_id"]) for r in got) == sorted(str(o) for o in oids)
+    found = rows(await run(acs, f"SELECT order_id FROM {ks}.orders WHERE order_id IN ?", oids))
+    assert sorted(str(r["order_id"]) for r in found) == sorted(str(o) for o in oids)
     distinct = rows(await run(acs, f"SELECT DISTINCT order_id FROM {ks}.orders"))
     assert {str(o) for o in oids} <= {str(r["order_id"]) for r in distinct}
 
@@ -173,7 +176,8 @@ async def test_idempotency_row_has_default_ttl_and_outbox_delete(acs, orders_ks)
     q = f"INSERT INTO {ks}.idempotency (customer_id, key, order_id) VALUES (?, ?, ?) IF NOT EXISTS"
     assert rows(await run(acs, q, customer, "k1", oid))[0]["[applied]"] is True
     again = rows(await run(acs, q, customer, "k1", uuid.uuid4()))[0]
-    assert again["[applied]"] is False and str(again["order_id"]) == str(oid)
+    assert again["[applied]"] is False
+    assert str(again["order_id"]) == str(oid)
     ttl = rows(await run(acs, f"SELECT TTL(order_id) FROM {ks}.idempotency WHERE customer_id=? "
                               "AND key=?", customer, "k1"))[0]  # fmt: skip
     assert 86000 < next(iter(ttl.values())) <= 86400

@@ -41,8 +41,10 @@ def test_data_survives_a_kill_and_restart(tmp_path):
         cluster, s = session_for(port)
         rows = list(s.execute("SELECT c, v, s, price FROM d.t WHERE k = 1"))
         assert [r.c for r in rows] == [0, 1, 2, 4]
-        assert rows[0].s == {1, 2} and rows[-1].v == "v4"
-        assert rows[-1].price.amount == 4 and rows[-1].price.currency == "EUR"
+        assert rows[0].s == {1, 2}
+        assert rows[-1].v == "v4"
+        assert rows[-1].price.amount == 4
+        assert rows[-1].price.currency == "EUR"
         cluster.shutdown()
     finally:
         stop(proc)

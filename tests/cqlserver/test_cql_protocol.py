@@ -66,7 +66,8 @@ def test_options_lists_cql_version_and_startup_is_ready(cql_port):
     s.sendall(frame(0x05, stream=7))
     version, stream, opcode, body = read_frame(s)
     assert (version, stream, opcode) == (0x84, 7, 0x06)
-    assert b"CQL_VERSION" in body and b"PROTOCOL_VERSIONS" in body
+    assert b"CQL_VERSION" in body
+    assert b"PROTOCOL_VERSIONS" in body
     s.close()
 
 
@@ -74,7 +75,8 @@ def test_v5_client_gets_the_protocol_error_that_makes_drivers_fall_back(cql_port
     s = socket.create_connection(("127.0.0.1", cql_port), timeout=5)
     s.sendall(frame(0x05, version=5))
     version, _, opcode, body = read_frame(s)
-    assert version & 0x7F == 4 and opcode == 0x00
+    assert version & 0x7F == 4
+    assert opcode == 0x00
     assert error_code(body) == 0x000A
     assert b"Invalid or unsupported protocol version (5)" in body
     s.close()
@@ -83,15 +85,18 @@ def test_v5_client_gets_the_protocol_error_that_makes_drivers_fall_back(cql_port
 def test_error_codes_for_syntax_invalid_and_unprepared(cql_port):
     s = connect(cql_port)
     opcode, payload = query(s, "SELEKT 1")
-    assert opcode == 0x00 and error_code(payload) == 0x2000
+    assert opcode == 0x00
+    assert error_code(payload) == 0x2000
     opcode, payload = query(s, "SELECT * FROM nowhere.t", stream=2)
-    assert opcode == 0x00 and error_code(payload) == 0x2200
+    assert opcode == 0x00
+    assert error_code(payload) == 0x2200
     s.sendall(frame(0x0A, struct.pack(">H", 4) + b"abcd" + struct.pack(">HB", 1, 0), stream=3))
     _, stream, opcode, payload = read_frame(s)
     assert (stream, opcode, error_code(payload)) == (3, 0x00, 0x2500)
     assert payload.endswith(struct.pack(">H", 4) + b"abcd")
     opcode, payload = query(s, "SELECT key FROM system.local", stream=4)
-    assert opcode == 0x08 and struct.unpack(">i", payload[:4])[0] == 2  # Rows
+    assert opcode == 0x08
+    assert struct.unpack(">i", payload[:4])[0] == 2
     s.close()
 
 
@@ -109,12 +114,14 @@ def test_malformed_and_oversized_frames_close_only_their_connection(cql_port):
     bad = connect(cql_port)
     bad.sendall(frame(0x07, b"\x00\x00\x00\x50abc"))  # long string longer than the body
     _, _, opcode, payload = read_frame(bad)
-    assert opcode == 0x00 and error_code(payload) == 0x000A
+    assert opcode == 0x00
+    assert error_code(payload) == 0x000A
     assert closed(bad)
     huge = connect(cql_port)
     huge.sendall(struct.pack(">BBhBi", 4, 0, 1, 0x07, 1 << 30))
     _, _, opcode, payload = read_frame(huge)
-    assert error_code(payload) == 0x000A and b"too big" in payload
+    assert error_code(payload) == 0x000A
+    assert b"too big" in payload
     assert closed(huge)
     assert query(good, "SELECT key FROM system.local")[0] == 0x08
     fresh = connect(cql_port)

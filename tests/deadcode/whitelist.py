@@ -64,6 +64,7 @@ _.OUTBOX
 
 # pytest: module marks, fixtures requested by parameter name, and a helper it must not collect.
 _.pytestmark
+_.pytest_collection_modifyitems  # a pytest hook (tests/conftest.py)
 _.permissive_umask
 _.__test__
 # http.server's request handler hooks (tests/gateway/conftest.py).

@@ -53,7 +53,7 @@ class Gateway:
         return await self.login(email, password)
 
 
-async def eventually(check, timeout: float = 30.0, interval: float = 0.3):  # type: ignore[no-untyped-def]
+async def eventually(check, timeout: float = 30.0, interval: float = 0.3):
     """Polls ``check`` (an async function) until it returns a truthy value."""
     deadline = time.monotonic() + timeout
     last = None

@@ -21,9 +21,10 @@ before it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -203,7 +204,7 @@ async def consumer_metrics(shop: LocalStack, service: str) -> dict[str, float]:
     """The service's consumer counters from its /metrics, summed by metric name and cause."""
     async with httpx.AsyncClient(timeout=10) as client:
         text = (await client.get(f"http://127.0.0.1:{getattr(shop.ports, service)}/metrics")).text
-    totals: Counter[str] = Counter()
+    totals: defaultdict[str, float] = defaultdict(float)
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name in ("events_parked_total", "events_retrying", "event_retries_total"):
@@ -229,9 +230,9 @@ async def settled(
 
     try:
         await eventually(agree, timeout=SETTLE_SECONDS, interval=2.0)
-    except AssertionError:
+    except AssertionError as err:
         wrong = await books_agree(shop, gateway, initial, purchases)
-        raise AssertionError("the books disagree after the outage:\n" + "\n".join(wrong))
+        raise AssertionError("the books disagree after the outage:\n" + "\n".join(wrong)) from err
 
 
 async def test_a_cassandra_outage_during_a_checkout_burst_loses_no_payment(
@@ -261,8 +262,11 @@ async def test_a_cassandra_outage_during_a_checkout_burst_loses_no_payment(
 
     # Once it is back, they try again, and two more customers cancel.
     await asyncio.gather(
-        *(until_done(lambda p=p: paid(gateway, p)) for p in during_outage[:2]),
-        *(until_done(lambda p=p: cancelled(gateway, p)) for p in [*during_outage[2:], *after]),
+        *(until_done(functools.partial(paid, gateway, p)) for p in during_outage[:2]),
+        *(
+            until_done(functools.partial(cancelled, gateway, p))
+            for p in [*during_outage[2:], *after]
+        ),
     )
     await settled(shop, gateway, initial, purchases)
     statuses = Counter(status for status, _ in await order_states(gateway, purchases))

@@ -107,7 +107,8 @@ async def test_orders_paid_while_kafka_restarts_become_paid_once(crash_shop, cra
             customer,
         )
         statuses = [h["status"] for h in data["order"]["history"]]
-        assert data["order"]["status"] == "PAID" and statuses.count("PAID") == 1, data
+        assert data["order"]["status"] == "PAID", data
+        assert statuses.count("PAID") == 1, data
     assert await availability(gateway, item["id"]) == 6
 
 

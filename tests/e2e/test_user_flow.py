@@ -141,7 +141,8 @@ async def test_register_login_and_me(gateway):
         register,
         {"i": {"email": f"new.{email}", "name": "Eve", "password": "another-pass-123"}},
     )
-    assert again == fresh and "errors" not in again, (again, fresh)
+    assert again == fresh, (again, fresh)
+    assert "errors" not in again, (again, fresh)
     assert (await gateway.data("{ me { name } }", token=token)) == {"me": {"name": "Ada Lovelace"}}
     assert me["me"]["role"] == "CUSTOMER"
     assert (await gateway.data("{ me { id } }")) == {"me": None}
@@ -184,7 +185,8 @@ async def test_declined_card_then_retry_makes_the_order_paid(gateway):
 
     declined = await pay(gateway, customer, order["id"], CARD_DECLINED)
     payment = declined["data"]["submitPayment"]
-    assert payment["status"] == "FAILED" and payment["failureReason"]
+    assert payment["status"] == "FAILED"
+    assert payment["failureReason"]
     await wait_for_status(gateway, customer, order["id"], "PAYMENT_FAILED")
 
     retried = await gateway.data(

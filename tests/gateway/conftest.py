@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -196,7 +196,7 @@ class Gateway:
 
 def start_test_gateway(
     supergraph: Path, keys: Keys, log_dir: Path, **env: str
-) -> Iterator[Gateway]:
+) -> Generator[Gateway, None, None]:
     secret = secrets.token_urlsafe(24)
     port = free_port()
     log_path = log_dir / f"gateway-{port}.log"
@@ -220,6 +220,6 @@ def start_test_gateway(
 @pytest.fixture(scope="module")
 def gateway(
     supergraph: Path, keys: Keys, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Gateway]:
+) -> Generator[Gateway, None, None]:
     """A development-mode gateway with the default limits."""
     yield from start_test_gateway(supergraph, keys, tmp_path_factory.mktemp("gateway"))

@@ -71,7 +71,7 @@ async def running_app(settings: ItemsSettings) -> AsyncIterator[tuple[Any, httpx
 
 # Made once when the tests are collected: valid for a day, however long the session runs (a
 # 15-minute token expired before the items tests ran in a slow session).
-SESSION_LONG = {"exp": int(time.time()) + 24 * 3600}
+SESSION_LONG: dict[str, Any] = {"exp": int(time.time()) + 24 * 3600}
 ADMIN = make_token(role="ADMIN", **SESSION_LONG)
 CUSTOMER = make_token(role="CUSTOMER", **SESSION_LONG)
 

@@ -23,7 +23,7 @@ from tests.items.helpers import (
 )
 
 
-def order_event(event_type: str, order_id: str):  # type: ignore[no-untyped-def]
+def order_event(event_type: str, order_id: str):
     return new_event(
         event_type,
         source="orders",
@@ -70,7 +70,7 @@ async def test_order_paid_commits_the_reservation_once(items, inventory, db):
     assert (await inventory.get(order_id)).status is ReservationStatus.COMMITTED
 
 
-def paid_event(order_id: str, lines: list[tuple[str, int]]):  # type: ignore[no-untyped-def]
+def paid_event(order_id: str, lines: list[tuple[str, int]]):
     """An order.paid as orders builds it: the paid lines with their prices."""
     return new_event(
         "order.paid",
@@ -90,7 +90,7 @@ def paid_event(order_id: str, lines: list[tuple[str, int]]):  # type: ignore[no-
     )
 
 
-async def counters(items, *item_ids: str) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+async def counters(items, *item_ids: str) -> list[tuple[int, int]]:
     return [((s := await items.get(i)).available, s.reserved) for i in item_ids]
 
 
@@ -142,8 +142,8 @@ async def test_paid_lines_beyond_the_stock_commit_what_is_held_and_log_the_short
     assert committed.status is ReservationStatus.COMMITTED
     assert committed.quantities() == {pen.id: 2, ink.id: 1}
     [record] = [r for r in caplog.records if r.levelname == "ERROR"]
-    assert record.order_id == order_id  # type: ignore[attr-defined]
-    assert record.shortfall == {pen.id: 3}  # type: ignore[attr-defined]
+    assert record.order_id == order_id
+    assert record.shortfall == {pen.id: 3}
 
 
 async def test_order_events_without_a_reservation_are_handled_without_effect(inventory, db):
@@ -154,7 +154,7 @@ async def test_order_events_without_a_reservation_are_handled_without_effect(inv
         assert await outbox_events(db, order_id) == []
 
 
-async def wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(predicate, timeout: float = 30.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not await predicate():
         assert asyncio.get_running_loop().time() < deadline, "timed out"

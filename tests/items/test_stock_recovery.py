@@ -112,7 +112,8 @@ async def test_a_reservation_cut_after_it_finished_is_completed_once(
     assert await counters(items, item.id) == (6, 4)
     assert [e.type for e in await outbox_events(db, oid)] == ["inventory.reserved"]
     stored = await inventory.store.get(oid)
-    assert stored is not None and stored.change is None
+    assert stored is not None
+    assert stored.change is None
     raw = await inventory.store.items.find_one({"_id": ObjectId(item.id)})
     assert raw["pending"] == []
 

@@ -26,7 +26,7 @@ from subgraphs.orders.events.handlers import payment_handlers
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService
 from tests.orders.conftest import Cql, open_cql
-from tests.orders.items_mock import ITEMS_URL, ItemsMock
+from tests.support.items_mock import ITEMS_URL, ItemsMock
 
 SCHEMAS = producer_schemas("orders")
 
@@ -165,4 +165,5 @@ async def test_redelivered_payment_events_from_kafka_move_the_order_once(
     events = [m.type for m in await cql.outbox.pending(100) if m.key == order.id]
     assert events == ["order.created", "order.paid"]
     stored = await cql.store.get(order.id)
-    assert stored is not None and stored.version == 2
+    assert stored is not None
+    assert stored.version == 2

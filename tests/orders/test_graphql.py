@@ -17,8 +17,8 @@ from shopkit.auth import mint_service_token
 from subgraphs.orders.app import create_app
 from subgraphs.orders.settings import OrdersSettings
 from subgraphs.orders.store.orders import CqlOrderStore
-from tests.orders.items_mock import ITEMS_URL, ItemsMock
-from tests.orders.payments_mock import PAYMENTS_URL, PaymentsMock
+from tests.support.items_mock import ITEMS_URL, ItemsMock
+from tests.support.payments_mock import PAYMENTS_URL, PaymentsMock
 from tests.support.tokens import make_token, test_verifier
 
 CREATE = """
@@ -132,7 +132,8 @@ async def test_bad_lines_are_refused_with_bad_user_input(client):
     token = make_token()
     for lines in ([], [{"itemId": "pen", "quantity": 0}], [{"itemId": "pen", "quantity": -3}]):
         body = await gql(client, CREATE, {"input": {"lines": lines}}, token=token)
-        assert body["data"] is None and codes(body) == ["BAD_USER_INPUT"], body
+        assert body["data"] is None, body
+        assert codes(body) == ["BAD_USER_INPUT"], body
 
 
 async def test_stock_shortage_names_the_item_and_what_is_available(client):
@@ -144,21 +145,24 @@ async def test_stock_shortage_names_the_item_and_what_is_available(client):
     )
     (error,) = body["errors"]
     assert error["extensions"] == {"code": "CONFLICT", "itemId": "pen", "available": 10}
-    assert "pen" in error["message"] and "10 available" in error["message"]
+    assert "pen" in error["message"]
+    assert "10 available" in error["message"]
 
 
 async def test_another_customers_order_is_forbidden_without_data(client):
     order = await create(client, make_token())
     intruder = make_token()
     body = await gql(client, ORDER, {"id": order["id"]}, token=intruder)
-    assert body["data"] is None and codes(body) == ["FORBIDDEN"]
+    assert body["data"] is None
+    assert codes(body) == ["FORBIDDEN"]
     for mutation in (
         "mutation($id: ID!) { cancelOrder(id: $id) { id status } }",
         'mutation($id: ID!) { updateOrder(id: $id, input: {lines: [{itemId: "pen", quantity: 1}]})'
         " { id } }",
     ):
         body = await gql(client, mutation, {"id": order["id"]}, token=intruder)
-        assert body["data"] is None and codes(body) == ["FORBIDDEN"]
+        assert body["data"] is None
+        assert codes(body) == ["FORBIDDEN"]
     entities = await gql(
         client,
         "query($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id status } } }",
@@ -213,7 +217,8 @@ async def test_only_admins_complete_orders(client):
     complete = "mutation($id: ID!) { completeOrder(id: $id) { status } }"
     assert codes(await gql(client, complete, {"id": order["id"]}, token=token)) == ["FORBIDDEN"]
     body = await gql(client, complete, {"id": order["id"]}, token=make_token(role="ADMIN"))
-    assert codes(body) == ["CONFLICT"] and "is PENDING_PAYMENT" in body["errors"][0]["message"]
+    assert codes(body) == ["CONFLICT"]
+    assert "is PENDING_PAYMENT" in body["errors"][0]["message"]
 
 
 async def test_ten_concurrent_requests_with_one_idempotency_key_create_one_order(client, items):
@@ -230,7 +235,9 @@ async def test_ten_concurrent_requests_with_one_idempotency_key_create_one_order
         )
     )
     ids = {b["data"]["createOrder"]["id"] for b in bodies}
-    assert len(ids) == 1 and items.reserve_calls() == 1 and items.stock["pen"] == 9
+    assert len(ids) == 1
+    assert items.reserve_calls() == 1
+    assert items.stock["pen"] == 9
     mine = await gql(client, "{ myOrders { nodes { id } } }", token=token)
     assert [n["id"] for n in mine["data"]["myOrders"]["nodes"]] == list(ids)
 
@@ -257,7 +264,8 @@ async def test_an_idempotent_create_that_fails_answers_its_error_twice_and_frees
         token = make_token()
         for _ in range(2):
             body = await create_with_key(client, token)
-            assert body["data"] is None and codes(body) == ["NOT_FOUND"], body
+            assert body["data"] is None, body
+            assert codes(body) == ["NOT_FOUND"], body
             assert body["errors"][0]["message"] == "Item -5848314 does not exist."
         items.add("-5848314", 10, stock=1000)
         body = await create_with_key(client, token)
@@ -282,7 +290,8 @@ async def test_a_key_that_cannot_be_freed_never_masks_the_error_and_is_taken_ove
         items.add("-5848314", 10, stock=1000)
         created = (await create_with_key(client, token))["data"]["createOrder"]
         again = (await create_with_key(client, token))["data"]["createOrder"]
-        assert created["id"] == again["id"] and items.reserve_calls() == 3
+        assert created["id"] == again["id"]
+        assert items.reserve_calls() == 3
 
 
 # -- what items' sweep asks: order(id) with the service token (issue 10, item 5) ----------------
@@ -299,7 +308,8 @@ async def test_a_service_reads_an_order_status_and_not_found_for_an_order_that_d
     assert body["data"]["order"]["status"] == "CANCELLED"
     for missing in (str(uuid.uuid4()), "not-an-order-id"):
         body = await gql(client, ORDER, {"id": missing}, service=True)
-        assert body["data"] is None and codes(body) == ["NOT_FOUND"], body
+        assert body["data"] is None, body
+        assert codes(body) == ["NOT_FOUND"], body
 
 
 # -- reservations always belong to an order (issue 10, item 5) ---------------------------------
@@ -311,7 +321,8 @@ async def test_a_create_whose_reservation_answer_is_lost_leaves_no_stock_held(cl
         client, CREATE, {"input": {"lines": [{"itemId": "pen", "quantity": 3}]}}, token=make_token()
     )
     assert codes(body) == ["SERVICE_UNAVAILABLE"], body
-    assert items.held() == {} and items.stock["pen"] == 10
+    assert items.held() == {}
+    assert items.stock["pen"] == 10
 
 
 async def test_an_update_whose_reservation_answer_is_lost_holds_the_stored_lines(client, items):
@@ -325,7 +336,8 @@ async def test_an_update_whose_reservation_answer_is_lost_holds_the_stored_lines
     assert codes(await gql(client, update, {"id": order["id"]}, token=token)) == [
         "SERVICE_UNAVAILABLE"
     ]
-    assert items.held() == {order["id"]: {"pen": 2}} and items.stock["pen"] == 8
+    assert items.held() == {order["id"]: {"pen": 2}}
+    assert items.stock["pen"] == 8
     body = await gql(client, ORDER, {"id": order["id"]}, token=token)
     assert body["data"]["order"]["status"] == "PENDING_PAYMENT"
 

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -36,7 +37,7 @@ from subgraphs.orders.domain.transitions import PaymentOutcome
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import MAX_ATTEMPTS, OrderService
 from tests.orders.fakes import FakeOrderStore
-from tests.orders.items_mock import ITEMS_URL, ItemsMock
+from tests.support.items_mock import ITEMS_URL, ItemsMock
 
 SCHEMAS = producer_schemas("orders")
 
@@ -93,12 +94,14 @@ async def test_create_prices_lines_and_awaits_payment(service, items):
         ("pen", 2, 250),
         ("ink", 1, 1000),
     ]
-    assert order.total.amount == 1500 and order.total.currency == "EUR"
+    assert order.total.amount == 1500
+    assert order.total.currency == "EUR"
     assert await service.get_order(ALICE, order.id) == order
     assert items.stock == {"pen": 8, "ink": 2, "dollar-pad": 100}
     (event,) = store(service).events
     SCHEMAS.validate(event)
-    assert event.type == "order.created" and event.data["total"] == {
+    assert event.type == "order.created"
+    assert event.data["total"] == {
         "amount": 1500,
         "currency": "EUR",
     }
@@ -108,7 +111,8 @@ async def test_create_prices_lines_and_awaits_payment(service, items):
 async def test_bad_quantities_are_refused_before_reserving(service, items, quantity):
     with pytest.raises(InvalidInput, match="between 1 and 1000"):
         await service.create_order(ALICE, [LineRequest("pen", quantity)])
-    assert items.calls == [] and store(service).orders == {}
+    assert items.calls == []
+    assert store(service).orders == {}
 
 
 async def test_empty_and_oversized_orders_are_refused(service, items):
@@ -116,7 +120,8 @@ async def test_empty_and_oversized_orders_are_refused(service, items):
         await service.create_order(ALICE, [])
     with pytest.raises(InvalidInput, match="at most 100 lines"):
         await service.create_order(ALICE, [LineRequest(f"i{n}", 1) for n in range(101)])
-    assert items.calls == [] and store(service).orders == {}
+    assert items.calls == []
+    assert store(service).orders == {}
 
 
 async def test_duplicate_item_ids_are_reserved_as_one_line(service, items):
@@ -129,7 +134,8 @@ async def test_unknown_item_is_not_found_and_nothing_is_stored(service):
     with pytest.raises(NotFound, match="Item ghost does not exist") as caught:
         await service.create_order(ALICE, [LineRequest("ghost", 1)])
     assert caught.value.extensions["itemId"] == "ghost"
-    assert store(service).orders == {} and store(service).events == []
+    assert store(service).orders == {}
+    assert store(service).events == []
 
 
 async def test_more_than_available_names_the_item_and_what_is_available(service, items):
@@ -137,7 +143,8 @@ async def test_more_than_available_names_the_item_and_what_is_available(service,
         await service.create_order(ALICE, [LineRequest("pen", 1), LineRequest("ink", 4)])
     assert caught.value.message == "Not enough stock of item ink: 4 wanted, 3 available."
     assert caught.value.extensions == {"code": "CONFLICT", "itemId": "ink", "available": 3}
-    assert store(service).orders == {} and items.stock["pen"] == 10
+    assert store(service).orders == {}
+    assert items.stock["pen"] == 10
 
 
 async def test_shortage_names_the_quantity_wanted_when_items_answers_the_id_in_lower_case():
@@ -166,7 +173,8 @@ async def test_lines_in_two_currencies_are_refused_and_released(service, items):
     with pytest.raises(InvalidInput, match="one currency"):
         await service.create_order(ALICE, [LineRequest("pen", 1), LineRequest("dollar-pad", 1)])
     assert items.calls[-1][0] == "release"
-    assert items.stock["pen"] == 10 and store(service).orders == {}
+    assert items.stock["pen"] == 10
+    assert store(service).orders == {}
 
 
 async def test_same_idempotency_key_returns_the_first_order(service, items):
@@ -196,7 +204,8 @@ async def test_another_customers_order_is_forbidden_and_unchanged(service, items
             await attempt
     assert await service.find_order(BOB, order.id) is None
     assert store(service).orders[order.id] == order
-    assert store(service).types() == ["order.created"] and items.reserve_calls() == 1
+    assert store(service).types() == ["order.created"]
+    assert items.reserve_calls() == 1
 
 
 async def test_admins_and_services_may_read_any_order(service):
@@ -216,7 +225,8 @@ async def test_update_reserves_the_new_lines_and_emits_order_updated(service, it
     order = await place(service)
     updated = await service.update_order(ALICE, order.id, [LineRequest("pen", 5)])
     assert [(x.item_id, x.quantity) for x in updated.lines] == [("pen", 5)]
-    assert updated.version == 2 and updated.total.amount == 1250
+    assert updated.version == 2
+    assert updated.total.amount == 1250
     assert items.stock == {"pen": 5, "ink": 3, "dollar-pad": 100}
     assert store(service).types() == ["order.created", "order.updated"]
     assert store(service).events[-1].data["previousStatus"] == "PENDING_PAYMENT"
@@ -243,7 +253,7 @@ class RacedStore(FakeOrderStore):
         self.lost = 0
 
     async def transition(
-        self, order: Order, expected_version: int, event: CloudEvent, **kwargs: object
+        self, order: Order, expected_version: int, event: CloudEvent, **kwargs: Any
     ) -> bool:
         if kwargs.get("replace_lines"):
             if self.fail:
@@ -256,7 +266,7 @@ class RacedStore(FakeOrderStore):
             )
             self.orders[order.id] = replace(current, status=flipped, version=current.version + 1)
             self.lost += 1
-        return await super().transition(order, expected_version, event, **kwargs)  # type: ignore[arg-type]
+        return await super().transition(order, expected_version, event, **kwargs)
 
 
 def reserved_lines(items: ItemsMock, order: Order) -> tuple[dict[str, int], dict[str, int]]:
@@ -270,7 +280,9 @@ async def test_an_update_that_keeps_losing_its_write_holds_the_stored_lines_agai
     with pytest.raises(Conflict, match="changing too often"):
         await raced.update_order(ALICE, order.id, [LineRequest("pen", 5)])
     stored = await raced.store.get(order.id)
-    assert stored is not None and raced.store.lost == MAX_ATTEMPTS  # type: ignore[attr-defined]
+    assert stored is not None
+    assert isinstance(raced.store, RacedStore)
+    assert raced.store.lost == MAX_ATTEMPTS
     assert items.calls[-1] == (
         "reserve",
         {
@@ -279,7 +291,8 @@ async def test_an_update_that_keeps_losing_its_write_holds_the_stored_lines_agai
         },
     )
     assert reserved_lines(items, stored) == ({"pen": 2, "ink": 1}, {"pen": 2, "ink": 1})
-    assert items.stock["pen"] == 8 and items.stock["ink"] == 2
+    assert items.stock["pen"] == 8
+    assert items.stock["ink"] == 2
 
 
 async def test_an_update_whose_write_fails_holds_the_stored_lines_again(service, items):
@@ -288,7 +301,8 @@ async def test_an_update_whose_write_fails_holds_the_stored_lines_again(service,
     with pytest.raises(Unavailable):
         await failing.update_order(ALICE, order.id, [LineRequest("pen", 5)])
     stored = await failing.store.get(order.id)
-    assert stored is not None and stored.version == 1
+    assert stored is not None
+    assert stored.version == 1
     assert reserved_lines(items, stored) == ({"pen": 2, "ink": 1}, {"pen": 2, "ink": 1})
     assert items.stock["pen"] == 8
 
@@ -359,9 +373,11 @@ async def test_customers_list_only_their_own_orders_newest_first(service):
     second = await place(service)
     await place(service, who=BOB)
     page, cursor = await service.customer_orders(ALICE, "alice", 1, None)
-    assert [o.id for o in page] == [second.id] and cursor is not None
+    assert [o.id for o in page] == [second.id]
+    assert cursor is not None
     page, cursor = await service.customer_orders(ALICE, "alice", 1, cursor)
-    assert [o.id for o in page] == [first.id] and cursor is None
+    assert [o.id for o in page] == [first.id]
+    assert cursor is None
     with pytest.raises(Forbidden):
         await service.customer_orders(BOB, "alice", 10, None)
 
@@ -398,13 +414,15 @@ async def test_a_payment_of_another_amount_is_refused_and_the_order_stays_unpaid
     updated = await service.update_order(ALICE, order.id, [LineRequest("pen", 5)])
     assert await pay(service, order, "evt-1", payment_id="pay-A", amount=order.total)
     stored = await service.get_order(ALICE, order.id)
-    assert stored.status == OrderStatus.PENDING_PAYMENT and stored.total == updated.total
+    assert stored.status == OrderStatus.PENDING_PAYMENT
+    assert stored.total == updated.total
     assert stored.history[-1].reason == (
         "payment pay-A refused: the payment charged 1500 EUR but the order's total is 1250 EUR"
     )
     refused = store(service).events[-1]
     SCHEMAS.validate(refused)
-    assert refused.type == "order.payment_refused" and refused.subject == order.id
+    assert refused.type == "order.payment_refused"
+    assert refused.subject == order.id
     assert refused.data == {
         "orderId": order.id,
         "customerId": "alice",
@@ -469,8 +487,11 @@ async def test_a_reservation_whose_answer_is_lost_is_released(service, items):
     items.lose_reserve_answers = True
     with pytest.raises(Unavailable):
         await place(service)
-    assert items.held() == {} and items.stock["pen"] == 10 and items.stock["ink"] == 3
-    assert items.calls[-1][0] == "release" and store(service).orders == {}
+    assert items.held() == {}
+    assert items.stock["pen"] == 10
+    assert items.stock["ink"] == 3
+    assert items.calls[-1][0] == "release"
+    assert store(service).orders == {}
 
 
 async def test_an_unknown_item_with_a_key_answers_the_real_error_twice_and_frees_the_key(
@@ -517,7 +538,9 @@ async def test_an_order_whose_write_surely_failed_releases_its_stock_and_frees_i
     failing = OrderService(FailingStore(), service.stock)
     with pytest.raises(Unavailable, match="database"):
         await place(failing, idempotency_key="k")
-    assert items.held() == {} and failing.store.keys == {}  # type: ignore[attr-defined]
+    assert items.held() == {}
+    assert isinstance(failing.store, FailingStore)
+    assert failing.store.keys == {}
 
 
 async def test_an_order_written_although_its_write_failed_is_answered_and_keeps_its_stock(
@@ -533,7 +556,9 @@ async def test_an_order_that_may_have_been_written_keeps_its_stock_and_key(servi
     failing = OrderService(FailingStore(unreadable=True), service.stock)
     with pytest.raises(Unavailable, match="database"):
         await place(failing, idempotency_key="k")
-    assert len(items.held()) == 1 and len(failing.store.keys) == 1  # type: ignore[attr-defined]
+    assert len(items.held()) == 1
+    assert isinstance(failing.store, FailingStore)
+    assert len(failing.store.keys) == 1
 
 
 async def test_a_key_that_could_not_be_freed_is_taken_over_once_its_lease_is_over(service, items):
@@ -582,7 +607,9 @@ async def test_placing_that_outlives_half_the_key_lease_gives_up_and_undoes(serv
     )
     with pytest.raises(Unavailable, match="took too long"):
         await place(slow, idempotency_key=key)
-    assert items.held() == {} and store(service).keys == {} and store(service).orders == {}
+    assert items.held() == {}
+    assert store(service).keys == {}
+    assert store(service).orders == {}
 
 
 async def test_a_failed_release_never_hides_the_error_that_caused_it(service, items):

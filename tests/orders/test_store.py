@@ -24,9 +24,9 @@ from subgraphs.orders.domain.model import Address, KeyHolder, LineRequest, Order
 from subgraphs.orders.domain.transitions import PaymentOutcome
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService, order_cloud_event
-from subgraphs.orders.store.session import schema_statements
+from subgraphs.orders.store.session import ping, schema_statements
 from tests.orders.conftest import ON_BOTH_CQL_ENGINES, Cql, open_cql
-from tests.orders.items_mock import ITEMS_URL, ItemsMock
+from tests.support.items_mock import ITEMS_URL, ItemsMock
 
 SCHEMAS = producer_schemas("orders")
 
@@ -58,6 +58,10 @@ async def pending_types(cql: Cql, order_id: str) -> list[str]:
     return [m.type for m in await cql.outbox.pending(1000) if m.key == order_id]
 
 
+async def test_the_readiness_ping_reads_the_engines_release_version(cql):
+    assert (await ping(cql.session))[0].isdigit()
+
+
 async def test_an_order_reads_back_as_it_was_written(service, cql):
     who = customer()
     order = await service.create_order(
@@ -81,7 +85,8 @@ async def test_ten_concurrent_transitions_from_one_version_apply_exactly_once(se
     results = await asyncio.gather(*(attempt(n) for n in range(10)))
     assert results.count(True) == 1
     stored = await cql.store.get(order.id)
-    assert stored is not None and stored.version == 2
+    assert stored is not None
+    assert stored.version == 2
     assert [h.status for h in stored.history] == [
         OrderStatus.PENDING_PAYMENT,
         OrderStatus.CANCELLED,
@@ -97,7 +102,8 @@ async def test_concurrent_cancels_through_the_service_cancel_once_and_refuse_the
     )
     ok = [r for r in results if not isinstance(r, Exception)]
     refused = [r for r in results if isinstance(r, Exception)]
-    assert len(ok) == 1 and len(refused) == 9
+    assert len(ok) == 1
+    assert len(refused) == 9
     assert all(f"Order {order.id} is CANCELLED" in str(e) for e in refused)
     assert await pending_types(cql, order.id) == ["order.created", "order.cancelled"]
 
@@ -111,7 +117,8 @@ async def test_ten_concurrent_creates_with_one_key_make_one_order(service, cql, 
         )
     )
     assert len({o.id for o in orders}) == 1
-    assert items.reserve_calls() == 1 and items.stock["pen"] == 997
+    assert items.reserve_calls() == 1
+    assert items.stock["pen"] == 997
     ids, _ = await cql.store.customer_orders(who.account_id, 50, None)
     assert ids == [orders[0].id]
 
@@ -236,7 +243,8 @@ async def test_a_redelivered_payment_event_transitions_once(service, cql):
     results.append(await paid())
     assert results.count(True) == 1
     stored = await cql.store.get(order.id)
-    assert stored is not None and stored.status == OrderStatus.PAID
+    assert stored is not None
+    assert stored.status == OrderStatus.PAID
     assert stored.applied_events == {event_id, "payment:p-1"}
     assert await pending_types(cql, order.id) == ["order.created", "order.paid"]
 

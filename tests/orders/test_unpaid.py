@@ -26,8 +26,8 @@ from subgraphs.orders.service.orders import OrderService
 from subgraphs.orders.service.payments import PAYMENTS_OF_ORDERS, PaymentsClient
 from subgraphs.orders.service.unpaid import SweepResult, UnpaidOrders
 from tests.orders.conftest import Cql
-from tests.orders.items_mock import ITEMS_URL, ItemsMock
-from tests.orders.payments_mock import PAYMENTS_URL, PaymentsMock
+from tests.support.items_mock import ITEMS_URL, ItemsMock
+from tests.support.payments_mock import PAYMENTS_URL, PaymentsMock
 
 ALICE = Identity(account_id="6a3c3b1e-0c1e-4f7e-9a39-8f9c7c1e2d11", role="CUSTOMER")
 
@@ -101,7 +101,8 @@ async def test_an_order_whose_payment_is_in_flight_or_unknown_or_holds_money_is_
     setup.payments.add(order.id, state, 500, refunded=refunded)
     for _ in range(3):
         result = await setup.unpaid.sweep()
-        assert result.expired == 0 and result.paid == 0
+        assert result.expired == 0
+        assert result.paid == 0
     assert await status(setup, order) == OrderStatus.PENDING_PAYMENT
 
 

@@ -17,6 +17,7 @@ import pytest
 import respx
 import sqlalchemy as sa
 
+from shopkit.events import CloudEvent, new_event
 from shopkit.processor import ProcessorError, SimulatedProcessor
 from subgraphs.payments.app import create_app
 from subgraphs.payments.settings import PaymentsSettings
@@ -53,7 +54,7 @@ class CountingProcessor(SimulatedProcessor):
         self.charge_keys: list[str] = []
         self.during_charge: Callable[[], Any] | None = None
 
-    async def charge(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def charge(self, **kwargs: Any) -> Any:
         self.charge_keys.append(kwargs["idempotency_key"])
         if self.during_charge is not None:
             self.during_charge()
@@ -68,7 +69,7 @@ class CountingProcessor(SimulatedProcessor):
             raise ProcessorError("connection reset after the charge was sent")
         return result
 
-    async def refund(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def refund(self, **kwargs: Any) -> Any:
         if self.delay:
             await asyncio.sleep(self.delay)
         return await super().refund(**kwargs)
@@ -212,3 +213,13 @@ def customer() -> str:
 def error_code(answer: dict[str, Any]) -> str:
     assert answer.get("errors"), f"expected an error, got {answer}"
     return str(answer["errors"][0]["extensions"]["code"])
+
+
+def order_cancelled(order_id: str, buyer: str, previous_status: str) -> CloudEvent:
+    """The ``order.cancelled`` event orders emits for ``order_id``."""
+    return new_event(
+        "order.cancelled",
+        source="orders",
+        subject=order_id,
+        data={"orderId": order_id, "customerId": buyer, "previousStatus": previous_status},
+    )

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
-from shopkit.events import new_event
+from shopkit.events import CloudEvent
 from subgraphs.payments.domain.idempotency import RequestInProgress
 from subgraphs.payments.events.handlers import handlers
-from tests.payments.conftest import Harness, customer
+from tests.payments.conftest import Harness, customer, order_cancelled
 
 
-def _cancelled(order_id: str, buyer: str):  # type: ignore[no-untyped-def]
-    return new_event(
-        "order.cancelled",
-        source="orders",
-        subject=order_id,
-        data={"orderId": order_id, "customerId": buyer, "previousStatus": "PAID"},
-    )
+def _cancelled(order_id: str, buyer: str) -> CloudEvent:
+    return order_cancelled(order_id, buyer, "PAID")
 
 
 async def test_cancelled_event_refunds_the_paid_order_once(harness: Harness) -> None:

@@ -10,19 +10,14 @@ from typing import Any
 
 import pytest
 
-from shopkit.events import CloudEvent, new_event
+from shopkit.events import CloudEvent
 from shopkit.processor import ProcessorError
 from subgraphs.payments.events.handlers import handlers
-from tests.payments.conftest import Harness, customer
+from tests.payments.conftest import Harness, customer, order_cancelled
 
 
 def _cancelled(order_id: str, buyer: str) -> CloudEvent:
-    return new_event(
-        "order.cancelled",
-        source="orders",
-        subject=order_id,
-        data={"orderId": order_id, "customerId": buyer, "previousStatus": "PENDING_PAYMENT"},
-    )
+    return order_cancelled(order_id, buyer, "PENDING_PAYMENT")
 
 
 async def _charge_started(harness: Harness) -> None:

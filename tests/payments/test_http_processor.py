@@ -169,7 +169,8 @@ async def test_find_charge_asks_by_idempotency_key(processor: HttpProcessor) -> 
 
     found = await processor.find_charge("charge:p1")
 
-    assert found is not None and (found.status, found.charge_id) == ("succeeded", "ch_7")
+    assert found is not None
+    assert (found.status, found.charge_id) == ("succeeded", "ch_7")
     request = route.calls.last.request
     assert request.url.params["idempotency_key"] == "charge:p1"
     assert request.headers["Authorization"] == "Bearer sk_test_123"
@@ -224,7 +225,8 @@ async def test_find_refund_asks_by_idempotency_key(processor: HttpProcessor) -> 
 
     found = await processor.find_refund("refund:r")
 
-    assert found is not None and (found.refund_id, found.amount) == ("re_3", 400)
+    assert found is not None
+    assert (found.refund_id, found.amount) == ("re_3", 400)
     assert route.calls.last.request.url.params["idempotency_key"] == "refund:r"
 
 

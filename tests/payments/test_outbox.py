@@ -14,7 +14,7 @@ from tests.payments.conftest import DECLINED_CARD, Harness, customer
 SCHEMAS = producer_schemas("payments")
 
 
-async def _events(harness: Harness) -> list[tuple[str, str, dict]]:  # type: ignore[type-arg]
+async def _events(harness: Harness) -> list[tuple[str, str, dict]]:
     rows = await harness.rows("SELECT type, aggregate_id, payload FROM outbox ORDER BY seq")
     return [(r[0], r[1], json.loads(r[2])) for r in rows]
 

@@ -93,7 +93,8 @@ async def test_three_refunds_of_400_on_a_capture_of_1000_refuse_the_third_clearl
 
     made = [a for a in answers if a.get("data")]
     refused = [a for a in answers if not a.get("data")]
-    assert len(made) == 2 and len(refused) == 1, answers
+    assert len(made) == 2, answers
+    assert len(refused) == 1, answers
     assert error_code(refused[0]) == "BAD_USER_INPUT"
     assert "exceeds what remains refundable" in refused[0]["errors"][0]["message"]
     assert refused[0]["errors"][0]["extensions"]["refundable"] == 200
@@ -131,17 +132,17 @@ async def _row_writable_now(harness: Harness, payment_id: str) -> bool:
             connection.close()
     engine = create_async_engine(url.render_as_string(hide_password=False))
     try:
-        async with engine.connect() as connection:
-            await connection.execute(sa.text("SET SESSION innodb_lock_wait_timeout = 1"))
+        async with engine.connect() as session:
+            await session.execute(sa.text("SET SESSION innodb_lock_wait_timeout = 1"))
             try:
-                await connection.execute(
+                await session.execute(
                     sa.text("SELECT id FROM payments WHERE id = :id FOR UPDATE"), {"id": payment_id}
                 )
                 return True
             except sa.exc.OperationalError:
                 return False
             finally:
-                await connection.rollback()
+                await session.rollback()
     finally:
         await engine.dispose()
 
@@ -157,6 +158,7 @@ async def test_the_processor_is_asked_for_a_refund_with_no_database_lock_held(
         seen.append(await _row_writable_now(race, payment_id))
         return await refund(**kwargs)
 
+    # The harness's own processor, wrapped for this race (mypy refuses assigning a method).
     race.processor.refund = refund_and_look  # type: ignore[method-assign]
 
     answer = await race.refund(ADMIN, payment_id, "r", 300)

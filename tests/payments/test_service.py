@@ -139,7 +139,8 @@ async def test_pay_charges_the_orders_total_once_and_a_repeat_replays_it(world: 
     paid = await world.pay()
     again = await world.pay()
 
-    assert paid.status is PaymentStatus.SUCCEEDED and paid.amount == 4321
+    assert paid.status is PaymentStatus.SUCCEEDED
+    assert paid.amount == 4321
     assert again.id == paid.id
     assert world.processor.charge_calls == 1
     assert world.ledger(paid.id) == [("charge", 4321)]
@@ -173,8 +174,10 @@ async def test_a_decline_frees_the_order_and_paying_again_with_another_card_succ
         ADA, payment_id=failed.id, idempotency_key="k2", card=GOOD
     )
 
-    assert failed.status is PaymentStatus.FAILED and failed.failure_code == "card_declined"
-    assert again.status is PaymentStatus.SUCCEEDED and again.id != failed.id
+    assert failed.status is PaymentStatus.FAILED
+    assert failed.failure_code == "card_declined"
+    assert again.status is PaymentStatus.SUCCEEDED
+    assert again.id != failed.id
     assert world.store.event_types() == ["payment.failed", "payment.succeeded"]
 
 
@@ -219,8 +222,10 @@ async def test_refunds_in_parts_never_above_the_capture(world: World) -> None:
     with pytest.raises(Conflict):
         await world.refund(paid.id, "r3", 1)
 
-    assert first.status is PaymentStatus.PARTIALLY_REFUNDED and first.refundable == 700
-    assert rest.status is PaymentStatus.REFUNDED and rest.refunded == 1000
+    assert first.status is PaymentStatus.PARTIALLY_REFUNDED
+    assert first.refundable == 700
+    assert rest.status is PaymentStatus.REFUNDED
+    assert rest.refunded == 1000
     assert world.ledger(paid.id) == [("charge", 1000), ("refund", 300), ("refund", 700)]
     assert world.processor_refunded(paid.charge_id) == 1000
     assert world.store.reservations == {}
@@ -236,7 +241,8 @@ async def test_racing_refunds_reserve_before_the_processor_is_asked(world: World
     )
 
     refused = [o for o in outcomes if isinstance(o, Exception)]
-    assert len(refused) == 1 and isinstance(refused[0], InvalidInput)
+    assert len(refused) == 1
+    assert isinstance(refused[0], InvalidInput)
     assert refused[0].details["refundable"] == 200
     assert world.processor_refunded(paid.charge_id) == 800
     assert world.store.payments[paid.id].refunded == 800
@@ -266,7 +272,8 @@ async def test_a_lost_refund_answer_is_settled_by_a_retry_with_the_same_key(worl
     assert world.store.payments[paid.id].refundable == 600  # reserved while unknown
     retried = await world.refund(paid.id, "r", 400)
 
-    assert retried.refunded == 400 and retried.refunding == 0
+    assert retried.refunded == 400
+    assert retried.refunding == 0
     assert world.processor.refund_calls == 1
     assert world.ledger(paid.id) == [("charge", 1000), ("refund", 400)]
 
@@ -310,7 +317,8 @@ async def test_a_refused_payment_is_refunded_once_and_the_order_may_be_paid_agai
     assert world.store.payments[refused.id].status is PaymentStatus.REFUNDED
     assert world.processor_refunded(refused.charge_id) == 1000
     assert world.processor.refund_calls == 1
-    assert paid.status is PaymentStatus.SUCCEEDED and paid.amount == 5000
+    assert paid.status is PaymentStatus.SUCCEEDED
+    assert paid.amount == 5000
     assert world.store.claims["o1"].payment_id == paid.id
 
 
@@ -352,7 +360,8 @@ async def test_a_charge_made_just_before_a_crash_is_recorded_by_the_reconciliati
 
     assert (done.charges, done.left_open) == (1, 0)
     recorded = world.store.payments[pending.id]
-    assert recorded.status is PaymentStatus.SUCCEEDED and recorded.captured == 1000
+    assert recorded.status is PaymentStatus.SUCCEEDED
+    assert recorded.captured == 1000
     assert world.store.claims["o1"].state == CLAIM_SUCCEEDED
     assert world.store.event_types() == ["payment.succeeded"]
     assert (await world.pay(key="a")).id == pending.id  # the key's answer is the payment
@@ -375,7 +384,8 @@ async def test_a_charge_never_received_fails_only_after_the_grace_then_a_new_key
     assert (early.charges, early.left_open) == (0, 1)
     assert late.charges == 1
     [failed] = [p for p in world.store.payments.values() if p.id != paid.id]
-    assert failed.status is PaymentStatus.FAILED and failed.failure_code == "processing_error"
+    assert failed.status is PaymentStatus.FAILED
+    assert failed.failure_code == "processing_error"
     assert paid.status is PaymentStatus.SUCCEEDED
     assert world.store.event_types() == ["payment.failed", "payment.succeeded"]
 
@@ -391,7 +401,8 @@ async def test_a_declined_charge_found_by_the_reconciliation_frees_the_order(
     await world.service.reconcile()
 
     [payment] = world.store.payments.values()
-    assert payment.status is PaymentStatus.FAILED and payment.failure_code == "card_declined"
+    assert payment.status is PaymentStatus.FAILED
+    assert payment.failure_code == "card_declined"
     assert "o1" not in world.store.claims
 
 

@@ -103,7 +103,8 @@ async def test_bad_token_is_unauthenticated_with_no_data(client):
     response = await gql(client, "{ whoami }", token="garbage")
     assert response.status_code == 401
     body = response.json()
-    assert "data" not in body and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_expected_errors_keep_message_and_code_unexpected_are_masked(client):

@@ -33,7 +33,7 @@ async def test_verifier_accepts_a_valid_token_and_reads_subject_and_role():
         make_token("a", iss="evil"),
         make_token("a", headers={"typ": "at+jwt-but-not-ours"}),
         jwt.encode(
-            {"sub": "a", "role": "ADMIN"}, None, algorithm="none", headers={"kid": "test-key"}
+            {"sub": "a", "role": "ADMIN"}, "", algorithm="none", headers={"kid": "test-key"}
         ),
         jwt.encode(
             {"sub": "a", "iss": "shop-accounts", "aud": "shop", "iat": 1, "exp": 2**40},

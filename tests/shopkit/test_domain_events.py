@@ -27,7 +27,7 @@ def test_each_service_names_the_types_it_produces_and_keeps_a_schema_for_each(
     service: str,
 ) -> None:
     events = importlib.import_module(f"subgraphs.{service}.domain.events")
-    assert events.PRODUCER == service
+    assert service == events.PRODUCER
     assert sorted(events.PRODUCES) == producer_schemas(service).types
 
 

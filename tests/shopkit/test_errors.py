@@ -10,8 +10,8 @@ import subgraphs
 from shopkit.errors import CATALOGUE, CODES, ShopError
 
 
-def all_subclasses(cls: type) -> set[type]:
-    found = set()
+def all_subclasses(cls: type[ShopError]) -> set[type[ShopError]]:
+    found: set[type[ShopError]] = set()
     for sub in cls.__subclasses__():
         found |= {sub} | all_subclasses(sub)
     return found
@@ -38,5 +38,6 @@ def test_every_code_a_shop_error_carries_is_in_the_catalogue() -> None:
 def test_each_code_is_listed_once_with_a_meaning_and_an_http_status() -> None:
     assert len(CODES) == len(CATALOGUE)
     for entry in CATALOGUE:
-        assert entry.code.isupper() and entry.meaning.endswith((".", ")"))
+        assert entry.code.isupper()
+        assert entry.meaning.endswith((".", ")"))
         assert 400 <= entry.http_status <= 599

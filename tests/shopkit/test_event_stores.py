@@ -565,7 +565,7 @@ def test_a_retention_setting_that_is_not_positive_is_refused_at_start_up(name: s
     from shopkit.settings import ServiceSettings
 
     with pytest.raises(ValidationError, match="must be a positive number"):
-        ServiceSettings(**{name: 0})
+        ServiceSettings.model_validate({name: 0})
     defaults = ServiceSettings()
     assert (defaults.outbox_retention, defaults.inbox_retention) == (
         timedelta(days=7),

@@ -7,6 +7,9 @@ import random
 import string
 import sys
 import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
 import jsonschema
 import pytest
@@ -33,26 +36,36 @@ TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 class MemoryOutbox:
-    def __init__(self, messages):
+    """An OutboxStore in memory; nothing here purges (the retention tests use real stores)."""
+
+    def __init__(self, messages: Iterable[OutboxMessage]) -> None:
         self.messages = list(messages)
         self.published: list[str] = []
 
-    async def pending(self, limit):
+    async def pending(self, limit: int) -> list[OutboxMessage]:
         return [m for m in self.messages if m.id not in self.published][:limit]
 
-    async def mark_published(self, messages):
+    async def mark_published(self, messages: Sequence[OutboxMessage]) -> None:
         self.published.extend(m.id for m in messages)
+
+    async def purge_published(self, before: datetime) -> int:
+        raise NotImplementedError
 
 
 class MemoryInbox:
-    def __init__(self):
+    """An InboxStore in memory; nothing here purges (the retention tests use real stores)."""
+
+    def __init__(self) -> None:
         self.ids: set[tuple[str, str]] = set()
 
-    async def seen(self, consumer, event_id):
+    async def seen(self, consumer: str, event_id: str) -> bool:
         return (consumer, event_id) in self.ids
 
-    async def record(self, consumer, event_id):
+    async def record(self, consumer: str, event_id: str) -> None:
         self.ids.add((consumer, event_id))
+
+    async def purge(self, before: datetime) -> int:
+        raise NotImplementedError
 
 
 def test_envelope_round_trips_and_ignores_unknown_fields():
@@ -96,7 +109,7 @@ async def test_relay_publishes_in_order_keyed_by_aggregate_and_marks_published(k
     )
     await consumer.start()
     try:
-        got = []
+        got: list[Any] = []
         async with asyncio.timeout(20):
             while len(got) < 5:
                 batch = await consumer.getmany(timeout_ms=500)
@@ -115,7 +128,7 @@ async def test_relay_publishes_at_once_a_row_notified_while_it_was_reading(kafka
     late = OutboxMessage(id=event.id, topic=topic, key=event.subject, value=event.to_json())
 
     class CommitDuringRead(MemoryOutbox):
-        async def pending(self, limit):
+        async def pending(self, limit: int) -> list[OutboxMessage]:
             found = await super().pending(limit)
             if late not in self.messages:  # a row committed and notified after this read
                 self.messages.append(late)
@@ -219,11 +232,11 @@ def parked_total(service: str) -> float:
     )
 
 
-def headers_of(record) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def headers_of(record) -> dict[str, str]:
     return {k: v.decode() for k, v in record.headers}
 
 
-async def eventually(check, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+async def eventually(check, timeout: float = 30.0) -> None:
     async with asyncio.timeout(timeout):
         while not check():
             await asyncio.sleep(0.05)
@@ -280,7 +293,8 @@ async def test_a_transient_failure_longer_than_the_old_window_is_retried_until_i
         # Another partition's events, sent while the first partition's event keeps failing.
         await send_raw(kafka_bootstrap, topic, [(1, b"up", e.to_json().encode()) for e in up])
         await eventually(lambda: len(handled) == 3)
-        assert first_attempt is not None and loop.time() < first_attempt + 8
+        assert first_attempt is not None
+        assert loop.time() < first_attempt + 8
         assert (
             metric("events_retrying", service=service, cause="error")
             + metric("events_retrying", service=service, cause="unavailable")
@@ -382,7 +396,7 @@ async def test_a_rejected_event_is_parked_and_replayed_to_its_group_alone_once_f
     async def other(event):
         handled["other"].append(event.id)
 
-    def consumer(group: str, handler) -> EventConsumer:  # type: ignore[no-untyped-def]
+    def consumer(group: str, handler) -> EventConsumer:
         return EventConsumer(
             bootstrap=kafka_bootstrap,
             group_id=f"{group}-{kind}",
@@ -445,7 +459,7 @@ async def test_a_consumer_stopped_while_retrying_stops_at_once_and_the_event_is_
     async def up(event):
         handled.append(event.id)
 
-    def consumer(handler) -> EventConsumer:  # type: ignore[no-untyped-def]
+    def consumer(handler) -> EventConsumer:
         return EventConsumer(
             bootstrap=kafka_bootstrap,
             group_id=f"g-{kind}",
@@ -550,6 +564,7 @@ async def test_headers_written_with_an_event_reach_its_handler_and_old_rows_are_
             await eventually(lambda: bool(received))
             [record] = await read_topic(kafka_bootstrap, event.topic, 1)
             async with asyncio.timeout(10):  # recorded just after the handler returned
+                assert runtime.consumer is not None
                 while not await inbox.seen(runtime.consumer.group_id, event.id):
                     await asyncio.sleep(0.05)
             async with asyncio.timeout(30):  # both purged once a second old

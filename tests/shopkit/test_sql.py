@@ -85,7 +85,8 @@ async def test_a_mysql_deadlock_is_retryable(mysql_url: str) -> None:
 
         results = await asyncio.gather(update(1, 2), update(2, 1), return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
-        assert len(errors) == 1 and isinstance(errors[0], DBAPIError)
+        assert len(errors) == 1
+        assert isinstance(errors[0], DBAPIError)
         assert is_retryable(errors[0])
         assert not is_unique_violation(errors[0])
     finally:

@@ -53,7 +53,7 @@ def settings_class(name: str) -> type[ServiceSettings]:
 
 def env_names(cls: type[BaseSettings]) -> set[str]:
     prefix = cls.model_config.get("env_prefix", "")
-    names = set()
+    names: set[str] = set()
     for field_name, field in cls.model_fields.items():
         alias = field.validation_alias
         if alias is not None:
@@ -257,7 +257,8 @@ def test_mongo_requires_authentication_and_items_has_a_user_of_its_own():
     assert "process.env.MONGO_SHOP_PASSWORD" in init
     url = SERVICES["items"]["environment"]["ITEMS_MONGO_URL"]
     credentials = URL_CREDENTIALS.match(url)
-    assert credentials and credentials["user"] == "shop"
+    assert credentials
+    assert credentials["user"] == "shop"
     assert url.endswith("&authSource=shop_items")
 
 
@@ -293,7 +294,8 @@ def test_database_urls_take_their_password_from_required_variables():
         credentials = URL_CREDENTIALS.match(url)
         assert credentials, url
         password = VARIABLE.fullmatch(credentials["password"])
-        assert password and password["op"] == ":?", url
+        assert password, url
+        assert password["op"] == ":?", url
 
 
 # -- production only -------------------------------------------------------------------------
@@ -325,7 +327,8 @@ def test_the_admin_account_comes_from_documented_variables():
     assert env["SHOP_ADMIN_PASSWORD"] == "${SHOP_ADMIN_PASSWORD:-}"
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Production on Docker") :]
-    assert "SHOP_ADMIN_EMAIL" in section and "SHOP_ADMIN_PASSWORD" in section
+    assert "SHOP_ADMIN_EMAIL" in section
+    assert "SHOP_ADMIN_PASSWORD" in section
 
 
 # -- images and the build context ------------------------------------------------------------

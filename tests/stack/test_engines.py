@@ -25,7 +25,7 @@ def taken_port() -> Iterator[int]:
         yield listener.getsockname()[1]
 
 
-def failure_of(start) -> tuple[str, float]:  # type: ignore[no-untyped-def]
+def failure_of(start) -> tuple[str, float]:
     began = time.monotonic()
     with pytest.raises(StartError) as raised:
         start()
@@ -39,7 +39,8 @@ def test_kafka_on_a_taken_port_fails_fast_naming_its_log(tmp_path: Path, taken_p
         )
     )
     assert took < FAST
-    assert "kafka exited" in message and str(tmp_path / "logs" / "kafka.log") in message
+    assert "kafka exited" in message
+    assert str(tmp_path / "logs" / "kafka.log") in message
     assert "Address already in use" in message or "BindException" in message, message
 
 
@@ -50,7 +51,8 @@ def test_cassandra_on_a_taken_port_fails_fast_naming_its_log(tmp_path: Path, tak
         )
     )
     assert took < FAST
-    assert "cassandra exited" in message and "cassandra.log" in message, message
+    assert "cassandra exited" in message, message
+    assert "cassandra.log" in message, message
 
 
 def test_kafka_with_a_corrupt_data_folder_fails_fast(tmp_path: Path):
@@ -63,7 +65,8 @@ def test_kafka_with_a_corrupt_data_folder_fails_fast(tmp_path: Path):
         )
     )
     assert took < FAST
-    assert "kafka exited" in message and "kafka.log" in message, message
+    assert "kafka exited" in message, message
+    assert "kafka.log" in message, message
 
 
 def test_cassandra_with_a_corrupt_data_folder_fails_fast(tmp_path: Path):
@@ -76,7 +79,8 @@ def test_cassandra_with_a_corrupt_data_folder_fails_fast(tmp_path: Path):
         )
     )
     assert took < FAST
-    assert "cassandra exited" in message and "commitlog" in message, message
+    assert "cassandra exited" in message, message
+    assert "commitlog" in message, message
 
 
 def test_without_java_the_jvm_engines_say_what_to_install(
@@ -95,7 +99,8 @@ def test_without_java_the_jvm_engines_say_what_to_install(
     ):
         message, took = failure_of(start)
         assert took < 5
-        assert "Java 17" in message and "apt-get install" in message, message
+        assert "Java 17" in message, message
+        assert "apt-get install" in message, message
 
 
 def test_the_stack_refuses_a_taken_engine_port_naming_the_variable(tmp_path: Path, taken_port: int):
@@ -104,5 +109,6 @@ def test_the_stack_refuses_a_taken_engine_port_naming_the_variable(tmp_path: Pat
     stack = LocalStack(data_dir=tmp_path, ports=ports)
     message, took = failure_of(stack.start)
     assert took < FAST
-    assert f"port {taken_port} is taken" in message and "SHOP_KAFKA_CONTROLLER_PORT" in message
+    assert f"port {taken_port} is taken" in message
+    assert "SHOP_KAFKA_CONTROLLER_PORT" in message
     assert stack.processes == {}  # what had started was stopped again

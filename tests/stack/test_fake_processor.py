@@ -49,7 +49,8 @@ async def test_test_cards_succeed_or_decline_and_are_found_by_key(connect: Conne
             source=token.token, amount=500, currency="EUR", idempotency_key=f"k-{card.number}"
         )
         found = await processor.find_charge(f"k-{card.number}")
-        assert found is not None and found.status == charge.status
+        assert found is not None
+        assert found.status == charge.status
         outcomes[card.number] = (charge.status, charge.failure_code, found.failure_code)
 
     assert outcomes == {
@@ -122,8 +123,10 @@ async def test_books_survive_a_restart_owner_only_and_without_card_numbers(
     assert stat.S_IMODE(ledger.parent.stat().st_mode) == 0o700
     text = ledger.read_text()
     values = [v for line in text.splitlines() for v in _values(json.loads(line))]
-    assert GOOD.number not in text and "cvc" not in text
-    assert GOOD.cvc not in values and int(GOOD.cvc) not in values
+    assert GOOD.number not in text
+    assert "cvc" not in text
+    assert GOOD.cvc not in values
+    assert int(GOOD.cvc) not in values
     assert "4242" in values  # the last four digits are kept
 
 

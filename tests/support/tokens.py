@@ -48,11 +48,14 @@ def make_token(
     )
 
 
-def test_verifier(_http: object = None) -> AccessTokenVerifier:
+# Not a test (pytest collects only test_*.py files): the verifier of the tests' tokens, and
+# the argument is the HTTP client that create_app passes to a verifier factory.
+def test_verifier(_http: object = None) -> AccessTokenVerifier:  # noqa: PT019, PT028
     """Pass as ``create_app(..., verifier=test_verifier)``."""
     return AccessTokenVerifier(
         issuer=ISSUER, audience=AUDIENCE, keys={KID: private_key().public_key()}
     )
 
 
+# pytest's own marker that a function is no test; functions declare no such attribute.
 test_verifier.__test__ = False  # type: ignore[attr-defined]

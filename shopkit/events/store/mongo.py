@@ -20,6 +20,7 @@ the outbox, once (its ``_id`` is the event id) however often it is retried.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -70,10 +71,8 @@ class MongoOutbox:
 
     async def copy(self, document: dict[str, Any]) -> None:
         """Inserts a ``document(event)`` stored with a change, unless it is there already."""
-        try:
+        with contextlib.suppress(DuplicateKeyError):
             await self.collection.insert_one(dict(document))
-        except DuplicateKeyError:
-            pass
 
     async def pending(self, limit: int) -> list[OutboxMessage]:
         cursor = self.collection.find({"published_at": None}).sort("seq", 1).limit(limit)
@@ -118,10 +117,8 @@ class MongoInbox:
             "event_id": event_id,
             "handled_at": _now(),
         }
-        try:
+        with contextlib.suppress(DuplicateKeyError):
             await self.collection.insert_one(doc)
-        except DuplicateKeyError:
-            pass
 
     async def purge(self, before: datetime) -> int:
         result = await self.collection.delete_many({"handled_at": {"$lt": before}})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 
 class Role(enum.StrEnum):
@@ -58,8 +59,8 @@ class Account:
     def email_normalized(self) -> str:
         return self.email.lower()
 
-    def changed(self, **changes: object) -> Account:
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def changed(self, **changes: Any) -> Account:
+        return replace(self, **changes)
 
     def __repr__(self) -> str:  # never let the password hash reach a log through repr()
         return f"Account(id={self.id!r}, role={self.role.value!r})"

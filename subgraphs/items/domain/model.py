@@ -150,7 +150,7 @@ def check_attributes(value: Any) -> dict[str, Any]:
     try:
         size = len(json.dumps(value, allow_nan=False).encode())
     except (TypeError, ValueError):
-        raise InvalidInput("The attributes must be plain JSON.", field="attributes")
+        raise InvalidInput("The attributes must be plain JSON.", field="attributes") from None
     if size > ATTRIBUTES_MAX_BYTES:
         raise InvalidInput(
             f"The attributes must be at most {ATTRIBUTES_MAX_BYTES} bytes of JSON.",

@@ -21,4 +21,4 @@ def build_loaders(items: ItemService) -> Loaders:
     async def load_items(ids: Sequence[str]) -> Sequence[Item | BaseException]:
         return await items.get_many(ids)
 
-    return Loaders(item=DataLoader(load_fn=load_items))  # type: ignore[arg-type]
+    return Loaders(item=DataLoader(load_fn=load_items))

@@ -120,9 +120,11 @@ class ItemsDatabase:
         backoff = BACKOFF_FIRST_SECONDS
         while True:
             try:
-                async with await self.client.start_session() as session:
-                    async with session.start_transaction():
-                        result = await work(Transaction(self, session))
+                async with (
+                    await self.client.start_session() as session,
+                    session.start_transaction(),
+                ):
+                    result = await work(Transaction(self, session))
                 await self._journal_barrier()
                 return result
             except PyMongoError as exc:

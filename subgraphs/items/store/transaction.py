@@ -55,8 +55,8 @@ class Transaction:
         )
         try:
             await self.items.insert_one(doc.model_dump_doc(), session=self.session)
-        except DuplicateKeyError:
-            raise _duplicate_upc(new.upc)
+        except DuplicateKeyError as err:
+            raise _duplicate_upc(new.upc) from err
         return doc.to_domain()
 
     async def update_item(self, item_id: str, changes: ItemChanges) -> Item | None:
@@ -75,8 +75,8 @@ class Transaction:
                 return_document=ReturnDocument.AFTER,
                 session=self.session,
             )
-        except DuplicateKeyError:
-            raise _duplicate_upc(str(changes.upc))
+        except DuplicateKeyError as err:
+            raise _duplicate_upc(str(changes.upc)) from err
         return _item(raw)
 
     async def delete_item(self, item_id: str) -> Item | None:

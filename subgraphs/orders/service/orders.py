@@ -199,15 +199,18 @@ class OrderService:
             if existing is not None:
                 return existing
             lease_over = holder.claimed_at is None or holder.claimed_at + self.key_lease <= now
-            if lease_over and await self.store.get(holder.order_id, serial=True) is None:
-                if await self.store.take_over_idempotency_key(
+            if (
+                lease_over
+                and await self.store.get(holder.order_id, serial=True) is None
+                and await self.store.take_over_idempotency_key(
                     customer_id, key, holder.order_id, order_id, now
-                ):
-                    log.warning(
-                        "took over an idempotency key whose order was never placed",
-                        extra={"order_id": holder.order_id},
-                    )
-                    return now
+                )
+            ):
+                log.warning(
+                    "took over an idempotency key whose order was never placed",
+                    extra={"order_id": holder.order_id},
+                )
+                return now
             if loop.time() >= give_up_at:
                 raise Conflict(
                     "An order with this idempotency key is still being placed; retry later."
@@ -491,7 +494,7 @@ class OrderService:
         try:
             uuid.UUID(order_id)
         except (ValueError, AttributeError, TypeError):
-            raise NotFound(f"Order {order_id} does not exist.")
+            raise NotFound(f"Order {order_id} does not exist.") from None
         order = await self.store.get(order_id)
         if order is None:
             raise NotFound(f"Order {order_id} does not exist.")

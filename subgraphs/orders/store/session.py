@@ -52,3 +52,12 @@ async def connect(
     for statement in schema_statements(keyspace):
         await session.execute(acsylla.create_statement(statement, timeout=30.0))
     return session
+
+
+async def ping(session: acsylla.Session) -> str:
+    """The readiness check: one cheap read (the engine's release version), here so that the
+    app knows Cassandra answers without importing the driver (only ``store/`` imports it)."""
+    result = await session.execute(
+        acsylla.create_statement("SELECT release_version FROM system.local")
+    )
+    return str(result.first().column_value("release_version"))

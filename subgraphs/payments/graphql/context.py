@@ -25,7 +25,7 @@ def make_loaders(service: PaymentService, identity: Identity) -> Loaders:
         found = await service.for_orders(identity, list(order_ids))
         return [found[o] for o in order_ids]
 
-    return Loaders(payments_by_order=DataLoader(load_fn=load_by_order))  # type: ignore[arg-type]
+    return Loaders(payments_by_order=DataLoader(load_fn=load_by_order))
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from subgraphs.payments.domain.idempotency import IdempotencyRecord
 from subgraphs.payments.domain.model import Payment, PendingRefund, Refund
 from subgraphs.payments.store.tables import (
@@ -39,7 +41,7 @@ def payment_from_row(row: PaymentRow, refunds: list[LedgerRow]) -> Payment:
     )
 
 
-def payment_values(payment: Payment) -> dict[str, object]:
+def payment_values(payment: Payment) -> dict[str, Any]:
     """The mutable columns of a payment row."""
     return {
         "outcome": payment.outcome,
@@ -64,7 +66,7 @@ def new_payment_row(payment: Payment) -> PaymentRow:
         method_brand=payment.method_brand,
         method_last4=payment.method_last4,
         created_at=payment.created_at,
-        **payment_values(payment),  # type: ignore[arg-type]
+        **payment_values(payment),
     )
 
 

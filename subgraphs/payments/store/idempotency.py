@@ -91,6 +91,7 @@ class SqlIdempotencyStore:
                 )
                 .values(locked_until=lease_until, updated_at=now)
             )
+            # An UPDATE's result is a CursorResult, which has rowcount; execute() types it Result.
             return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def release(self, record_id: str, now: datetime) -> None:
@@ -147,4 +148,5 @@ class SqlIdempotencyStore:
                     sa.or_(KEYS.status == COMPLETED, KEYS.payment_id.is_(None)),
                 )
             )
+            # A DELETE's result is a CursorResult, which has rowcount; execute() types it Result.
             return int(result.rowcount)  # type: ignore[attr-defined]

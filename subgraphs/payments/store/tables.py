@@ -54,13 +54,15 @@ def key_type() -> sa.types.TypeEngine[str]:
     )
 
 
-def _ts(nullable: bool = False, index: bool = False) -> sa.Column:  # type: ignore[type-arg]
+def _ts(nullable: bool = False, index: bool = False) -> sa.Column:
     return sa.Column(UTCDateTime(), nullable=nullable, index=index)
 
 
 def columns(model: type[SQLModel]) -> sa.ColumnCollection[str, sa.Column[Any]]:
     """A table's columns, for SQL expressions that type-check (``Model.field`` is a str)."""
-    return model.__table__.c  # type: ignore[attr-defined,no-any-return]
+    # SQLAlchemy sets __table__ on a table=True model when its class is made; SQLModel's base
+    # class does not declare it.
+    return model.__table__.c  # type: ignore[attr-defined]
 
 
 class _Base(SQLModel):

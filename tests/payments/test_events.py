@@ -24,10 +24,10 @@ async def _eventually(check: Callable[[], Awaitable[bool]], timeout: float = 45.
         await asyncio.sleep(0.2)
 
 
-async def _read(bootstrap: str, topic: str, key: str, count: int) -> list[dict]:  # type: ignore[type-arg]
+async def _read(bootstrap: str, topic: str, key: str, count: int) -> list[dict]:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     await consumer.start()
-    found: list[dict] = []  # type: ignore[type-arg]
+    found: list[dict] = []
     try:
         deadline = time.monotonic() + 45
         while len(found) < count and time.monotonic() < deadline:

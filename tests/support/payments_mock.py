@@ -34,7 +34,8 @@ class PaymentsMock:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
-        assert "_entities" in body["query"] and request.headers.get("x-service-token")
+        assert "_entities" in body["query"]
+        assert request.headers.get("x-service-token")
         ids = [r["id"] for r in body["variables"]["orders"]]
         self.asked.append(ids)
         if self.down:
