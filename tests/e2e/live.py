@@ -5,6 +5,7 @@ GraphQL results of one subscription until the server completes it or the connect
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -131,17 +132,13 @@ class Subscriber:
             if left <= 0:
                 raise AssertionError(f"no {status} within {timeout}s: {self.results}")
             self._changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), left)
-            except TimeoutError:
-                pass
 
     async def wait_ended(self, timeout: float = 30) -> None:
         await asyncio.wait_for(self.ended.wait(), timeout)
 
     async def close(self) -> None:
         self._task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._task
-        except (asyncio.CancelledError, Exception):
-            pass

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -29,14 +30,14 @@ async def cache_live(shop):
     await eventually(lambda: _async(lambda: "catalog cache on" in log.read_text()), timeout=60)
 
 
-async def _async(check):  # type: ignore[no-untyped-def]
+async def _async(check):
     return check()
 
 
 def rename_behind_the_shops_back(shop, item_id: str) -> str:
     """Writes the item's name straight into MongoDB: no event, so nothing invalidates."""
     name = f"Renamed {uuid.uuid4().hex[:6]}"
-    with MongoClient(shop.env()["ITEMS_MONGO_URL"]) as mongo:
+    with MongoClient[dict[str, Any]](shop.env()["ITEMS_MONGO_URL"]) as mongo:
         mongo["shop_items"]["items"].update_one(
             {"_id": ObjectId(item_id)}, {"$set": {"name": name}}
         )
@@ -58,7 +59,7 @@ async def anonymous_item(gateway, item_id: str) -> dict:
     return (await gateway.data(ITEM, {"id": item_id}))["item"]
 
 
-async def until_visible(gateway, item_id: str, shown) -> float:  # type: ignore[no-untyped-def]
+async def until_visible(gateway, item_id: str, shown) -> float:
     """Seconds until the anonymous read shows what ``shown`` accepts (fails past 5 s)."""
     started = time.perf_counter()
     while time.perf_counter() - started < 5:

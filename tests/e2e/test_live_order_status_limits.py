@@ -145,7 +145,8 @@ async def test_a_client_past_its_cap_is_refused_and_its_open_ones_go_on(live_gat
         assert len(answered) == 1000
         served = [r for r in answered.values() if (r.get("data") or {}).get("orderStatusChanged")]
         refused = [r for r in answered.values() if r not in served]
-        assert len(served) == PER_ACCOUNT and len(refused) == 1000 - PER_ACCOUNT
+        assert len(served) == PER_ACCOUNT
+        assert len(refused) == 1000 - PER_ACCOUNT
         assert {e["extensions"]["code"] for r in refused for e in r["errors"]} == {"RATE_LIMITED"}
         assert {r["data"]["orderStatusChanged"]["status"] for r in served} == {"PENDING_PAYMENT"}
         assert not [r for r in served if r.get("errors")], served

@@ -98,14 +98,17 @@ def graphiql(gateway: Gateway, **headers: str) -> httpx.Response:
 @pytest.mark.parametrize(
     ("encoding", "decode"), [("br", brotli.decompress), ("gzip", gzip.decompress)]
 )
-def test_graphiql_is_sent_compressed(gateway: Gateway, encoding: str, decode) -> None:  # type: ignore[no-untyped-def]
+def test_graphiql_is_sent_compressed(gateway: Gateway, encoding: str, decode) -> None:
     plain = graphiql(gateway, **{"accept-encoding": "identity"})
-    assert plain.status_code == 200 and "content-encoding" not in plain.headers
-    with gateway.client() as client:
-        with client.stream(
+    assert plain.status_code == 200
+    assert "content-encoding" not in plain.headers
+    with (
+        gateway.client() as client,
+        client.stream(
             "GET", gateway.url, headers={"accept": "text/html", "accept-encoding": encoding}
-        ) as response:
-            raw = b"".join(response.iter_raw())
+        ) as response,
+    ):
+        raw = b"".join(response.iter_raw())
     assert response.headers["content-encoding"] == encoding
     assert len(raw) < len(plain.content) / 5, (len(raw), len(plain.content))
     assert decode(raw) == plain.content
@@ -117,14 +120,16 @@ def test_graphiql_is_cacheable_with_an_etag(gateway: Gateway) -> None:
     etag = first.headers["etag"]
     assert first.headers["cache-control"] == "no-cache"
     again = graphiql(gateway, **{"if-none-match": etag})
-    assert again.status_code == 304 and again.content == b""
+    assert again.status_code == 304
+    assert again.content == b""
     assert graphiql(gateway, **{"if-none-match": '"other"'}).status_code == 200
 
 
 def test_graphiql_opens_on_an_example_operation(gateway: Gateway) -> None:
     page = graphiql(gateway).text
     assert "HiveLaboratory.renderLaboratory" in page
-    assert "hive-laboratory:tabs" in page and "shop-example-tab" in page
+    assert "hive-laboratory:tabs" in page
+    assert "shop-example-tab" in page
     assert "query Catalog($first: Int!, $after: String)" in page
 
 
@@ -207,7 +212,8 @@ def test_every_error_the_gateway_makes_itself_has_a_catalogued_code(
         assert 400 <= response.status_code < 500, (what, response.status_code, response.text)
         errors = response.json()["errors"]
         codes = {e.get("extensions", {}).get("code") for e in errors}
-        assert None not in codes and codes <= set(CODES), (what, response.text)
+        assert None not in codes, (what, response.text)
+        assert codes <= set(CODES), (what, response.text)
     assert answers["csrf"].status_code == 403
     assert answers["rate limit"].json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert answers["too large"].status_code == 413

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -32,7 +32,7 @@ def an_order(customer: str = "alice") -> Order:
         customer_id=customer,
         status=OrderStatus.PENDING_PAYMENT,
         version=1,
-        lines=(OrderLine("pen", "Pen", 1, Money(250, "EUR")),),
+        lines=(OrderLine("pen", 1, Money(250, "EUR"), name="Pen"),),
         currency="EUR",
         created_at=NOW,
         updated_at=NOW,
@@ -165,7 +165,9 @@ async def test_subscriptions_past_the_caps_are_refused():
         await next_status(stream)
     with pytest.raises(RateLimited):  # the process's total
         await anext(feed.feed.follow(BOB, feed.add(an_order("bob")).id))
-    await open_ones[0].aclose()
+    first = open_ones[0]
+    assert isinstance(first, AsyncGenerator)
+    await first.aclose()
     assert feed.fanout.open_watches == 4
     assert await next_status(feed.feed.follow(ALICE, order.id)) is OrderStatus.PENDING_PAYMENT
 

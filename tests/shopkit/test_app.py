@@ -82,7 +82,8 @@ async def test_a_subgraph_serves_no_graphiql_and_no_cdn_page(client):
         "/graphql", headers={"accept": "text/html", "x-gateway-secret": "g" * 40}
     )
     assert "text/html" not in page.headers.get("content-type", "")
-    assert "<script" not in page.text and "cdn" not in page.text.lower()
+    assert "<script" not in page.text
+    assert "cdn" not in page.text.lower()
     assert (await gql(client, "{ whoami }")).status_code == 200
 
 

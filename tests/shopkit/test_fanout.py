@@ -57,9 +57,12 @@ async def test_every_process_wakes_its_watchers_of_a_record_key(kafka_bootstrap)
             assert await on_one.woken(5)
             assert await on_two.woken(5)
             assert not await other.woken(0.5)
-            assert one.open_watches == 1 and two.open_watches == 2
+            assert one.open_watches == 1
+            assert two.open_watches == 2
         # Leaving ``running`` closes every watcher, so its stream can tell the client.
-        assert on_one.closed and on_two.closed and other.closed
+        assert on_one.closed
+        assert on_two.closed
+        assert other.closed
     finally:
         await member.stop()
 

@@ -19,5 +19,5 @@ def test_events_and_heartbeats_end_with_a_blank_lf_line():
 
 
 def test_data_with_a_newline_is_refused_rather_than_reframed():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must not contain newlines"):
         GatewaySSETransport().encode_event("next", '{"a":\n1}')
