@@ -596,6 +596,7 @@ def main(argv: list[str] | None = None) -> int:
             for name, summary in by_process.items():
                 packages = summary.get("packages", {})
                 shares = ", ".join(f"{k} {v:.0%}" for k, v in list(packages.items())[:7])
+                shares = shares or summary.get("note", "")
                 print(f"   {label} {name} ({summary.get('samples', 0)} samples): {shares}")
                 top = ", ".join(
                     f"{k} {v:.0%}" for k, v in list(summary.get("functions", {}).items())[:4]

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PY_SPY = Path(sys.executable).with_name("py-spy")
+NOT_ATTACHED = "no samples: py-spy could not attach (it needs ptrace: root or CAP_SYS_PTRACE)"
 
 # Which package a frame belongs to, by its file path.
 _PACKAGES = [
@@ -59,7 +60,10 @@ def package_of(frame: str) -> str:
 
 
 def summarize(raw: Path, top: int = 8) -> dict[str, object]:
-    """Shares of the samples by the leaf frame's package, and the busiest leaf functions."""
+    """Shares of the samples by the leaf frame's package, and the busiest leaf functions.
+    No file: py-spy could not attach, which the summary says instead of failing the run."""
+    if not raw.exists():
+        return {"samples": 0, "note": NOT_ATTACHED}
     by_package: Counter[str] = Counter()
     by_function: Counter[str] = Counter()
     total = 0

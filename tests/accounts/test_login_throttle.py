@@ -170,3 +170,26 @@ async def test_an_unknown_email_is_delayed_like_a_known_one(settings: AccountsSe
         body = await service.login("ghost@example.com", "wrong password!", client="203.0.113.9")
         assert errors_of(body) == ["UNAUTHENTICATED"]
         assert time.perf_counter() - started >= 0.5
+
+
+async def test_logins_refused_as_busy_do_not_count_toward_the_lockout(service: Service) -> None:
+    """A customer retrying a login through a rush, as SERVICE_UNAVAILABLE asks, is let in
+    once the shop can check its password: attempts that checked no password are taken back."""
+    user = await service.register()
+    passwords = service.app.state.auth.passwords
+    passwords._queue_seconds = 0.05
+    held = 0
+    while not passwords._slots.locked():  # every hashing slot taken, as in a burst
+        await passwords._slots.acquire()
+        held += 1
+    try:
+        for _ in range(8):
+            assert errors_of(await service.login(user["email"])) == ["SERVICE_UNAVAILABLE"]
+    finally:
+        for _ in range(held):
+            passwords._slots.release()
+    assert (await service.login(user["email"]))["data"]["login"]["token"]
+    # Refused passwords still count: five more wrong ones, and the sixth attempt is refused.
+    for _ in range(5):
+        await service.login(user["email"], "wrong password!")
+    assert errors_of(await service.login(user["email"])) == ["RATE_LIMITED"]

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from shopkit.errors import Conflict, Unauthenticated
+from shopkit.errors import Conflict, Unauthenticated, Unavailable
 from subgraphs.accounts.domain import events, rules
 from subgraphs.accounts.domain.model import Account, Role
 from subgraphs.accounts.service.accounts import UPDATE_ATTEMPTS, Accounts, RawAddress, parse_address
@@ -110,17 +110,25 @@ class Auth:
         key = email.strip().lower()[: rules.EMAIL_MAX + 1]
         await self.accounts.count_attempt(key, client)
         candidate = password[: rules.PASSWORD_MAX + 1]
-        account = await self.accounts.store.by_email(key) if len(key) <= rules.EMAIL_MAX else None
+        try:
+            account = (
+                await self.accounts.store.by_email(key) if len(key) <= rules.EMAIL_MAX else None
+            )
+            if account is None or len(password) > rules.PASSWORD_MAX:
+                # No account, or a password too long to match: the same time as a check.
+                await self.passwords.burn(candidate)
+                ok = False
+            else:
+                ok = await self.passwords.verify(account.password_hash, candidate)
+        except Unavailable:
+            # Too busy to check the password (answered SERVICE_UNAVAILABLE, "try again"): the
+            # attempt is taken back, so retrying through a rush never locks a customer out.
+            await self.accounts.throttle.not_checked(key, client)
+            raise
         if account is None:
-            await self.passwords.burn(candidate)
             await self.accounts.failed(key)
             log.info("login refused", extra={"reason": "unknown email"})
             raise Unauthenticated(INVALID_LOGIN)
-        if len(password) > rules.PASSWORD_MAX:
-            await self.passwords.burn(candidate)  # cannot match; same time as a check
-            ok = False
-        else:
-            ok = await self.passwords.verify(account.password_hash, candidate)
         if not ok:
             await self.accounts.failed(key)
             log.info("login refused", extra={"reason": "wrong password", "account_id": account.id})

@@ -130,6 +130,27 @@ class LoginThrottle:
             )
             await session.commit()
 
+    async def not_checked(self, email: str, client: str) -> None:
+        """Takes back an attempt counted for ``email`` from ``client`` whose password was never
+        checked because the shop was too busy to hash it (SERVICE_UNAVAILABLE): a customer
+        retrying through a rush, as that answer asks, must not lock itself out, and an
+        attempt that checked no password gave no one a guess."""
+        key = email.lower()
+        await _retrying(lambda: self._uncount(key, client[:CLIENT_MAX]))
+
+    async def _uncount(self, key: str, client: str) -> None:
+        async with self.sessions() as session:
+            await session.exec(
+                update(LoginThrottleRow)
+                .where(
+                    col(LoginThrottleRow.email_normalized) == key,
+                    col(LoginThrottleRow.client) == client,
+                    col(LoginThrottleRow.attempts) > 0,
+                )
+                .values(attempts=col(LoginThrottleRow.attempts) - 1)
+            )
+            await session.commit()
+
     async def failed(self, email: str, now: datetime) -> float:
         """Counts a refused password for the email; returns the seconds to wait before
         answering it."""
