@@ -398,7 +398,7 @@ def test_another_customers_order_is_not_readable_over_rest(rest: Rest, admin: st
 def test_every_openapi_path_was_called_and_answered_as_documented(rest: Rest) -> None:
     """Runs last in this module: checks the answers the tests above collected."""
     document = rest.ok("GET", "/api/openapi.json")
-    validate(cast("dict[Hashable, Any]", document))
+    validate(cast(dict[Hashable, Any], document))
     documented = {
         (method.upper(), path): operation
         for path, operations in document["paths"].items()
