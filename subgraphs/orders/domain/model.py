@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from shopkit.countries import ISO_3166_ALPHA2
 from shopkit.errors import InvalidInput
 from shopkit.money import Money
 
@@ -43,7 +44,8 @@ class Address:
     @classmethod
     def parse(cls, **fields: str | None) -> Address:
         """Trims each field (blank means absent); refuses over-long fields and a country
-        that is not two letters (ISO 3166 alpha-2), naming the field."""
+        that is not an assigned ISO 3166-1 alpha-2 code (the kit's list, as accounts checks),
+        naming the field."""
         cleaned = {k: (v.strip() or None) if v else None for k, v in fields.items()}
         for name, value in cleaned.items():
             if value is not None and len(value) > MAX_ADDRESS_FIELD:
@@ -53,9 +55,10 @@ class Address:
                 )
         country = cleaned.get("country")
         if country is not None:
-            if len(country) != 2 or not country.isascii() or not country.isalpha():
+            if country.upper() not in ISO_3166_ALPHA2:
                 raise InvalidInput(
-                    "The country must be an ISO 3166 alpha-2 code, e.g. US.", field="country"
+                    "The country must be an ISO 3166-1 alpha-2 code such as 'US'.",
+                    field="country",
                 )
             cleaned["country"] = country.upper()
         return cls(**cleaned)
