@@ -7,7 +7,7 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
-from shopkit.graphql_types import Money, MoneyInput, PageInfo
+from shopkit.graphql_types import Money, MoneyInput
 from subgraphs.items.domain import model, reservation
 
 
@@ -42,20 +42,9 @@ class Item:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Item:
-        return cls.from_domain(await info.context.loaders.item.load(str(id)))
-
-
-@strawberry.type
-class ItemEdge:
-    cursor: str
-    node: Item
-
-
-@strawberry.type
-class ItemConnection:
-    edges: list[ItemEdge]
-    page_info: PageInfo
+    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Item | None:
+        item = await info.context.loaders.item.load(str(id))
+        return cls.from_domain(item) if item is not None else None
 
 
 @strawberry.input
