@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from shopkit.events import CloudEvent
-from subgraphs.orders.domain.model import AWAITING_PAYMENT, KeyHolder, Order
+from subgraphs.orders.domain.model import AWAITING_PAYMENT, KeyHolder, Order, OrderKey
 
 
 class FakeOrderStore:
@@ -65,17 +65,21 @@ class FakeOrderStore:
         return True
 
     async def customer_orders(
-        self, customer_id: str, first: int, after: str | None
-    ) -> tuple[list[str], str | None]:
+        self, customer_id: str, limit: int, after: OrderKey | None
+    ) -> list[OrderKey]:
+        # The CQL table's clustering order: created_at DESC, then order_id ASC.
         mine = sorted(
-            (o for o in self.orders.values() if o.customer_id == customer_id),
-            key=lambda o: o.created_at,
-            reverse=True,
+            (o.key for o in self.orders.values() if o.customer_id == customer_id),
+            key=lambda k: (-k.created_at.timestamp(), k.order_id),
         )
-        start = int(after or 0)
-        page = mine[start : start + first]
-        more = start + first < len(mine)
-        return [o.id for o in page], str(start + first) if more else None
+        if after is not None:
+            mine = [
+                k
+                for k in mine
+                if k.created_at < after.created_at
+                or (k.created_at == after.created_at and k.order_id > after.order_id)
+            ]
+        return mine[:limit]
 
     async def awaiting_payment_since(self, cutoff: datetime) -> list[str]:
         return [i for i in self.awaiting if self.orders[i].created_at <= cutoff]

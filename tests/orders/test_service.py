@@ -358,10 +358,10 @@ async def test_customers_list_only_their_own_orders_newest_first(service):
     first = await place(service)
     second = await place(service)
     await place(service, who=BOB)
-    page, cursor = await service.customer_orders(ALICE, "alice", 1, None)
-    assert [o.id for o in page] == [second.id] and cursor is not None
-    page, cursor = await service.customer_orders(ALICE, "alice", 1, cursor)
-    assert [o.id for o in page] == [first.id] and cursor is None
+    page = await service.customer_orders(ALICE, "alice", 1, None)
+    assert [o.id for o in page.nodes] == [second.id] and page.has_next_page
+    page = await service.customer_orders(ALICE, "alice", 1, page.end_cursor)
+    assert [o.id for o in page.nodes] == [first.id] and not page.has_next_page
     with pytest.raises(Forbidden):
         await service.customer_orders(BOB, "alice", 10, None)
 
@@ -386,7 +386,7 @@ async def test_the_service_decides_who_may_call_each_command(service, items):
     with pytest.raises(InvalidInput, match="country"):
         await service.create_order(ALICE, [LineRequest("pen", 1)], bad_address)
     assert (await service.get_order(ALICE, order.id)).status == OrderStatus.PENDING_PAYMENT
-    assert [o.id for o in (await service.my_orders(ALICE, 10, None))[0]] == [order.id]
+    assert [o.id for o in (await service.my_orders(ALICE, 10, None)).nodes] == [order.id]
     assert len(store(service).orders) == 1
 
 

@@ -112,7 +112,7 @@ async def test_ten_concurrent_creates_with_one_key_make_one_order(service, cql, 
     )
     assert len({o.id for o in orders}) == 1
     assert items.reserve_calls() == 1 and items.stock["pen"] == 997
-    ids, _ = await cql.store.customer_orders(who.account_id, 50, None)
+    ids = [k.order_id for k in await cql.store.customer_orders(who.account_id, 50, None)]
     assert ids == [orders[0].id]
 
 
@@ -294,11 +294,37 @@ async def test_customer_orders_page_newest_first(service, cql):
     seen: list[str] = []
     cursor = None
     for _ in range(3):
-        page, cursor = await service.customer_orders(who, who.account_id, 2, cursor)
-        seen += [o.id for o in page]
-        if cursor is None:
+        page = await service.customer_orders(who, who.account_id, 2, cursor)
+        seen += [o.id for o in page.nodes]
+        cursor = page.end_cursor
+        if not page.has_next_page:
             break
     assert seen == [o.id for o in reversed(placed)]
+
+
+async def test_customer_orders_page_through_orders_placed_in_the_same_millisecond(cql):
+    """Paging seeks by (created_at, order_id): orders of one millisecond are neither repeated
+    nor skipped across a page boundary, and older ones follow them."""
+    customer_id = str(uuid.uuid4())
+    now = datetime(2031, 5, 1, 12, 0, tzinfo=UTC)
+    same = sorted(str(uuid.uuid4()) for _ in range(5))
+    older = str(uuid.uuid4())
+    insert = await cql.session.create_prepared(
+        f"INSERT INTO {cql.keyspace}.orders_by_customer (customer_id, created_at, order_id, "
+        "status) VALUES (?, ?, ?, 'PAID')"
+    )
+    for order_id, at in [*((o, now) for o in same), (older, now - timedelta(seconds=1))]:
+        await cql.session.execute(insert.bind([customer_id, at, order_id]))
+    seen: list[str] = []
+    after = None
+    while True:
+        keys = await cql.store.customer_orders(customer_id, 2, after)
+        seen += [k.order_id for k in keys]
+        if len(keys) < 2:
+            break
+        after = keys[-1]
+    whole = [k.order_id for k in await cql.store.customer_orders(customer_id, 10, None)]
+    assert seen == whole and sorted(seen[:5]) == same and seen[5] == older
 
 
 async def test_a_transition_from_a_stale_version_does_not_apply(service, cql):

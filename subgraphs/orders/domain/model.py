@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from shopkit.countries import ISO_3166_ALPHA2
 from shopkit.errors import InvalidInput
@@ -101,6 +102,13 @@ class KeyHolder:
     claimed_at: datetime | None
 
 
+class OrderKey(NamedTuple):
+    """Where an order stands in its customer's list (newest first): what a page seeks to."""
+
+    created_at: datetime
+    order_id: str
+
+
 @dataclass(frozen=True)
 class Order:
     id: str
@@ -114,6 +122,10 @@ class Order:
     shipping_address: Address | None = None
     history: tuple[HistoryEntry, ...] = ()
     applied_events: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def key(self) -> OrderKey:
+        return OrderKey(self.created_at, self.id)
 
     @property
     def total(self) -> Money:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from shopkit.events import CloudEvent
-from subgraphs.orders.domain.model import KeyHolder, LineRequest, Order, OrderLine
+from subgraphs.orders.domain.model import KeyHolder, LineRequest, Order, OrderKey, OrderLine
 from subgraphs.orders.domain.payments import PaymentAttempt
 
 
@@ -51,9 +51,9 @@ class OrderStore(Protocol):
         applied."""
 
     async def customer_orders(
-        self, customer_id: str, first: int, after: str | None
-    ) -> tuple[list[str], str | None]:
-        """Order ids of a customer, newest first, and the cursor of the next page."""
+        self, customer_id: str, limit: int, after: OrderKey | None
+    ) -> list[OrderKey]:
+        """Up to ``limit`` keys of a customer's orders, newest first, after ``after``."""
 
     async def awaiting_payment_since(self, cutoff: datetime) -> list[str]:
         """Ids of orders created at or before ``cutoff`` that may still await payment."""
