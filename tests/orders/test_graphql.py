@@ -238,6 +238,31 @@ async def test_ten_concurrent_requests_with_one_idempotency_key_create_one_order
     assert [e["node"]["id"] for e in mine["data"]["myOrders"]["edges"]] == list(ids)
 
 
+async def test_a_key_reused_with_other_lines_is_refused_as_payments_refuses_it(client, items):
+    """The kit's one idempotency rule (shopkit.idempotency), as payments applies it: the same
+    code, the field named, nothing changed."""
+    token = make_token()
+    first = await create(client, token, idempotencyKey="same")
+    body = await gql(
+        client,
+        CREATE,
+        {"input": {"lines": [{"itemId": "pen", "quantity": 3}], "idempotencyKey": "same"}},
+        token=token,
+    )
+    assert body["data"] is None and codes(body) == ["IDEMPOTENCY_KEY_REUSED"]
+    assert body["errors"][0]["extensions"]["field"] == "idempotencyKey"
+    assert items.reserve_calls() == 1
+    long_key = await create(client, token, idempotencyKey="k" * 255)
+    assert long_key["id"] != first["id"]
+    too_long = await gql(
+        client,
+        CREATE,
+        {"input": {"lines": [{"itemId": "pen", "quantity": 1}], "idempotencyKey": "k" * 256}},
+        token=token,
+    )
+    assert codes(too_long) == ["BAD_USER_INPUT"]
+
+
 async def test_requests_without_the_gateway_secret_are_refused(client):
     response = await client.post(
         "/graphql", json={"query": "{ myOrders { edges { node { id } } } }"}

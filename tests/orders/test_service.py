@@ -177,6 +177,38 @@ async def test_same_idempotency_key_returns_the_first_order(service, items):
     assert items.reserve_calls() == 2
 
 
+async def test_a_key_reused_with_other_lines_or_address_is_refused_and_changes_nothing(
+    service, items
+):
+    first = await place(service, idempotency_key="k-1")
+    for lines, address in (
+        ([LineRequest("pen", 3), LineRequest("ink", 1)], None),
+        ([LineRequest("pen", 2), LineRequest("ink", 1)], {"city": "Springfield"}),
+    ):
+        with pytest.raises(InvalidInput) as info:
+            await service.create_order(ALICE, lines, address, idempotency_key="k-1")
+        assert info.value.code == "IDEMPOTENCY_KEY_REUSED"
+    # The same request again, its lines in another order: the first order, once.
+    again = await service.create_order(
+        ALICE, [LineRequest("ink", 1), LineRequest("pen", 2)], idempotency_key="k-1"
+    )
+    assert again.id == first.id and len(store(service).orders) == 1
+    assert items.reserve_calls() == 1
+
+
+async def test_an_idempotency_key_is_scoped_to_its_customer_and_at_most_255_characters(
+    service,
+):
+    mine = await place(service, idempotency_key="k" * 255)
+    theirs = await place(service, who=BOB, idempotency_key="k" * 255)
+    assert mine.id != theirs.id
+    for bad in ("k" * 256, "", "   "):
+        with pytest.raises(InvalidInput) as info:
+            await place(service, idempotency_key=bad)
+        assert info.value.extensions["field"] == "idempotencyKey"
+    assert len(store(service).orders) == 2
+
+
 async def test_failed_create_frees_its_idempotency_key(service, items):
     with pytest.raises(Conflict):
         await service.create_order(ALICE, [LineRequest("ink", 5)], idempotency_key="k")
@@ -556,7 +588,7 @@ async def test_a_key_inside_its_lease_is_waited_for_not_taken(service, items, mo
     monkeypatch.setattr("subgraphs.orders.service.orders.IDEMPOTENCY_WAIT_SECONDS", 0.2)
     clock = Clock()
     fake = store(service)
-    fake.keys[("alice", "k")] = KeyHolder(str(uuid.uuid4()), clock.now)
+    fake.keys[("alice", "k")] = KeyHolder(str(uuid.uuid4()), clock.now, None)
     waiting = OrderService(fake, service.stock, clock=clock)
     with pytest.raises(Conflict, match="still being placed"):
         await place(waiting, idempotency_key="k")

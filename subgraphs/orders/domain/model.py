@@ -95,11 +95,13 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class KeyHolder:
-    """Who holds a createOrder idempotency key: the order id it was claimed for, and when
-    (None for a claim written before claims were timed)."""
+    """Who holds a createOrder idempotency key: the order id it was claimed for, when (None
+    for a claim written before claims were timed), and the fingerprint of the request that
+    claimed it (None for a claim written before fingerprints were kept)."""
 
     order_id: str
     claimed_at: datetime | None
+    fingerprint: str | None = None
 
 
 class OrderKey(NamedTuple):

@@ -45,6 +45,7 @@ from shopkit.errors import (
     Unavailable,
 )
 from shopkit.events import CloudEvent, DomainEvent, cloud_event
+from shopkit.idempotency import fingerprint, key_reused, validate_key
 from shopkit.paging import Page, check_first, decode_cursor, encode_cursor, page_of
 from subgraphs.orders.domain.events import (
     ANNOUNCES,
@@ -103,6 +104,18 @@ def _order_key(value: str) -> OrderKey:
         return OrderKey(datetime.fromtimestamp(int(millis) / 1000, UTC), str(uuid.UUID(order_id)))
     except (ValueError, OverflowError, OSError):
         raise InvalidInput("The cursor is not valid.", field="after") from None
+
+
+def _fingerprint(lines: Sequence[LineRequest], address: Address | None) -> str:
+    """What a createOrder asked for, as the idempotency rule compares it: its merged lines
+    (in order of item id) and its parsed shipping address."""
+    return fingerprint(
+        "createOrder",
+        {
+            "lines": sorted([line.item_id, line.quantity] for line in lines),
+            "address": address.as_dict() if address is not None else None,
+        },
+    )
 
 
 def _now() -> datetime:
@@ -181,12 +194,11 @@ class OrderService:
             shipping_address = Address.parse(**shipping_address)
         wanted = normalize_lines(lines)
         order_id = str(uuid.uuid4())
-        key = idempotency_key.strip() if idempotency_key is not None else None
+        key = validate_key(idempotency_key) if idempotency_key is not None else None
         started = self.clock()
         if key is not None:
-            if not 1 <= len(key) <= 200:
-                raise InvalidInput("The idempotency key must have 1 to 200 characters.")
-            claimed = await self._claim_key(customer_id, key, order_id)
+            request = _fingerprint(wanted, shipping_address)
+            claimed = await self._claim_key(customer_id, key, order_id, request)
             if isinstance(claimed, Order):
                 return claimed
             started = claimed
@@ -195,7 +207,9 @@ class OrderService:
         self.notify()
         return order
 
-    async def _claim_key(self, customer_id: str, key: str, order_id: str) -> Order | datetime:
+    async def _claim_key(
+        self, customer_id: str, key: str, order_id: str, request: str
+    ) -> Order | datetime:
         """Claims ``key`` for ``order_id``: answers when it was claimed once it is ours, or
         the order another request placed under it.
 
@@ -204,21 +218,28 @@ class OrderService:
         failed without freeing the key (freeing failed, or its process died; it gave up
         placing at half the lease): the key is taken over with a conditional update, so a
         failed createOrder never locks its key for the key's whole lifetime.
+
+        A key held for a request of another fingerprint (other lines or address) is refused
+        with ``IDEMPOTENCY_KEY_REUSED`` (shopkit.idempotency), whatever became of it.
         """
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + IDEMPOTENCY_WAIT_SECONDS
         while True:
             now = self.clock()
-            holder = await self.store.claim_idempotency_key(customer_id, key, order_id, now)
+            holder = await self.store.claim_idempotency_key(
+                customer_id, key, order_id, now, request
+            )
             if holder.order_id == order_id:
                 return now
+            if holder.fingerprint is not None and holder.fingerprint != request:
+                raise key_reused()
             existing = await self.store.get(holder.order_id)
             if existing is not None:
                 return existing
             lease_over = holder.claimed_at is None or holder.claimed_at + self.key_lease <= now
             if lease_over and await self.store.get(holder.order_id, serial=True) is None:
                 if await self.store.take_over_idempotency_key(
-                    customer_id, key, holder.order_id, order_id, now
+                    customer_id, key, holder.order_id, order_id, now, request
                 ):
                     log.warning(
                         "took over an idempotency key whose order was never placed",

@@ -18,12 +18,19 @@ from subgraphs.orders.domain.payments import PaymentAttempt
 
 class OrderStore(Protocol):
     async def claim_idempotency_key(
-        self, customer_id: str, key: str, order_id: str, claimed_at: datetime
+        self, customer_id: str, key: str, order_id: str, claimed_at: datetime, fingerprint: str
     ) -> KeyHolder:
-        """Claims ``key`` for ``order_id`` unless it is held; returns its holder (us if won)."""
+        """Claims ``key`` for ``order_id`` and a request of ``fingerprint`` unless it is held;
+        returns its holder (us if won)."""
 
     async def take_over_idempotency_key(
-        self, customer_id: str, key: str, previous: str, order_id: str, claimed_at: datetime
+        self,
+        customer_id: str,
+        key: str,
+        previous: str,
+        order_id: str,
+        claimed_at: datetime,
+        fingerprint: str,
     ) -> bool:
         """Claims for ``order_id`` a key still held by ``previous``; whether it applied."""
 

@@ -84,11 +84,11 @@ STATEMENTS = {
         "AND created_at < ? LIMIT ?"
     ),
     "claim": (
-        "INSERT INTO {ks}.idempotency (customer_id, key, order_id, claimed_at) "
-        "VALUES (?, ?, ?, ?) IF NOT EXISTS"
+        "INSERT INTO {ks}.idempotency (customer_id, key, order_id, claimed_at, "
+        "request_fingerprint) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS"
     ),
     "take_over": (
-        "UPDATE {ks}.idempotency SET order_id = ?, claimed_at = ? "
+        "UPDATE {ks}.idempotency SET order_id = ?, claimed_at = ?, request_fingerprint = ? "
         "WHERE customer_id = ? AND key = ? IF order_id = ?"
     ),
     "unclaim": "DELETE FROM {ks}.idempotency WHERE customer_id = ? AND key = ? IF order_id = ?",
@@ -130,20 +130,30 @@ class CqlOrderStore:
     # -- idempotency keys --------------------------------------------------------------------
 
     async def claim_idempotency_key(
-        self, customer_id: str, key: str, order_id: str, claimed_at: datetime
+        self, customer_id: str, key: str, order_id: str, claimed_at: datetime, fingerprint: str
     ) -> KeyHolder:
         result = await self.session.execute(
-            self.q("claim", [customer_id, key, order_id, claimed_at])
+            self.q("claim", [customer_id, key, order_id, claimed_at, fingerprint])
         )
         row = result.first()
         if row is None or row.column_value("[applied]"):
-            return KeyHolder(order_id, claimed_at)
-        return KeyHolder(str(row.column_value("order_id")), row.column_value("claimed_at"))
+            return KeyHolder(order_id, claimed_at, fingerprint)
+        return KeyHolder(
+            str(row.column_value("order_id")),
+            row.column_value("claimed_at"),
+            row.column_value("request_fingerprint"),
+        )
 
     async def take_over_idempotency_key(
-        self, customer_id: str, key: str, previous: str, order_id: str, claimed_at: datetime
+        self,
+        customer_id: str,
+        key: str,
+        previous: str,
+        order_id: str,
+        claimed_at: datetime,
+        fingerprint: str,
     ) -> bool:
-        values = [order_id, claimed_at, customer_id, key, previous]
+        values = [order_id, claimed_at, fingerprint, customer_id, key, previous]
         return _applied(await self.session.execute(self.q("take_over", values)))
 
     async def drop_idempotency_key(self, customer_id: str, key: str, order_id: str) -> None:
