@@ -153,6 +153,20 @@ async def test_an_unknown_entity_reference_is_null_and_a_malformed_one_an_error(
     assert codes == ["BAD_USER_INPUT"]
 
 
+@pytest.mark.parametrize("field", ["name", "upc", "description", "unitPrice", "imageUrls"])
+async def test_a_null_in_an_update_is_refused_naming_the_field_and_changes_nothing(gql, field):
+    """Omitted keeps, null clears, and no item field can be cleared (the rule accounts'
+    updateAccount follows too)."""
+    item = await create(gql)
+    result = await gql(UPDATE, {"id": item["id"], "input": {field: None}}, token=ADMIN)
+    assert error_code(result) == "BAD_USER_INPUT"
+    assert result["errors"][0]["extensions"]["field"] == field
+    after = (await gql(ITEM, {"id": item["id"]}))["data"]["item"]
+    assert {k: v for k, v in after.items() if k != "availability"} == {
+        k: v for k, v in item.items() if k != "availability"
+    }
+
+
 async def test_update_changes_the_given_fields_only(gql):
     item = await create(gql)
     result = await gql(
