@@ -34,7 +34,6 @@ PAGE_DEFAULT = 20
 PAGE_MAX = 100
 
 T = TypeVar("T")
-U = TypeVar("U")
 
 
 def check_first(first: int) -> int:
@@ -74,9 +73,6 @@ class Page(Generic[T]):
     @property
     def end_cursor(self) -> str | None:
         return self.edges[-1][0] if self.edges else None
-
-    def map(self, convert: Callable[[T], U]) -> Page[U]:
-        return Page(tuple((c, convert(n)) for c, n in self.edges), self.has_next_page)
 
 
 def page_of(nodes: Sequence[T], *, first: int, cursor_of: Callable[[T], str]) -> Page[T]:
