@@ -21,7 +21,7 @@ from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, Vali
 from strawberry.types import ExecutionContext
 
 from shopkit.auth import Identity
-from shopkit.errors import ShopError
+from shopkit.errors import InvalidInput, ShopError
 from shopkit.settings import ServiceSettings
 from shopkit.tracing import graphql_extensions
 
@@ -73,6 +73,30 @@ class ShopSchema(strawberry.federation.Schema):
                     exc_info=error.original_error,
                     extra={"path": error.path},
                 )
+
+
+def refuse_null(input: object, *fields: str) -> None:
+    """The update-input rule of every subgraph (docs/api-conventions.md, "Update inputs"): an
+    omitted field (Strawberry's ``UNSET``) keeps its value, an explicit null clears it, and a
+    null on a field that cannot be cleared is ``BAD_USER_INPUT`` naming it, as GraphQL itself
+    refuses a null for a non-null type, before any resolver work."""
+    for name in fields:
+        if getattr(input, name) is None:
+            graphql_name = strawberry_field_name(name)
+            raise InvalidInput(
+                f"'{graphql_name}' cannot be cleared: omit it to keep it as it is.",
+                field=graphql_name,
+            )
+
+
+def strawberry_field_name(python_name: str) -> str:
+    head, *rest = python_name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def given(value: Any) -> Any:
+    """An update input's field for a service that takes None for "keep": UNSET is None."""
+    return None if value is strawberry.UNSET else value
 
 
 @dataclass

@@ -3,13 +3,23 @@
 ``Money`` and ``PageInfo`` are ``@shareable``: every subgraph that returns them declares the
 same fields, and the gateway resolves them from whichever subgraph answered. Subgraphs import
 these classes instead of declaring their own, so the shared definitions cannot drift apart.
+
+``Connection[T]`` and ``Edge[T]`` are the one shape of every list that can grow
+(docs/api-conventions.md, "Lists"): Strawberry names ``Connection[Item]`` ``ItemConnection``
+and ``Edge[Item]`` ``ItemEdge``, so each subgraph gets its own connection types, all alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
 import strawberry
 
 from shopkit import money
+from shopkit.paging import Page
+
+T = TypeVar("T")
 
 
 @strawberry.federation.type(shareable=True, description="An amount in minor units (cents).")
@@ -35,3 +45,23 @@ class MoneyInput:
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+
+
+@strawberry.type(description="A node of a list and its cursor: `after` it, the list goes on.")
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="One page of a list: `first` nodes after the cursor `after`.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: Page[Any], convert: Callable[[Any], T]) -> Connection[T]:
+        """The connection of a page of domain objects, each converted to its GraphQL type."""
+        return cls(
+            edges=[Edge(cursor=cursor, node=convert(node)) for cursor, node in page.edges],
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        )

@@ -88,7 +88,7 @@ async def list_items(request: Request) -> JSONResponse:
     )
     return JSONResponse(
         {
-            "items": [item_json(item) for item in page.items],
+            "items": [item_json(item) for item in page.nodes],
             "pageInfo": {"hasNextPage": page.has_next_page, "endCursor": page.end_cursor},
         }
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from tests.accounts.conftest import Service, errors_of
 
 ACCOUNT = "query($id: ID!) { account(id: $id) { id email name } }"
@@ -24,14 +26,15 @@ async def test_an_account_reads_itself(service: Service) -> None:
     assert body["data"]["account"]["email"] == user["email"]
 
 
-async def test_a_customer_asking_for_another_account_gets_forbidden_and_no_data(
+async def test_another_account_reads_as_null_like_a_missing_one(
     service: Service,
 ) -> None:
     alice, bob = await service.register(), await service.register()
     response = await service.post(ACCOUNT, {"id": bob["id"]}, token=alice["token"])
     body = response.json()
-    assert body["data"] == {"account": None}
-    assert errors_of(body) == ["FORBIDDEN"]
+    assert body == {"data": {"account": None}}
+    missing = await service.gql(ACCOUNT, {"id": str(uuid.uuid4())}, token=alice["token"])
+    assert missing == body
     assert bob["email"] not in response.text
 
 
@@ -39,8 +42,7 @@ async def test_a_customer_token_claiming_admin_does_not_make_an_admin(service: S
     alice, bob = await service.register(), await service.register()
     token, _ = service.app.state.tokens.issue(alice["id"], "ADMIN")
     body = await service.gql(ACCOUNT, {"id": bob["id"]}, token=token)
-    assert body["data"] == {"account": None}
-    assert errors_of(body) == ["FORBIDDEN"]
+    assert body == {"data": {"account": None}}
 
 
 async def test_an_admin_reads_any_account(service: Service) -> None:
@@ -49,11 +51,10 @@ async def test_an_admin_reads_any_account(service: Service) -> None:
     assert body["data"]["account"]["email"] == bob["email"]
 
 
-async def test_anonymous_callers_get_unauthenticated_for_an_account(service: Service) -> None:
+async def test_anonymous_callers_read_an_account_as_null(service: Service) -> None:
     bob = await service.register()
     body = await service.gql(ACCOUNT, {"id": bob["id"]})
-    assert body["data"] == {"account": None}
-    assert errors_of(body) == ["UNAUTHENTICATED"]
+    assert body == {"data": {"account": None}}
 
 
 async def test_entity_references_resolve_only_for_self_admin_or_service(service: Service) -> None:
@@ -64,12 +65,10 @@ async def test_entity_references_resolve_only_for_self_admin_or_service(service:
     ]
 
     as_alice = await service.gql(ENTITIES, {"reps": reps}, token=alice["token"])
-    assert as_alice["data"]["_entities"] == [{"id": alice["id"], "email": alice["email"]}, None]
-    assert errors_of(as_alice) == ["FORBIDDEN"]
+    assert as_alice == {"data": {"_entities": [{"id": alice["id"], "email": alice["email"]}, None]}}
 
     anonymous = await service.gql(ENTITIES, {"reps": reps})
-    assert anonymous["data"]["_entities"] == [None, None]
-    assert set(errors_of(anonymous)) == {"UNAUTHENTICATED"}
+    assert anonymous == {"data": {"_entities": [None, None]}}
 
     as_service = await service.gql(ENTITIES, {"reps": reps}, service="orders")
     assert [e["email"] for e in as_service["data"]["_entities"]] == [alice["email"], bob["email"]]

@@ -168,8 +168,7 @@ async def test_a_token_whose_account_was_deleted_gets_no_data(service: Service) 
     other = await service.gql(
         "query($id: ID!) { account(id: $id) { id email } }", {"id": user["id"]}, token=user["token"]
     )
-    assert other["data"] == {"account": None}
-    assert [e["extensions"]["code"] for e in other["errors"]] == ["UNAUTHENTICATED"]
+    assert other == {"data": {"account": None}}  # a lookup: null, as for any missing account
 
 
 async def test_the_development_key_is_created_0600_and_reused(

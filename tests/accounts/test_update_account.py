@@ -30,6 +30,21 @@ async def test_name_and_addresses_change_and_a_null_address_is_cleared(service: 
     assert (await service.gql(ME, token=user["token"]))["data"]["me"] == updated
 
 
+@pytest.mark.parametrize("field", ["name", "email", "password"])
+async def test_a_null_for_a_field_that_cannot_be_cleared_is_refused_naming_it(
+    service: Service, field: str
+) -> None:
+    """The one update-input rule: omitted keeps, null clears, and null on what cannot be
+    cleared is refused (items' UpdateItemInput answers the same)."""
+    user = await service.register()
+    before = (await service.gql(ME, token=user["token"]))["data"]["me"]
+    body = await service.gql(UPDATE, {"input": {field: None}}, token=user["token"])
+    assert body["data"] is None
+    assert errors_of(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == field
+    assert (await service.gql(ME, token=user["token"]))["data"]["me"] == before
+
+
 async def test_update_requires_a_token(service: Service) -> None:
     body = await service.gql(UPDATE, {"input": {"name": "X"}})
     assert body["data"] is None

@@ -30,7 +30,7 @@ _.process_errors
 _.execution_context
 _.resolve_reference
 _.page_info
-_.nodes
+_.nodes  # shopkit.paging.Page.nodes (items REST, tests)
 _.failure_reason
 _.header_names  # tests/gateway/stub_subgraph.py
 _.on_operation  # a SchemaExtension hook (shopkit/tracing.py GraphQLTracing)

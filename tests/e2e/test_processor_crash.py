@@ -232,13 +232,13 @@ async def test_a_charge_made_while_payments_died_on_an_order_cancelled_meanwhile
 
     await wait_for_status(gateway, customer, order["id"], "REFUNDED", timeout=60)
     data = await gateway.data(
-        "query($id: ID!) { order(id: $id) { payments { status refunds { amount { amount } } } } }",
+        "query($id: ID!) { order(id: $id) { payments { edges { node { status "
+        "refunds { edges { node { amount { amount } } } } } } } } }",
         {"id": order["id"]},
         customer,
     )
-    assert data["order"]["payments"] == [
-        {"status": "REFUNDED", "refunds": [{"amount": {"amount": 1250}}]}
-    ]
+    payment = {"status": "REFUNDED", "refunds": {"edges": [{"node": {"amount": {"amount": 1250}}}]}}
+    assert data["order"]["payments"] == {"edges": [{"node": payment}]}
     await assert_books_agree(crash_stack)
 
 

@@ -42,6 +42,6 @@ async def test_one_idempotency_key_sent_ten_times_concurrently_creates_one_order
     )
     ids = {a["data"]["createOrder"]["id"] for a in answers if not a.get("errors")}
     assert len(ids) == 1, answers
-    mine = await gateway.data("{ myOrders(first: 20) { nodes { id } } }", token=customer)
-    assert [o["id"] for o in mine["myOrders"]["nodes"]] == list(ids)
+    mine = await gateway.data("{ myOrders(first: 20) { edges { node { id } } } }", token=customer)
+    assert [e["node"]["id"] for e in mine["myOrders"]["edges"]] == list(ids)
     assert await availability(gateway, item["id"]) == 48

@@ -142,7 +142,7 @@ async def test_fifty_entity_references_are_resolved_with_one_query(gql):
     assert len(reads) == 1, COUNTER.commands
 
 
-async def test_an_unknown_or_malformed_entity_reference_is_an_error_for_that_entity(gql):
+async def test_an_unknown_entity_reference_is_null_and_a_malformed_one_an_error(gql):
     known = (await create(gql))["id"]
     query = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Item { id } } }"
     reps = [{"__typename": "Item", "id": i} for i in (known, "0" * 24, "nope")]
@@ -150,7 +150,21 @@ async def test_an_unknown_or_malformed_entity_reference_is_an_error_for_that_ent
     assert result["data"]["_entities"][0] == {"id": known}
     assert result["data"]["_entities"][1:] == [None, None]
     codes = sorted(e["extensions"]["code"] for e in result["errors"])
-    assert codes == ["BAD_USER_INPUT", "NOT_FOUND"]
+    assert codes == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize("field", ["name", "upc", "description", "unitPrice", "imageUrls"])
+async def test_a_null_in_an_update_is_refused_naming_the_field_and_changes_nothing(gql, field):
+    """Omitted keeps, null clears, and no item field can be cleared (the rule accounts'
+    updateAccount follows too)."""
+    item = await create(gql)
+    result = await gql(UPDATE, {"id": item["id"], "input": {field: None}}, token=ADMIN)
+    assert error_code(result) == "BAD_USER_INPUT"
+    assert result["errors"][0]["extensions"]["field"] == field
+    after = (await gql(ITEM, {"id": item["id"]}))["data"]["item"]
+    assert {k: v for k, v in after.items() if k != "availability"} == {
+        k: v for k, v in item.items() if k != "availability"
+    }
 
 
 async def test_update_changes_the_given_fields_only(gql):
@@ -178,7 +192,7 @@ async def test_restock_and_delete(gql):
     assert restocked["data"]["restockItem"]["availability"]["available"] == 10
     deleted = await gql(DELETE, {"id": item["id"]}, token=ADMIN)
     assert deleted["data"]["deleteItem"] == item["id"]
-    assert error_code(await gql(ITEM, {"id": item["id"]})) == "NOT_FOUND"
+    assert await gql(ITEM, {"id": item["id"]}) == {"data": {"item": None}}
     assert error_code(await gql(RESTOCK, {"id": item["id"], "q": 1}, token=ADMIN)) == "NOT_FOUND"
     assert error_code(await gql(DELETE, {"id": item["id"]}, token=ADMIN)) == "NOT_FOUND"
 
@@ -230,7 +244,7 @@ async def test_invalid_new_items_are_refused_and_nothing_is_written(api, gql, ov
     assert result["errors"][0]["message"]
     assert await outbox_count(api) == before
     lookup = await gql("query($u: String!) { itemByUpc(upc: $u) { id } }", {"u": payload["upc"]})
-    assert lookup.get("data") is None or lookup["data"] is None
+    assert lookup["data"] == {"itemByUpc": None}
 
 
 async def test_a_duplicate_upc_is_a_conflict(api, gql):
@@ -245,13 +259,14 @@ async def test_a_duplicate_upc_is_a_conflict(api, gql):
     ("query", "variables", "code"),
     [
         (ITEM, {"id": "12345"}, "BAD_USER_INPUT"),
-        (ITEM, {"id": "0" * 24}, "NOT_FOUND"),
         (RESTOCK, {"id": "bad", "q": 1}, "BAD_USER_INPUT"),
         (UPDATE, {"id": "0" * 24, "input": {"name": "x"}}, "NOT_FOUND"),
         (DELETE, {"id": "zz"}, "BAD_USER_INPUT"),
     ],
 )
 async def test_malformed_and_unknown_ids(gql, query, variables, code):
+    """A malformed id is bad input everywhere; an unknown one fails a mutation (a lookup
+    answers null: test_a_missing_item_reads_as_null_by_id_and_by_upc)."""
     assert error_code(await gql(query, variables, token=ADMIN)) == code
 
 
@@ -351,3 +366,10 @@ def test_internal_operations_are_inaccessible_in_the_sdl():
     for op in ("reserveStock", "releaseStock", "commitStock"):
         line = next(line for line in sdl.splitlines() if line.strip().startswith(f"{op}("))
         assert line.endswith("@inaccessible")
+
+
+async def test_a_missing_item_reads_as_null_by_id_and_by_upc(gql):
+    missing = await gql(ITEM, {"id": "0" * 24})
+    assert missing == {"data": {"item": None}}
+    by_upc = await gql("query($u: String!) { itemByUpc(upc: $u) { id } }", {"u": "000000000000"})
+    assert by_upc == {"data": {"itemByUpc": None}}

@@ -98,18 +98,18 @@ async def test_listing_pages_by_id_and_searches_names_case_insensitively(items):
     made = [await items.create(AN_ADMIN, **draft(name=f"Lamp {tag} #{n}")) for n in range(5)]
     await items.create(AN_ADMIN, **draft(name="Something else"))
     first = await items.list(first=2, search=f"lamp {tag}")
-    assert [i.id for i in first.items] == [m.id for m in made[:2]]
+    assert [i.id for i in first.nodes] == [m.id for m in made[:2]]
     assert first.has_next_page
     rest = await items.list(first=10, after=first.end_cursor, search=f"LAMP {tag}")
-    assert [i.id for i in rest.items] == [m.id for m in made[2:]]
+    assert [i.id for i in rest.nodes] == [m.id for m in made[2:]]
     assert not rest.has_next_page
 
 
 async def test_a_search_with_regex_characters_matches_literally(items):
     tag = unique_upc()
     await items.create(AN_ADMIN, **draft(name=f"Plain {tag}"))
-    assert (await items.list(search=f"P.ain {tag}")).items == []
-    assert len((await items.list(search=f"plain {tag}")).items) == 1
+    assert (await items.list(search=f"P.ain {tag}")).nodes == []
+    assert len((await items.list(search=f"plain {tag}")).nodes) == 1
 
 
 async def test_outbox_lists_pending_events_in_order_and_marks_them_published(items, db):

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from shopkit.events import CloudEvent
-from subgraphs.orders.domain.model import AWAITING_PAYMENT, KeyHolder, Order
+from subgraphs.orders.domain.model import AWAITING_PAYMENT, KeyHolder, Order, OrderKey
 
 
 class FakeOrderStore:
@@ -18,17 +18,25 @@ class FakeOrderStore:
         self.awaiting: set[str] = set()
 
     async def claim_idempotency_key(
-        self, customer_id: str, key: str, order_id: str, claimed_at: datetime
+        self, customer_id: str, key: str, order_id: str, claimed_at: datetime, fingerprint: str
     ) -> KeyHolder:
-        return self.keys.setdefault((customer_id, key), KeyHolder(order_id, claimed_at))
+        return self.keys.setdefault(
+            (customer_id, key), KeyHolder(order_id, claimed_at, fingerprint)
+        )
 
     async def take_over_idempotency_key(
-        self, customer_id: str, key: str, previous: str, order_id: str, claimed_at: datetime
+        self,
+        customer_id: str,
+        key: str,
+        previous: str,
+        order_id: str,
+        claimed_at: datetime,
+        fingerprint: str,
     ) -> bool:
         holder = self.keys.get((customer_id, key))
         if holder is None or holder.order_id != previous:
             return False
-        self.keys[(customer_id, key)] = KeyHolder(order_id, claimed_at)
+        self.keys[(customer_id, key)] = KeyHolder(order_id, claimed_at, fingerprint)
         return True
 
     async def drop_idempotency_key(self, customer_id: str, key: str, order_id: str) -> None:
@@ -65,17 +73,21 @@ class FakeOrderStore:
         return True
 
     async def customer_orders(
-        self, customer_id: str, first: int, after: str | None
-    ) -> tuple[list[str], str | None]:
+        self, customer_id: str, limit: int, after: OrderKey | None
+    ) -> list[OrderKey]:
+        # The CQL table's clustering order: created_at DESC, then order_id ASC.
         mine = sorted(
-            (o for o in self.orders.values() if o.customer_id == customer_id),
-            key=lambda o: o.created_at,
-            reverse=True,
+            (o.key for o in self.orders.values() if o.customer_id == customer_id),
+            key=lambda k: (-k.created_at.timestamp(), k.order_id),
         )
-        start = int(after or 0)
-        page = mine[start : start + first]
-        more = start + first < len(mine)
-        return [o.id for o in page], str(start + first) if more else None
+        if after is not None:
+            mine = [
+                k
+                for k in mine
+                if k.created_at < after.created_at
+                or (k.created_at == after.created_at and k.order_id > after.order_id)
+            ]
+        return mine[:limit]
 
     async def awaiting_payment_since(self, cutoff: datetime) -> list[str]:
         return [i for i in self.awaiting if self.orders[i].created_at <= cutoff]

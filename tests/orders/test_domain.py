@@ -151,6 +151,7 @@ def test_address_is_trimmed_and_the_country_upper_cased():
         ({"city": "y" * 500}, "city"),
         ({"country": "USA"}, "country"),
         ({"country": "1A"}, "country"),
+        ({"country": "ZZ"}, "country"),
     ],
 )
 def test_address_refuses_over_long_fields_and_bad_countries(fields, field):

@@ -185,6 +185,39 @@ async def test_same_idempotency_key_returns_the_first_order(service, items):
     assert items.reserve_calls() == 2
 
 
+async def test_a_key_reused_with_other_lines_or_address_is_refused_and_changes_nothing(
+    service, items
+):
+    first = await place(service, idempotency_key="k-1")
+    for lines, address in (
+        ([LineRequest("pen", 3), LineRequest("ink", 1)], None),
+        ([LineRequest("pen", 2), LineRequest("ink", 1)], {"city": "Springfield"}),
+    ):
+        with pytest.raises(InvalidInput) as info:
+            await service.create_order(ALICE, lines, address, idempotency_key="k-1")
+        assert info.value.code == "IDEMPOTENCY_KEY_REUSED"
+    # The same request again, its lines in another order: the first order, once.
+    again = await service.create_order(
+        ALICE, [LineRequest("ink", 1), LineRequest("pen", 2)], idempotency_key="k-1"
+    )
+    assert again.id == first.id
+    assert len(store(service).orders) == 1
+    assert items.reserve_calls() == 1
+
+
+async def test_an_idempotency_key_is_scoped_to_its_customer_and_at_most_255_characters(
+    service,
+):
+    mine = await place(service, idempotency_key="k" * 255)
+    theirs = await place(service, who=BOB, idempotency_key="k" * 255)
+    assert mine.id != theirs.id
+    for bad in ("k" * 256, "", "   "):
+        with pytest.raises(InvalidInput) as info:
+            await place(service, idempotency_key=bad)
+        assert info.value.extensions["field"] == "idempotencyKey"
+    assert len(store(service).orders) == 2
+
+
 async def test_failed_create_frees_its_idempotency_key(service, items):
     with pytest.raises(Conflict):
         await service.create_order(ALICE, [LineRequest("ink", 5)], idempotency_key="k")
@@ -372,12 +405,12 @@ async def test_customers_list_only_their_own_orders_newest_first(service):
     first = await place(service)
     second = await place(service)
     await place(service, who=BOB)
-    page, cursor = await service.customer_orders(ALICE, "alice", 1, None)
-    assert [o.id for o in page] == [second.id]
-    assert cursor is not None
-    page, cursor = await service.customer_orders(ALICE, "alice", 1, cursor)
-    assert [o.id for o in page] == [first.id]
-    assert cursor is None
+    page = await service.customer_orders(ALICE, "alice", 1, None)
+    assert [o.id for o in page.nodes] == [second.id]
+    assert page.has_next_page
+    page = await service.customer_orders(ALICE, "alice", 1, page.end_cursor)
+    assert [o.id for o in page.nodes] == [first.id]
+    assert not page.has_next_page
     with pytest.raises(Forbidden):
         await service.customer_orders(BOB, "alice", 10, None)
 
@@ -402,7 +435,7 @@ async def test_the_service_decides_who_may_call_each_command(service, items):
     with pytest.raises(InvalidInput, match="country"):
         await service.create_order(ALICE, [LineRequest("pen", 1)], bad_address)
     assert (await service.get_order(ALICE, order.id)).status == OrderStatus.PENDING_PAYMENT
-    assert [o.id for o in (await service.my_orders(ALICE, 10, None))[0]] == [order.id]
+    assert [o.id for o in (await service.my_orders(ALICE, 10, None)).nodes] == [order.id]
     assert len(store(service).orders) == 1
 
 
@@ -581,7 +614,7 @@ async def test_a_key_inside_its_lease_is_waited_for_not_taken(service, items, mo
     monkeypatch.setattr("subgraphs.orders.service.orders.IDEMPOTENCY_WAIT_SECONDS", 0.2)
     clock = Clock()
     fake = store(service)
-    fake.keys[("alice", "k")] = KeyHolder(str(uuid.uuid4()), clock.now)
+    fake.keys[("alice", "k")] = KeyHolder(str(uuid.uuid4()), clock.now, None)
     waiting = OrderService(fake, service.stock, clock=clock)
     with pytest.raises(Conflict, match="still being placed"):
         await place(waiting, idempotency_key="k")

@@ -119,7 +119,7 @@ async def test_ten_concurrent_creates_with_one_key_make_one_order(service, cql, 
     assert len({o.id for o in orders}) == 1
     assert items.reserve_calls() == 1
     assert items.stock["pen"] == 997
-    ids, _ = await cql.store.customer_orders(who.account_id, 50, None)
+    ids = [k.order_id for k in await cql.store.customer_orders(who.account_id, 50, None)]
     assert ids == [orders[0].id]
 
 
@@ -130,12 +130,16 @@ async def test_a_key_given_up_by_its_order_is_freed_for_the_next_claim(cql):
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     at = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
     later = at + timedelta(seconds=5)
-    assert await cql.store.claim_idempotency_key(who, "k2", first, at) == KeyHolder(first, at)
+    assert await cql.store.claim_idempotency_key(who, "k2", first, at, "f") == KeyHolder(
+        first, at, "f"
+    )
     await cql.store.drop_idempotency_key(who, "k2", second)  # not the holder: no effect
-    assert await cql.store.claim_idempotency_key(who, "k2", second, later) == KeyHolder(first, at)
+    assert await cql.store.claim_idempotency_key(who, "k2", second, later, "f") == KeyHolder(
+        first, at, "f"
+    )
     await cql.store.drop_idempotency_key(who, "k2", first)
-    assert await cql.store.claim_idempotency_key(who, "k2", second, later) == KeyHolder(
-        second, later
+    assert await cql.store.claim_idempotency_key(who, "k2", second, later, "f") == KeyHolder(
+        second, later, "f"
     )
 
 
@@ -145,24 +149,27 @@ async def test_a_key_is_taken_over_only_from_the_holder_it_was_read_from(cql):
     who = str(uuid.uuid4())
     stuck = str(uuid.uuid4())
     at = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
-    await cql.store.claim_idempotency_key(who, "k", stuck, at)
+    await cql.store.claim_idempotency_key(who, "k", stuck, at, "f")
     takers = [str(uuid.uuid4()) for _ in range(5)]
     later = at + timedelta(minutes=2)
     won = await asyncio.gather(
-        *(cql.store.take_over_idempotency_key(who, "k", stuck, t, later) for t in takers)
+        *(cql.store.take_over_idempotency_key(who, "k", stuck, t, later, "f") for t in takers)
     )
     assert won.count(True) == 1
     winner = takers[won.index(True)]
-    assert await cql.store.claim_idempotency_key(who, "k", stuck, later) == KeyHolder(winner, later)
-    assert not await cql.store.take_over_idempotency_key(who, "k", stuck, stuck, later)
-    assert not await cql.store.take_over_idempotency_key(who, "absent", stuck, winner, later)
+    assert await cql.store.claim_idempotency_key(who, "k", stuck, later, "f") == KeyHolder(
+        winner, later, "f"
+    )
+    assert not await cql.store.take_over_idempotency_key(who, "k", stuck, stuck, later, "f")
+    assert not await cql.store.take_over_idempotency_key(who, "absent", stuck, winner, later, "f")
 
 
 async def test_the_schema_adds_the_claim_time_to_an_idempotency_table_made_before_it(
     cql_engine,
 ):
     """An orders keyspace whose idempotency table predates ``claimed_at`` (with a claim in
-    it): starting the service adds the column, and the old claim reads as untimed."""
+    it): starting the service adds the columns, and the old claim reads as untimed and
+    without a fingerprint (so a retry with its key is answered its order, as before)."""
     keyspace = f"orders_{uuid.uuid4().hex[:12]}"
     cluster = acsylla.create_cluster(
         ["127.0.0.1"], port=cql_engine, protocol_version=4, use_schema=False, log_level="error"
@@ -183,7 +190,11 @@ async def test_the_schema_adds_the_claim_time_to_an_idempotency_table_made_befor
     for _ in range(2):  # applied at every start
         upgraded = await open_cql(cql_engine, keyspace)
         holder = await upgraded.store.claim_idempotency_key(
-            "6a3c3b1e-0c1e-4f7e-9a39-8f9c7c1e2d11", "old", str(uuid.uuid4()), datetime.now(UTC)
+            "6a3c3b1e-0c1e-4f7e-9a39-8f9c7c1e2d11",
+            "old",
+            str(uuid.uuid4()),
+            datetime.now(UTC),
+            "f",
         )
         assert holder == KeyHolder("00000000-0000-0000-0000-000000000001", None)
         await upgraded.session.close()
@@ -302,11 +313,39 @@ async def test_customer_orders_page_newest_first(service, cql):
     seen: list[str] = []
     cursor = None
     for _ in range(3):
-        page, cursor = await service.customer_orders(who, who.account_id, 2, cursor)
-        seen += [o.id for o in page]
-        if cursor is None:
+        page = await service.customer_orders(who, who.account_id, 2, cursor)
+        seen += [o.id for o in page.nodes]
+        cursor = page.end_cursor
+        if not page.has_next_page:
             break
     assert seen == [o.id for o in reversed(placed)]
+
+
+async def test_customer_orders_page_through_orders_placed_in_the_same_millisecond(cql):
+    """Paging seeks by (created_at, order_id): orders of one millisecond are neither repeated
+    nor skipped across a page boundary, and older ones follow them."""
+    customer_id = str(uuid.uuid4())
+    now = datetime(2031, 5, 1, 12, 0, tzinfo=UTC)
+    same = sorted(str(uuid.uuid4()) for _ in range(5))
+    older = str(uuid.uuid4())
+    insert = await cql.session.create_prepared(
+        f"INSERT INTO {cql.keyspace}.orders_by_customer (customer_id, created_at, order_id, "
+        "status) VALUES (?, ?, ?, 'PAID')"
+    )
+    for order_id, at in [*((o, now) for o in same), (older, now - timedelta(seconds=1))]:
+        await cql.session.execute(insert.bind([customer_id, at, order_id]))
+    seen: list[str] = []
+    after = None
+    while True:
+        keys = await cql.store.customer_orders(customer_id, 2, after)
+        seen += [k.order_id for k in keys]
+        if len(keys) < 2:
+            break
+        after = keys[-1]
+    whole = [k.order_id for k in await cql.store.customer_orders(customer_id, 10, None)]
+    assert seen == whole
+    assert sorted(seen[:5]) == same
+    assert seen[5] == older
 
 
 async def test_a_transition_from_a_stale_version_does_not_apply(service, cql):

@@ -31,7 +31,7 @@ NO_FUNDS_CARD = {**GOOD_CARD, "number": "4000000000009995"}
 
 PAYMENT_FIELDS = """
   id status amount { amount currency } method { brand last4 } failureCode failureReason
-  refunded { amount } refundable { amount } refunds { id amount { amount } }
+  refunded { amount } refundable { amount } refunds { edges { node { id amount { amount } } } }
   order { id } createdAt updatedAt
 """
 SUBMIT = f"""mutation($input: SubmitPaymentInput!) {{

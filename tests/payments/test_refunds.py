@@ -26,7 +26,7 @@ async def test_admin_refunds_in_parts_then_the_rest(harness: Harness) -> None:
     assert first["data"]["refundPayment"]["refundable"] == {"amount": 700}
     final = rest["data"]["refundPayment"]
     assert final["status"] == "REFUNDED"
-    assert [r["amount"]["amount"] for r in final["refunds"]] == [300, 700]
+    assert [e["node"]["amount"]["amount"] for e in final["refunds"]["edges"]] == [300, 700]
     assert harness.processor.refund_calls == 2
     rows = await harness.rows("SELECT kind, amount, sequence FROM payment_ledger ORDER BY sequence")
     assert [tuple(r) for r in rows] == [("charge", 1000, 1), ("refund", 300, 2), ("refund", 700, 3)]

@@ -62,9 +62,14 @@ async def test_failed_payment_can_be_retried_with_another_card(harness: Harness)
     assert retried["id"] != failed["submitPayment"]["id"]
     assert retried["order"] == {"id": order_id}
     listed = await harness.gql(
-        "query($o: ID!) { paymentsForOrder(orderId: $o) { id status } }", {"o": order_id}, as_=buyer
+        "query($o: ID!) { paymentsForOrder(orderId: $o) { edges { node { id status } } } }",
+        {"o": order_id},
+        as_=buyer,
     )
-    assert [p["status"] for p in listed["data"]["paymentsForOrder"]] == ["FAILED", "SUCCEEDED"]
+    assert [e["node"]["status"] for e in listed["data"]["paymentsForOrder"]["edges"]] == [
+        "FAILED",
+        "SUCCEEDED",
+    ]
 
 
 async def test_retrying_a_payment_that_did_not_fail_is_refused(harness: Harness) -> None:

@@ -40,5 +40,14 @@ class PaymentsMock:
         self.asked.append(ids)
         if self.down:
             return httpx.Response(503, text="payments is down")
-        entities = [{"id": i, "payments": self.by_order.get(i, [])} for i in ids]
+        entities = [
+            {
+                "id": i,
+                "payments": {
+                    "edges": [{"node": p} for p in self.by_order.get(i, [])],
+                    "pageInfo": {"hasNextPage": False},
+                },
+            }
+            for i in ids
+        ]
         return httpx.Response(200, json={"data": {"_entities": entities}})

@@ -10,8 +10,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+from shopkit.countries import ISO_3166_ALPHA2
 from shopkit.errors import InvalidInput
-from subgraphs.accounts.domain.countries import ISO_3166_ALPHA2
 from subgraphs.accounts.domain.model import Address
 
 EMAIL_MAX = 254

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
 from shopkit.auth import GATEWAY_SECRET_HEADER, Identity
+from shopkit.errors import Forbidden, Unauthenticated
 from shopkit.graphql import RequestContext
 from subgraphs.accounts.domain.model import Account
 from subgraphs.accounts.service.auth import Auth
@@ -64,9 +65,13 @@ def build_context(
     profiles: Profiles = state.profiles
 
     async def load_accounts(ids: list[str]) -> list[Any]:
-        """Accounts the caller may read; a ``ShopError`` in place of the others."""
-        visible = await profiles.visible(identity, ids)
-        return [visible.get(i) for i in ids]
+        """Accounts the caller may read; None in place of the others, as of a missing one
+        (docs/api-conventions.md, "Not found")."""
+        try:
+            visible = await profiles.visible(identity, ids)
+        except Unauthenticated:
+            return [None for _ in ids]
+        return [None if isinstance(visible.get(i), Forbidden) else visible.get(i) for i in ids]
 
     return AccountsContext.for_request(
         request,

@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 
+from shopkit.graphql import refuse_null
 from subgraphs.accounts.graphql.context import AccountsContext
 from subgraphs.accounts.graphql.types import (
     Account,
@@ -61,6 +62,7 @@ class Mutation:
 
     @strawberry.mutation
     async def update_account(self, info: Info, input: UpdateAccountInput) -> Account:
+        refuse_null(input, "name", "email", "password")
         account = await info.context.profiles.update_account(
             info.context.identity,
             name=_given(input.name),

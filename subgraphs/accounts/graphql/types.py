@@ -154,7 +154,10 @@ class RegisterInput:
     billing_address: AddressInput | None = None
 
 
-@strawberry.input(description="Omitted fields stay as they are; a null address clears it.")
+@strawberry.input(
+    description="Omitted fields stay as they are; a null address clears it; name, email and "
+    "password cannot be cleared (null is refused)."
+)
 class UpdateAccountInput:
     name: str | None = strawberry.UNSET
     email: str | None = strawberry.UNSET

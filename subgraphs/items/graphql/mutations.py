@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import strawberry
 
+from shopkit.graphql import given
 from subgraphs.items.graphql.context import ItemsContext
 from subgraphs.items.graphql.types import (
     CreateItemInput,
@@ -38,15 +39,17 @@ class Mutation:
 
     @strawberry.mutation
     async def update_item(self, info: Info, id: strawberry.ID, input: UpdateItemInput) -> Item:
+        input.refuse_nulls()
+        price = given(input.unit_price)
         item = await info.context.items.update(
             info.context.identity,
             str(id),
-            upc=input.upc,
-            name=input.name,
-            description=input.description,
-            price=input.unit_price.pair() if input.unit_price else None,
-            image_urls=input.image_urls,
-            attributes=input.attributes,
+            upc=given(input.upc),
+            name=given(input.name),
+            description=given(input.description),
+            price=price.pair() if price is not None else None,
+            image_urls=given(input.image_urls),
+            attributes=given(input.attributes),
         )
         return Item.from_domain(item)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from shopkit.graphql_types import PageInfo
+from shopkit.errors import NotFound
+from shopkit.graphql_types import Connection
 from subgraphs.items.graphql.context import ItemsContext
-from subgraphs.items.graphql.types import Item, ItemConnection, ItemEdge
-from subgraphs.items.service.items import encode_cursor
+from subgraphs.items.graphql.types import Item
 
 Info = strawberry.Info[ItemsContext]
 
@@ -21,20 +21,18 @@ class Query:
         first: int = 20,
         after: str | None = None,
         search: str | None = None,
-    ) -> ItemConnection:
+    ) -> Connection[Item]:
         page = await info.context.items.list(first=first, after=after, search=search)
-        return ItemConnection(
-            edges=[
-                ItemEdge(cursor=encode_cursor(item.id), node=Item.from_domain(item))
-                for item in page.items
-            ],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-        )
+        return Connection.of(page, Item.from_domain)
 
-    @strawberry.field
-    async def item(self, info: Info, id: strawberry.ID) -> Item:
-        return Item.from_domain(await info.context.loaders.item.load(str(id)))
+    @strawberry.field(description="The item; null if there is none with this id.")
+    async def item(self, info: Info, id: strawberry.ID) -> Item | None:
+        item = await info.context.loaders.item.load(str(id))
+        return Item.from_domain(item) if item is not None else None
 
-    @strawberry.field
-    async def item_by_upc(self, info: Info, upc: str) -> Item:
-        return Item.from_domain(await info.context.items.get_by_upc(upc))
+    @strawberry.field(description="The item with this UPC; null if there is none.")
+    async def item_by_upc(self, info: Info, upc: str) -> Item | None:
+        try:
+            return Item.from_domain(await info.context.items.get_by_upc(upc))
+        except NotFound:
+            return None

@@ -7,7 +7,8 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
-from shopkit.graphql_types import Money, MoneyInput, PageInfo
+from shopkit.graphql import refuse_null
+from shopkit.graphql_types import Money, MoneyInput
 from subgraphs.items.domain import model, reservation
 
 
@@ -42,20 +43,9 @@ class Item:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Item:
-        return cls.from_domain(await info.context.loaders.item.load(str(id)))
-
-
-@strawberry.type
-class ItemEdge:
-    cursor: str
-    node: Item
-
-
-@strawberry.type
-class ItemConnection:
-    edges: list[ItemEdge]
-    page_info: PageInfo
+    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Item | None:
+        item = await info.context.loaders.item.load(str(id))
+        return cls.from_domain(item) if item is not None else None
 
 
 @strawberry.input
@@ -69,14 +59,20 @@ class CreateItemInput:
     stock: int = 0
 
 
-@strawberry.input(description="The fields to change; omitted or null fields stay as they are.")
+@strawberry.input(
+    description="The fields to change: omitted fields stay as they are; none can be cleared "
+    "(null is refused)."
+)
 class UpdateItemInput:
-    upc: str | None = None
-    name: str | None = None
-    description: str | None = None
-    unit_price: MoneyInput | None = None
-    image_urls: list[str] | None = None
-    attributes: JSON | None = None
+    upc: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    unit_price: MoneyInput | None = strawberry.UNSET
+    image_urls: list[str] | None = strawberry.UNSET
+    attributes: JSON | None = strawberry.UNSET
+
+    def refuse_nulls(self) -> None:
+        refuse_null(self, "upc", "name", "description", "unit_price", "image_urls", "attributes")
 
 
 # The domain's enum is the GraphQL enum: registered here, not copied.

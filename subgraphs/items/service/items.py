@@ -5,16 +5,14 @@ the fields with the domain's ``new_item``."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from shopkit.auth import Identity, require_admin
 from shopkit.errors import InvalidInput, NotFound, ShopError
 from shopkit.events import cloud_event
+from shopkit.paging import Page, check_first, decode_cursor, encode_cursor, page_of
 from subgraphs.items.domain import events
 from subgraphs.items.domain.model import (
     Item,
@@ -30,33 +28,8 @@ from subgraphs.items.store.transaction import Transaction
 
 log = logging.getLogger(__name__)
 
-PAGE_MAX = 100
 SEARCH_MAX = 100
-_CURSOR_PREFIX = "item:"
-
-
-def encode_cursor(item_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{item_id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raw = ""
-    if not raw.startswith(_CURSOR_PREFIX):
-        raise InvalidInput("The cursor is not valid.", field="after")
-    return check_item_id(raw.removeprefix(_CURSOR_PREFIX), "after")
-
-
-@dataclass(frozen=True)
-class ItemPage:
-    items: list[Item]
-    has_next_page: bool
-
-    @property
-    def end_cursor(self) -> str | None:
-        return encode_cursor(self.items[-1].id) if self.items else None
+CURSOR_KIND = "item"
 
 
 def not_found(item_id: str) -> NotFound:
@@ -98,15 +71,17 @@ class ItemService:
             raise NotFound(f"No item has UPC {upc}.", upc=upc)
         return item
 
-    async def list(self, *, first: int = 20, after: str | None = None, search: str | None = None):
-        if not 1 <= first <= PAGE_MAX:
-            raise InvalidInput(f"'first' must be between 1 and {PAGE_MAX}.", field="first")
-        after_id = decode_cursor(after) if after else None
+    async def list(
+        self, *, first: int = 20, after: str | None = None, search: str | None = None
+    ) -> Page[Item]:
+        """A page of the catalogue by ascending id (the kit's paging rule, keyed by id)."""
+        first = check_first(first)
+        after_id = check_item_id(decode_cursor(CURSOR_KIND, after), "after") if after else None
         search = (search or "").strip() or None
         if search is not None and len(search) > SEARCH_MAX:
             raise InvalidInput(f"The search must be at most {SEARCH_MAX} characters.")
         items = await self.db.list_items(after=after_id, limit=first + 1, search=search)
-        return ItemPage(items=items[:first], has_next_page=len(items) > first)
+        return page_of(items, first=first, cursor_of=lambda i: encode_cursor(CURSOR_KIND, i.id))
 
     async def _write(self, work: Any) -> Item:
         item: Item = await self.db.run(work)

@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
+from shopkit.countries import ISO_3166_ALPHA2
 from shopkit.errors import InvalidInput
 from shopkit.money import Money
 
@@ -43,7 +45,8 @@ class Address:
     @classmethod
     def parse(cls, **fields: str | None) -> Address:
         """Trims each field (blank means absent); refuses over-long fields and a country
-        that is not two letters (ISO 3166 alpha-2), naming the field."""
+        that is not an assigned ISO 3166-1 alpha-2 code (the kit's list, as accounts checks),
+        naming the field."""
         cleaned = {k: (v.strip() or None) if v else None for k, v in fields.items()}
         for name, value in cleaned.items():
             if value is not None and len(value) > MAX_ADDRESS_FIELD:
@@ -53,9 +56,10 @@ class Address:
                 )
         country = cleaned.get("country")
         if country is not None:
-            if len(country) != 2 or not country.isascii() or not country.isalpha():
+            if country.upper() not in ISO_3166_ALPHA2:
                 raise InvalidInput(
-                    "The country must be an ISO 3166 alpha-2 code, e.g. US.", field="country"
+                    "The country must be an ISO 3166-1 alpha-2 code such as 'US'.",
+                    field="country",
                 )
             cleaned["country"] = country.upper()
         return cls(**cleaned)
@@ -91,11 +95,20 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class KeyHolder:
-    """Who holds a createOrder idempotency key: the order id it was claimed for, and when
-    (None for a claim written before claims were timed)."""
+    """Who holds a createOrder idempotency key: the order id it was claimed for, when (None
+    for a claim written before claims were timed), and the fingerprint of the request that
+    claimed it (None for a claim written before fingerprints were kept)."""
 
     order_id: str
     claimed_at: datetime | None
+    fingerprint: str | None = None
+
+
+class OrderKey(NamedTuple):
+    """Where an order stands in its customer's list (newest first): what a page seeks to."""
+
+    created_at: datetime
+    order_id: str
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,10 @@ class Order:
     shipping_address: Address | None = None
     history: tuple[HistoryEntry, ...] = ()
     applied_events: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def key(self) -> OrderKey:
+        return OrderKey(self.created_at, self.id)
 
     @property
     def total(self) -> Money:

@@ -31,7 +31,9 @@ class CreateOrderInput:
     shipping_address: ShippingAddressInput | None = None
     idempotency_key: str | None = strawberry.field(
         default=None,
-        description="Resubmitting with the same key (within 24 h) returns the first order.",
+        description="Resubmitting with the same key (within 24 h) returns the first order; "
+        "the key with other lines or address is refused (IDEMPOTENCY_KEY_REUSED). At most 255 "
+        "characters, scoped to the customer.",
     )
 
 

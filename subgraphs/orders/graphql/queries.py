@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import strawberry
 
+from shopkit.graphql_types import Connection
+from shopkit.paging import PAGE_DEFAULT
 from subgraphs.orders.graphql.context import OrdersContext
-from subgraphs.orders.graphql.types import Order, OrderConnection, order_connection
+from subgraphs.orders.graphql.types import Order
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="An order: its owner, an admin or a service may read it.")
-    async def order(self, info: strawberry.Info[OrdersContext], id: strawberry.ID) -> Order:
-        return Order.of(await info.context.service.get_order(info.context.identity, str(id)))
+    @strawberry.field(
+        description="An order its owner, an admin or a service may read; null otherwise, as "
+        "for an order that does not exist."
+    )
+    async def order(self, info: strawberry.Info[OrdersContext], id: strawberry.ID) -> Order | None:
+        order = await info.context.loaders.order.load(str(id))
+        return Order.of(order) if order is not None else None
 
-    @strawberry.field(description="Newest first.")
+    @strawberry.field(description="The caller's orders, newest first.")
     async def my_orders(
-        self, info: strawberry.Info[OrdersContext], first: int = 10, after: str | None = None
-    ) -> OrderConnection:
-        orders, cursor = await info.context.service.my_orders(info.context.identity, first, after)
-        return order_connection(orders, cursor)
+        self,
+        info: strawberry.Info[OrdersContext],
+        first: int = PAGE_DEFAULT,
+        after: str | None = None,
+    ) -> Connection[Order]:
+        page = await info.context.service.my_orders(info.context.identity, first, after)
+        return Connection.of(page, Order.of)

@@ -13,7 +13,8 @@ import strawberry
 from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 
-from shopkit.graphql_types import Money
+from shopkit.graphql_types import Connection, Money
+from shopkit.paging import PAGE_DEFAULT, page_of_list
 from subgraphs.orders.domain import model
 
 if TYPE_CHECKING:
@@ -39,10 +40,17 @@ class ShippingAddress:
     country: str | None
 
 
-@strawberry.type
+@strawberry.type(
+    description="A line as it was ordered: the item's name, UPC and unit price then. `item` is "
+    "the catalogue's item today, null once it is deleted; the line still answers."
+)
 class OrderLine:
-    item: Item
-    name: str | None = strawberry.field(description="The item's name when ordered.")
+    item: Item | None
+    name: str | None = strawberry.field(
+        description="The item's name when ordered (null only for orders placed before names "
+        "were kept)."
+    )
+    upc: str | None = strawberry.field(description="The item's UPC when ordered.")
     quantity: int
     unit_price: Money = strawberry.field(description="The unit price captured when ordered.")
     line_total: Money
@@ -53,6 +61,10 @@ class OrderStatusChange:
     status: model.OrderStatus
     at: datetime
     reason: str | None
+
+    @classmethod
+    def of(cls, change: model.HistoryEntry) -> OrderStatusChange:
+        return cls(status=change.status, at=change.at, reason=change.reason)
 
 
 @strawberry.federation.type(keys=["id"])
@@ -65,7 +77,14 @@ class Order:
     shipping_address: ShippingAddress | None
     created_at: datetime
     updated_at: datetime
-    history: list[OrderStatusChange]
+    changes: strawberry.Private[tuple[model.HistoryEntry, ...]]
+
+    @strawberry.field(description="Its status changes, oldest first.")
+    def history(
+        self, first: int = PAGE_DEFAULT, after: str | None = None
+    ) -> Connection[OrderStatusChange]:
+        page = page_of_list(self.changes, kind="history", first=first, after=after)
+        return Connection.of(page, OrderStatusChange.of)
 
     @classmethod
     def of(cls, order: model.Order) -> Order:
@@ -77,6 +96,7 @@ class Order:
                 OrderLine(
                     item=Item(id=strawberry.ID(line.item_id)),
                     name=line.name,
+                    upc=line.upc,
                     quantity=line.quantity,
                     unit_price=Money.of(line.unit_price),
                     line_total=Money.of(line.line_total),
@@ -88,9 +108,7 @@ class Order:
             shipping_address=ShippingAddress(**vars(address)) if address else None,
             created_at=order.created_at,
             updated_at=order.updated_at,
-            history=[
-                OrderStatusChange(status=h.status, at=h.at, reason=h.reason) for h in order.history
-            ],
+            changes=order.history,
         )
 
     @classmethod
@@ -99,13 +117,6 @@ class Order:
     ) -> Order | None:
         order = await info.context.loaders.order.load(str(id))
         return cls.of(order) if order is not None else None
-
-
-@strawberry.type
-class OrderConnection:
-    nodes: list[Order]
-    end_cursor: str | None
-    has_next_page: bool
 
 
 @strawberry.federation.type(keys=["id"])
@@ -118,15 +129,12 @@ class Account:
 
     @strawberry.field(description="The account's orders, newest first (self, admin, service).")
     async def orders(
-        self, info: strawberry.Info[OrdersContext], first: int = 10, after: str | None = None
-    ) -> OrderConnection:
-        orders, cursor = await info.context.service.customer_orders(
+        self,
+        info: strawberry.Info[OrdersContext],
+        first: int = PAGE_DEFAULT,
+        after: str | None = None,
+    ) -> Connection[Order]:
+        page = await info.context.service.customer_orders(
             info.context.identity, str(self.id), first, after
         )
-        return order_connection(orders, cursor)
-
-
-def order_connection(orders: list[model.Order], cursor: str | None) -> OrderConnection:
-    return OrderConnection(
-        nodes=[Order.of(o) for o in orders], end_cursor=cursor, has_next_page=cursor is not None
-    )
+        return Connection.of(page, Order.of)

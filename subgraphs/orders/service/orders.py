@@ -45,6 +45,8 @@ from shopkit.errors import (
     Unavailable,
 )
 from shopkit.events import CloudEvent, DomainEvent, cloud_event
+from shopkit.idempotency import fingerprint, key_reused, validate_key
+from shopkit.paging import Page, check_first, decode_cursor, encode_cursor, page_of
 from subgraphs.orders.domain.events import (
     ANNOUNCES,
     PRODUCER,
@@ -61,6 +63,7 @@ from subgraphs.orders.domain.model import (
     LineRequest,
     Money,
     Order,
+    OrderKey,
     OrderStatus,
 )
 from subgraphs.orders.domain.payments import payment_mark, pays_for, refusal_reason
@@ -75,12 +78,12 @@ from subgraphs.orders.service.ports import OrderStore, StockClient
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 20
+CURSOR_KIND = "order"
 EXPIRED_REASON = "payment window expired"
 IDEMPOTENCY_WAIT_SECONDS = 10.0
 # How long a createOrder holds its idempotency key before another request may take it over
 # if no order was stored under it; the holder itself gives up at half of it, before storing.
 KEY_LEASE = timedelta(seconds=60)
-MAX_PAGE = 100
 
 
 def order_cloud_event(event: DomainEvent, at: datetime) -> CloudEvent:
@@ -88,6 +91,31 @@ def order_cloud_event(event: DomainEvent, at: datetime) -> CloudEvent:
     it is the clustering key of the event's row in the order's partition (the CQL outbox), so
     the events of an order are kept in the order they were written."""
     return cloud_event(event, producer=PRODUCER, id=str(uuid.uuid1()), time=at)
+
+
+def _order_cursor(key: OrderKey) -> str:
+    return encode_cursor(CURSOR_KIND, f"{int(key.created_at.timestamp() * 1000)}:{key.order_id}")
+
+
+def _order_key(value: str) -> OrderKey:
+    """The key an order cursor's value names; ``BAD_USER_INPUT`` if it names none."""
+    millis, _, order_id = value.partition(":")
+    try:
+        return OrderKey(datetime.fromtimestamp(int(millis) / 1000, UTC), str(uuid.UUID(order_id)))
+    except (ValueError, OverflowError, OSError):
+        raise InvalidInput("The cursor is not valid.", field="after") from None
+
+
+def _fingerprint(lines: Sequence[LineRequest], address: Address | None) -> str:
+    """What a createOrder asked for, as the idempotency rule compares it: its merged lines
+    (in order of item id) and its parsed shipping address."""
+    return fingerprint(
+        "createOrder",
+        {
+            "lines": sorted([line.item_id, line.quantity] for line in lines),
+            "address": address.as_dict() if address is not None else None,
+        },
+    )
 
 
 def _now() -> datetime:
@@ -128,25 +156,27 @@ class OrderService:
         except (NotFound, Forbidden, Unauthenticated):
             return None
 
-    async def my_orders(
-        self, identity: Identity, first: int, after: str | None
-    ) -> tuple[list[Order], str | None]:
+    async def my_orders(self, identity: Identity, first: int, after: str | None) -> Page[Order]:
         """The caller's own orders (``myOrders``): an account must be logged in."""
         account_id = require_account(identity)
         return await self.customer_orders(identity, account_id, first, after)
 
     async def customer_orders(
         self, identity: Identity, customer_id: str, first: int, after: str | None
-    ) -> tuple[list[Order], str | None]:
+    ) -> Page[Order]:
+        """A page of a customer's orders, newest first, paged by key (the kit's paging rule):
+        the cursor is the order's creation time and id."""
         if not identity.is_authenticated and not identity.is_service:
             raise Unauthenticated("You must be logged in.")
         if not identity.can_access_account(customer_id):
             raise Forbidden("You may only see your own orders.")
-        if not 1 <= first <= MAX_PAGE:
-            raise InvalidInput(f"first must be between 1 and {MAX_PAGE}; got {first}.")
-        ids, cursor = await self.store.customer_orders(customer_id, first, after)
-        orders = await asyncio.gather(*(self.store.get(i) for i in ids))
-        return [o for o in orders if o is not None], cursor
+        first = check_first(first)
+        seek = _order_key(decode_cursor(CURSOR_KIND, after)) if after is not None else None
+        keys = await self.store.customer_orders(customer_id, first + 1, seek)
+        page = page_of(keys, first=first, cursor_of=_order_cursor)
+        orders = await asyncio.gather(*(self.store.get(key.order_id) for _, key in page.edges))
+        edges = tuple((c, o) for (c, _), o in zip(page.edges, orders, strict=True) if o)
+        return Page(edges, page.has_next_page)
 
     # -- commands --------------------------------------------------------------------------
 
@@ -164,12 +194,11 @@ class OrderService:
             shipping_address = Address.parse(**shipping_address)
         wanted = normalize_lines(lines)
         order_id = str(uuid.uuid4())
-        key = idempotency_key.strip() if idempotency_key is not None else None
+        key = validate_key(idempotency_key) if idempotency_key is not None else None
         started = self.clock()
         if key is not None:
-            if not 1 <= len(key) <= 200:
-                raise InvalidInput("The idempotency key must have 1 to 200 characters.")
-            claimed = await self._claim_key(customer_id, key, order_id)
+            request = _fingerprint(wanted, shipping_address)
+            claimed = await self._claim_key(customer_id, key, order_id, request)
             if isinstance(claimed, Order):
                 return claimed
             started = claimed
@@ -178,7 +207,9 @@ class OrderService:
         self.notify()
         return order
 
-    async def _claim_key(self, customer_id: str, key: str, order_id: str) -> Order | datetime:
+    async def _claim_key(
+        self, customer_id: str, key: str, order_id: str, request: str
+    ) -> Order | datetime:
         """Claims ``key`` for ``order_id``: answers when it was claimed once it is ours, or
         the order another request placed under it.
 
@@ -187,14 +218,21 @@ class OrderService:
         failed without freeing the key (freeing failed, or its process died; it gave up
         placing at half the lease): the key is taken over with a conditional update, so a
         failed createOrder never locks its key for the key's whole lifetime.
+
+        A key held for a request of another fingerprint (other lines or address) is refused
+        with ``IDEMPOTENCY_KEY_REUSED`` (shopkit.idempotency), whatever became of it.
         """
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + IDEMPOTENCY_WAIT_SECONDS
         while True:
             now = self.clock()
-            holder = await self.store.claim_idempotency_key(customer_id, key, order_id, now)
+            holder = await self.store.claim_idempotency_key(
+                customer_id, key, order_id, now, request
+            )
             if holder.order_id == order_id:
                 return now
+            if holder.fingerprint is not None and holder.fingerprint != request:
+                raise key_reused()
             existing = await self.store.get(holder.order_id)
             if existing is not None:
                 return existing
@@ -203,7 +241,7 @@ class OrderService:
                 lease_over
                 and await self.store.get(holder.order_id, serial=True) is None
                 and await self.store.take_over_idempotency_key(
-                    customer_id, key, holder.order_id, order_id, now
+                    customer_id, key, holder.order_id, order_id, now, request
                 )
             ):
                 log.warning(

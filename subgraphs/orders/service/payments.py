@@ -20,7 +20,10 @@ query OrdersPayments($orders: [_Any!]!) {
   _entities(representations: $orders) {
     ... on Order {
       id
-      payments { id status amount { amount currency } refunded { amount currency } }
+      payments(first: 100) {
+        edges { node { id status amount { amount currency } refunded { amount currency } } }
+        pageInfo { hasNextPage }
+      }
     }
   }
 }
@@ -57,7 +60,11 @@ class PaymentsClient:
             for order_id, entity in zip(order_ids, entities, strict=True):
                 if entity is None or str(entity["id"]) != order_id:
                     raise ValueError(f"no answer for order {order_id}")
-                answer[order_id] = [_attempt(raw) for raw in entity["payments"]]
+                page = entity["payments"]
+                if page["pageInfo"]["hasNextPage"]:
+                    # An order has far fewer attempts than a page (payments' own limit).
+                    raise ValueError(f"more than a page of attempts for order {order_id}")
+                answer[order_id] = [_attempt(edge["node"]) for edge in page["edges"]]
             return answer
         except (KeyError, TypeError, ValueError) as exc:
             raise Unavailable("The payments service answered payments we cannot read.") from exc

@@ -12,18 +12,25 @@ from datetime import datetime
 from typing import Protocol
 
 from shopkit.events import CloudEvent
-from subgraphs.orders.domain.model import KeyHolder, LineRequest, Order, OrderLine
+from subgraphs.orders.domain.model import KeyHolder, LineRequest, Order, OrderKey, OrderLine
 from subgraphs.orders.domain.payments import PaymentAttempt
 
 
 class OrderStore(Protocol):
     async def claim_idempotency_key(
-        self, customer_id: str, key: str, order_id: str, claimed_at: datetime
+        self, customer_id: str, key: str, order_id: str, claimed_at: datetime, fingerprint: str
     ) -> KeyHolder:
-        """Claims ``key`` for ``order_id`` unless it is held; returns its holder (us if won)."""
+        """Claims ``key`` for ``order_id`` and a request of ``fingerprint`` unless it is held;
+        returns its holder (us if won)."""
 
     async def take_over_idempotency_key(
-        self, customer_id: str, key: str, previous: str, order_id: str, claimed_at: datetime
+        self,
+        customer_id: str,
+        key: str,
+        previous: str,
+        order_id: str,
+        claimed_at: datetime,
+        fingerprint: str,
     ) -> bool:
         """Claims for ``order_id`` a key still held by ``previous``; whether it applied."""
 
@@ -51,9 +58,9 @@ class OrderStore(Protocol):
         applied."""
 
     async def customer_orders(
-        self, customer_id: str, first: int, after: str | None
-    ) -> tuple[list[str], str | None]:
-        """Order ids of a customer, newest first, and the cursor of the next page."""
+        self, customer_id: str, limit: int, after: OrderKey | None
+    ) -> list[OrderKey]:
+        """Up to ``limit`` keys of a customer's orders, newest first, after ``after``."""
 
     async def awaiting_payment_since(self, cutoff: datetime) -> list[str]:
         """Ids of orders created at or before ``cutoff`` that may still await payment."""

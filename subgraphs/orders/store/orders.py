@@ -21,7 +21,6 @@ from typing import Any
 import acsylla
 
 from shopkit.cql import Statements, hour_bucket
-from shopkit.errors import InvalidInput
 from shopkit.events import CloudEvent
 from shopkit.events.store.cql import CqlOutbox
 from subgraphs.orders.domain.model import (
@@ -30,6 +29,7 @@ from subgraphs.orders.domain.model import (
     KeyHolder,
     Money,
     Order,
+    OrderKey,
     OrderLine,
     OrderStatus,
 )
@@ -72,13 +72,23 @@ STATEMENTS = {
         "INSERT INTO {ks}.orders_by_customer (customer_id, created_at, order_id, status) "
         "VALUES (?, ?, ?, ?)"
     ),
-    "customer_orders": "SELECT order_id FROM {ks}.orders_by_customer WHERE customer_id = ?",
+    "customer_orders": (
+        "SELECT created_at, order_id FROM {ks}.orders_by_customer WHERE customer_id = ? LIMIT ?"
+    ),
+    "customer_orders_same_time": (
+        "SELECT created_at, order_id FROM {ks}.orders_by_customer WHERE customer_id = ? "
+        "AND created_at = ? AND order_id > ? LIMIT ?"
+    ),
+    "customer_orders_older": (
+        "SELECT created_at, order_id FROM {ks}.orders_by_customer WHERE customer_id = ? "
+        "AND created_at < ? LIMIT ?"
+    ),
     "claim": (
-        "INSERT INTO {ks}.idempotency (customer_id, key, order_id, claimed_at) "
-        "VALUES (?, ?, ?, ?) IF NOT EXISTS"
+        "INSERT INTO {ks}.idempotency (customer_id, key, order_id, claimed_at, "
+        "request_fingerprint) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS"
     ),
     "take_over": (
-        "UPDATE {ks}.idempotency SET order_id = ?, claimed_at = ? "
+        "UPDATE {ks}.idempotency SET order_id = ?, claimed_at = ?, request_fingerprint = ? "
         "WHERE customer_id = ? AND key = ? IF order_id = ?"
     ),
     "unclaim": "DELETE FROM {ks}.idempotency WHERE customer_id = ? AND key = ? IF order_id = ?",
@@ -120,20 +130,30 @@ class CqlOrderStore:
     # -- idempotency keys --------------------------------------------------------------------
 
     async def claim_idempotency_key(
-        self, customer_id: str, key: str, order_id: str, claimed_at: datetime
+        self, customer_id: str, key: str, order_id: str, claimed_at: datetime, fingerprint: str
     ) -> KeyHolder:
         result = await self.session.execute(
-            self.q("claim", [customer_id, key, order_id, claimed_at])
+            self.q("claim", [customer_id, key, order_id, claimed_at, fingerprint])
         )
         row = result.first()
         if row is None or row.column_value("[applied]"):
-            return KeyHolder(order_id, claimed_at)
-        return KeyHolder(str(row.column_value("order_id")), row.column_value("claimed_at"))
+            return KeyHolder(order_id, claimed_at, fingerprint)
+        return KeyHolder(
+            str(row.column_value("order_id")),
+            row.column_value("claimed_at"),
+            row.column_value("request_fingerprint"),
+        )
 
     async def take_over_idempotency_key(
-        self, customer_id: str, key: str, previous: str, order_id: str, claimed_at: datetime
+        self,
+        customer_id: str,
+        key: str,
+        previous: str,
+        order_id: str,
+        claimed_at: datetime,
+        fingerprint: str,
     ) -> bool:
-        values = [order_id, claimed_at, customer_id, key, previous]
+        values = [order_id, claimed_at, fingerprint, customer_id, key, previous]
         return _applied(await self.session.execute(self.q("take_over", values)))
 
     async def drop_idempotency_key(self, customer_id: str, key: str, order_id: str) -> None:
@@ -296,18 +316,31 @@ class CqlOrderStore:
         )
 
     async def customer_orders(
-        self, customer_id: str, first: int, after: str | None
-    ) -> tuple[list[str], str | None]:
-        try:
-            state = bytes.fromhex(after) if after else None
-            result = await self.session.execute(
-                self.q("customer_orders", [customer_id], page_size=first, page_state=state)
+        self, customer_id: str, limit: int, after: OrderKey | None
+    ) -> list[OrderKey]:
+        """Up to ``limit`` keys of a customer's orders, newest first, after ``after``: the
+        partition's clustering order (created_at DESC, order_id ASC), sought to by key so that
+        an order placed or dropped meanwhile neither repeats nor skips one. Two single-column
+        slices (the rest of ``after``'s millisecond, then older ones) rather than one
+        multi-column slice over mixed clustering orders, which engines answer differently."""
+        if after is None:
+            return self._keys(
+                await self.session.execute(self.q("customer_orders", [customer_id, limit]))
             )
-        except (ValueError, acsylla.errors.CassException) as exc:
-            raise InvalidInput(f"The cursor {after!r} is not valid.") from exc
-        ids = [str(r.column_value("order_id")) for r in result]
-        cursor = result.page_state().hex() if result.has_more_pages() else None
-        return ids, cursor
+        at, order_id = after
+        same = self.q("customer_orders_same_time", [customer_id, at, order_id, limit])
+        keys = self._keys(await self.session.execute(same))
+        if len(keys) < limit:
+            older = self.q("customer_orders_older", [customer_id, at, limit - len(keys)])
+            keys += self._keys(await self.session.execute(older))
+        return keys
+
+    @staticmethod
+    def _keys(result: acsylla.Result) -> list[OrderKey]:
+        # Each row is read as it is iterated: acsylla reuses the row object.
+        return [
+            OrderKey(r.column_value("created_at"), str(r.column_value("order_id"))) for r in result
+        ]
 
     async def awaiting_payment_since(self, cutoff: datetime) -> list[str]:
         last = hour_bucket(cutoff)

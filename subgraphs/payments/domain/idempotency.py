@@ -1,11 +1,12 @@
 """Idempotency keys (Stripe / IETF ``Idempotency-Key`` semantics).
 
-A key is scoped to its caller. The first request with a key does the work and its outcome
-(payment or error) is stored; a repeat with the same parameters gets the stored outcome; a
-repeat with other parameters is refused; a repeat while the first still runs is a conflict.
-Errors from validating the input before any work starts are not stored (as with Stripe), nor
-are transient ones (a dependency down, the order busy with another attempt): those leave the key
-unfinished so that a retry with it does the work.
+The key's rule (length, scope, reuse refused) is the kit's, shared with orders
+(``shopkit.idempotency``). A key is scoped to its caller. The first request with a key does the
+work and its outcome (payment or error) is stored; a repeat with the same parameters gets the
+stored outcome; a repeat with other parameters is refused; a repeat while the first still runs
+is a conflict. Errors from validating the input before any work starts are not stored (as with
+Stripe), nor are transient ones (a dependency down, the order busy with another attempt): those
+leave the key unfinished so that a retry with it does the work.
 """
 
 from __future__ import annotations
@@ -18,15 +19,11 @@ from datetime import datetime
 from typing import Any
 
 from shopkit import errors
-from shopkit.errors import Conflict, InvalidInput, ShopError, Unavailable
+from shopkit.errors import Conflict, ShopError, Unavailable
+from shopkit.idempotency import IdempotencyKeyReused
 
-MAX_KEY_LENGTH = 255
 STARTED = "started"
 COMPLETED = "completed"
-
-
-class IdempotencyKeyReused(InvalidInput):
-    code = "IDEMPOTENCY_KEY_REUSED"
 
 
 class RequestInProgress(Conflict):
@@ -39,17 +36,6 @@ class RetryableConflict(Conflict):
     """A conflict that resolves by itself (another attempt for the order is running)."""
 
     retryable = True
-
-
-def validate_key(key: str) -> str:
-    if not key or not key.strip():
-        raise InvalidInput("The idempotency key must not be empty.", field="idempotencyKey")
-    if len(key) > MAX_KEY_LENGTH:
-        raise InvalidInput(
-            f"The idempotency key must be at most {MAX_KEY_LENGTH} characters.",
-            field="idempotencyKey",
-        )
-    return key
 
 
 def request_hash(secret: str, operation: str, params: dict[str, Any]) -> str:

@@ -7,7 +7,8 @@ from datetime import datetime
 
 import strawberry
 
-from shopkit.graphql_types import Money
+from shopkit.graphql_types import Connection, Money
+from shopkit.paging import PAGE_DEFAULT, page_of_list
 from subgraphs.payments.domain import model
 from subgraphs.payments.graphql.context import PaymentsContext
 
@@ -41,18 +42,26 @@ class Payment:
     failure_reason: str | None
     refunded: Money
     refundable: Money
-    refunds: list[PaymentRefund]
+    refund_list: strawberry.Private[list[PaymentRefund]]
     created_at: datetime
     updated_at: datetime
     order_id: strawberry.Private[str]
+
+    @strawberry.field(description="Its refunds, oldest first.")
+    def refunds(
+        self, first: int = PAGE_DEFAULT, after: str | None = None
+    ) -> Connection[PaymentRefund]:
+        page = page_of_list(self.refund_list, kind="refund", first=first, after=after)
+        return Connection.of(page, lambda refund: refund)
 
     @strawberry.field
     def order(self) -> Order:
         return Order(id=strawberry.ID(self.order_id))
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Payment:
-        return payment_type(await info.context.service.get(info.context.identity, str(id)))
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Payment | None:
+        payment = await info.context.service.find(info.context.identity, str(id))
+        return payment_type(payment) if payment is not None else None
 
 
 @strawberry.federation.type(keys=["id"])
@@ -65,9 +74,10 @@ class Order:
         return payment_type(attempts[-1]) if attempts else None
 
     @strawberry.field(description="All payment attempts, oldest first (owner, admin or service).")
-    async def payments(self, info: Info) -> list[Payment]:
-        attempts = await info.context.loaders.payments_by_order.load(str(self.id))
-        return [payment_type(p) for p in attempts]
+    async def payments(
+        self, info: Info, first: int = PAGE_DEFAULT, after: str | None = None
+    ) -> Connection[Payment]:
+        return await payments_of_order(info, str(self.id), first, after)
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Order:
@@ -92,7 +102,7 @@ def payment_type(payment: model.Payment) -> Payment:
         failure_reason=payment.failure_message,
         refunded=money(payment.refunded),
         refundable=money(payment.refundable),
-        refunds=[
+        refund_list=[
             PaymentRefund(id=strawberry.ID(r.id), amount=money(r.amount), created_at=r.created_at)
             for r in payment.refunds
         ],
@@ -100,3 +110,12 @@ def payment_type(payment: model.Payment) -> Payment:
         updated_at=payment.updated_at,
         order_id=payment.order_id,
     )
+
+
+async def payments_of_order(
+    info: Info, order_id: str, first: int, after: str | None
+) -> Connection[Payment]:
+    """A page of an order's attempts, oldest first (a list that only grows at its end)."""
+    attempts = await info.context.loaders.payments_by_order.load(order_id)
+    page = page_of_list(attempts, kind="payment", first=first, after=after)
+    return Connection.of(page, payment_type)

@@ -14,17 +14,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shopkit.errors import ShopError, Unavailable
+from shopkit.idempotency import key_reused, validate_key
 from subgraphs.payments.domain.idempotency import (
     COMPLETED,
     STARTED,
-    IdempotencyKeyReused,
     IdempotencyRecord,
     RequestInProgress,
     error_from_dict,
     error_to_dict,
     is_transient,
     request_hash,
-    validate_key,
 )
 from subgraphs.payments.domain.model import Payment
 from subgraphs.payments.service.ports import IdempotencyStore
@@ -112,11 +111,7 @@ class IdempotencyKeys:
                 await self.store.delete_if_expired(existing.id, now)
                 continue
             if existing.request_hash != digest:
-                raise IdempotencyKeyReused(
-                    "This idempotency key was already used with other parameters; "
-                    "use a new key for a new request.",
-                    field="idempotencyKey",
-                )
+                raise key_reused()
             if existing.status == COMPLETED and existing.response is not None:
                 return Replay(existing.response)
             if await self.store.take_over(existing.id, now, now + self.lease):

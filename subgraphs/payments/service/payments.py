@@ -19,7 +19,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from shopkit.auth import Identity
-from shopkit.errors import Forbidden
 from shopkit.processor import PaymentProcessor
 from subgraphs.payments.domain.model import Payment
 from subgraphs.payments.service.automatic_refunds import AutomaticRefunds
@@ -93,8 +92,11 @@ class PaymentService:
 
     async def for_orders(
         self, identity: Identity, order_ids: list[str]
-    ) -> dict[str, list[Payment] | Forbidden]:
+    ) -> dict[str, list[Payment]]:
         return await self.reads.for_orders(identity, order_ids)
+
+    async def find(self, identity: Identity, payment_id: str) -> Payment | None:
+        return await self.reads.find(identity, payment_id)
 
     async def pay(
         self,

@@ -5,7 +5,7 @@ payments (an admin or a service: all)."""
 from __future__ import annotations
 
 from shopkit.auth import Identity, require_caller
-from shopkit.errors import Forbidden, NotFound
+from shopkit.errors import NotFound, Unauthenticated
 from subgraphs.payments.domain.model import Payment
 from subgraphs.payments.service.inputs import may_read
 from subgraphs.payments.service.ports import PaymentStore
@@ -25,15 +25,20 @@ class PaymentReads:
 
     async def for_orders(
         self, identity: Identity, order_ids: list[str]
-    ) -> dict[str, list[Payment] | Forbidden]:
-        """Each order's attempts (oldest first), or Forbidden for someone else's order."""
+    ) -> dict[str, list[Payment]]:
+        """Each order's attempts (oldest first); none for someone else's order, which looks
+        like an order without payments (docs/api-conventions.md, "Not found")."""
         require_caller(identity)
         found = await self.payments.for_orders(order_ids)
-        answer: dict[str, list[Payment] | Forbidden] = {}
+        answer: dict[str, list[Payment]] = {}
         for order_id in order_ids:
             attempts = found.get(order_id, [])
-            if attempts and not may_read(identity, attempts[0]):
-                answer[order_id] = Forbidden("Only the order's owner may see its payments.")
-            else:
-                answer[order_id] = attempts
+            answer[order_id] = attempts if attempts and may_read(identity, attempts[0]) else []
         return answer
+
+    async def find(self, identity: Identity, payment_id: str) -> Payment | None:
+        """The payment, or None if there is none the caller may read (a single lookup)."""
+        try:
+            return await self.get(identity, payment_id)
+        except (NotFound, Unauthenticated):
+            return None
