@@ -15,7 +15,7 @@ const ORDER = `id status total { ${MONEY} } shippingAddress { ${ADDRESS} } creat
   lines { item { id } name quantity unitPrice { ${MONEY} } lineTotal { ${MONEY} } }
   payment { id status }`;
 const PAYMENT = `id status amount { ${MONEY} } method { brand last4 } failureCode failureReason
-  refunded { ${MONEY} } refundable { ${MONEY} } refunds { id amount { ${MONEY} } createdAt }
+  refunded { ${MONEY} } refundable { ${MONEY} } refunds(first: 100) { edges { node { id amount { ${MONEY} } createdAt } } }
   createdAt updatedAt order { id }`;
 const ACCOUNT = `id email name role shippingAddress { ${ADDRESS} } billingAddress { ${ADDRESS} }
   paymentMethods { id brand last4 expMonth expYear } createdAt updatedAt`;
@@ -73,7 +73,7 @@ export const paymentJson = (payment: Json | null): Json | null =>
     failureReason: payment.failureReason,
     refunded: payment.refunded,
     refundable: payment.refundable,
-    refunds: payment.refunds,
+    refunds: payment.refunds.edges.map((edge: Json) => edge.node),
     createdAt: payment.createdAt,
     updatedAt: payment.updatedAt,
   };

@@ -384,12 +384,12 @@ def test_another_customers_order_is_not_readable_over_rest(rest: Rest, admin: st
         json={"lines": [{"itemId": item["id"], "quantity": 1}]},
     )
     answer = rest("GET", f"/api/orders/{order['id']}", token=other)
-    # FORBIDDEN today; NOT_FOUND once "not yours" reads as missing (issue 13's conventions).
-    assert (answer.status_code, answer.json()["error"]["code"]) in {
-        (403, "FORBIDDEN"),
-        (404, "NOT_FOUND"),
-    }, answer.text
-    assert "lines" not in answer.json()
+    # Not yours reads as missing (docs/api-conventions.md): the same answer as an unknown id.
+    unknown = str(uuid.uuid4())
+    missing = rest("GET", f"/api/orders/{unknown}", token=other)
+    assert answer.status_code == missing.status_code == 404, answer.text
+    assert answer.json()["error"]["code"] == "NOT_FOUND"
+    assert answer.text.replace(order["id"], "ID") == missing.text.replace(unknown, "ID")
 
 
 # --- the OpenAPI document against what the gateway answered above ----------------------------
