@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import httpx
 import pytest
 import websockets
 
-from stack.local import LocalStack
+from stack.local import LocalStack, uvicorn_command
 from stack.process import Process, free_port, http_ok, spawn
 from tests.e2e.client import Gateway, eventually
 from tests.e2e.conftest import started_stack
@@ -49,18 +48,7 @@ def second_orders(live_stack: LocalStack) -> Iterator[str]:
     """Another orders process on the same keyspace and consumer group, not behind the
     gateway; its /metrics URL."""
     port = free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "subgraphs.orders.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-    ]
+    argv = uvicorn_command("subgraphs.orders.app:create_app", port)  # served as the others
     process: Process = spawn("orders-2", argv, log_dir=live_stack.log_dir, env=live_stack.env())
     process.wait_until(
         lambda: http_ok(f"http://127.0.0.1:{port}/healthz"),
