@@ -9,9 +9,11 @@ the code it audits) and the card processor's own books, then checks:
 * **Stock, per order**: an order awaiting payment holds exactly its lines; a paid or completed
   order (or one cancelled after it was paid: a refund is not a return) sold exactly its
   lines; a cancelled unpaid order holds nothing; no reservation without an order.
-* **Money, per order**: the net captured amount (captured minus refunded, over all its
-  payments) equals its total if it is PAID or COMPLETED, and 0 otherwise (never paid, or
-  refunded in full after a cancellation).
+* **Money, per order**, over its payments that still hold money (not refunded in full, as a
+  payment refused for an order that changed is): a PAID or COMPLETED order's were captured
+  exactly its total and refunded less than that (an admin's partial refund is a recorded
+  adjustment, not a difference); any other order has none left (never paid, or refunded in
+  full after a cancellation).
 * **Processor**: every charge and refund the processor made is in the shop's ledger with the
   same amount, and every ledger entry is one the processor made.
 
@@ -35,7 +37,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import acsylla
 import httpx
@@ -78,12 +80,20 @@ class Order:
     was_paid: bool = False  # PAID is in its history
 
 
+class Captured(NamedTuple):
+    """What an order's payments that still hold money captured and refunded (minor units)."""
+
+    captured: int
+    refunded: int
+    currency: str
+
+
 @dataclass
 class Books:
     items: dict[str, ItemCounts]
     reservations: dict[str, Reservation]
     orders: dict[str, Order]
-    net_captured: dict[str, tuple[int, str]]  # order id -> (captured - refunded, currency)
+    money: dict[str, Captured]  # order id -> what its payments captured and refunded
     ledger: dict[tuple[str, str], int]  # (kind, processor ref) -> amount
     processor: dict[tuple[str, str], int]  # (kind, processor id) -> amount
 
@@ -164,13 +174,13 @@ async def read_orders(settings: OrdersSettings) -> dict[str, Order]:
 
 async def read_payments(
     settings: PaymentsSettings,
-) -> tuple[dict[str, tuple[int, str]], dict[tuple[str, str], int]]:
+) -> tuple[dict[str, Captured], dict[tuple[str, str], int]]:
     engine = create_engine(settings.database_url)
     # SQLAlchemy sets __table__ on a table=True model; SQLModel's base class does not declare it.
     payments, ledger = PaymentRow.__table__, LedgerRow.__table__  # type: ignore[attr-defined]
     try:
         async with engine.connect() as connection:
-            net: dict[str, tuple[int, str]] = {}
+            money: dict[str, Captured] = {}
             rows = await connection.execute(
                 sa.select(
                     payments.c.order_id,
@@ -180,15 +190,19 @@ async def read_payments(
                 )
             )
             for order_id, captured, refunded, currency in rows:
-                before, _ = net.get(order_id, (0, currency))
-                net[order_id] = (before + captured - refunded, currency)
+                if captured == refunded:
+                    continue  # gave everything back: it holds nothing for the order
+                before = money.get(order_id, Captured(0, 0, currency))
+                money[order_id] = Captured(
+                    before.captured + captured, before.refunded + refunded, currency
+                )
             entries = await connection.execute(
                 sa.select(ledger.c.kind, ledger.c.processor_ref, ledger.c.amount)
             )
             books = {(kind, ref): int(amount) for kind, ref, amount in entries}
     finally:
         await engine.dispose()
-    return net, books
+    return money, books
 
 
 async def read_processor(url: str, api_key: str) -> dict[tuple[str, str], int]:
@@ -213,13 +227,13 @@ async def read_processor(url: str, api_key: str) -> dict[tuple[str, str], int]:
 
 
 async def read_books(processor_url: str, processor_key: str) -> Books:
-    (items, reservations), orders, (net, ledger), processor = await asyncio.gather(
+    (items, reservations), orders, (money, ledger), processor = await asyncio.gather(
         read_items(ItemsSettings()),
         read_orders(OrdersSettings()),
         read_payments(PaymentsSettings()),
         read_processor(processor_url, processor_key),
     )
-    return Books(items, reservations, orders, net, ledger, processor)
+    return Books(items, reservations, orders, money, ledger, processor)
 
 
 # -- checking ------------------------------------------------------------------------------
@@ -299,12 +313,17 @@ def _check_order(order_id: str, order: Order, books: Books) -> list[str]:
             f"expected {expected[0]} {expected[1]}"
         )
     amount, currency = order.total
-    net, paid_in = books.net_captured.get(order_id, (0, currency))
-    wanted = amount if order.status in PAID else 0
-    if net != wanted or (net and paid_in != currency):
+    money = books.money.get(order_id, Captured(0, 0, currency))
+    net = money.captured - money.refunded
+    if order.status in PAID:
+        kept_right = money.captured == amount and (amount == 0 or money.refunded < amount)
+        wanted = f"captured {amount}, refunded less"
+    else:
+        kept_right, wanted = net == 0, "net 0"
+    if not kept_right or (net and money.currency != currency):
         problems.append(
-            f"order {order_id} ({order.status}, total {amount} {currency}): "
-            f"net captured {net} {paid_in}, expected {wanted}"
+            f"order {order_id} ({order.status}, total {amount} {currency}): captured "
+            f"{money.captured}, refunded {money.refunded} {money.currency}, expected {wanted}"
         )
     return problems
 

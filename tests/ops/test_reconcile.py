@@ -4,7 +4,7 @@ their fault tests.)"""
 
 from __future__ import annotations
 
-from ops.reconcile import Books, ItemCounts, Order, Reservation, check
+from ops.reconcile import Books, Captured, ItemCounts, Order, Reservation, check
 
 PEN, INK = "a" * 24, "b" * 24
 
@@ -29,7 +29,7 @@ def consistent() -> Books:
             "refunded": Order("REFUNDED", (100, "EUR"), {INK: 1}, was_paid=True),
             "dropped": Order("CANCELLED", (200, "EUR"), {INK: 2}),
         },
-        net_captured={"paid": (750, "EUR"), "refunded": (0, "EUR")},
+        money={"paid": Captured(750, 0, "EUR")},
         ledger={("charge", "ch_1"): 750, ("charge", "ch_2"): 100, ("refund", "re_1"): 100},
         processor={("charge", "ch_1"): 750, ("charge", "ch_2"): 100, ("refund", "re_1"): 100},
     )
@@ -65,14 +65,29 @@ def test_a_hold_without_an_order_and_an_order_without_its_hold_are_named():
 
 def test_a_paid_order_charged_another_amount_is_named():
     books = consistent()
-    books.net_captured["paid"] = (250, "EUR")
-    assert check(books) == ["order paid (PAID, total 750 EUR): net captured 250 EUR, expected 750"]
+    books.money["paid"] = Captured(250, 0, "EUR")
+    assert check(books) == [
+        "order paid (PAID, total 750 EUR): captured 250, refunded 0 EUR, "
+        "expected captured 750, refunded less"
+    ]
+
+
+def test_a_partial_refund_of_a_paid_order_is_an_adjustment_but_a_full_one_is_named():
+    books = consistent()
+    books.money["paid"] = Captured(750, 500, "EUR")
+    books.ledger[("refund", "re_2")] = books.processor[("refund", "re_2")] = 500
+    assert check(books) == []
+    del books.money["paid"]  # refunded in full (read_payments skips it), yet still PAID
+    assert check(books) == [
+        "order paid (PAID, total 750 EUR): captured 0, refunded 0 EUR, "
+        "expected captured 750, refunded less"
+    ]
 
 
 def test_money_kept_for_an_unpaid_or_cancelled_order_is_named():
     books = consistent()
-    books.net_captured["open"] = (500, "EUR")
-    books.net_captured["refunded"] = (40, "EUR")
+    books.money["open"] = Captured(500, 0, "EUR")
+    books.money["refunded"] = Captured(100, 60, "EUR")
     problems = check(books)
     assert any(p.startswith("order open (PENDING_PAYMENT") for p in problems)
     assert any(p.startswith("order refunded (REFUNDED") for p in problems)

@@ -5,7 +5,7 @@ charge is in flight (``updateOrder`` is allowed until the order is paid). So a s
 payment pays the order only if it charged exactly the order's total (amount and currency) at
 the moment it is applied; otherwise the order keeps its status, the payment is *refused*
 (``order.payment_refused``) and payments refunds it in full and lets the customer pay the new
-total. A ``PAID`` order's net captured amount therefore always equals its total, and the stock
+total. A ``PAID`` order's captured amount therefore always equals its total, and the stock
 items commits (the lines ``order.paid`` carries) always equals its lines.
 
 Each payment is decided once: its id is recorded in the order's ``applied_events`` as
