@@ -52,7 +52,7 @@ import { renderGraphiQL } from './graphiql.ts';
 import { metricsConfig } from './metrics.ts';
 import { useRest } from './rest/plugin.ts';
 import { openTelemetryFromEnv, useRequestIdHeader } from './tracing.ts';
-import { subscriptionTransports, useConnectionParamsToken } from './subscriptions.ts';
+import { entityLoading, subscriptionTransports, useConnectionParamsToken } from './subscriptions.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -266,6 +266,8 @@ function requestIdOf(request: Request): string {
 export const gatewayConfig = defineConfig({
   supergraph: SUPERGRAPH,
   transportEntries: subscriptionTransports,
+  // Entity DataLoaders without a cache, so each subscription event is fresh (subscriptions.ts).
+  __experimental__batchDelegateOptions: entityLoading,
   port: PORT,
   host: HOST,
   fork: 1, // the auth rate limit is kept in memory: one process sees every request

@@ -15,6 +15,26 @@ export const subscriptionTransports: GatewayConfigSupergraph['transportEntries']
 };
 
 /**
+ * Options of the DataLoaders through which the gateway fetches entities from subgraphs (Hive
+ * Gateway's `__experimental__batchDelegateOptions`, for all types on all subgraphs): no cache.
+ *
+ * Why: for a subscription, the gateway resolves the other subgraphs' fields of each event (the
+ * payments part of `orderStatusChanged { payment { status } }`) with the information of the
+ * subscribe call, so every event uses the same DataLoader, and Hive Gateway 2.15 keys its cache
+ * by the entity's `@key` alone (`{__typename: "Order", id}`). With the cache, every event after
+ * the first repeated the first event's payment (`null`) instead of asking payments again.
+ * `@requires(fields: "updatedAt")` on the payments fields does not help: the required fields go
+ * into the representation sent to payments but not into that cache key.
+ *
+ * Batching stays: the entities of one execution step still go to a subgraph in one request.
+ * The cost is that an entity that appears twice in one answer (the same item on two orders)
+ * is sent twice in that request's representations instead of once.
+ */
+// The declared type names only maxBatchSize; the options are passed on to DataLoader as they
+// are (@graphql-tools/federation: `dataLoaderOptions: { cacheKeyFn, ...batchDelegateOptions }`).
+export const entityLoading = { cache: false } as never;
+
+/**
  * A browser cannot put an Authorization header on a WebSocket upgrade, so a WebSocket client
  * sends the token in the connection's `connection_init` payload (graphql-ws clients:
  * `{"Authorization": "Bearer …"}`) or in its `subscribe` message's `extensions.headers` (what

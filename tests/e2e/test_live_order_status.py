@@ -53,6 +53,8 @@ async def test_payment_reaches_the_subscriber_within_a_second(gateway, transport
         assert latency < DELIVERY_SECONDS, latency
         paid = live.results[-1][1]["data"]["orderStatusChanged"]
         assert paid["id"] == order_id
+        # Each event carries the payment as it is at that event, not as at the first one.
+        assert paid["payment"] == {"status": "SUCCEEDED"}, paid
 
         # A paid order that is cancelled: CANCELLED, then REFUNDED when payments refunds it,
         # and the stream ends there.
@@ -64,6 +66,9 @@ async def test_payment_reaches_the_subscriber_within_a_second(gateway, transport
         await live.wait_ended(timeout=10)
         assert live.statuses == ["PENDING_PAYMENT", "PAID", "CANCELLED", "REFUNDED"]
         assert not live.errors
+        events = [result["data"]["orderStatusChanged"] for _, result in live.results]
+        assert events[0]["payment"] is None  # not paid yet
+        assert events[-1]["payment"] == {"status": "REFUNDED"}, events
     finally:
         await live.close()
 
