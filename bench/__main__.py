@@ -304,7 +304,7 @@ class Bench:
             headers={"authorization": f"Bearer {token}"},
         ).json()["data"]["me"]["id"]
         entities = "query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on %s } }"
-        plan = {
+        plan: dict[str, tuple[str, str, dict[str, Any]]] = {
             "orders": (
                 "orders",
                 "query($id: ID!) { order(id: $id) { __typename id status "
