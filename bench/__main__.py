@@ -32,6 +32,7 @@ import asyncio
 import json
 import os
 import platform
+import select
 import subprocess
 import sys
 import tempfile
@@ -429,6 +430,9 @@ class Bench:
             )
             try:
                 assert process.stdout is not None
+                # 1,000 WebSocket handshakes and first events: seconds, not minutes.
+                if not select.select([process.stdout], [], [], 300)[0]:
+                    raise RuntimeError("bench.subscribers did not get ready within 300 s")
                 line = process.stdout.readline().strip()
                 if line != "ready":
                     raise RuntimeError(f"bench.subscribers did not get ready: {line!r}")
