@@ -15,7 +15,10 @@ in the same run, so that the figures hold on a shared, noisy machine:
 4. federation cost: p50 of the flagship order query (20 lines) / p50 of the slowest
    subgraph call of its plan, and its saturated throughput;
 5. checkout under load: N = 50 and 200 customers at once on two hot items, then on a spread
-   catalog; then ``make reconcile``'s check of the books.
+   catalog; then ``make reconcile``'s check of the books;
+6. variants of the flagship order query's saturated throughput: tracing on (exporting to an
+   OTLP receiver in this process) / off, and with 1,000 idle ``orderStatusChanged``
+   subscriptions open (bench/subscribers.py) / none. Needs the benchmark's own stack.
 
 The load generator is wrk (bench/load.py), whose CPU is printed beside each figure; the
 checkouts' client is Python (bench/checkout.py). ``--profile`` samples the subgraphs with
@@ -29,6 +32,7 @@ import asyncio
 import json
 import os
 import platform
+import select
 import subprocess
 import sys
 import tempfile
@@ -55,8 +59,9 @@ from bench.shop import (
     Shop,
     prepare,
 )
-from stack.local import LocalStack, Ports, uvicorn_command
+from stack.local import SUBGRAPHS, LocalStack, Ports, uvicorn_command
 from stack.process import REPO_ROOT, free_port, http_ok, spawn
+from tests.support.otlp import OtlpReceiver
 
 
 class Bench:
@@ -300,7 +305,7 @@ class Bench:
             headers={"authorization": f"Bearer {token}"},
         ).json()["data"]["me"]["id"]
         entities = "query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on %s } }"
-        plan = {
+        plan: dict[str, tuple[str, str, dict[str, Any]]] = {
             "orders": (
                 "orders",
                 "query($id: ID!) { order(id: $id) { __typename id status "
@@ -354,6 +359,99 @@ class Bench:
             f"connections; wrk CPU {saturated.client_cpu:.2f} core)"
         )
 
+    # -- 6. tracing and idle subscriptions --------------------------------------------------
+
+    def order_query_variants(self, fixture: Fixture) -> None:
+        """Each variant against its baseline, alternated (off, on, off, on) so that a drift of
+        the shared machine's load falls on both sides; the ratio is on / mean(off)."""
+        self.say("\n6. The flagship order query with tracing on, and with 1,000 idle subscriptions")
+        stack = self.shop.stack
+        if stack is None:
+            self.say("   skipped: needs the benchmark's own stack (not --url)")
+            return
+        flagship = self.gateway(ORDER_FLAGSHIP, {"id": fixture.order_id}, fixture.customer_token)
+        receiver = OtlpReceiver().start()
+        try:
+            tracing = self._alternate(
+                flagship,
+                on=lambda: _restart(stack, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint),
+                off=lambda: _restart(stack, OTEL_EXPORTER_OTLP_ENDPOINT=None),
+            )
+        finally:
+            _restart(stack, OTEL_EXPORTER_OTLP_ENDPOINT=None)
+            receiver.stop()
+        tracing["spans_received"] = len(receiver.spans())
+        services = sorted({span.service for span in receiver.spans()})
+        self.say(_variant_line("tracing on / off", tracing) + f"; spans from {services}")
+        idle = self._with_subscribers(flagship, fixture)
+        self.say(
+            _variant_line(f"{idle['subscriptions']} idle subscriptions / none", idle)
+            + f"; subscriber process CPU {idle['subscriber_cpu']:.3f} core"
+        )
+        self.results["6_variants"] = {"tracing": tracing, "idle_subscriptions": idle}
+
+    def _alternate(self, request: Request, on: Any, off: Any) -> dict[str, Any]:
+        runs: dict[str, list[load.Result]] = {"off": [], "on": []}
+        for state in ("off", "on", "off", "on"):
+            (on if state == "on" else off)()
+            # Warm up, unmeasured: the first answers after a restart are slower (imports,
+            # connection pools, the gateway's query plan cache).
+            load.saturated(request, 1.0)
+            runs[state].append(load.saturated(request, self.saturated_seconds))
+        return _ratios(runs)
+
+    def _with_subscribers(self, request: Request, fixture: Fixture) -> dict[str, Any]:
+        """1,000 subscriptions on the flagship order, all of its one customer: the bench
+        stack raises ORDERS_SUBSCRIPTIONS_MAX_PER_ACCOUNT (start_stack), as registering 1,000
+        customers would take minutes of password hashing and measure nothing more here."""
+        count = SUBSCRIPTIONS
+        runs: dict[str, list[load.Result]] = {"off": [], "on": []}
+        cpu: list[float] = []
+        load.saturated(request, 1.0)  # unmeasured: the processes were just restarted
+        for state in ("off", "on", "off", "on"):
+            if state == "off":
+                runs[state].append(load.saturated(request, self.saturated_seconds))
+                continue
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.subscribers",
+                    "--url",
+                    self.shop.gateway_url,
+                    "--order-id",
+                    fixture.order_id,
+                    "--count",
+                    str(count),
+                ],
+                cwd=REPO_ROOT,
+                env={**os.environ, "SHOP_BENCH_TOKEN": fixture.customer_token},
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                assert process.stdout is not None
+                # 1,000 WebSocket handshakes and first events: seconds, not minutes.
+                if not select.select([process.stdout], [], [], 300)[0]:
+                    raise RuntimeError("bench.subscribers did not get ready within 300 s")
+                line = process.stdout.readline().strip()
+                if line != "ready":
+                    raise RuntimeError(f"bench.subscribers did not get ready: {line!r}")
+                before, started = _cpu_seconds(process.pid), time.monotonic()
+                runs[state].append(load.saturated(request, self.saturated_seconds))
+                cpu.append((_cpu_seconds(process.pid) - before) / (time.monotonic() - started))
+            finally:
+                process.terminate()
+                summary = process.stdout.read() if process.stdout else ""
+                process.wait(timeout=60)
+            if process.returncode != 0:
+                raise RuntimeError(f"subscriptions ended during the measurement: {summary}")
+        return {
+            **_ratios(runs),
+            "subscriptions": count,
+            "subscriber_cpu": round(max(cpu), 3),
+        }
+
     # -- 5. checkout under load -----------------------------------------------------------
 
     def checkout_under_load(self, fixture: Fixture) -> None:
@@ -399,6 +497,52 @@ class Bench:
         lines = completed.stdout.strip().splitlines()
         self.say("   make reconcile: " + " | ".join(lines[:1] + lines[-1:]))
         return {"exit_code": completed.returncode, "output": lines[-12:]}
+
+
+SUBSCRIPTIONS = 1000
+
+
+def _restart(stack: LocalStack, **env: str | None) -> None:
+    """Restarts the subgraphs and the gateway with ``env`` set (None: removed)."""
+    for name, value in env.items():
+        if value is None:
+            stack.extra_env.pop(name, None)
+        else:
+            stack.extra_env[name] = value
+    stack.processes.pop("gateway").stop()
+    for name in SUBGRAPHS:
+        stack.processes.pop(name).stop()
+    stack.start_subgraphs(*SUBGRAPHS)
+    stack.start_gateway()
+
+
+def _ratios(runs: dict[str, list[load.Result]]) -> dict[str, Any]:
+    off_rps = sum(r.requests_per_second for r in runs["off"]) / len(runs["off"])
+    off_p50 = sum(r.p50_ms for r in runs["off"]) / len(runs["off"])
+    on_rps = sum(r.requests_per_second for r in runs["on"]) / len(runs["on"])
+    on_p50 = sum(r.p50_ms for r in runs["on"]) / len(runs["on"])
+    return {
+        "off_rps": [round(r.requests_per_second, 1) for r in runs["off"]],
+        "on_rps": [round(r.requests_per_second, 1) for r in runs["on"]],
+        "rps_ratio": round(on_rps / off_rps, 3),
+        "off_p50_ms": round(off_p50, 2),
+        "on_p50_ms": round(on_p50, 2),
+        "p50_ratio": round(on_p50 / off_p50, 3),
+        "client_cpu": max(r.client_cpu for rs in runs.values() for r in rs),
+    }
+
+
+def _variant_line(label: str, r: dict[str, Any]) -> str:
+    return (
+        f"   {label}: {r['on_rps']} vs {r['off_rps']} req/s = {r['rps_ratio']};  p50 "
+        f"{r['on_p50_ms']} / {r['off_p50_ms']} ms = {r['p50_ratio']}"
+    )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (/proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _checkout_line(label: str, row: dict[str, Any]) -> str:
@@ -507,6 +651,8 @@ def start_stack(engines: str, data_dir: Path, gateway_profile: Path | None) -> L
             # One client address sends every registration and login of the benchmark.
             "SHOP_AUTH_RATE_LIMIT": "1000000",
             "SHOP_GATEWAY_LOG_LEVEL": "warn",
+            # Phase 6 holds 1,000 subscriptions of one customer (the default cap is 100).
+            "ORDERS_SUBSCRIPTIONS_MAX_PER_ACCOUNT": str(SUBSCRIPTIONS),
             **node_env,
         },
         gateway_node_args=node_args,
@@ -523,7 +669,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="2-second runs; N = 50 only")
     parser.add_argument("--profile", action="store_true", help="py-spy the subgraphs, 1-5")
     parser.add_argument(
-        "--phases", default="1,2,3,4,5", help="which measurements, e.g. 1,3 (default all)"
+        "--phases", default="1,2,3,4,5,6", help="which measurements, e.g. 1,3 (default all)"
     )
     parser.add_argument("--out", type=Path, help="folder for results and profiles")
     args = parser.parse_args(argv)
@@ -544,7 +690,7 @@ def main(argv: list[str] | None = None) -> int:
         "engines": args.engines if not args.url else f"given: {args.url}",
         "machine": machine(),
         "load_average_before": os.getloadavg(),
-        "load_generator": "wrk 4.1 (one thread) for 1-4; Python httpx/asyncio for 5",
+        "load_generator": "wrk 4.1 (one thread) for 1-4 and 6; Python httpx/asyncio for 5",
     }
     print(json.dumps(header), flush=True)
     stack = None
@@ -578,6 +724,8 @@ def main(argv: list[str] | None = None) -> int:
             bench.federation_cost(data)
         if 5 in args.phases:
             bench.checkout_under_load(data)
+        if 6 in args.phases:
+            bench.order_query_variants(data)
     finally:
         if stack is not None:
             stack.stop()

@@ -1,0 +1,106 @@
+"""Idle live-status subscribers for the benchmark's phase 6 (``python -m bench.subscribers``).
+
+Opens ``--count`` ``orderStatusChanged`` subscriptions through the gateway, one WebSocket
+(``graphql-transport-ws``) each, as that many browser tabs would, and keeps them open without
+traffic until SIGTERM. The token of the order's owner is read from ``SHOP_BENCH_TOKEN``.
+It prints ``ready`` once every subscription has received its first
+event (the order's current status: the subscription is registered in orders and its stream
+is open end to end), and on SIGTERM one JSON line saying how many were still open.
+
+It runs as a process of its own so that its CPU is not the benchmark's and can be reported
+beside the figures (bench/__main__.py reads it from /proc).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+
+import websockets
+
+SUBSCRIPTION = "subscription($id: ID!) { orderStatusChanged(orderId: $id) { id status } }"
+
+
+async def subscribe(url: str, token: str, order_id: str, opened: asyncio.Event) -> str:
+    """One subscriber: sets ``opened`` at its first event, then answers pings until the
+    stream ends; returns how it ended."""
+    async with websockets.connect(
+        url,
+        subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
+        open_timeout=60,
+        max_queue=None,
+    ) as socket:
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+        await socket.send(json.dumps(init))
+        ack = json.loads(await socket.recv())
+        if ack["type"] != "connection_ack":
+            raise RuntimeError(f"no connection_ack: {ack}")
+        payload = {"query": SUBSCRIPTION, "variables": {"id": order_id}}
+        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        try:
+            async for raw in socket:
+                message = json.loads(raw)
+                if message["type"] == "ping":
+                    await socket.send(json.dumps({"type": "pong"}))
+                elif message["type"] == "next":
+                    if message["payload"].get("errors"):
+                        raise RuntimeError(f"subscription refused: {message['payload']}")
+                    opened.set()
+                elif message["type"] in ("error", "complete"):
+                    return f"{message['type']}: {message.get('payload')}"
+        except websockets.ConnectionClosed:
+            pass
+        return f"closed {socket.close_code} {socket.close_reason}"
+
+
+async def run(url: str, token: str, order_id: str, count: int, concurrency: int) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    gate = asyncio.Semaphore(concurrency)  # open a few at a time, as tabs would arrive
+    tasks: list[asyncio.Task[str]] = []
+
+    async def one() -> None:
+        opened = asyncio.Event()
+        async with gate:
+            task = asyncio.create_task(subscribe(url, token, order_id, opened))
+            tasks.append(task)
+            waiter = asyncio.create_task(opened.wait())
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            if not opened.is_set():
+                task.result()  # raises what went wrong
+                raise RuntimeError(f"a subscription ended before its first event: {task.result()}")
+
+    await asyncio.gather(*(one() for _ in range(count)))
+    print("ready", flush=True)
+    await stop.wait()
+    still_open = sum(not task.done() for task in tasks)
+    ended = [task.result() for task in tasks if task.done() and not task.exception()]
+    print(json.dumps({"opened": count, "still_open": still_open, "ended": ended[:5]}), flush=True)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return 0 if still_open == count else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.subscribers", description=__doc__)
+    parser.add_argument("--url", required=True, help="the gateway's GraphQL URL (http://…)")
+    parser.add_argument("--order-id", required=True)
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=50, help="opened at once")
+    args = parser.parse_args(argv)
+    url = args.url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+    # The token comes through the environment, not argv, where any `ps` would show it.
+    token = os.environ["SHOP_BENCH_TOKEN"]
+    return asyncio.run(run(url, token, args.order_id, args.count, args.concurrency))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
