@@ -10,7 +10,6 @@ from shopkit.errors import Conflict, InvalidInput
 from shopkit.order_lines import MAX_LINES
 from subgraphs.orders.domain.lines import normalize_lines, single_currency
 from subgraphs.orders.domain.model import (
-    Address,
     LineRequest,
     Money,
     Order,
@@ -137,27 +136,6 @@ def test_lines_in_two_currencies_are_refused():
     with pytest.raises(InvalidInput, match="EUR, USD"):
         single_currency(lines)
     assert single_currency(lines[:1]) == "EUR"
-
-
-def test_address_is_trimmed_and_the_country_upper_cased():
-    address = Address.parse(line1="  1 Main St ", line2="  ", city="Springfield", country="us")
-    assert (address.line1, address.line2, address.country) == ("1 Main St", None, "US")
-
-
-@pytest.mark.parametrize(
-    ("fields", "field"),
-    [
-        ({"line1": "x" * 201}, "line1"),
-        ({"city": "y" * 500}, "city"),
-        ({"country": "USA"}, "country"),
-        ({"country": "1A"}, "country"),
-        ({"country": "ZZ"}, "country"),
-    ],
-)
-def test_address_refuses_over_long_fields_and_bad_countries(fields, field):
-    with pytest.raises(InvalidInput) as info:
-        Address.parse(**fields)
-    assert info.value.extensions["field"] == field
 
 
 # -- settling an unpaid order with its payments ------------------------------------------------

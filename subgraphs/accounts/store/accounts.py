@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shopkit.addresses import Address
 from shopkit.errors import Conflict
 from shopkit.events import CloudEvent
 from shopkit.events.store.sql import SqlOutbox
-from subgraphs.accounts.domain.model import Account, Address, PaymentMethod, Role
+from subgraphs.accounts.domain.model import Account, PaymentMethod, Role
 from subgraphs.accounts.store.tables import OUTBOX, AccountRow, AddressRow, PaymentMethodRow
 
 SHIPPING = "shipping"
