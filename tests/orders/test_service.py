@@ -622,8 +622,10 @@ async def test_a_key_inside_its_lease_is_waited_for_not_taken(service, items, mo
     fake = store(service)
     fake.keys[("alice", "k")] = KeyHolder(str(uuid.uuid4()), clock.now, None)
     waiting = OrderService(fake, service.stock, clock=clock)
-    with pytest.raises(Conflict, match="still being placed"):
+    with pytest.raises(Conflict, match="still being placed") as refused:
         await place(waiting, idempotency_key="k")
+    # The one rule's answer to a key in progress, as payments gives it (tests/payments).
+    assert refused.value.extensions == {"code": "CONFLICT", "reason": "IDEMPOTENCY_IN_PROGRESS"}
     assert items.calls == []
 
 

@@ -46,7 +46,7 @@ from shopkit.errors import (
     Unavailable,
 )
 from shopkit.events import CloudEvent, DomainEvent, cloud_event
-from shopkit.idempotency import fingerprint, key_reused, validate_key
+from shopkit.idempotency import IN_PROGRESS, fingerprint, key_reused, validate_key
 from shopkit.paging import Page, check_first, decode_cursor, encode_cursor, page_of
 from subgraphs.orders.domain.events import (
     ANNOUNCES,
@@ -251,7 +251,9 @@ class OrderService:
                 return now
             if loop.time() >= give_up_at:
                 raise Conflict(
-                    "An order with this idempotency key is still being placed; retry later."
+                    "An order with this idempotency key is still being placed; retry shortly "
+                    "with the same key.",
+                    reason=IN_PROGRESS,
                 )
             await asyncio.sleep(0.05)
 
