@@ -37,6 +37,7 @@ from subgraphs.orders.domain.transitions import PaymentOutcome
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import MAX_ATTEMPTS, OrderService
 from tests.orders.fakes import FakeOrderStore
+from tests.support.http import http_client
 from tests.support.items_mock import ITEMS_URL, ItemsMock
 
 SCHEMAS = producer_schemas("orders")
@@ -60,7 +61,7 @@ def items() -> Iterator[ItemsMock]:
 
 @pytest.fixture
 async def service(items: ItemsMock) -> AsyncIterator[OrderService]:
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         client = ServiceClient(
             url=ITEMS_URL, caller="orders", secret="s" * 32, http=http, backoff=0.01
         )
@@ -160,7 +161,7 @@ async def test_shortage_names_the_quantity_wanted_when_items_answers_the_id_in_l
     }
     with respx.mock() as router:
         router.post(ITEMS_URL).mock(return_value=httpx.Response(200, json=shortage))
-        async with httpx.AsyncClient() as http:
+        async with http_client() as http:
             client = ServiceClient(url=ITEMS_URL, caller="orders", secret="s" * 32, http=http)
             with pytest.raises(Conflict) as caught:
                 await ItemsStock(client).reserve("o-1", [LineRequest(item_id, 5)])
