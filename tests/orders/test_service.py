@@ -34,8 +34,9 @@ from subgraphs.orders.domain.model import (
     OrderStatus,
 )
 from subgraphs.orders.domain.transitions import PaymentOutcome
+from subgraphs.orders.service.changes import MAX_ATTEMPTS
 from subgraphs.orders.service.items import ItemsStock
-from subgraphs.orders.service.orders import MAX_ATTEMPTS, OrderService
+from subgraphs.orders.service.orders import OrderService
 from tests.orders.fakes import FakeOrderStore
 from tests.support.http import http_client
 from tests.support.items_mock import ITEMS_URL, ItemsMock
@@ -612,7 +613,7 @@ async def test_a_key_that_could_not_be_freed_is_taken_over_once_its_lease_is_ove
 
 
 async def test_a_key_inside_its_lease_is_waited_for_not_taken(service, items, monkeypatch):
-    monkeypatch.setattr("subgraphs.orders.service.orders.IDEMPOTENCY_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr("subgraphs.orders.service.placing.IDEMPOTENCY_WAIT_SECONDS", 0.2)
     clock = Clock()
     fake = store(service)
     fake.keys[("alice", "k")] = KeyHolder(str(uuid.uuid4()), clock.now, None)
