@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import UTC, datetime
 
 from shopkit.events import CloudEvent, DomainEvent, cloud_event
@@ -35,15 +35,14 @@ def now() -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+@dataclass(eq=False)
 class StatusWriter:
     """Writes an order's move to another status with the event that announces it."""
 
-    def __init__(
-        self, store: OrderStore, *, notify: Callable[[], None], clock: Callable[[], datetime]
-    ) -> None:
-        self.store = store
-        self.notify = notify
-        self.clock = clock
+    store: OrderStore
+    _: KW_ONLY
+    notify: Callable[[], None]
+    clock: Callable[[], datetime]
 
     async def apply(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import datetime
 
 from shopkit.errors import Conflict, InvalidInput
@@ -25,19 +25,13 @@ from subgraphs.orders.service.ports import OrderStore
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)
 class PaymentOutcomes:
-    def __init__(
-        self,
-        store: OrderStore,
-        writer: StatusWriter,
-        *,
-        notify: Callable[[], None],
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.store = store
-        self.writer = writer
-        self.notify = notify
-        self.clock = clock
+    store: OrderStore
+    writer: StatusWriter
+    _: KW_ONLY
+    notify: Callable[[], None]
+    clock: Callable[[], datetime]
 
     async def apply_payment(
         self,

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
 
 from shopkit.auth import Identity, require_account
@@ -53,21 +54,14 @@ def _fingerprint(lines: Sequence[LineRequest], address: Address | None) -> str:
     )
 
 
+@dataclass(eq=False)
 class OrderPlacing:
-    def __init__(
-        self,
-        store: OrderStore,
-        stock: StockClient,
-        *,
-        key_lease: timedelta,
-        notify: Callable[[], None],
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.store = store
-        self.stock = stock
-        self.key_lease = key_lease
-        self.notify = notify
-        self.clock = clock
+    store: OrderStore
+    stock: StockClient
+    _: KW_ONLY
+    key_lease: timedelta
+    notify: Callable[[], None]
+    clock: Callable[[], datetime]
 
     async def create_order(
         self,

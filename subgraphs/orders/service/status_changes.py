@@ -9,6 +9,7 @@ idempotent should both ever happen). The sweep that decides which unpaid orders 
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from datetime import timedelta
 
 from shopkit.auth import Identity, require_account, require_admin
@@ -22,13 +23,12 @@ from subgraphs.orders.service.reads import check_access, load_order
 EXPIRED_REASON = "payment window expired"
 
 
+@dataclass(eq=False)
 class StatusChanges:
-    def __init__(
-        self, store: OrderStore, writer: StatusWriter, *, payment_window: timedelta
-    ) -> None:
-        self.store = store
-        self.writer = writer
-        self.payment_window = payment_window
+    store: OrderStore
+    writer: StatusWriter
+    _: KW_ONLY
+    payment_window: timedelta
 
     async def cancel_order(
         self, identity: Identity, order_id: str, reason: str | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import datetime
 
 from shopkit.auth import Identity, require_account
@@ -28,19 +28,13 @@ from subgraphs.orders.service.reads import check_access, load_order
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)
 class OrderUpdates:
-    def __init__(
-        self,
-        store: OrderStore,
-        stock: StockClient,
-        *,
-        notify: Callable[[], None],
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.store = store
-        self.stock = stock
-        self.notify = notify
-        self.clock = clock
+    store: OrderStore
+    stock: StockClient
+    _: KW_ONLY
+    notify: Callable[[], None]
+    clock: Callable[[], datetime]
 
     async def update_order(
         self, identity: Identity, order_id: str, lines: Sequence[LineRequest]
