@@ -57,7 +57,14 @@ class StatusWriter:
         changed = order.moved_to(target, at, reason)
         changed = replace(changed, applied_events=order.applied_events | applied)
         event = order_cloud_event(ANNOUNCES[target](changed, order.status, reason), at)
+        return changed if await self.write(order, changed, event, applied) else None
+
+    async def write(
+        self, order: Order, changed: Order, event: CloudEvent, applied: frozenset[str]
+    ) -> bool:
+        """Writes ``changed`` and ``event`` if ``order`` (as read) is still the stored version,
+        and tells the live status feed; whether it applied."""
         if not await self.store.transition(changed, order.version, event, applied_events=applied):
-            return None
+            return False
         self.notify()
-        return changed
+        return True

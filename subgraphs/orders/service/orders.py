@@ -16,13 +16,9 @@ history entry and its event together (``changes.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from shopkit.auth import Identity
-from shopkit.paging import Page
-from subgraphs.orders.domain.model import Address, LineRequest, Money, Order
-from subgraphs.orders.domain.transitions import PaymentOutcome
 from subgraphs.orders.service.changes import StatusWriter, now
 from subgraphs.orders.service.payment_outcomes import PaymentOutcomes
 from subgraphs.orders.service.placing import KEY_LEASE, OrderPlacing
@@ -51,62 +47,17 @@ class OrderService:
         self.placing = OrderPlacing(store, stock, key_lease=key_lease, notify=notify, clock=clock)
         self.updates = OrderUpdates(store, stock, notify=notify, clock=clock)
         self.status_changes = StatusChanges(store, writer, payment_window=payment_window)
-        self.payment_outcomes = PaymentOutcomes(store, writer, notify=notify, clock=clock)
+        self.payment_outcomes = PaymentOutcomes(store, writer)
 
-    # -- reads -----------------------------------------------------------------------------
-
-    async def get_order(self, identity: Identity, order_id: str) -> Order:
-        return await self.reads.get_order(identity, order_id)
-
-    async def find_order(self, identity: Identity, order_id: str) -> Order | None:
-        return await self.reads.find_order(identity, order_id)
-
-    async def my_orders(self, identity: Identity, first: int, after: str | None) -> Page[Order]:
-        return await self.reads.my_orders(identity, first, after)
-
-    async def customer_orders(
-        self, identity: Identity, customer_id: str, first: int, after: str | None
-    ) -> Page[Order]:
-        return await self.reads.customer_orders(identity, customer_id, first, after)
-
-    # -- commands --------------------------------------------------------------------------
-
-    async def create_order(
-        self,
-        identity: Identity,
-        lines: Sequence[LineRequest],
-        shipping_address: Address | Mapping[str, str | None] | None = None,
-        idempotency_key: str | None = None,
-    ) -> Order:
-        return await self.placing.create_order(identity, lines, shipping_address, idempotency_key)
-
-    async def update_order(
-        self, identity: Identity, order_id: str, lines: Sequence[LineRequest]
-    ) -> Order:
-        return await self.updates.update_order(identity, order_id, lines)
-
-    async def cancel_order(
-        self, identity: Identity, order_id: str, reason: str | None = None
-    ) -> Order:
-        return await self.status_changes.cancel_order(identity, order_id, reason)
-
-    async def complete_order(self, identity: Identity, order_id: str) -> Order:
-        return await self.status_changes.complete_order(identity, order_id)
-
-    # -- payments and expiry ------------------------------------------------------------------
-
-    async def apply_payment(
-        self,
-        event_id: str | None,
-        outcome: PaymentOutcome,
-        order_id: str,
-        *,
-        payment_id: str | None = None,
-        amount: Money | None = None,
-    ) -> bool:
-        return await self.payment_outcomes.apply_payment(
-            event_id, outcome, order_id, payment_id=payment_id, amount=amount
-        )
-
-    async def expire(self, order: Order) -> Order | None:
-        return await self.status_changes.expire(order)
+        # Each call the API layers, the consumers and the sweeps make, and the concern that
+        # answers it.
+        self.get_order = self.reads.get_order
+        self.find_order = self.reads.find_order
+        self.my_orders = self.reads.my_orders
+        self.customer_orders = self.reads.customer_orders
+        self.create_order = self.placing.create_order
+        self.update_order = self.updates.update_order
+        self.cancel_order = self.status_changes.cancel_order
+        self.complete_order = self.status_changes.complete_order
+        self.expire = self.status_changes.expire
+        self.apply_payment = self.payment_outcomes.apply_payment

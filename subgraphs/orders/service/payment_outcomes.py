@@ -10,9 +10,7 @@ payments to refund it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import KW_ONLY, dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, replace
 
 from shopkit.errors import Conflict, InvalidInput
 from subgraphs.orders.domain.events import OrderPaymentRefused
@@ -29,9 +27,6 @@ log = logging.getLogger(__name__)
 class PaymentOutcomes:
     store: OrderStore
     writer: StatusWriter
-    _: KW_ONLY
-    notify: Callable[[], None]
-    clock: Callable[[], datetime]
 
     async def apply_payment(
         self,
@@ -86,16 +81,15 @@ class PaymentOutcomes:
     ) -> Order | None:
         """Refuses a payment that charged other than the order's total: the status stays,
         a history entry says why, and ``order.payment_refused`` tells payments to refund it."""
-        now = self.clock()
+        now = self.writer.clock()
         why = refusal_reason(order, charged)
         changed = order.moved_to(order.status, now, f"payment {payment_id} refused: {why}")
         changed = replace(changed, applied_events=order.applied_events | marks)
         event = order_cloud_event(OrderPaymentRefused(changed, payment_id, charged, why), now)
-        if not await self.store.transition(changed, order.version, event, applied_events=marks):
+        if not await self.writer.write(order, changed, event, marks):
             return None
         log.warning(
             "refused a payment that does not match the order's total",
             extra={"order_id": order.id, "payment_id": payment_id},
         )
-        self.notify()
         return changed
