@@ -1,4 +1,4 @@
-"""How a change of an order's status is written, whichever use case makes it.
+"""How a change of an order is written, whichever use case makes it.
 
 Every change is a compare-and-set on the order's version (the store's lightweight
 transaction) that writes the new state, its history entry and its event together. A change
@@ -36,8 +36,9 @@ def now() -> datetime:
 
 
 @dataclass(eq=False)
-class StatusWriter:
-    """Writes an order's move to another status with the event that announces it."""
+class OrderWriter:
+    """Writes a change of an order (its status, or its lines) with the event that announces
+    it, and tells the live status feed."""
 
     store: OrderStore
     _: KW_ONLY
@@ -60,11 +61,20 @@ class StatusWriter:
         return changed if await self.write(order, changed, event, applied) else None
 
     async def write(
-        self, order: Order, changed: Order, event: CloudEvent, applied: frozenset[str]
+        self,
+        order: Order,
+        changed: Order,
+        event: CloudEvent,
+        applied: frozenset[str] = frozenset(),
+        *,
+        replace_lines: bool = False,
     ) -> bool:
-        """Writes ``changed`` and ``event`` if ``order`` (as read) is still the stored version,
-        and tells the live status feed; whether it applied."""
-        if not await self.store.transition(changed, order.version, event, applied_events=applied):
+        """Writes ``changed`` and ``event`` (and its lines if ``replace_lines``) if ``order``
+        (as read) is still the stored version, and tells the live status feed; whether it
+        applied."""
+        if not await self.store.transition(
+            changed, order.version, event, replace_lines=replace_lines, applied_events=applied
+        ):
             return False
         self.notify()
         return True

@@ -6,7 +6,7 @@ Each concern lives in its own module, found by name:
 * ``updates.py``           ``updateOrder``: new lines reserved, the old ones held again on failure
 * ``status_changes.py``    ``cancelOrder``, ``completeOrder``, expiry
 * ``payment_outcomes.py``  payment events (and payments the sweep found) applied to the order
-* ``changes.py``           how a status change is written: compare-and-set on the version
+* ``changes.py``           how a change is written: compare-and-set on the version
 * ``unpaid.py``            the sweep of unpaid orders; ``status_feed.py`` the live status feed
 * ``ports.py``             what all of these need from the outside
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from subgraphs.orders.service.changes import StatusWriter, now
+from subgraphs.orders.service.changes import OrderWriter, now
 from subgraphs.orders.service.payment_outcomes import PaymentOutcomes
 from subgraphs.orders.service.placing import KEY_LEASE, OrderPlacing
 from subgraphs.orders.service.ports import OrderStore, StockClient
@@ -42,10 +42,10 @@ class OrderService:
         self.store = store
         self.stock = stock
         self.clock = clock  # the sweep of unpaid orders reads the time the service keeps
-        writer = StatusWriter(store, notify=notify, clock=clock)
+        writer = OrderWriter(store, notify=notify, clock=clock)
         self.reads = OrderReads(store)
         self.placing = OrderPlacing(store, stock, key_lease=key_lease, notify=notify, clock=clock)
-        self.updates = OrderUpdates(store, stock, notify=notify, clock=clock)
+        self.updates = OrderUpdates(store, stock, writer)
         self.status_changes = StatusChanges(store, writer, payment_window=payment_window)
         self.payment_outcomes = PaymentOutcomes(store, writer)
 

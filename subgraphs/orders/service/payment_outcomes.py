@@ -17,7 +17,7 @@ from subgraphs.orders.domain.events import OrderPaymentRefused
 from subgraphs.orders.domain.model import Money, Order
 from subgraphs.orders.domain.payments import payment_mark, pays_for, refusal_reason
 from subgraphs.orders.domain.transitions import PaymentOutcome, after_payment
-from subgraphs.orders.service.changes import MAX_ATTEMPTS, StatusWriter, order_cloud_event
+from subgraphs.orders.service.changes import MAX_ATTEMPTS, OrderWriter, order_cloud_event
 from subgraphs.orders.service.ports import OrderStore
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 @dataclass(eq=False)
 class PaymentOutcomes:
     store: OrderStore
-    writer: StatusWriter
+    writer: OrderWriter
 
     async def apply_payment(
         self,

@@ -16,7 +16,7 @@ from shopkit.auth import Identity, require_account, require_admin
 from shopkit.errors import Conflict, InvalidInput
 from subgraphs.orders.domain.model import AWAITING_PAYMENT, MAX_REASON, Order, OrderStatus
 from subgraphs.orders.domain.transitions import Command, next_status
-from subgraphs.orders.service.changes import MAX_ATTEMPTS, StatusWriter
+from subgraphs.orders.service.changes import MAX_ATTEMPTS, OrderWriter
 from subgraphs.orders.service.ports import OrderStore
 from subgraphs.orders.service.reads import check_access, load_order
 
@@ -26,7 +26,7 @@ EXPIRED_REASON = "payment window expired"
 @dataclass(eq=False)
 class StatusChanges:
     store: OrderStore
-    writer: StatusWriter
+    writer: OrderWriter
     _: KW_ONLY
     payment_window: timedelta
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import KW_ONLY, dataclass, replace
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from shopkit.auth import Identity, require_account
 from shopkit.errors import Conflict
@@ -21,7 +20,7 @@ from subgraphs.orders.domain.events import OrderUpdated
 from subgraphs.orders.domain.lines import normalize_lines, single_currency
 from subgraphs.orders.domain.model import AWAITING_PAYMENT, LineRequest, Order, OrderStatus
 from subgraphs.orders.domain.transitions import Command, next_status
-from subgraphs.orders.service.changes import MAX_ATTEMPTS, order_cloud_event
+from subgraphs.orders.service.changes import MAX_ATTEMPTS, OrderWriter, order_cloud_event
 from subgraphs.orders.service.ports import OrderStore, StockClient
 from subgraphs.orders.service.reads import check_access, load_order
 
@@ -32,9 +31,7 @@ log = logging.getLogger(__name__)
 class OrderUpdates:
     store: OrderStore
     stock: StockClient
-    _: KW_ONLY
-    notify: Callable[[], None]
-    clock: Callable[[], datetime]
+    writer: OrderWriter
 
     async def update_order(
         self, identity: Identity, order_id: str, lines: Sequence[LineRequest]
@@ -50,12 +47,11 @@ class OrderUpdates:
                 reserving = True  # from here on, items may hold these lines whatever happens
                 priced = await self.stock.reserve(order.id, wanted)
                 currency = single_currency(priced)
-                now = self.clock()
+                now = self.writer.clock()
                 updated = order.moved_to(OrderStatus.PENDING_PAYMENT, now, "lines changed")
                 updated = replace(updated, lines=tuple(priced), currency=currency)
                 event = order_cloud_event(OrderUpdated(updated, order.status), now)
-                if await self.store.transition(updated, order.version, event, replace_lines=True):
-                    self.notify()
+                if await self.writer.write(order, updated, event, replace_lines=True):
                     return updated
                 order = await load_order(self.store, order_id)
                 if order.status not in AWAITING_PAYMENT:
