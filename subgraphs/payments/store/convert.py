@@ -8,7 +8,7 @@ spells out only what differs.
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from sqlmodel import SQLModel
 
@@ -21,10 +21,14 @@ from subgraphs.payments.store.tables import (
     RefundReservationRow,
 )
 
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
 
-    Domain = TypeVar("Domain", bound=DataclassInstance)
+class DataclassInstance(Protocol):
+    """What ``dataclasses.fields`` reads: any dataclass of the domain."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+Domain = TypeVar("Domain", bound=DataclassInstance)
 Row = TypeVar("Row", bound=SQLModel)
 
 # The columns of a payment row that change after it is written.
