@@ -12,6 +12,8 @@ registers its database's readiness check.
 from __future__ import annotations
 
 import contextlib
+import functools
+import ssl
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -109,6 +111,13 @@ class AuthenticationMiddleware:
         await self.app(scope, receive, send)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The CA bundle, loaded once per process and shared by every app's HTTP client: each
+    ``httpx.AsyncClient()`` would load it anew (about 45 ms of CPU) at every app start."""
+    return httpx.create_ssl_context()
+
+
 def create_app(
     settings: ServiceSettings,
     *,
@@ -121,7 +130,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def kit_lifespan(app: Starlette) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level)
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(verify=_tls_context()) as http:
             app.state.settings = settings
             app.state.http = http
             app.state.readiness = {}

@@ -10,6 +10,7 @@ otherwise a throwaway MariaDB is started on a temporary data directory.
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -40,6 +41,21 @@ ENGINE_MODULES = (
     "tests/stack/test_schema.py",
     "tests/cqlserver/test_cql_persistence.py",
 )
+
+
+def pytest_collection(session: pytest.Session) -> None:
+    """No cyclic garbage collection while collecting: importing every test module, the apps
+    and their libraries creates some 350,000 long-lived objects, and the collector walked
+    them all again and again (1.2 s of the fast tier's 13 s of CPU)."""
+    gc.disable()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection imported lives as long as the session: freezing it keeps each later
+    collection, and pytest's five at the end of the session, to what the tests create
+    (together 1.4 s less). The tests run with the collector on, as always."""
+    gc.freeze()
+    gc.enable()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -50,10 +50,7 @@ class Parser:
         return self.tok.kind == "ident" and self.tok.value.upper() in words
 
     def accept_kw(self, *words: str) -> bool:
-        if self.is_kw(*words):
-            self.advance()
-            return True
-        return False
+        return self._take(self.is_kw(*words))
 
     def expect_kw(self, word: str) -> None:
         if not self.accept_kw(word):
@@ -63,10 +60,13 @@ class Parser:
         return self.tok.kind == "op" and self.tok.value == op
 
     def accept_op(self, op: str) -> bool:
-        if self.is_op(op):
+        return self._take(self.is_op(op))
+
+    def _take(self, matched: bool) -> bool:
+        """Moves past the current token if it ``matched``; answers whether it did."""
+        if matched:
             self.advance()
-            return True
-        return False
+        return matched
 
     def expect_op(self, op: str) -> None:
         if not self.accept_op(op):
@@ -79,6 +79,16 @@ class Parser:
             return t.value
         raise self.error("IDENT")
 
+    def terms_until(self, close: str) -> list[Any]:
+        """Comma-separated terms up to ``close``, which is consumed; none if it comes first."""
+        items: list[Any] = []
+        while not self.is_op(close):
+            items.append(self.term())
+            if not self.accept_op(","):
+                break
+        self.expect_op(close)
+        return items
+
     def qualified(self) -> tuple[str | None, str]:
         first = self.ident()
         if self.accept_op("."):
@@ -86,12 +96,11 @@ class Parser:
         return None, first
 
     def if_not_exists(self) -> bool:
-        if self.is_kw("IF"):
-            self.advance()
-            self.expect_kw("NOT")
-            self.expect_kw("EXISTS")
-            return True
-        return False
+        if not self.accept_kw("IF"):
+            return False
+        self.expect_kw("NOT")
+        self.expect_kw("EXISTS")
+        return True
 
     def if_exists(self) -> bool:
         if self.is_kw("IF") and self.peek().kind == "ident" and self.peek().value == "exists":
@@ -328,12 +337,7 @@ class Parser:
                 raise self.error()
             if t.value == "[":
                 self.advance()
-                items = []
-                while not self.is_op("]"):
-                    items.append(self.term())
-                    if not self.accept_op(","):
-                        break
-                self.expect_op("]")
+                items = self.terms_until("]")
                 return ast.Collection("list", items)
             if t.value == "{":
                 return self.brace_literal()
@@ -367,12 +371,7 @@ class Parser:
             if self.peek().kind == "op" and self.peek().value == "(":
                 self.advance()
                 self.advance()
-                args = []
-                while not self.is_op(")"):
-                    args.append(self.term())
-                    if not self.accept_op(","):
-                        break
-                self.expect_op(")")
+                args = self.terms_until(")")
                 return ast.FunctionCall(v, args)
         raise self.error()
 
@@ -442,12 +441,7 @@ class Parser:
             if self.is_op("?") or self.tok.kind == "named_bind":
                 return ast.Relation(col, "IN", self.term())
             self.expect_op("(")
-            items = []
-            while not self.is_op(")"):
-                items.append(self.term())
-                if not self.accept_op(","):
-                    break
-            self.expect_op(")")
+            items = self.terms_until(")")
             return ast.Relation(col, "IN", items)
         if self.accept_kw("CONTAINS"):
             op = "CONTAINS KEY" if self.accept_kw("KEY") else "CONTAINS"
@@ -476,12 +470,7 @@ class Parser:
                     conds.append(ast.Condition(col, "IN", self.term(), elem))
                 else:
                     self.expect_op("(")
-                    items = []
-                    while not self.is_op(")"):
-                        items.append(self.term())
-                        if not self.accept_op(","):
-                            break
-                    self.expect_op(")")
+                    items = self.terms_until(")")
                     conds.append(ast.Condition(col, "IN", items, elem))
             else:
                 t = self.tok

@@ -75,12 +75,18 @@ def schemas_dir(producer: str, root: Path = SUBGRAPHS_DIR) -> Path:
 
 
 @functools.cache
+def _schemas_in(folder: Path) -> EventSchemas:
+    """A folder's schemas, read and checked once per process: checking a schema against its
+    meta-schema costs about 0.1 s of CPU a folder, and every consumer's start reads them all."""
+    return EventSchemas(folder)
+
+
 def producer_schemas(producer: str) -> EventSchemas:
     """The JSON Schemas of what ``producer`` (a subgraph's folder name) produces, read once."""
     folder = schemas_dir(producer)
     if not folder.is_dir():
         raise UnknownEventType(f"{producer!r} keeps no event schemas (no {folder})")
-    return EventSchemas(folder)
+    return _schemas_in(folder)
 
 
 class ProducerSchemas:
@@ -90,7 +96,7 @@ class ProducerSchemas:
     def __init__(self, types: Iterable[str], root: Path = SUBGRAPHS_DIR) -> None:
         found: dict[str, EventSchemas] = {}
         for folder in sorted(root.glob("*/events/schemas")):
-            schemas = EventSchemas(folder)
+            schemas = _schemas_in(folder)
             found.update(dict.fromkeys(schemas.types, schemas))
         missing = sorted(set(types) - set(found))
         if missing:

@@ -64,7 +64,9 @@ _.OUTBOX
 
 # pytest: module marks, fixtures requested by parameter name, and a helper it must not collect.
 _.pytestmark
-_.pytest_collection_modifyitems  # a pytest hook (tests/conftest.py)
+_.pytest_collection  # pytest hooks (tests/conftest.py)
+_.pytest_collection_finish
+_.pytest_collection_modifyitems
 _.permissive_umask
 _.__test__
 # http.server's request handler hooks (tests/gateway/conftest.py).

@@ -34,9 +34,11 @@ from subgraphs.orders.domain.model import (
     OrderStatus,
 )
 from subgraphs.orders.domain.transitions import PaymentOutcome
+from subgraphs.orders.service.changes import MAX_ATTEMPTS
 from subgraphs.orders.service.items import ItemsStock
-from subgraphs.orders.service.orders import MAX_ATTEMPTS, OrderService
+from subgraphs.orders.service.orders import OrderService
 from tests.orders.fakes import FakeOrderStore
+from tests.support.http import http_client
 from tests.support.items_mock import ITEMS_URL, ItemsMock
 
 SCHEMAS = producer_schemas("orders")
@@ -60,7 +62,7 @@ def items() -> Iterator[ItemsMock]:
 
 @pytest.fixture
 async def service(items: ItemsMock) -> AsyncIterator[OrderService]:
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         client = ServiceClient(
             url=ITEMS_URL, caller="orders", secret="s" * 32, http=http, backoff=0.01
         )
@@ -162,7 +164,7 @@ async def test_shortage_names_the_quantity_wanted_when_items_answers_the_id_in_l
     }
     with respx.mock() as router:
         router.post(ITEMS_URL).mock(return_value=httpx.Response(200, json=shortage))
-        async with httpx.AsyncClient() as http:
+        async with http_client() as http:
             client = ServiceClient(url=ITEMS_URL, caller="orders", secret="s" * 32, http=http)
             with pytest.raises(Conflict) as caught:
                 await ItemsStock(client).reserve("o-1", [LineRequest(item_id, 5)])
@@ -617,7 +619,7 @@ async def test_a_key_that_could_not_be_freed_is_taken_over_once_its_lease_is_ove
 
 
 async def test_a_key_inside_its_lease_is_waited_for_not_taken(service, items, monkeypatch):
-    monkeypatch.setattr("subgraphs.orders.service.orders.IDEMPOTENCY_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr("subgraphs.orders.service.placing.IDEMPOTENCY_WAIT_SECONDS", 0.2)
     clock = Clock()
     fake = store(service)
     fake.keys[("alice", "k")] = KeyHolder(str(uuid.uuid4()), clock.now, None)

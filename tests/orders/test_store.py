@@ -23,8 +23,9 @@ from shopkit.service_client import ServiceClient
 from subgraphs.orders.domain.events import OrderCancelled
 from subgraphs.orders.domain.model import KeyHolder, LineRequest, OrderStatus
 from subgraphs.orders.domain.transitions import PaymentOutcome
+from subgraphs.orders.service.changes import order_cloud_event
 from subgraphs.orders.service.items import ItemsStock
-from subgraphs.orders.service.orders import OrderService, order_cloud_event
+from subgraphs.orders.service.orders import OrderService
 from subgraphs.orders.store.session import ping, schema_statements
 from tests.orders.conftest import ON_BOTH_CQL_ENGINES, Cql, open_cql
 from tests.support.items_mock import ITEMS_URL, ItemsMock

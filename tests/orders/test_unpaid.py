@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import graphql
-import httpx
 import pytest
 import respx
 
@@ -26,6 +25,7 @@ from subgraphs.orders.service.orders import OrderService
 from subgraphs.orders.service.payments import PAYMENTS_OF_ORDERS, PaymentsClient
 from subgraphs.orders.service.unpaid import SweepResult, UnpaidOrders
 from tests.orders.conftest import Cql
+from tests.support.http import http_client
 from tests.support.items_mock import ITEMS_URL, ItemsMock
 from tests.support.payments_mock import PAYMENTS_URL, PaymentsMock
 
@@ -48,7 +48,7 @@ async def setup(cql: Cql) -> AsyncIterator[Setup]:
     with respx.mock(assert_all_called=False) as router:
         router.post(ITEMS_URL).mock(side_effect=items)
         router.post(PAYMENTS_URL).mock(side_effect=payments)
-        async with httpx.AsyncClient() as http:
+        async with http_client() as http:
 
             def client(url: str) -> ServiceClient:
                 return ServiceClient(

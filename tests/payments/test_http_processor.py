@@ -11,6 +11,7 @@ import respx
 
 from shopkit.errors import InvalidInput
 from shopkit.processor import Card, HttpProcessor, ProcessorError, ProcessorRefused
+from tests.support.http import http_client
 
 BASE = "https://processor.test"
 CARD = Card(number="4242424242424242", exp_month=12, exp_year=2040, cvc="123")
@@ -18,7 +19,7 @@ CARD = Card(number="4242424242424242", exp_month=12, exp_year=2040, cvc="123")
 
 @pytest.fixture
 async def processor() -> AsyncIterator[HttpProcessor]:
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         yield HttpProcessor(BASE, "sk_test_123", http, timeout=0.5, backoff=0.01)
 
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from subgraphs.payments.settings import PaymentsSettings
 from tests.payments.conftest import customer, payments_settings, running
+from tests.support.http import http_client
 
 
 def test_settings_read_payments_variables(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,7 +77,7 @@ async def test_payments_and_accounts_build_their_processor_from_one_shared_setti
     monkeypatch.setenv("SHOP_PROCESSOR", "http")
     monkeypatch.setenv("SHOP_PROCESSOR_URL", "https://processor.example")
     monkeypatch.setenv("SHOP_PROCESSOR_API_KEY", "sk_test_shared")
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         built = [build_processor(s, http) for s in (PaymentsSettings(), AccountsSettings())]
 
     assert all(isinstance(p, HttpProcessor) for p in built)

@@ -7,12 +7,12 @@ import socket
 import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from shopkit.errors import Unavailable
 from shopkit.service_client import ServiceClient
 from stack.process import free_port
+from tests.support.http import http_client
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def silent_server() -> Iterator[str]:
 
 
 async def call(url: str) -> float:
-    async with httpx.AsyncClient() as http:
+    async with http_client() as http:
         client = ServiceClient(
             url=url,
             caller="orders",

@@ -118,32 +118,27 @@ def check_can_reserve(existing: Reservation | None, wanted: dict[str, int]) -> N
         return
     if existing.status is ReservationStatus.COMMITTED and existing.quantities() == wanted:
         return
-    raise Conflict(
-        f"The reservation for order {existing.order_id} is already "
-        f"{existing.status.value.lower()}.",
-        orderId=existing.order_id,
-        status=existing.status.value,
-    )
+    raise _refused(existing, f"is already {existing.status.value.lower()}")
 
 
 def check_can_release(reservation: Reservation) -> None:
     if reservation.status is ReservationStatus.COMMITTED:
-        raise Conflict(
-            f"The reservation for order {reservation.order_id} is committed; "
-            "its stock is sold and cannot be released.",
-            orderId=reservation.order_id,
-            status=reservation.status.value,
-        )
+        raise _refused(reservation, "is committed; its stock is sold and cannot be released")
 
 
 def check_can_commit(reservation: Reservation) -> None:
     if reservation.status is ReservationStatus.RELEASED:
-        raise Conflict(
-            f"The reservation for order {reservation.order_id} was released and cannot be "
-            "committed.",
-            orderId=reservation.order_id,
-            status=reservation.status.value,
-        )
+        raise _refused(reservation, "was released and cannot be committed")
+
+
+def _refused(reservation: Reservation, why: str) -> Conflict:
+    """What a request that the reservation's status refuses is answered: ``CONFLICT`` with
+    the order and the status."""
+    return Conflict(
+        f"The reservation for order {reservation.order_id} {why}.",
+        orderId=reservation.order_id,
+        status=reservation.status.value,
+    )
 
 
 def not_enough_stock(item_id: str, name: str, available: int) -> Conflict:

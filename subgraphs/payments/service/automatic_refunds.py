@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from subgraphs.payments.domain.idempotency import IdempotencyRecord, RequestInProgress
@@ -28,23 +29,14 @@ log = logging.getLogger(__name__)
 SYSTEM_CALLER = "service:payments"
 
 
+@dataclass(eq=False, kw_only=True)
 class AutomaticRefunds:
-    def __init__(
-        self,
-        *,
-        payments: PaymentStore,
-        cancellations: CancellationStore,
-        keys: IdempotencyKeys,
-        refunds: Refunds,
-        orders: Orders,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.payments = payments
-        self.cancellations = cancellations
-        self.keys = keys
-        self.refunds = refunds
-        self.orders = orders
-        self.clock = clock
+    payments: PaymentStore
+    cancellations: CancellationStore
+    keys: IdempotencyKeys
+    refunds: Refunds
+    orders: Orders
+    clock: Callable[[], datetime]
 
     async def order_cancelled(self, order_id: str, event_id: str) -> Payment | None:
         """The ``order.cancelled`` consumer: records the cancellation (committed first, for a

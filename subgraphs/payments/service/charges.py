@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from shopkit.auth import Identity, require_account
@@ -40,27 +41,16 @@ from subgraphs.payments.service.ports import Accounts, Orders, PaymentStore
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False, kw_only=True)
 class Charges:
-    def __init__(
-        self,
-        *,
-        payments: PaymentStore,
-        keys: IdempotencyKeys,
-        processor: PaymentProcessor,
-        orders: Orders,
-        accounts: Accounts,
-        automatic_refunds: AutomaticRefunds,
-        notify: Callable[[], None],
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.payments = payments
-        self.keys = keys
-        self.processor = processor
-        self.orders = orders
-        self.accounts = accounts
-        self.automatic_refunds = automatic_refunds
-        self.notify = notify
-        self.clock = clock
+    payments: PaymentStore
+    keys: IdempotencyKeys
+    processor: PaymentProcessor
+    orders: Orders
+    accounts: Accounts
+    automatic_refunds: AutomaticRefunds
+    notify: Callable[[], None]
+    clock: Callable[[], datetime]
 
     async def pay(
         self,

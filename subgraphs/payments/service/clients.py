@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from shopkit.errors import NotFound, Unavailable
 from shopkit.money import Money
@@ -35,26 +36,64 @@ def _minor_units(value: Any) -> int:
     raise ValueError(f"not an integer amount: {value!r}")
 
 
+T = TypeVar("T")
+
+
+async def _ask(
+    client: ServiceClient,
+    query: str,
+    variables: dict[str, Any],
+    answer: str,
+    *,
+    missing: NotFound,
+    read: Callable[[Any], T],
+    unreadable: str,
+) -> T:
+    """The ``answer`` field of the query's data, read by ``read``: ``missing`` when it is
+    null, ``SERVICE_UNAVAILABLE`` (``unreadable``) when it is not what ``read`` expects."""
+    data = await client.execute(query, variables)
+    value = data.get(answer)
+    if value is None:
+        raise missing
+    try:
+        return read(value)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Unavailable(unreadable) from exc
+
+
+def _order(order: Any) -> OrderView:
+    return OrderView(
+        id=str(order["id"]),
+        status=str(order["status"]),
+        customer_id=str(order["customer"]["id"]),
+        total=Money(_minor_units(order["total"]["amount"]), str(order["total"]["currency"])),
+    )
+
+
+def _card_token(source: Any) -> CardToken:
+    return CardToken(
+        token=str(source["token"]),
+        brand=str(source["brand"]),
+        last4=str(source["last4"]),
+        exp_month=int(source["expMonth"]),
+        exp_year=int(source["expYear"]),
+    )
+
+
 class OrdersClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
     async def get(self, order_id: str) -> OrderView:
-        data = await self.client.execute(ORDER_QUERY, {"id": order_id})
-        order = data.get("order")
-        if order is None:
-            raise NotFound("No such order.", orderId=order_id)
-        try:
-            return OrderView(
-                id=str(order["id"]),
-                status=str(order["status"]),
-                customer_id=str(order["customer"]["id"]),
-                total=Money(
-                    _minor_units(order["total"]["amount"]), str(order["total"]["currency"])
-                ),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise Unavailable("The orders service answered an order payments cannot read.") from exc
+        return await _ask(
+            self.client,
+            ORDER_QUERY,
+            {"id": order_id},
+            "order",
+            missing=NotFound("No such order.", orderId=order_id),
+            read=_order,
+            unreadable="The orders service answered an order payments cannot read.",
+        )
 
 
 class AccountsClient:
@@ -62,19 +101,12 @@ class AccountsClient:
         self.client = client
 
     async def payment_source(self, account_id: str, payment_method_id: str) -> CardToken:
-        data = await self.client.execute(
-            PAYMENT_SOURCE_QUERY, {"accountId": account_id, "paymentMethodId": payment_method_id}
+        return await _ask(
+            self.client,
+            PAYMENT_SOURCE_QUERY,
+            {"accountId": account_id, "paymentMethodId": payment_method_id},
+            "paymentMethodSource",
+            missing=NotFound("No such saved payment method.", paymentMethodId=payment_method_id),
+            read=_card_token,
+            unreadable="The accounts service answered a card payments cannot read.",
         )
-        source = data.get("paymentMethodSource")
-        if source is None:
-            raise NotFound("No such saved payment method.", paymentMethodId=payment_method_id)
-        try:
-            return CardToken(
-                token=str(source["token"]),
-                brand=str(source["brand"]),
-                last4=str(source["last4"]),
-                exp_month=int(source["expMonth"]),
-                exp_year=int(source["expYear"]),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise Unavailable("The accounts service answered a card payments cannot read.") from exc

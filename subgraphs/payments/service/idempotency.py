@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,21 +44,14 @@ def error_response(error: ShopError) -> str:
     return json.dumps(error_to_dict(error), sort_keys=True)
 
 
+@dataclass(eq=False)
 class IdempotencyKeys:
-    def __init__(
-        self,
-        store: IdempotencyStore,
-        *,
-        secret: str,
-        ttl: timedelta,
-        lease: timedelta,
-        clock: Clock,
-    ) -> None:
-        self.store = store
-        self.secret = secret
-        self.ttl = ttl
-        self.lease = lease
-        self.clock = clock
+    store: IdempotencyStore
+    _: KW_ONLY
+    secret: str = field(repr=False)  # keys the request hashes: kept out of any repr
+    ttl: timedelta
+    lease: timedelta
+    clock: Clock
 
     async def run(
         self,

@@ -18,16 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from shopkit.auth import Identity
 from shopkit.processor import PaymentProcessor
-from subgraphs.payments.domain.model import Payment
 from subgraphs.payments.service.automatic_refunds import AutomaticRefunds
 from subgraphs.payments.service.charges import Charges
 from subgraphs.payments.service.idempotency import IdempotencyKeys
-from subgraphs.payments.service.inputs import CardInput
 from subgraphs.payments.service.ports import Accounts, CancellationStore, Orders, PaymentStore
 from subgraphs.payments.service.reads import PaymentReads
-from subgraphs.payments.service.reconciliation import Reconciled, Reconciliation
+from subgraphs.payments.service.reconciliation import Reconciliation
 from subgraphs.payments.service.refunds import Refunds
 
 DEFAULT_GRACE = timedelta(minutes=5)
@@ -85,77 +82,15 @@ class PaymentService:
             clock=clock,
         )
 
-    # -- the GraphQL API ------------------------------------------------------------------
-
-    async def get(self, identity: Identity, payment_id: str) -> Payment:
-        return await self.reads.get(identity, payment_id)
-
-    async def for_orders(
-        self, identity: Identity, order_ids: list[str]
-    ) -> dict[str, list[Payment]]:
-        return await self.reads.for_orders(identity, order_ids)
-
-    async def find(self, identity: Identity, payment_id: str) -> Payment | None:
-        return await self.reads.find(identity, payment_id)
-
-    async def pay(
-        self,
-        identity: Identity,
-        *,
-        order_id: str,
-        idempotency_key: str,
-        card: CardInput | None = None,
-        payment_method_id: str | None = None,
-    ) -> Payment:
-        return await self.charges.pay(
-            identity,
-            order_id=order_id,
-            idempotency_key=idempotency_key,
-            card=card,
-            payment_method_id=payment_method_id,
-        )
-
-    async def pay_again(
-        self,
-        identity: Identity,
-        *,
-        payment_id: str,
-        idempotency_key: str,
-        card: CardInput | None = None,
-        payment_method_id: str | None = None,
-    ) -> Payment:
-        return await self.charges.pay_again(
-            identity,
-            payment_id=payment_id,
-            idempotency_key=idempotency_key,
-            card=card,
-            payment_method_id=payment_method_id,
-        )
-
-    async def refund(
-        self,
-        identity: Identity,
-        *,
-        payment_id: str,
-        idempotency_key: str,
-        amount: int | None = None,
-    ) -> Payment:
-        return await self.refunds.refund(
-            identity, payment_id=payment_id, idempotency_key=idempotency_key, amount=amount
-        )
-
-    # -- the consumers ---------------------------------------------------------------------
-
-    async def order_cancelled(self, order_id: str, event_id: str) -> Payment | None:
-        return await self.automatic_refunds.order_cancelled(order_id, event_id)
-
-    async def payment_refused(self, order_id: str, payment_id: str) -> Payment | None:
-        return await self.automatic_refunds.payment_refused(order_id, payment_id)
-
-    # -- the app's periodic jobs -------------------------------------------------------------
-
-    async def refund_cancelled_orders(self) -> int:
-        return await self.automatic_refunds.refund_cancelled_orders()
-
-    async def reconcile(self) -> Reconciled:
-        return await self.reconciliation.run()
+        # Each call the API layer, the consumers and the app's periodic jobs make, and the
+        # concern that answers it.
+        self.get = self.reads.get
+        self.for_orders = self.reads.for_orders
+        self.find = self.reads.find
+        self.pay = self.charges.pay
+        self.pay_again = self.charges.pay_again
+        self.refund = self.refunds.refund
+        self.order_cancelled = self.automatic_refunds.order_cancelled
+        self.payment_refused = self.automatic_refunds.payment_refused
+        self.refund_cancelled_orders = self.automatic_refunds.refund_cancelled_orders
+        self.reconcile = self.reconciliation.run

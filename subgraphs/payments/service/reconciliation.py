@@ -48,23 +48,14 @@ class Reconciled:
     left_open: int = 0
 
 
+@dataclass(eq=False, kw_only=True)
 class Reconciliation:
-    def __init__(
-        self,
-        *,
-        payments: PaymentStore,
-        processor: PaymentProcessor,
-        charges: Charges,
-        refunds: Refunds,
-        grace: timedelta,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.payments = payments
-        self.processor = processor
-        self.charges = charges
-        self.refunds = refunds
-        self.grace = grace
-        self.clock = clock
+    payments: PaymentStore
+    processor: PaymentProcessor
+    charges: Charges
+    refunds: Refunds
+    grace: timedelta
+    clock: Callable[[], datetime]
 
     async def run(self) -> Reconciled:
         cutoff = self.clock() - self.grace

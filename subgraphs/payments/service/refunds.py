@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from shopkit.auth import Identity, require_account
@@ -38,23 +39,14 @@ from subgraphs.payments.service.ports import Orders, PaymentStore
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False, kw_only=True)
 class Refunds:
-    def __init__(
-        self,
-        *,
-        payments: PaymentStore,
-        keys: IdempotencyKeys,
-        processor: PaymentProcessor,
-        orders: Orders,
-        notify: Callable[[], None],
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.payments = payments
-        self.keys = keys
-        self.processor = processor
-        self.orders = orders
-        self.notify = notify
-        self.clock = clock
+    payments: PaymentStore
+    keys: IdempotencyKeys
+    processor: PaymentProcessor
+    orders: Orders
+    notify: Callable[[], None]
+    clock: Callable[[], datetime]
 
     async def refund(
         self,

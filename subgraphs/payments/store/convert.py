@@ -1,8 +1,16 @@
-"""Rows to domain objects and back."""
+"""Rows to domain objects and back.
+
+A row's columns carry the names of the domain object's fields (``idem_key`` is the one
+exception: ``key`` is a reserved word in SQL), so a conversion copies the fields by name and
+spells out only what differs.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import fields
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from sqlmodel import SQLModel
 
 from subgraphs.payments.domain.idempotency import IdempotencyRecord
 from subgraphs.payments.domain.model import Payment, PendingRefund, Refund
@@ -14,27 +22,46 @@ from subgraphs.payments.store.tables import (
 )
 
 
+class DataclassInstance(Protocol):
+    """What ``dataclasses.fields`` reads: any dataclass of the domain."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+Domain = TypeVar("Domain", bound=DataclassInstance)
+Row = TypeVar("Row", bound=SQLModel)
+
+# The columns of a payment row that change after it is written.
+MUTABLE_COLUMNS = (
+    "outcome",
+    "captured",
+    "refunded",
+    "refunding",
+    "charge_id",
+    "failure_code",
+    "failure_message",
+    "updated_at",
+)
+
+
+def _from_row(cls: type[Domain], row: object, **given: Any) -> Domain:
+    """A ``cls`` whose fields are the row's columns of the same names, but for ``given``."""
+    names = [f.name for f in fields(cls) if f.name not in given]
+    return cls(**{name: getattr(row, name) for name in names}, **given)
+
+
+def row_of(table: type[Row], value: DataclassInstance) -> Row:
+    """A new ``table`` row holding ``value``'s fields that are its columns."""
+    columns = table.model_fields
+    return table(**{f.name: getattr(value, f.name) for f in fields(value) if f.name in columns})
+
+
 def payment_from_row(row: PaymentRow, refunds: list[LedgerRow]) -> Payment:
-    return Payment(
-        id=row.id,
-        order_id=row.order_id,
-        customer_id=row.customer_id,
-        amount=row.amount,
-        currency=row.currency,
-        outcome=row.outcome,
-        source_token=row.source_token,
-        method_brand=row.method_brand,
-        method_last4=row.method_last4,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        captured=row.captured,
-        refunded=row.refunded,
-        refunding=row.refunding,
-        charge_id=row.charge_id,
-        failure_code=row.failure_code,
-        failure_message=row.failure_message,
+    return _from_row(
+        Payment,
+        row,
         refunds=tuple(
-            Refund(id=r.id, amount=r.amount, created_at=r.created_at)
+            _from_row(Refund, r)
             for r in sorted(refunds, key=lambda r: r.sequence)
             if r.kind == "refund"
         ),
@@ -43,54 +70,12 @@ def payment_from_row(row: PaymentRow, refunds: list[LedgerRow]) -> Payment:
 
 def payment_values(payment: Payment) -> dict[str, Any]:
     """The mutable columns of a payment row."""
-    return {
-        "outcome": payment.outcome,
-        "captured": payment.captured,
-        "refunded": payment.refunded,
-        "refunding": payment.refunding,
-        "charge_id": payment.charge_id,
-        "failure_code": payment.failure_code,
-        "failure_message": payment.failure_message,
-        "updated_at": payment.updated_at,
-    }
-
-
-def new_payment_row(payment: Payment) -> PaymentRow:
-    return PaymentRow(
-        id=payment.id,
-        order_id=payment.order_id,
-        customer_id=payment.customer_id,
-        amount=payment.amount,
-        currency=payment.currency,
-        source_token=payment.source_token,
-        method_brand=payment.method_brand,
-        method_last4=payment.method_last4,
-        created_at=payment.created_at,
-        **payment_values(payment),
-    )
+    return {name: getattr(payment, name) for name in MUTABLE_COLUMNS}
 
 
 def record_from_row(row: IdempotencyRow) -> IdempotencyRecord:
-    return IdempotencyRecord(
-        id=row.id,
-        caller_id=row.caller_id,
-        key=row.idem_key,
-        operation=row.operation,
-        request_hash=row.request_hash,
-        status=row.status,
-        expires_at=row.expires_at,
-        payment_id=row.payment_id,
-        response=row.response,
-    )
+    return _from_row(IdempotencyRecord, row, key=row.idem_key)
 
 
 def pending_refund_from_row(row: RefundReservationRow) -> PendingRefund:
-    return PendingRefund(
-        id=row.id,
-        payment_id=row.payment_id,
-        amount=row.amount,
-        currency=row.currency,
-        charge_id=row.charge_id,
-        request_id=row.request_id,
-        created_at=row.created_at,
-    )
+    return _from_row(PendingRefund, row)

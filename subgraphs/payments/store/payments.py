@@ -31,10 +31,10 @@ from subgraphs.payments.domain.model import (
     PendingRefund,
 )
 from subgraphs.payments.store.convert import (
-    new_payment_row,
     payment_from_row,
     payment_values,
     pending_refund_from_row,
+    row_of,
 )
 from subgraphs.payments.store.database import lock_for_writing
 from subgraphs.payments.store.idempotency import SqlIdempotencyStore
@@ -74,18 +74,7 @@ class SqlPaymentTx:
         self.payment = payment
 
     def append(self, entry: LedgerEntry) -> None:
-        self.session.add(
-            LedgerRow(
-                id=entry.id,
-                payment_id=entry.payment_id,
-                sequence=entry.sequence,
-                kind=entry.kind,
-                amount=entry.amount,
-                currency=entry.currency,
-                processor_ref=entry.processor_ref,
-                created_at=entry.created_at,
-            )
-        )
+        self.session.add(row_of(LedgerRow, entry))
 
     async def settle_claim(self, succeeded: bool, now: datetime) -> None:
         """A captured charge keeps the order's claim for good; a decline frees it."""
@@ -106,17 +95,7 @@ class SqlPaymentTx:
         return (CLAIMS.order_id == self.payment.order_id) & (CLAIMS.payment_id == self.payment.id)
 
     def reserve_refund(self, pending: PendingRefund) -> None:
-        self.session.add(
-            RefundReservationRow(
-                id=pending.id,
-                payment_id=pending.payment_id,
-                amount=pending.amount,
-                currency=pending.currency,
-                charge_id=pending.charge_id,
-                request_id=pending.request_id,
-                created_at=pending.created_at,
-            )
-        )
+        self.session.add(row_of(RefundReservationRow, pending))
 
     async def pending_refund(self, refund_id: str) -> PendingRefund | None:
         row = await self.session.get(RefundReservationRow, refund_id)
@@ -234,7 +213,7 @@ class SqlPaymentStore:
                     )
                 )
                 await session.flush()
-                session.add(new_payment_row(payment))
+                session.add(row_of(PaymentRow, payment))
                 await SqlIdempotencyStore.attach_payment(session, record_id, payment.id)
             return None
         except IntegrityError as error:
