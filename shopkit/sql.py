@@ -1,7 +1,9 @@
 """The relational database for the services that keep one (MySQL through aiomysql, or an
 embedded SQLite file through aiosqlite): the async engine, session factories, the Alembic
 upgrade run at start-up (and the body of each service's Alembic ``env.py``), the readiness
-ping, how to read a driver error, and the column type of UTC timestamps (``UTCDateTime``).
+ping, how to read a driver error, the column type of UTC timestamps (``UTCDateTime``), and
+the copy between a table row and a domain dataclass whose fields the row's columns name
+(``from_row``, ``row_of``).
 The only module of the kit that imports SQLAlchemy.
 
 A service names its migrations directory and its table metadata; everything else is here::
@@ -17,9 +19,10 @@ import asyncio
 import contextlib
 import logging
 import os
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -32,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as PlainAsyncSession
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shopkit.errors import Unavailable
@@ -254,3 +258,26 @@ def is_retryable(error: DBAPIError) -> bool:
 def _mysql_code(error: DBAPIError) -> int | None:
     args: Any = getattr(error.orig, "args", ())
     return args[0] if args and isinstance(args[0], int) else None
+
+
+class DataclassInstance(Protocol):
+    """What ``dataclasses.fields`` reads: any dataclass of a domain."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+Domain = TypeVar("Domain", bound=DataclassInstance)
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def from_row(cls: type[Domain], row: object, **given: Any) -> Domain:
+    """A ``cls`` whose fields are the row's columns of the same names, but for ``given``."""
+    names = [f.name for f in fields(cls) if f.name not in given]
+    return cls(**{name: getattr(row, name) for name in names}, **given)
+
+
+def row_of(table: type[Row], value: DataclassInstance, **given: Any) -> Row:
+    """A new ``table`` row holding ``value``'s fields that are its columns, and ``given``."""
+    columns = table.model_fields
+    copied = {f.name: getattr(value, f.name) for f in fields(value) if f.name in columns}
+    return table(**copied, **given)

@@ -4,9 +4,7 @@ methods, each write in one transaction together with its outbox event."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, fields
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import ColumnElement, and_, delete, update
 from sqlalchemy.exc import IntegrityError
@@ -18,13 +16,9 @@ from shopkit.addresses import Address
 from shopkit.errors import Conflict
 from shopkit.events import CloudEvent
 from shopkit.events.store.sql import SqlOutbox
+from shopkit.sql import from_row, row_of
 from subgraphs.accounts.domain.model import Account, PaymentMethod, Role
 from subgraphs.accounts.store.tables import OUTBOX, AccountRow, AddressRow, PaymentMethodRow
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
-T = TypeVar("T", bound="DataclassInstance")
 
 SHIPPING = "shipping"
 BILLING = "billing"
@@ -38,14 +32,9 @@ def _duplicate_email() -> Conflict:
     return Conflict("An account with this email already exists.", field="email")
 
 
-def _from_row(value_type: type[T], row: object) -> T:
-    """The domain value of a row whose columns carry the value's field names."""
-    return value_type(**{field.name: getattr(row, field.name) for field in fields(value_type)})
-
-
 def _address_rows(account: Account) -> list[AddressRow]:
     return [
-        AddressRow(account_id=account.id, kind=kind, **asdict(value))
+        row_of(AddressRow, value, account_id=account.id, kind=kind)
         for kind, value in (
             (SHIPPING, account.shipping_address),
             (BILLING, account.billing_address),
@@ -74,7 +63,7 @@ class AccountStore:
         for row in await session.exec(
             select(AddressRow).where(col(AddressRow.account_id).in_(ids))
         ):
-            addresses[(row.account_id, row.kind)] = _from_row(Address, row)
+            addresses[(row.account_id, row.kind)] = from_row(Address, row)
         methods: dict[str, list[PaymentMethod]] = {}
         query = (
             select(PaymentMethodRow)
@@ -82,7 +71,7 @@ class AccountStore:
             .order_by(col(PaymentMethodRow.created_at), col(PaymentMethodRow.id))
         )
         for method in await session.exec(query):
-            methods.setdefault(method.account_id, []).append(_from_row(PaymentMethod, method))
+            methods.setdefault(method.account_id, []).append(from_row(PaymentMethod, method))
         return [
             Account(
                 id=row.id,
@@ -196,7 +185,7 @@ class AccountStore:
             if touched.rowcount != 1:
                 await session.rollback()
                 return False
-            session.add(PaymentMethodRow(account_id=account_id, **asdict(method)))
+            session.add(row_of(PaymentMethodRow, method, account_id=account_id))
             await self.outbox.add(session, event)
             await session.commit()
             return True
@@ -225,4 +214,4 @@ class AccountStore:
                 select(PaymentMethodRow).where(_method_of(account_id, method_id))
             )
             row = rows.first()
-            return None if row is None else _from_row(PaymentMethod, row)
+            return None if row is None else from_row(PaymentMethod, row)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shopkit.events import CloudEvent
 from shopkit.events.store.sql import SqlOutbox
-from shopkit.sql import is_unique_violation
+from shopkit.sql import is_unique_violation, row_of
 from subgraphs.payments.domain.model import (
     CLAIM_CHARGING,
     CLAIM_SUCCEEDED,
@@ -34,7 +34,6 @@ from subgraphs.payments.store.convert import (
     payment_from_row,
     payment_values,
     pending_refund_from_row,
-    row_of,
 )
 from subgraphs.payments.store.database import lock_for_writing
 from subgraphs.payments.store.idempotency import SqlIdempotencyStore
