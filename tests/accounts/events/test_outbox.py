@@ -13,8 +13,8 @@ from shopkit.events import CloudEvent
 from shopkit.events.schemas import producer_schemas
 from subgraphs.accounts.settings import AccountsSettings
 from tests.accounts.conftest import PASSWORD, Service, errors_of, running
-from tests.accounts.test_payment_methods import ADD, CARD
-from tests.accounts.test_update_account import UPDATE
+from tests.accounts.graphql.test_payment_methods import ADD, CARD
+from tests.accounts.graphql.test_update_account import UPDATE
 
 SCHEMAS = producer_schemas("accounts")
 

@@ -12,8 +12,8 @@ import pytest
 from shopkit.sql import private_sqlite_file
 from subgraphs.accounts.service.auth import REGISTERED
 from tests.accounts.conftest import ME, PASSWORD, errors_of, make_settings, running
-from tests.accounts.test_payment_methods import ADD, CARD
-from tests.accounts.test_update_account import UPDATE
+from tests.accounts.graphql.test_payment_methods import ADD, CARD
+from tests.accounts.graphql.test_update_account import UPDATE
 
 
 async def test_the_default_sqlite_database_runs_the_whole_account_flow(tmp_path: Path) -> None:
