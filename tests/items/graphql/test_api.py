@@ -18,6 +18,7 @@ from tests.items.helpers import (
     running_app,
     unique_upc,
 )
+from tests.support.documents import ITEM_ID_BY_UPC
 
 ITEM_FIELDS = "id upc name description unitPrice { amount currency } imageUrls attributes"
 CREATE = f"""mutation($input: CreateItemInput!) {{
@@ -99,7 +100,7 @@ async def test_admin_creates_an_item_and_anyone_reads_it(gql):
     assert created["attributes"] == {"watts": 8, "colors": ["black", "white"], "dimmable": True}
     read = await gql(ITEM, {"id": created["id"]})
     assert read["data"]["item"] == created
-    by_upc = await gql("query($u: String!) { itemByUpc(upc: $u) { id } }", {"u": created["upc"]})
+    by_upc = await gql(ITEM_ID_BY_UPC, {"u": created["upc"]})
     assert by_upc["data"]["itemByUpc"]["id"] == created["id"]
 
 
@@ -243,7 +244,7 @@ async def test_invalid_new_items_are_refused_and_nothing_is_written(api, gql, ov
     assert error_code(result) == code
     assert result["errors"][0]["message"]
     assert await outbox_count(api) == before
-    lookup = await gql("query($u: String!) { itemByUpc(upc: $u) { id } }", {"u": payload["upc"]})
+    lookup = await gql(ITEM_ID_BY_UPC, {"u": payload["upc"]})
     assert lookup["data"] == {"itemByUpc": None}
 
 
@@ -371,5 +372,5 @@ def test_internal_operations_are_inaccessible_in_the_sdl():
 async def test_a_missing_item_reads_as_null_by_id_and_by_upc(gql):
     missing = await gql(ITEM, {"id": "0" * 24})
     assert missing == {"data": {"item": None}}
-    by_upc = await gql("query($u: String!) { itemByUpc(upc: $u) { id } }", {"u": "000000000000"})
+    by_upc = await gql(ITEM_ID_BY_UPC, {"u": "000000000000"})
     assert by_upc == {"data": {"itemByUpc": None}}

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.items.helpers import ADMIN, CUSTOMER, items_settings, running_app, unique_upc
+from tests.support.documents import ITEM_ID_BY_UPC
 
 AS_ADMIN = {"authorization": f"Bearer {ADMIN}"}
 
@@ -91,7 +92,7 @@ async def test_bad_input_is_422_and_creates_nothing(client, payload):
         lookup = await client.post(
             "/graphql",
             json={
-                "query": "query($u: String!) { itemByUpc(upc: $u) { id } }",
+                "query": ITEM_ID_BY_UPC,
                 "variables": {"u": payload["upc"]},
             },
         )

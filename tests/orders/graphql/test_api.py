@@ -17,6 +17,7 @@ from shopkit.auth import mint_service_token
 from subgraphs.orders.app import create_app
 from subgraphs.orders.settings import OrdersSettings
 from subgraphs.orders.store.orders import CqlOrderStore
+from tests.support.documents import CANCEL_ORDER
 from tests.support.items_mock import ITEMS_URL, ItemsMock
 from tests.support.payments_mock import PAYMENTS_URL, PaymentsMock
 from tests.support.tokens import make_token, test_verifier
@@ -333,8 +334,7 @@ async def test_a_service_reads_an_order_status_and_null_for_an_order_that_does_n
 ):
     token = make_token()
     order = await create(client, token)
-    cancel = "mutation($id: ID!) { cancelOrder(id: $id) { status } }"
-    await gql(client, cancel, {"id": order["id"]}, token=token)
+    await gql(client, CANCEL_ORDER, {"id": order["id"]}, token=token)
     body = await gql(client, ORDER, {"id": order["id"]}, service=True)
     assert body["data"]["order"]["status"] == "CANCELLED"
     for missing in (str(uuid.uuid4()), "not-an-order-id"):

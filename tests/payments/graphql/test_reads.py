@@ -7,6 +7,7 @@ import uuid
 
 from shopkit.auth import mint_service_token
 from tests.payments.conftest import Harness, customer
+from tests.support.documents import PAYMENT_IDS_FOR_ORDER
 
 ENTITIES = """query($r: [_Any!]!) { _entities(representations: $r) {
   ... on Order { id payment { id status } payments { edges { node { id } } } }
@@ -44,7 +45,7 @@ async def test_another_customers_order_looks_like_an_order_without_payments(
         ENTITIES, {"r": [{"__typename": "Order", "id": order_id}]}, as_=customer()
     )
     listed = await harness.gql(
-        "query($o: ID!) { paymentsForOrder(orderId: $o) { edges { node { id } } } }",
+        PAYMENT_IDS_FOR_ORDER,
         {"o": order_id},
         as_=customer(),
     )
@@ -67,7 +68,7 @@ async def test_a_service_and_an_admin_see_any_order_payments(harness: Harness) -
         headers={"x-service-token": token},
     )
     as_admin = await harness.gql(
-        "query($o: ID!) { paymentsForOrder(orderId: $o) { edges { node { id } } } }",
+        PAYMENT_IDS_FOR_ORDER,
         {"o": order_id},
         as_="admin",
         role="ADMIN",
