@@ -102,10 +102,6 @@ class Service:
         return "\n".join(lines)
 
 
-def errors_of(body: dict[str, Any]) -> list[str]:
-    return [error["extensions"]["code"] for error in body.get("errors", [])]
-
-
 @pytest.fixture(scope="session")
 def key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One data directory for the tests that do not test key files: one dev key to generate."""

@@ -7,7 +7,8 @@ from pydantic import SecretStr
 
 from shopkit.errors import InvalidInput
 from subgraphs.accounts.settings import AccountsSettings
-from tests.accounts.conftest import PASSWORD, errors_of, running
+from tests.accounts.conftest import PASSWORD, running
+from tests.support.answers import error_codes
 
 ADMIN_PASSWORD = "admin passphrase 2024"
 
@@ -48,7 +49,7 @@ async def test_an_existing_account_is_promoted_and_gets_the_configured_password(
     async with running(with_admin(settings, "BOSS@example.com", ADMIN_PASSWORD)) as service:
         login = (await service.login("boss@example.com", ADMIN_PASSWORD))["data"]["login"]
         assert login["account"] == {"id": user["id"], "email": "boss@example.com", "role": "ADMIN"}
-        assert errors_of(await service.login("boss@example.com", PASSWORD)) == ["UNAUTHENTICATED"]
+        assert error_codes(await service.login("boss@example.com", PASSWORD)) == ["UNAUTHENTICATED"]
         assert await service.sql("SELECT COUNT(*) FROM accounts") == [(1,)]
 
 

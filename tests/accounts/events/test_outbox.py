@@ -12,9 +12,10 @@ from aiokafka import AIOKafkaConsumer
 from shopkit.events import CloudEvent
 from shopkit.events.schemas import producer_schemas
 from subgraphs.accounts.settings import AccountsSettings
-from tests.accounts.conftest import PASSWORD, Service, errors_of, running
+from tests.accounts.conftest import PASSWORD, Service, running
 from tests.accounts.graphql.test_payment_methods import ADD, CARD
 from tests.accounts.graphql.test_update_account import UPDATE
+from tests.support.answers import error_codes
 
 SCHEMAS = producer_schemas("accounts")
 
@@ -64,7 +65,7 @@ async def test_each_change_writes_one_valid_event_without_secrets(service: Servi
 async def test_a_refused_change_writes_no_event(service: Service) -> None:
     user = await service.register()
     body = await service.gql(UPDATE, {"input": {"name": "x" * 101}}, token=user["token"])
-    assert errors_of(body) == ["BAD_USER_INPUT"]
+    assert error_codes(body) == ["BAD_USER_INPUT"]
     assert [e.type for e in await outbox(service)] == ["account.created"]
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from tests.accounts.conftest import Service, errors_of
+from tests.accounts.conftest import Service
+from tests.support.answers import error_codes
 
 ACCOUNT = "query($id: ID!) { account(id: $id) { id email name } }"
 ENTITIES = """
@@ -95,7 +96,7 @@ async def test_payment_method_source_is_only_for_services(service: Service) -> N
 
     as_owner = await service.gql(SOURCE, variables, token=user["token"])
     assert as_owner["data"] == {"paymentMethodSource": None}
-    assert errors_of(as_owner) == ["FORBIDDEN"]
+    assert error_codes(as_owner) == ["FORBIDDEN"]
 
     as_payments = await service.gql(SOURCE, variables, service="payments")
     source = as_payments["data"]["paymentMethodSource"]

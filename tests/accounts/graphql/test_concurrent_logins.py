@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from tests.accounts.conftest import PASSWORD, Service, errors_of
+from tests.accounts.conftest import PASSWORD, Service
+from tests.support.answers import error_codes
 
 
 async def test_twenty_concurrent_logins_for_twenty_new_accounts_all_succeed(
@@ -23,6 +24,6 @@ async def test_twenty_concurrent_failed_logins_for_unknown_emails_are_each_refus
 ) -> None:
     emails = [f"nobody-{n}-{uuid.uuid4().hex[:8]}@example.com" for n in range(20)]
     bodies = await asyncio.gather(*(service.login(email, PASSWORD) for email in emails))
-    assert [errors_of(b) for b in bodies] == [["UNAUTHENTICATED"]] * 20
+    assert [error_codes(b) for b in bodies] == [["UNAUTHENTICATED"]] * 20
     counted = await service.sql("SELECT email_normalized, attempts FROM login_throttle")
     assert sorted(counted) == sorted((email, 1) for email in emails)

@@ -9,7 +9,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from subgraphs.accounts.settings import AccountsSettings
-from tests.accounts.conftest import LOGIN, PASSWORD, Service, errors_of, running
+from tests.accounts.conftest import LOGIN, PASSWORD, Service, running
+from tests.support.answers import error_codes
 
 
 class Clock:
@@ -25,19 +26,21 @@ async def test_sixth_attempt_within_the_window_is_rate_limited_even_with_the_rig
 ) -> None:
     user = await service.register()
     for _ in range(5):
-        assert errors_of(await service.login(user["email"], "wrong password!")) == [
+        assert error_codes(await service.login(user["email"], "wrong password!")) == [
             "UNAUTHENTICATED"
         ]
     body = await service.login(user["email"], PASSWORD)
     assert body["data"] is None
-    assert errors_of(body) == ["RATE_LIMITED"]
+    assert error_codes(body) == ["RATE_LIMITED"]
     assert 1 <= body["errors"][0]["extensions"]["retryAfterSeconds"] <= 60
 
 
 async def test_unknown_emails_are_throttled_like_known_ones(service: Service) -> None:
     for _ in range(5):
-        assert errors_of(await service.login("ghost@example.com", PASSWORD)) == ["UNAUTHENTICATED"]
-    assert errors_of(await service.login("GHOST@example.com", PASSWORD)) == ["RATE_LIMITED"]
+        assert error_codes(await service.login("ghost@example.com", PASSWORD)) == [
+            "UNAUTHENTICATED"
+        ]
+    assert error_codes(await service.login("GHOST@example.com", PASSWORD)) == ["RATE_LIMITED"]
 
 
 async def test_a_successful_login_resets_the_count(service: Service) -> None:
@@ -55,7 +58,7 @@ async def test_racing_wrong_logins_get_at_most_five_password_checks(service: Ser
     bodies = await asyncio.gather(
         *(service.login(user["email"], f"wrong password {i}") for i in range(12))
     )
-    codes = sorted(c for b in bodies for c in errors_of(b))
+    codes = sorted(c for b in bodies for c in error_codes(b))
     assert codes == ["RATE_LIMITED"] * 7 + ["UNAUTHENTICATED"] * 5
 
 
@@ -70,7 +73,7 @@ async def test_the_lockout_grows_after_each_lockout_and_ends(settings: AccountsS
 
         clock.now += timedelta(seconds=61)
         for _ in range(5):
-            assert errors_of(await service.login(user["email"], "wrong password!")) == [
+            assert error_codes(await service.login(user["email"], "wrong password!")) == [
                 "UNAUTHENTICATED"
             ]
         second = await service.login(user["email"], "wrong password!")
@@ -88,8 +91,8 @@ async def test_the_count_is_shared_by_two_processes_on_one_database(
         for attempt in range(5):
             node = first if attempt % 2 else second
             await node.login(user["email"], "wrong password!")
-        assert errors_of(await first.login(user["email"])) == ["RATE_LIMITED"]
-        assert errors_of(await second.login(user["email"])) == ["RATE_LIMITED"]
+        assert error_codes(await first.login(user["email"])) == ["RATE_LIMITED"]
+        assert error_codes(await second.login(user["email"])) == ["RATE_LIMITED"]
 
 
 async def test_an_attacker_locking_an_email_out_does_not_lock_out_its_owner(
@@ -101,12 +104,12 @@ async def test_an_attacker_locking_an_email_out_does_not_lock_out_its_owner(
     attacker, owner = "203.0.113.66", "198.51.100.7"
     for _ in range(5):
         body = await service.login(user["email"], "wrong password!", client=attacker)
-        assert errors_of(body) == ["UNAUTHENTICATED"]
-    assert errors_of(await service.login(user["email"], client=attacker)) == ["RATE_LIMITED"]
+        assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert error_codes(await service.login(user["email"], client=attacker)) == ["RATE_LIMITED"]
     for _ in range(3):  # the owner, from elsewhere, any number of times
         body = await service.login(user["email"], client=owner)
         assert body["data"]["login"]["account"]["id"] == user["id"], body
-    assert errors_of(await service.login(user["email"], client=attacker)) == ["RATE_LIMITED"]
+    assert error_codes(await service.login(user["email"], client=attacker)) == ["RATE_LIMITED"]
 
 
 async def test_the_client_address_is_believed_only_beside_the_gateway_secret(
@@ -123,13 +126,13 @@ async def test_the_client_address_is_believed_only_beside_the_gateway_secret(
                 json={"query": LOGIN, "variables": {"email": user["email"], "password": "nope!"}},
                 headers={"x-client-ip": f"203.0.113.{n + 1}"},
             )
-            assert errors_of(response.json()) == ["UNAUTHENTICATED"]
+            assert error_codes(response.json()) == ["UNAUTHENTICATED"]
         sixth = await service.http.post(
             "/graphql",
             json={"query": LOGIN, "variables": {"email": user["email"], "password": PASSWORD}},
             headers={"x-client-ip": "203.0.113.99", "x-gateway-secret": "a guess"},
         )
-        assert errors_of(sixth.json()) == ["RATE_LIMITED"]
+        assert error_codes(sixth.json()) == ["RATE_LIMITED"]
         # Beside the real secret, the gateway's word for the address is taken.
         assert (await service.login(user["email"], client="203.0.113.99"))["data"]["login"]
 
@@ -146,7 +149,7 @@ async def test_failures_from_many_clients_delay_refusals_but_never_the_right_pas
         async def timed(password: str, client: str) -> tuple[float, list[str]]:
             started = time.perf_counter()
             body = await service.login(user["email"], password, client=client)
-            return time.perf_counter() - started, errors_of(body)
+            return time.perf_counter() - started, error_codes(body)
 
         for n in range(5):  # a botnet: one guess per address, no delay yet
             assert (await timed("wrong password!", f"203.0.113.{n}"))[1] == ["UNAUTHENTICATED"]
@@ -168,7 +171,7 @@ async def test_an_unknown_email_is_delayed_like_a_known_one(settings: AccountsSe
             await service.login("ghost@example.com", "wrong password!", client=f"203.0.113.{n}")
         started = time.perf_counter()
         body = await service.login("ghost@example.com", "wrong password!", client="203.0.113.9")
-        assert errors_of(body) == ["UNAUTHENTICATED"]
+        assert error_codes(body) == ["UNAUTHENTICATED"]
         assert time.perf_counter() - started >= 0.5
 
 
@@ -184,7 +187,7 @@ async def test_logins_refused_as_busy_do_not_count_toward_the_lockout(service: S
         held += 1
     try:
         for _ in range(8):
-            assert errors_of(await service.login(user["email"])) == ["SERVICE_UNAVAILABLE"]
+            assert error_codes(await service.login(user["email"])) == ["SERVICE_UNAVAILABLE"]
     finally:
         for _ in range(held):
             passwords._slots.release()
@@ -192,4 +195,4 @@ async def test_logins_refused_as_busy_do_not_count_toward_the_lockout(service: S
     # Refused passwords still count: five more wrong ones, and the sixth attempt is refused.
     for _ in range(5):
         await service.login(user["email"], "wrong password!")
-    assert errors_of(await service.login(user["email"])) == ["RATE_LIMITED"]
+    assert error_codes(await service.login(user["email"])) == ["RATE_LIMITED"]

@@ -9,7 +9,8 @@ import pytest
 
 from shopkit.processor import Card, CardToken, ProcessorError
 from subgraphs.accounts.settings import AccountsSettings
-from tests.accounts.conftest import ME, Service, errors_of, running
+from tests.accounts.conftest import ME, Service, running
+from tests.support.answers import error_codes
 
 ADD = """
 mutation($input: AddPaymentMethodInput!) {
@@ -77,14 +78,14 @@ async def test_an_invalid_card_is_refused_and_nothing_is_stored(
 ) -> None:
     user = await service.register()
     body = await service.gql(ADD, {"input": {**CARD, **change}}, token=user["token"])
-    assert errors_of(body) == ["BAD_USER_INPUT"], body
+    assert error_codes(body) == ["BAD_USER_INPUT"], body
     assert body["errors"][0]["extensions"]["field"] == field
     assert await service.sql("SELECT COUNT(*) FROM payment_methods") == [(0,)]
 
 
 async def test_adding_a_card_requires_a_token(service: Service) -> None:
     body = await service.gql(ADD, {"input": CARD})
-    assert errors_of(body) == ["UNAUTHENTICATED"]
+    assert error_codes(body) == ["UNAUTHENTICATED"]
     assert await service.sql("SELECT COUNT(*) FROM payment_methods") == [(0,)]
 
 
@@ -99,7 +100,7 @@ async def test_an_unreachable_processor_is_reported_and_nothing_is_stored(
     async with running(settings, processor=DownProcessor()) as service:
         user = await service.register()
         body = await service.gql(ADD, {"input": CARD}, token=user["token"])
-        assert errors_of(body) == ["SERVICE_UNAVAILABLE"]
+        assert error_codes(body) == ["SERVICE_UNAVAILABLE"]
         assert await service.sql("SELECT COUNT(*) FROM payment_methods") == [(0,)]
 
 
@@ -117,6 +118,6 @@ async def test_removing_someone_elses_card_is_refused_and_keeps_it(service: Serv
     method_id = added["addPaymentMethod"]["id"]
     body = await service.gql(REMOVE, {"id": method_id}, token=thief["token"])
     assert body["data"] is None
-    assert errors_of(body) == ["NOT_FOUND"]
+    assert error_codes(body) == ["NOT_FOUND"]
     me = (await service.gql(ME, token=owner["token"]))["data"]["me"]
     assert [m["id"] for m in me["paymentMethods"]] == [method_id]

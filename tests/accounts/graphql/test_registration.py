@@ -14,7 +14,8 @@ import pytest
 from subgraphs.accounts.domain import rules
 from subgraphs.accounts.service.auth import REGISTERED
 from subgraphs.accounts.settings import AccountsSettings
-from tests.accounts.conftest import ME, PASSWORD, REGISTER, Service, errors_of, running
+from tests.accounts.conftest import ME, PASSWORD, REGISTER, Service, running
+from tests.support.answers import error_codes
 
 ADDRESS = {
     "line1": "1 Infinite Loop",
@@ -76,7 +77,7 @@ async def test_register_with_a_taken_email_answers_as_for_a_new_one_and_notifies
     assert await service.sql(
         "SELECT password_hash, name FROM accounts WHERE id = :id", id=owner["id"]
     ) == [(hash_before, "Ada Lovelace")]
-    assert errors_of(await service.login(variant, stranger_password)) == ["UNAUTHENTICATED"]
+    assert error_codes(await service.login(variant, stranger_password)) == ["UNAUTHENTICATED"]
     assert (await service.login("dup@example.com"))["data"]["login"]["account"]["id"] == owner["id"]
     notices = [
         json.loads(payload)
@@ -149,7 +150,7 @@ async def test_register_refuses_a_malformed_email(service: Service, email: str) 
     body = await service.gql(
         REGISTER, {"input": {"email": email, "name": "N", "password": PASSWORD}}
     )
-    assert errors_of(body) == ["BAD_USER_INPUT"], body
+    assert error_codes(body) == ["BAD_USER_INPUT"], body
     assert body["errors"][0]["extensions"]["field"] == "email"
     assert await service.sql("SELECT COUNT(*) FROM accounts") == [(0,)]
 
@@ -177,7 +178,7 @@ async def test_register_refuses_a_weak_or_overlong_password(
     body = await service.gql(
         REGISTER, {"input": {"email": email, "name": "N", "password": password}}
     )
-    assert errors_of(body) == ["BAD_USER_INPUT"], body
+    assert error_codes(body) == ["BAD_USER_INPUT"], body
     assert body["errors"][0]["extensions"]["field"] == "password"
     assert await service.sql("SELECT COUNT(*) FROM accounts") == [(0,)]
 
@@ -235,7 +236,7 @@ async def test_register_refuses_overlong_or_invalid_fields(
 ) -> None:
     fields = {"email": "f@example.com", "name": "N", "password": PASSWORD, field: value}
     body = await service.gql(REGISTER, {"input": fields})
-    assert errors_of(body) == ["BAD_USER_INPUT"], body
+    assert error_codes(body) == ["BAD_USER_INPUT"], body
     assert body["errors"][0]["extensions"]["field"] == reported
     assert await service.sql("SELECT COUNT(*) FROM accounts") == [(0,)]
 
@@ -274,7 +275,7 @@ async def test_sql_metacharacters_in_every_string_field_are_stored_literally(
     assert me["billingAddress"] == address
     assert await service.sql("SELECT COUNT(*) FROM accounts") == [(1,)]
     login = await service.login(attack, attack)
-    assert errors_of(login) == ["UNAUTHENTICATED"]
+    assert error_codes(login) == ["UNAUTHENTICATED"]
     assert (await service.login(email))["data"]["login"]["account"]["id"] == user["id"]
 
 
@@ -287,7 +288,7 @@ async def test_login_answers_the_same_for_an_unknown_email_and_a_wrong_password(
     assert unknown == wrong
     assert unknown["data"] is None
     assert unknown["errors"][0]["message"] == "Invalid email or password."
-    assert errors_of(unknown) == ["UNAUTHENTICATED"]
+    assert error_codes(unknown) == ["UNAUTHENTICATED"]
 
 
 async def test_stored_password_hash_is_argon2id_at_least_the_owasp_minimum(
@@ -331,7 +332,7 @@ async def test_an_unknown_email_costs_about_as_much_time_as_a_wrong_password(
     async def timed(email: str, password: str) -> float:
         start = time.perf_counter()
         body = await service.login(email, password)
-        assert errors_of(body) == ["UNAUTHENTICATED"]
+        assert error_codes(body) == ["UNAUTHENTICATED"]
         return time.perf_counter() - start
 
     wrong = [await timed(u["email"], "wrong password!") for u in users]

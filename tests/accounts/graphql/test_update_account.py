@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 
-from tests.accounts.conftest import ACCOUNT_FIELDS, ME, PASSWORD, Service, errors_of
+from tests.accounts.conftest import ACCOUNT_FIELDS, ME, PASSWORD, Service
+from tests.support.answers import error_codes
 
 UPDATE = f"""
 mutation($input: UpdateAccountInput!) {{ updateAccount(input: $input) {{ {ACCOUNT_FIELDS} }} }}"""
@@ -40,7 +41,7 @@ async def test_a_null_for_a_field_that_cannot_be_cleared_is_refused_naming_it(
     before = (await service.gql(ME, token=user["token"]))["data"]["me"]
     body = await service.gql(UPDATE, {"input": {field: None}}, token=user["token"])
     assert body["data"] is None
-    assert errors_of(body) == ["BAD_USER_INPUT"]
+    assert error_codes(body) == ["BAD_USER_INPUT"]
     assert body["errors"][0]["extensions"]["field"] == field
     assert (await service.gql(ME, token=user["token"]))["data"]["me"] == before
 
@@ -48,14 +49,14 @@ async def test_a_null_for_a_field_that_cannot_be_cleared_is_refused_naming_it(
 async def test_update_requires_a_token(service: Service) -> None:
     body = await service.gql(UPDATE, {"input": {"name": "X"}})
     assert body["data"] is None
-    assert errors_of(body) == ["UNAUTHENTICATED"]
+    assert error_codes(body) == ["UNAUTHENTICATED"]
 
 
 async def test_the_caller_is_checked_before_the_input(service: Service) -> None:
     """An anonymous caller learns nothing about the rules: not logged in, whatever it sent."""
     body = await service.gql(UPDATE, {"input": {"name": " ", "password": "short"}})
     assert body["data"] is None
-    assert errors_of(body) == ["UNAUTHENTICATED"]
+    assert error_codes(body) == ["UNAUTHENTICATED"]
 
 
 @pytest.mark.parametrize(
@@ -72,7 +73,7 @@ async def test_an_invalid_change_changes_nothing(service: Service, change: dict)
     user = await service.register()
     before = (await service.gql(ME, token=user["token"]))["data"]["me"]
     body = await service.gql(UPDATE, {"input": {"name": "Valid", **change}}, token=user["token"])
-    assert errors_of(body) == ["BAD_USER_INPUT"], body
+    assert error_codes(body) == ["BAD_USER_INPUT"], body
     assert (await service.gql(ME, token=user["token"]))["data"]["me"] == before
 
 
@@ -81,7 +82,7 @@ async def test_password_change_requires_the_current_password(service: Service) -
     new = "a brand new passphrase"
 
     missing = await service.gql(UPDATE, {"input": {"password": new}}, token=user["token"])
-    assert errors_of(missing) == ["BAD_USER_INPUT"]
+    assert error_codes(missing) == ["BAD_USER_INPUT"]
     assert missing["errors"][0]["extensions"]["field"] == "currentPassword"
 
     wrong = await service.gql(
@@ -89,14 +90,14 @@ async def test_password_change_requires_the_current_password(service: Service) -
         {"input": {"password": new, "currentPassword": "not it at all"}},
         token=user["token"],
     )
-    assert errors_of(wrong) == ["BAD_USER_INPUT"]
+    assert error_codes(wrong) == ["BAD_USER_INPUT"]
     assert (await service.login(user["email"]))["data"]["login"]["token"]
 
     done = await service.gql(
         UPDATE, {"input": {"password": new, "currentPassword": PASSWORD}}, token=user["token"]
     )
     assert "errors" not in done, done
-    assert errors_of(await service.login(user["email"], PASSWORD)) == ["UNAUTHENTICATED"]
+    assert error_codes(await service.login(user["email"], PASSWORD)) == ["UNAUTHENTICATED"]
     assert (await service.login(user["email"], new))["data"]["login"]["token"]
 
 
@@ -105,7 +106,7 @@ async def test_email_change_requires_the_current_password(service: Service) -> N
     refused = await service.gql(
         UPDATE, {"input": {"email": "new@example.com"}}, token=user["token"]
     )
-    assert errors_of(refused) == ["BAD_USER_INPUT"]
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
 
     done = await service.gql(
         UPDATE,
@@ -114,7 +115,7 @@ async def test_email_change_requires_the_current_password(service: Service) -> N
     )
     assert done["data"]["updateAccount"]["email"] == "New@Example.com"
     assert (await service.login("new@example.com"))["data"]["login"]["account"]["id"] == user["id"]
-    assert errors_of(await service.login(user["email"])) == ["UNAUTHENTICATED"]
+    assert error_codes(await service.login(user["email"])) == ["UNAUTHENTICATED"]
 
 
 async def test_changing_only_the_letter_case_of_the_email_needs_no_password(
@@ -133,7 +134,7 @@ async def test_email_change_to_a_taken_email_in_any_case_is_a_conflict(service: 
         {"input": {"email": "TAKEN@example.com", "currentPassword": PASSWORD}},
         token=user["token"],
     )
-    assert errors_of(body) == ["CONFLICT"]
+    assert error_codes(body) == ["CONFLICT"]
     assert (await service.login("taken@example.com"))["data"]["login"]["account"]["id"] == taken[
         "id"
     ]

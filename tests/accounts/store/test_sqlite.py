@@ -11,9 +11,10 @@ import pytest
 
 from shopkit.sql import private_sqlite_file
 from subgraphs.accounts.service.auth import REGISTERED
-from tests.accounts.conftest import ME, PASSWORD, errors_of, make_settings, running
+from tests.accounts.conftest import ME, PASSWORD, make_settings, running
 from tests.accounts.graphql.test_payment_methods import ADD, CARD
 from tests.accounts.graphql.test_update_account import UPDATE
+from tests.support.answers import error_codes
 
 
 async def test_the_default_sqlite_database_runs_the_whole_account_flow(tmp_path: Path) -> None:
@@ -37,7 +38,7 @@ async def test_the_default_sqlite_database_runs_the_whole_account_flow(tmp_path:
         assert "4242424242424242" not in await service.dump()
         for _ in range(6):
             last = await service.login("lite@example.com", "wrong password!")
-        assert errors_of(last) == ["RATE_LIMITED"]
+        assert error_codes(last) == ["RATE_LIMITED"]
     assert (tmp_path / "accounts.db").is_file()
     async with running(settings) as again:  # migrations are idempotent; data survives
         assert (await again.gql(ME, token=token))["data"]["me"]["id"] == user["id"]

@@ -9,15 +9,8 @@ from typing import Any
 import pytest
 from pymongo import monitoring
 
-from tests.items.helpers import (
-    ADMIN,
-    CUSTOMER,
-    GraphQL,
-    error_code,
-    items_settings,
-    running_app,
-    unique_upc,
-)
+from tests.items.helpers import ADMIN, CUSTOMER, GraphQL, items_settings, running_app, unique_upc
+from tests.support.answers import error_code
 from tests.support.documents import ITEM_ID_BY_UPC
 
 ITEM_FIELDS = "id upc name description unitPrice { amount currency } imageUrls attributes"

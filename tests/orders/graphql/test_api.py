@@ -17,6 +17,7 @@ from shopkit.auth import mint_service_token
 from subgraphs.orders.app import create_app
 from subgraphs.orders.settings import OrdersSettings
 from subgraphs.orders.store.orders import CqlOrderStore
+from tests.support.answers import error_codes
 from tests.support.documents import CANCEL_ORDER
 from tests.support.items_mock import ITEMS_URL, ItemsMock
 from tests.support.payments_mock import PAYMENTS_URL, PaymentsMock
@@ -94,10 +95,6 @@ async def gql(
     return response.json()
 
 
-def codes(body: dict) -> list[str | None]:
-    return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
-
-
 async def create(client, token, **extra) -> dict:
     body = await gql(
         client,
@@ -134,7 +131,7 @@ async def test_bad_lines_are_refused_with_bad_user_input(client):
     for lines in ([], [{"itemId": "pen", "quantity": 0}], [{"itemId": "pen", "quantity": -3}]):
         body = await gql(client, CREATE, {"input": {"lines": lines}}, token=token)
         assert body["data"] is None, body
-        assert codes(body) == ["BAD_USER_INPUT"], body
+        assert error_codes(body) == ["BAD_USER_INPUT"], body
 
 
 async def test_stock_shortage_names_the_item_and_what_is_available(client):
@@ -165,7 +162,7 @@ async def test_another_customers_order_reads_as_no_order_and_cannot_be_changed(c
     ):
         body = await gql(client, mutation, {"id": order["id"]}, token=intruder)
         assert body["data"] is None
-        assert codes(body) == ["FORBIDDEN"]
+        assert error_codes(body) == ["FORBIDDEN"]
     entities = await gql(
         client,
         "query($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id status } } }",
@@ -191,7 +188,7 @@ async def test_account_orders_are_visible_to_their_owner_only(client):
     assert page["edges"] == [{"node": {"id": order["id"]}}]
     assert page["pageInfo"]["hasNextPage"] is False
     assert page["pageInfo"]["endCursor"]
-    assert codes(await gql(client, query, variables, token=make_token())) == ["FORBIDDEN"]
+    assert error_codes(await gql(client, query, variables, token=make_token())) == ["FORBIDDEN"]
     admin = await gql(client, query, variables, token=make_token(role="ADMIN"))
     assert admin["data"]["_entities"][0]["orders"]["edges"] == [{"node": {"id": order["id"]}}]
 
@@ -208,7 +205,7 @@ async def test_cancel_then_update_conflicts_naming_the_status(client):
         " { id } }"
     )
     body = await gql(client, update, {"id": order["id"]}, token=token)
-    assert codes(body) == ["CONFLICT"]
+    assert error_codes(body) == ["CONFLICT"]
     assert body["errors"][0]["message"] == (
         f"Order {order['id']} is CANCELLED; only PENDING_PAYMENT or PAYMENT_FAILED orders can be "
         "updated."
@@ -219,9 +216,11 @@ async def test_only_admins_complete_orders(client):
     token = make_token()
     order = await create(client, token)
     complete = "mutation($id: ID!) { completeOrder(id: $id) { status } }"
-    assert codes(await gql(client, complete, {"id": order["id"]}, token=token)) == ["FORBIDDEN"]
+    assert error_codes(await gql(client, complete, {"id": order["id"]}, token=token)) == [
+        "FORBIDDEN"
+    ]
     body = await gql(client, complete, {"id": order["id"]}, token=make_token(role="ADMIN"))
-    assert codes(body) == ["CONFLICT"]
+    assert error_codes(body) == ["CONFLICT"]
     assert "is PENDING_PAYMENT" in body["errors"][0]["message"]
 
 
@@ -258,7 +257,7 @@ async def test_a_key_reused_with_other_lines_is_refused_as_payments_refuses_it(c
         token=token,
     )
     assert body["data"] is None
-    assert codes(body) == ["IDEMPOTENCY_KEY_REUSED"]
+    assert error_codes(body) == ["IDEMPOTENCY_KEY_REUSED"]
     assert body["errors"][0]["extensions"]["field"] == "idempotencyKey"
     assert items.reserve_calls() == 1
     long_key = await create(client, token, idempotencyKey="k" * 255)
@@ -269,7 +268,7 @@ async def test_a_key_reused_with_other_lines_is_refused_as_payments_refuses_it(c
         {"input": {"lines": [{"itemId": "pen", "quantity": 1}], "idempotencyKey": "k" * 256}},
         token=token,
     )
-    assert codes(too_long) == ["BAD_USER_INPUT"]
+    assert error_codes(too_long) == ["BAD_USER_INPUT"]
 
 
 async def test_requests_without_the_gateway_secret_are_refused(client):
@@ -297,7 +296,7 @@ async def test_an_idempotent_create_that_fails_answers_its_error_twice_and_frees
         for _ in range(2):
             body = await create_with_key(client, token)
             assert body["data"] is None, body
-            assert codes(body) == ["NOT_FOUND"], body
+            assert error_codes(body) == ["NOT_FOUND"], body
             assert body["errors"][0]["message"] == "Item -5848314 does not exist."
         items.add("-5848314", 10, stock=1000)
         body = await create_with_key(client, token)
@@ -316,7 +315,7 @@ async def test_a_key_that_cannot_be_freed_never_masks_the_error_and_is_taken_ove
         token = make_token()
         for _ in range(2):  # the second waits for the first's lease, then takes the key over
             body = await create_with_key(client, token)
-            assert codes(body) == ["NOT_FOUND"], body
+            assert error_codes(body) == ["NOT_FOUND"], body
             assert body["errors"][0]["message"] == "Item -5848314 does not exist."
         assert "could not free the idempotency key" in capsys.readouterr().out  # the app's log
         items.add("-5848314", 10, stock=1000)
@@ -350,7 +349,7 @@ async def test_a_create_whose_reservation_answer_is_lost_leaves_no_stock_held(cl
     body = await gql(
         client, CREATE, {"input": {"lines": [{"itemId": "pen", "quantity": 3}]}}, token=make_token()
     )
-    assert codes(body) == ["SERVICE_UNAVAILABLE"], body
+    assert error_codes(body) == ["SERVICE_UNAVAILABLE"], body
     assert items.held() == {}
     assert items.stock["pen"] == 10
 
@@ -363,7 +362,7 @@ async def test_an_update_whose_reservation_answer_is_lost_holds_the_stored_lines
         'mutation($id: ID!) { updateOrder(id: $id, input: {lines: [{itemId: "pen", quantity: 7}]})'
         " { id } }"
     )
-    assert codes(await gql(client, update, {"id": order["id"]}, token=token)) == [
+    assert error_codes(await gql(client, update, {"id": order["id"]}, token=token)) == [
         "SERVICE_UNAVAILABLE"
     ]
     assert items.held() == {order["id"]: {"pen": 2}}

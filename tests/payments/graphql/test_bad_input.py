@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.payments.conftest import GOOD_CARD, Harness, customer, error_code
+from tests.payments.conftest import GOOD_CARD, Harness, customer
+from tests.support.answers import error_code
 
 
 async def _assert_no_money_moved(harness: Harness) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.payments.conftest import DECLINED_CARD, Harness, customer, error_code
+from tests.payments.conftest import DECLINED_CARD, Harness, customer
+from tests.support.answers import error_code
 
 
 async def test_repeat_with_the_same_key_replays_the_answer_without_charging_again(

@@ -14,14 +14,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.payments.conftest import (
-    CountingProcessor,
-    Harness,
-    customer,
-    error_code,
-    payments_settings,
-    running,
-)
+from tests.payments.conftest import CountingProcessor, Harness, customer, payments_settings, running
+from tests.support.answers import error_code
 
 ADMIN = "admin-1"
 

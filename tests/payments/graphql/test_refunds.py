@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.payments.conftest import DECLINED_CARD, Harness, customer, error_code
+from tests.payments.conftest import DECLINED_CARD, Harness, customer
+from tests.support.answers import error_code
 
 ADMIN = "admin-1"
 

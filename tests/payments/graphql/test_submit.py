@@ -9,8 +9,8 @@ from tests.payments.conftest import (
     UPDATE,
     Harness,
     customer,
-    error_code,
 )
+from tests.support.answers import error_code
 
 
 async def test_submit_charges_exactly_the_order_total(harness: Harness) -> None:

@@ -12,13 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from shopkit.processor import ProcessorError
-from tests.payments.conftest import (
-    Harness,
-    customer,
-    error_code,
-    payments_settings,
-    running,
-)
+from tests.payments.conftest import Harness, customer, payments_settings, running
+from tests.support.answers import error_code
 
 
 @pytest.fixture(params=["mariadb", "sqlite"])

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from subgraphs.payments.settings import PaymentsSettings
-from tests.payments.conftest import customer, error_code, payments_settings, running
+from tests.payments.conftest import customer, payments_settings, running
+from tests.support.answers import error_code
 
 
 def test_default_database_is_a_sqlite_file_under_the_data_dir(tmp_path: Path) -> None:
