@@ -26,6 +26,7 @@ LAYERS = {
     "graphql": "through the app: the GraphQL API (and items' REST)",
     "events": "consumers, the outbox, the relay",
 }
+LAYER_FILES = {"__init__.py", "conftest.py"}  # conftest.py: the fixtures of that layer's tests
 ROOT_TEST = "test_app.py"  # the process's own wiring: settings, start-up, health
 NO_ENGINE = ("domain", "service")
 
@@ -72,10 +73,11 @@ def misplaced(tests: Path, code: Path, suites: list[str]) -> list[str]:
                         f"{shown}: at a suite's root only conftest.py, helpers and "
                         f"{ROOT_TEST}; move it to {where_it_goes(suite, rel.name, code)}"
                     )
-            elif rel.name != "__init__.py" and not rel.name.startswith("test_"):
+            elif rel.name not in LAYER_FILES and not rel.name.startswith("test_"):
                 found.append(
-                    f"{shown}: a layer's folder holds test_<topic>.py files only; a helper "
-                    f"goes at tests/{suite}/ or, shared, in tests/support/"
+                    f"{shown}: a layer's folder holds test_<topic>.py files (and its "
+                    f"conftest.py) only; a helper goes at tests/{suite}/ or, shared, in "
+                    "tests/support/"
                 )
     return found
 
@@ -96,14 +98,16 @@ def test_a_misplaced_file_is_reported_with_where_it_goes(tmp_path: Path) -> None
     (suite / "store").mkdir()
     for name in ("conftest.py", "fakes.py", "test_app.py", "graphql/test_refunds.py"):
         (suite / name).touch()
+    for name in ("graphql/conftest.py",):
+        (suite / name).touch()
     for name in ("test_refunds.py", "test_store.py", "test_crash.py", "graphql/documents.py"):
         (suite / name).touch()
 
     found = misplaced(tmp_path / "tests", code, ["shop"])
 
     assert found == [
-        "tests/shop/graphql/documents.py: a layer's folder holds test_<topic>.py files only;"
-        " a helper goes at tests/shop/ or, shared, in tests/support/",
+        "tests/shop/graphql/documents.py: a layer's folder holds test_<topic>.py files (and"
+        " its conftest.py) only; a helper goes at tests/shop/ or, shared, in tests/support/",
         "tests/shop/helpers/: a suite's folders are the layers of subgraphs/shop/: domain/,"
         " service/, store/, graphql/, events/",
         "tests/shop/store/: a layer's folder is a package (add __init__.py)",
