@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 import respx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from shopkit.auth import Identity
 from shopkit.events import CloudEvent, OutboxRelay, new_event
@@ -27,6 +27,7 @@ from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService
 from tests.orders.conftest import Cql, open_cql
 from tests.support.items_mock import ITEMS_URL, ItemsMock
+from tests.support.kafka import read_events
 
 SCHEMAS = producer_schemas("orders")
 
@@ -44,25 +45,6 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 def service_on(cql: Cql, http: httpx.AsyncClient) -> OrderService:
     client = ServiceClient(url=ITEMS_URL, caller="orders", secret="s" * 32, http=http)
     return OrderService(cql.store, ItemsStock(client))
-
-
-async def read_topic(bootstrap: str, topic: str, key: str, wanted: int) -> list[CloudEvent]:
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    found: list[CloudEvent] = []
-    try:
-        async with asyncio.timeout(30):
-            while len(found) < wanted:
-                batches = await consumer.getmany(timeout_ms=500)
-                for records in batches.values():
-                    found += [
-                        CloudEvent.from_json(r.value) for r in records if r.key == key.encode()
-                    ]
-    finally:
-        await consumer.stop()
-    return found
 
 
 def start_engine(engine: str, port: int, data_dir: Path, log_dir: Path) -> Process:
@@ -104,7 +86,10 @@ async def test_an_event_not_published_before_a_crash_is_delivered_once_after_res
         finally:
             await publisher.stop()
         assert [m for m in await cql.outbox.pending(100) if m.key == order.id] == []
-        delivered = await read_topic(kafka_bootstrap, "shop.order", order.id, 3)
+        delivered = [
+            CloudEvent.from_dict(e)
+            for e in await read_events(kafka_bootstrap, "shop.order", order.id, 3)
+        ]
         for event in delivered:
             SCHEMAS.validate(event)
         assert [e.type for e in delivered] == ["order.created", "order.created", "order.cancelled"]

@@ -4,7 +4,6 @@ consumer refunds a paid order exactly once however often the event is delivered.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -15,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from shopkit.events import new_event
 from shopkit.events.schemas import producer_schemas
 from tests.payments.conftest import customer, payments_settings, running
+from tests.support.kafka import read_events
 
 
 async def _eventually(check: Callable[[], Awaitable[bool]], timeout: float = 45.0) -> None:
@@ -22,21 +22,6 @@ async def _eventually(check: Callable[[], Awaitable[bool]], timeout: float = 45.
     while not await check():
         assert time.monotonic() < deadline, "timed out waiting"
         await asyncio.sleep(0.2)
-
-
-async def _read(bootstrap: str, topic: str, key: str, count: int) -> list[dict]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    found: list[dict] = []
-    try:
-        deadline = time.monotonic() + 45
-        while len(found) < count and time.monotonic() < deadline:
-            batches = await consumer.getmany(timeout_ms=500)
-            for messages in batches.values():
-                found += [json.loads(m.value) for m in messages if m.key == key.encode()]
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def _committed(bootstrap: str, group: str, partition: TopicPartition) -> int:
@@ -66,7 +51,7 @@ async def test_relay_publishes_and_cancellation_delivered_five_times_refunds_onc
         order_id = harness.services.add_order(buyer, amount=2000)
         payment = (await harness.submit(buyer, order_id, "k"))["data"]["submitPayment"]
 
-        [published] = await _read(kafka_bootstrap, "shop.payment", order_id, 1)
+        [published] = await read_events(kafka_bootstrap, "shop.payment", order_id, 1)
         producer_schemas("payments").validate(published)
         assert published["type"] == "payment.succeeded"
         assert published["data"]["paymentId"] == payment["id"]
@@ -109,7 +94,7 @@ async def test_relay_publishes_and_cancellation_delivered_five_times_refunds_onc
             return await _committed(kafka_bootstrap, group, ours) == sent.offset + 1
 
         await _eventually(all_handled)
-        refunded = await _read(kafka_bootstrap, "shop.payment", order_id, 2)
+        refunded = await read_events(kafka_bootstrap, "shop.payment", order_id, 2)
 
         assert harness.processor.refund_calls == 1
         ours_handled = await harness.rows(
