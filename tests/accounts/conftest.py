@@ -37,6 +37,12 @@ ACCOUNT_FIELDS = """
   paymentMethods { id brand last4 expMonth expYear }
 """
 ME = f"{{ me {{ {ACCOUNT_FIELDS} }} }}"
+UPDATE = f"""
+mutation($input: UpdateAccountInput!) {{ updateAccount(input: $input) {{ {ACCOUNT_FIELDS} }} }}"""
+ADD = """
+mutation($input: AddPaymentMethodInput!) {
+  addPaymentMethod(input: $input) { id brand last4 expMonth expYear } }"""
+CARD = {"number": "4242424242424242", "expMonth": 12, "expYear": 2040, "cvc": "123"}
 
 
 @dataclass

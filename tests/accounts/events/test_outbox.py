@@ -4,18 +4,13 @@ valid against their JSON Schemas, free of secrets, and relayed to Kafka."""
 from __future__ import annotations
 
 import asyncio
-import json
-import time
-
-from aiokafka import AIOKafkaConsumer
 
 from shopkit.events import CloudEvent
 from shopkit.events.schemas import producer_schemas
 from subgraphs.accounts.settings import AccountsSettings
-from tests.accounts.conftest import PASSWORD, Service, running
-from tests.accounts.graphql.test_payment_methods import ADD, CARD
-from tests.accounts.graphql.test_update_account import UPDATE
+from tests.accounts.conftest import ADD, CARD, PASSWORD, UPDATE, Service, running
 from tests.support.answers import error_codes
+from tests.support.kafka import read_events
 
 SCHEMAS = producer_schemas("accounts")
 
@@ -81,23 +76,7 @@ async def test_the_relay_publishes_account_created_to_kafka(
     )
     async with running(live) as service:
         user = await service.register()
-        consumer = AIOKafkaConsumer(
-            "shop.account", bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
-        )
-        await consumer.start()
-        found: list[dict] = []
-        try:
-            deadline = time.monotonic() + 45
-            while not found and time.monotonic() < deadline:
-                batches = await consumer.getmany(timeout_ms=500)
-                found += [
-                    json.loads(m.value)
-                    for messages in batches.values()
-                    for m in messages
-                    if m.key == user["id"].encode()
-                ]
-        finally:
-            await consumer.stop()
+        found = await read_events(kafka_bootstrap, "shop.account", user["id"], 1)
         assert [e["type"] for e in found] == ["account.created"]
         SCHEMAS.validate(found[0])
         for _ in range(50):

@@ -9,14 +9,10 @@ import pytest
 
 from shopkit.processor import Card, CardToken, ProcessorError
 from subgraphs.accounts.settings import AccountsSettings
-from tests.accounts.conftest import ME, Service, running
+from tests.accounts.conftest import ADD, CARD, ME, Service, running
 from tests.support.answers import error_codes
 
-ADD = """
-mutation($input: AddPaymentMethodInput!) {
-  addPaymentMethod(input: $input) { id brand last4 expMonth expYear } }"""
 REMOVE = "mutation($id: ID!) { removePaymentMethod(id: $id) { id paymentMethods { id } } }"
-CARD = {"number": "4242424242424242", "expMonth": 12, "expYear": 2040, "cvc": "123"}
 
 
 async def test_a_card_is_stored_as_token_brand_last4_only_nowhere_in_the_database_or_logs(

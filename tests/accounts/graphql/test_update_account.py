@@ -7,11 +7,9 @@ import asyncio
 
 import pytest
 
-from tests.accounts.conftest import ACCOUNT_FIELDS, ME, PASSWORD, Service
+from tests.accounts.conftest import ME, PASSWORD, UPDATE, Service
 from tests.support.answers import error_codes
 
-UPDATE = f"""
-mutation($input: UpdateAccountInput!) {{ updateAccount(input: $input) {{ {ACCOUNT_FIELDS} }} }}"""
 HOME = {"line1": "2 Rue de Rivoli", "city": "Paris", "postalCode": "75001", "country": "FR"}
 
 

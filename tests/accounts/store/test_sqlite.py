@@ -11,9 +11,7 @@ import pytest
 
 from shopkit.sql import private_sqlite_file
 from subgraphs.accounts.service.auth import REGISTERED
-from tests.accounts.conftest import ME, PASSWORD, make_settings, running
-from tests.accounts.graphql.test_payment_methods import ADD, CARD
-from tests.accounts.graphql.test_update_account import UPDATE
+from tests.accounts.conftest import ADD, CARD, ME, PASSWORD, UPDATE, make_settings, running
 from tests.support.answers import error_codes
 
 
