@@ -1,8 +1,9 @@
 """The service suites read like the code: ``tests/<name>/`` has a package per layer of
 ``subgraphs/<name>/`` it tests (``domain/``, ``service/``, ``store/``, ``graphql/``,
-``events/``), each of ``test_<topic>.py`` files, and at its root only ``conftest.py``, helper
-modules (``fakes.py``, ``helpers.py``) and ``test_app.py`` (the process's own wiring). A test
-file anywhere else fails here with the folder it belongs in (docs/ARCHITECTURE.md, ``tests/``).
+``events/``), each of ``test_<topic>.py`` files (and the layer's ``conftest.py`` where its
+tests share fixtures), and at its root only ``conftest.py``, helper modules (``fakes.py``,
+``helpers.py``) and ``test_app.py`` (the process's own wiring). A test file anywhere else
+fails here with the folder it belongs in (docs/ARCHITECTURE.md, ``tests/``).
 
 ``service/`` and ``domain/`` hold the tests that need no engine (fakes through the ports): a
 test there that tests/conftest.py marks ``engine`` fails too, since it belongs in ``store/``
