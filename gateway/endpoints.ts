@@ -5,7 +5,9 @@
 //     second answer: Hive Gateway's own health plugins run before any configured plugin, so
 //     no plugin can pass them a rewritten path;
 //   GraphiQL (Hive Laboratory, 21 MB of HTML) rendered once, then served compressed
-//     (brotli or gzip) with an ETag, so a reload costs a 304 instead of the whole page.
+//     (brotli or gzip) with an ETag, so a reload costs a 304 instead of the whole page;
+//   a path the gateway does not serve: 404 with a JSON error carrying NOT_FOUND, like every
+//     other error a client can see (Yoga answers it with an empty body and no code).
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import { StaticAsset } from './static.ts';
 
@@ -20,6 +22,14 @@ function isGraphiQL(request: Request, response: Response, graphqlEndpoint: strin
   );
 }
 
+function notFound(path: string, graphqlEndpoint: string): Response {
+  const message = `There is nothing at ${path}: GraphQL is at ${graphqlEndpoint}, REST under /api (see /api/docs).`;
+  return new Response(JSON.stringify({ errors: [{ message, extensions: { code: 'NOT_FOUND' } }] }), {
+    status: 404,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+  });
+}
+
 export function usePublicEndpoints(graphqlEndpoint = '/graphql'): GatewayPlugin {
   // The page is rendered once (graphiql.ts), so the first answer's body stands for all.
   let graphiql: Promise<StaticAsset> | undefined;
@@ -31,6 +41,11 @@ export function usePublicEndpoints(graphqlEndpoint = '/graphql'): GatewayPlugin 
       }
     },
     onResponse({ request, response, setResponse }) {
+      if (response.status === 404 && response.headers.get('content-type') === null) {
+        void response.body?.cancel();
+        setResponse(notFound(new URL(request.url).pathname, graphqlEndpoint));
+        return;
+      }
       if (!isGraphiQL(request, response, graphqlEndpoint)) return;
       const type = response.headers.get('content-type')!;
       if (graphiql) {

@@ -41,7 +41,8 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         400,
         "The HTTP request is not a GraphQL request the shop accepts: a body that is not JSON, "
         "no query, a batch, an invalid Content-Length; with HTTP 403, a request a browser "
-        "could send cross-site (GET, text/plain or form POST) without an x-graphql-csrf header.",
+        "could send cross-site (GET, text/plain or form POST) without an x-graphql-csrf header; "
+        "with HTTP 405 (and an Allow header), a method the REST path does not answer.",
         "services, gateway",
     ),
     ErrorCode(
@@ -100,7 +101,13 @@ CATALOGUE: tuple[ErrorCode, ...] = (
         "service-only operation, a request that did not come through the gateway).",
         "services",
     ),
-    ErrorCode("NOT_FOUND", 404, "The object does not exist (or is not the caller's).", "services"),
+    ErrorCode(
+        "NOT_FOUND",
+        404,
+        "The object a command names does not exist (or is not the caller's); from the gateway, "
+        "a path it does not serve.",
+        "services, gateway",
+    ),
     ErrorCode(
         "CONFLICT",
         409,

@@ -1,12 +1,16 @@
 """GraphQL value types more than one subgraph exposes, defined once.
 
-``Money`` and ``PageInfo`` are ``@shareable``: every subgraph that returns them declares the
-same fields, and the gateway resolves them from whichever subgraph answered. Subgraphs import
-these classes instead of declaring their own, so the shared definitions cannot drift apart.
+``Money``, ``PageInfo`` and ``Address`` are ``@shareable``: every subgraph that returns them
+declares the same fields, and the gateway resolves them from whichever subgraph answered.
+Subgraphs import these classes instead of declaring their own, so the shared definitions cannot
+drift apart.
 
 ``Connection[T]`` and ``Edge[T]`` are the one shape of every list that can grow
 (docs/api-conventions.md, "Lists"): Strawberry names ``Connection[Item]`` ``ItemConnection``
 and ``Edge[Item]`` ``ItemEdge``, so each subgraph gets its own connection types, all alike.
+
+``Address`` and ``AddressInput`` are the one address of the API (accounts' saved addresses,
+orders' shipping address); ``shopkit.addresses`` holds its value and its one rule.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from shopkit import money
+from shopkit import addresses, money
 from shopkit.paging import Page
 
 T = TypeVar("T")
@@ -39,6 +43,54 @@ class MoneyInput:
 
     def pair(self) -> tuple[int, str]:
         return self.amount, self.currency
+
+
+@strawberry.federation.type(shareable=True, description="A postal address.")
+class Address:
+    line1: str
+    line2: str | None
+    city: str
+    region: str | None
+    postal_code: str | None
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2 country code, e.g. US.")
+
+    @classmethod
+    def of(cls, value: addresses.Address | None) -> Address | None:
+        if value is None:
+            return None
+        return cls(
+            line1=value.line1,
+            line2=value.line2,
+            city=value.city,
+            region=value.region,
+            postal_code=value.postal_code,
+            country=value.country,
+        )
+
+
+@strawberry.input(
+    description="A postal address: line1, city and country required (not blank), line1 and "
+    "line2 at most 200 characters, city and region 100, postalCode 16 (letters, digits, spaces, "
+    "hyphens), country an ISO 3166-1 alpha-2 code."
+)
+class AddressInput:
+    line1: str
+    city: str
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2 country code, e.g. US.")
+    line2: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+
+    def raw(self) -> dict[str, str | None]:
+        """The fields as the client sent them, by Python name, for ``parse_address``."""
+        return {
+            "line1": self.line1,
+            "line2": self.line2,
+            "city": self.city,
+            "region": self.region,
+            "postal_code": self.postal_code,
+            "country": self.country,
+        }
 
 
 @strawberry.federation.type(shareable=True)

@@ -4,9 +4,10 @@
 A key is 1 to ``MAX_KEY_LENGTH`` characters, not blank, opaque (kept as sent), and scoped to
 its caller: two customers may use the same key. A repeat with the same parameters answers
 what the first request answered; a repeat with other parameters is refused with
-``IDEMPOTENCY_KEY_REUSED`` and changes nothing. How each service remembers the first
-request's parameters is its own (payments: a keyed hash per record; orders: a fingerprint
-stored with the key's claim), the rule is this one.
+``IDEMPOTENCY_KEY_REUSED`` and changes nothing; a repeat while the first request still runs is
+a ``CONFLICT`` whose ``extensions.reason`` is ``IDEMPOTENCY_IN_PROGRESS``. How each service
+remembers the first request's parameters is its own (payments: a keyed hash per record;
+orders: a fingerprint stored with the key's claim), the rule is this one.
 
 Standard library only, so any ``domain/`` may import it.
 """
@@ -21,6 +22,9 @@ from shopkit.errors import InvalidInput
 
 MAX_KEY_LENGTH = 255
 FIELD = "idempotencyKey"
+# ``extensions.reason`` of the CONFLICT a repeat gets while the first request with its key is
+# still running (the catalogue's CONFLICT): retry shortly with the same key.
+IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS"
 
 
 class IdempotencyKeyReused(InvalidInput):

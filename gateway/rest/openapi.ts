@@ -1,7 +1,7 @@
 // The OpenAPI 3 document of the REST API, generated from the route table (routes.ts): every
 // path, method, parameter, body and status there is here, and nothing else.
 import { CATALOGUE } from '../errors.ts';
-import { ID_PATTERNS, ROUTES, type Route, type Schema } from './routes.ts';
+import { ADDRESS_INPUT, ID_PATTERNS, ROUTES, type Route, type Schema } from './routes.ts';
 
 const string = { type: 'string' };
 const nullableString = { type: 'string', nullable: true };
@@ -14,6 +14,8 @@ function object(properties: Record<string, Schema>, required = Object.keys(prope
   return { type: 'object', properties, ...(required.length ? { required } : {}) };
 }
 
+/** The one address (GraphQL's Address and AddressInput): an account's addresses and an order's
+ * shipping address have the same JSON shape and the same rule. */
 const ADDRESS = object(
   { line1: string, line2: nullableString, city: string, region: nullableString, postalCode: nullableString, country: string },
   ['line1', 'city', 'country'],
@@ -26,17 +28,7 @@ const SCHEMAS: Record<string, Schema> = {
   Money: object({ amount: { ...integer, description: 'Minor units (cents).' }, currency: { ...string, description: 'ISO 4217.' } }),
   MoneyInput: { ...object({ amount: integer, currency: string }), additionalProperties: false },
   Address: ADDRESS,
-  AddressInput: {
-    ...object(
-      { line1: string, line2: string, city: string, region: string, postalCode: string, country: { ...string, description: 'ISO 3166-1 alpha-2.' } },
-      ['line1', 'city', 'country'],
-    ),
-    additionalProperties: false,
-  },
-  ShippingAddressInput: {
-    ...object({ line1: string, line2: string, city: string, region: string, postalCode: string, country: string }, []),
-    additionalProperties: false,
-  },
+  AddressInput: ADDRESS_INPUT,
   CardInput: {
     ...object({ number: string, expMonth: integer, expYear: integer, cvc: string }),
     additionalProperties: false,
@@ -66,7 +58,7 @@ const SCHEMAS: Record<string, Schema> = {
     status: { type: 'string', enum: ['PENDING_PAYMENT', 'PAID', 'COMPLETED', 'CANCELLED', 'PAYMENT_FAILED', 'REFUNDED'] },
     lines: { type: 'array', items: ref('OrderLine') },
     total: money,
-    shippingAddress: { type: 'object', nullable: true },
+    shippingAddress: NULLABLE_ADDRESS,
     payment: { ...object({ id: string, status: string }), nullable: true },
     createdAt: dateTime,
     updatedAt: dateTime,

@@ -178,7 +178,7 @@ async function restAnswer(route: Route, id: string | undefined, graphql: Respons
   try {
     result = (await graphql.json()) as Json;
   } catch {
-    throw new RestError(502, 'SERVICE_UNAVAILABLE', 'The gateway gave no JSON answer.');
+    refuse('SERVICE_UNAVAILABLE', 'The gateway gave no JSON answer.');
   }
   const errors = (result.errors ?? []) as Json[];
   if (errors.length) {

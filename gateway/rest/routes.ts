@@ -54,14 +54,23 @@ const string = { type: 'string' };
 const money = { $ref: '#/components/schemas/MoneyInput' };
 const address = { $ref: '#/components/schemas/AddressInput' };
 const card = { $ref: '#/components/schemas/CardInput' };
-/** Written out: OpenAPI 3.0 ignores `nullable` beside a $ref. null clears the address. */
-const NULLABLE_ADDRESS_INPUT = {
+/** The one address input (GraphQL's AddressInput): an order's shipping address and an
+ * account's addresses, one JSON shape and one rule (the kit's, shopkit/addresses.py). */
+export const ADDRESS_INPUT: Schema = {
   type: 'object',
-  nullable: true,
   additionalProperties: false,
   required: ['line1', 'city', 'country'],
-  properties: { line1: string, line2: string, city: string, region: string, postalCode: string, country: string },
+  properties: {
+    line1: string,
+    line2: string,
+    city: string,
+    region: string,
+    postalCode: string,
+    country: { ...string, description: 'ISO 3166-1 alpha-2.' },
+  },
 };
+/** Written out: OpenAPI 3.0 ignores `nullable` beside a $ref. null clears the address. */
+const NULLABLE_ADDRESS_INPUT = { ...ADDRESS_INPUT, nullable: true };
 const lines = {
   type: 'array',
   minItems: 1,
@@ -252,7 +261,7 @@ export const ROUTES: Route[] = [
     resource: 'order',
     body: {
       schema: object(
-        { lines, shippingAddress: { $ref: '#/components/schemas/ShippingAddressInput' } },
+        { lines, shippingAddress: address },
         ['lines'],
       ),
       required: true,

@@ -313,6 +313,45 @@ def test_bad_order_requests_change_no_stock(rest: Rest, admin: str) -> None:
     assert rest.ok("GET", f"/api/items/{item['id']}/availability")["available"] == 4
 
 
+def test_an_orders_shipping_address_and_an_accounts_address_are_one_shape_and_rule(
+    rest: Rest, admin: str
+) -> None:
+    """The same JSON in and out for both, and the same refusal (code and field) for a bad one,
+    which changes nothing."""
+    item = rest.new_item(admin, stock=3)
+    _, token = rest.customer()
+    address = {
+        "line1": "10 Downing St",
+        "city": "London",
+        "postalCode": "SW1A 2AA",
+        "country": "gb",
+    }
+    me = rest.ok("PUT", "/api/accounts/me", token=token, json={"shippingAddress": address})
+    lines = [{"itemId": item["id"], "quantity": 1}]
+    order = rest.ok(
+        "POST", "/api/orders", 201, token=token, json={"lines": lines, "shippingAddress": address}
+    )
+    expected = {**address, "country": "GB", "line2": None, "region": None}
+    assert me["shippingAddress"] == expected
+    assert order["shippingAddress"] == expected
+    assert rest.ok("GET", f"/api/orders/{order['id']}", token=token)["shippingAddress"] == expected
+
+    bad = {**address, "country": "UK"}
+    account_refusal = refused(
+        rest("PUT", "/api/accounts/me", token=token, json={"shippingAddress": bad}),
+        422,
+        "BAD_USER_INPUT",
+    )
+    order_refusal = refused(
+        rest("POST", "/api/orders", token=token, json={"lines": lines, "shippingAddress": bad}),
+        422,
+        "BAD_USER_INPUT",
+    )
+    assert account_refusal["field"] == order_refusal["field"] == "shippingAddress.country"
+    assert rest.ok("GET", "/api/accounts/me", token=token) == me
+    assert rest.ok("GET", f"/api/items/{item['id']}/availability")["available"] == 2
+
+
 def test_bad_item_writes_change_nothing(rest: Rest, admin: str) -> None:
     item = rest.new_item(admin, stock=1)
     path = f"/api/items/{item['id']}"

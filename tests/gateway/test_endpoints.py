@@ -183,10 +183,16 @@ def strict_gateway(
 def test_every_error_the_gateway_makes_itself_has_a_catalogued_code(
     strict_gateway: Gateway,
 ) -> None:
-    """CSRF, body and query limits, the rate limit, parse and validation errors."""
+    """CSRF, body and query limits, the rate limit, parse and validation errors, a method or
+    a path the gateway does not serve."""
     gateway = strict_gateway
     with gateway.client() as client:
         answers = {
+            "unknown path": client.get(f"{base(gateway)}/nope"),
+            "path below graphql": client.post(
+                f"{base(gateway)}/graphql/x", json={"query": "{ hello }"}
+            ),
+            "method": client.put(gateway.url, json={"query": "{ hello }"}),
             "csrf": client.get(gateway.url, params={"query": "{ hello }"}),
             "form post": client.post(
                 gateway.url,
@@ -223,3 +229,5 @@ def test_every_error_the_gateway_makes_itself_has_a_catalogued_code(
     assert answers["csrf"].status_code == 403
     assert answers["rate limit"].json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert answers["too large"].status_code == 413
+    assert answers["unknown path"].status_code == 404
+    assert answers["unknown path"].json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from shopkit.errors import CATALOGUE, CODES, ErrorCode
-from stack.gateway import ERROR_CODES, error_codes_json
+from stack.gateway import ERROR_CODES, GATEWAY_DIR, error_codes_json
 from tests.gateway.conftest import Gateway
 
 CARD = "4242424242424242"
@@ -222,3 +223,55 @@ def test_every_code_the_gateway_produces_is_in_the_catalogue(gateway: Gateway) -
     ):
         seen.update(e["extensions"]["code"] for e in post(gateway, body).json()["errors"])
     assert seen <= set(CODES), seen - set(CODES)
+
+
+# Where the gateway's sources give an error its code: `code: 'X'`, `code ??= 'X'`,
+# `code = cond ? 'X' : 'Y'`, refuse('X', …), requestError('X', …), jsonError('X', …),
+# new RestError(405, 'X', …).
+CODE_LITERALS = [
+    re.compile(r"\bcode\s*(?::|\?\?=|=(?!=))\s*'([A-Z_]+)'"),
+    re.compile(r"\bcode\s*=\s*\w+\s*\?\s*'([A-Z_]+)'\s*:\s*'([A-Z_]+)'"),
+    re.compile(r"\b(?:refuse|requestError|jsonError)\(\s*'([A-Z_]+)'"),
+    re.compile(r"\bRestError\(\s*\d+,\s*'([A-Z_]+)'"),
+]
+
+
+def codes_given_in(source: str) -> set[str]:
+    found: set[str] = set()
+    for pattern in CODE_LITERALS:
+        for match in pattern.finditer(source):
+            found.update(group for group in match.groups() if group)
+    return found
+
+
+def test_every_code_the_gateways_sources_give_an_error_is_catalogued() -> None:
+    """A new refusal in the gateway (GraphQL or REST) with a code that is not in the catalogue
+    fails here, before any client sees it; the other tests of this file and of
+    test_endpoints.py / test_rest.py call each refusal path and check its answer."""
+    sources = sorted(GATEWAY_DIR.glob("*.ts")) + sorted((GATEWAY_DIR / "rest").glob("*.ts"))
+    given = {code for path in sources for code in codes_given_in(path.read_text())}
+    assert given >= {
+        "BAD_REQUEST",
+        "BAD_USER_INPUT",
+        "NOT_FOUND",
+        "RATE_LIMITED",
+        "REQUEST_ENTITY_TOO_LARGE",
+        "SERVICE_UNAVAILABLE",
+        "UNAUTHENTICATED",
+        "UNSUPPORTED_MEDIA_TYPE",
+    }, given
+    assert given <= set(CODES), given - set(CODES)
+
+
+def test_the_source_scan_finds_each_way_of_giving_a_code() -> None:
+    source = """
+      new GraphQLError(m, { extensions: { code: 'A_CODE' } });
+      extensions.code ??= 'B_CODE';
+      own.code = coercion ? 'C_CODE' : 'D_CODE';
+      if (code === 'NOT_GIVEN') return;
+      refuse('E_CODE', 'message');
+      requestError('F_CODE', 'message');
+      jsonError('G_CODE', 'message', 400);
+      throw new RestError(405, 'H_CODE', 'message');
+    """
+    assert codes_given_in(source) == {f"{c}_CODE" for c in "ABCDEFGH"}

@@ -75,6 +75,37 @@ def test_the_openapi_document_is_valid_openapi_3_and_covers_every_route(
     assert key["required"] is True
 
 
+def test_every_address_in_the_openapi_document_has_one_json_shape(gateway: Gateway) -> None:
+    """An order's shipping address and an account's addresses: the same shape and rule in
+    bodies and answers, as GraphQL's one Address and AddressInput."""
+    document = request(gateway, "GET", "/api/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    address_input = {"$ref": "#/components/schemas/AddressInput"}
+
+    def body(path: str, method: str) -> dict[str, Any]:
+        operation = document["paths"][path][method]
+        properties: dict[str, Any] = operation["requestBody"]["content"]["application/json"][
+            "schema"
+        ]["properties"]
+        return properties
+
+    assert body("/api/orders", "post")["shippingAddress"] == address_input
+    assert body("/api/accounts", "post")["shippingAddress"] == address_input
+    assert body("/api/accounts", "post")["billingAddress"] == address_input
+    for field in ("shippingAddress", "billingAddress"):  # nullable there: null clears it
+        written_out = body("/api/accounts/me", "put")[field]
+        assert {**written_out, "nullable": False} == {**schemas["AddressInput"], "nullable": False}
+    answers = [
+        schemas["Order"]["properties"]["shippingAddress"],
+        schemas["Account"]["properties"]["shippingAddress"],
+        schemas["Account"]["properties"]["billingAddress"],
+    ]
+    assert all(a == {**schemas["Address"], "nullable": True} for a in answers), answers
+    assert set(schemas["Address"]["properties"]) == set(schemas["AddressInput"]["properties"])
+    assert schemas["Address"]["required"] == schemas["AddressInput"]["required"]
+    assert not any("Address" in name for name in schemas if name not in {"Address", "AddressInput"})
+
+
 def test_the_swagger_ui_is_served_by_the_gateway_alone(gateway: Gateway) -> None:
     page = request(gateway, "GET", "/api/docs")
     assert page.status_code == 200

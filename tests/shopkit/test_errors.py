@@ -1,9 +1,12 @@
-"""The error-code catalogue is complete: every code a service raises is listed, once."""
+"""The error-code catalogue is complete: every code a service raises is listed, once, and the
+docs list exactly the catalogue."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
+from pathlib import Path
 
 import shopkit
 import subgraphs
@@ -41,3 +44,18 @@ def test_each_code_is_listed_once_with_a_meaning_and_an_http_status() -> None:
         assert entry.code.isupper()
         assert entry.meaning.endswith((".", ")"))
         assert 400 <= entry.http_status <= 599
+
+
+def documented_codes() -> dict[str, int]:
+    """The codes and statuses of the table in docs/api-conventions.md, "Errors"."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "api-conventions.md").read_text()
+    section = text.split("\n## Errors\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([A-Z_]+)` \| (\d{3}) \|", section, flags=re.MULTILINE)
+    assert len(rows) == len(set(dict(rows))), "a code is listed twice"
+    return {code: int(status) for code, status in rows}
+
+
+def test_the_docs_list_exactly_the_catalogued_codes_with_their_status() -> None:
+    """A code added to the catalogue (or one the docs list that no longer exists) fails here:
+    a client reading the docs sees every code it can receive, and no other."""
+    assert documented_codes() == {entry.code: entry.http_status for entry in CATALOGUE}

@@ -11,20 +11,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from shopkit.addresses import Address
+
 
 class Role(enum.StrEnum):
     CUSTOMER = "CUSTOMER"
     ADMIN = "ADMIN"
-
-
-@dataclass(frozen=True)
-class Address:
-    line1: str
-    city: str
-    country: str
-    line2: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from shopkit.countries import ISO_3166_ALPHA2
 from shopkit.errors import InvalidInput
-from subgraphs.accounts.domain.model import Address
 
 EMAIL_MAX = 254
 NAME_MAX = 100
@@ -23,14 +21,9 @@ NAME_MAX = 100
 # 128 is twice the 64 that NIST asks verifiers to accept.
 PASSWORD_MIN = 15
 PASSWORD_MAX = 128
-ADDRESS_LINE_MAX = 200
-CITY_MAX = 100
-REGION_MAX = 100
-POSTAL_CODE_MAX = 16
 
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-_POSTAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]*$")
 _REPEATED_UNIT = re.compile(r"(.{1,4})\1+")
 
 # Common and breached passwords that pass the length rule, lower-cased, whitespace folded;
@@ -132,41 +125,3 @@ def password(value: str, field: str = "password", *, email: str | None = None) -
         if address in compact or (len(local) >= 4 and local in compact):
             raise InvalidInput("The password must not contain your email address.", field=field)
     return value
-
-
-def address(
-    *,
-    line1: str,
-    city: str,
-    country: str,
-    line2: str | None = None,
-    region: str | None = None,
-    postal_code: str | None = None,
-    field: str = "address",
-) -> Address:
-    code = country.strip().upper()
-    if code not in ISO_3166_ALPHA2:
-        raise InvalidInput(
-            "The country must be an ISO 3166-1 alpha-2 code such as 'US'.",
-            field=f"{field}.country",
-        )
-    postal = _text(
-        postal_code or "", f"{field}.postalCode", "The postal code", POSTAL_CODE_MAX, required=False
-    )
-    if postal and not _POSTAL.match(postal):
-        raise InvalidInput(
-            "The postal code may contain only letters, digits, spaces and hyphens.",
-            field=f"{field}.postalCode",
-        )
-    second = _text(
-        line2 or "", f"{field}.line2", "Address line 2", ADDRESS_LINE_MAX, required=False
-    )
-    area = _text(region or "", f"{field}.region", "The region", REGION_MAX, required=False)
-    return Address(
-        line1=_text(line1, f"{field}.line1", "Address line 1", ADDRESS_LINE_MAX),
-        line2=second or None,
-        city=_text(city, f"{field}.city", "The city", CITY_MAX),
-        region=area or None,
-        postal_code=postal or None,
-        country=code,
-    )

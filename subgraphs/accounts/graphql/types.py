@@ -1,40 +1,18 @@
-"""GraphQL object and input types, converted from the domain's values."""
+"""GraphQL object and input types, converted from the domain's values. ``Address`` and
+``AddressInput`` are the kit's (``shopkit.graphql_types``), the same as orders'."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
+from shopkit.graphql_types import Address, AddressInput
 from subgraphs.accounts.domain import model
 from subgraphs.accounts.graphql.context import AccountsContext
 
 # The domain's enum is the GraphQL enum: registered here, not copied.
 strawberry.enum(model.Role, name="Role")
-
-
-@strawberry.type(description="A postal address.")
-class Address:
-    line1: str
-    line2: str | None
-    city: str
-    region: str | None
-    postal_code: str | None
-    country: str = strawberry.field(description="ISO 3166-1 alpha-2 country code.")
-
-    @classmethod
-    def of(cls, value: model.Address | None) -> Address | None:
-        if value is None:
-            return None
-        return cls(
-            line1=value.line1,
-            line2=value.line2,
-            city=value.city,
-            region=value.region,
-            postal_code=value.postal_code,
-            country=value.country,
-        )
 
 
 @strawberry.type(description="A saved card: only its brand, last four digits and expiry.")
@@ -123,26 +101,6 @@ class PaymentSource:
             exp_month=value.exp_month,
             exp_year=value.exp_year,
         )
-
-
-@strawberry.input
-class AddressInput:
-    line1: str
-    city: str
-    country: str = strawberry.field(description="ISO 3166-1 alpha-2 country code.")
-    line2: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
-
-    def raw(self) -> dict[str, Any]:
-        return {
-            "line1": self.line1,
-            "line2": self.line2,
-            "city": self.city,
-            "region": self.region,
-            "postal_code": self.postal_code,
-            "country": self.country,
-        }
 
 
 @strawberry.input

@@ -1,7 +1,8 @@
 """The accounts as every account use case (``auth``, ``profile``, ``payment_methods``) works
 with them: one ``Accounts`` holding what they share (the store, the login throttle, the
 notifier, the clock), the caller's stored account, the validated event for a
-change and the counting of password attempts; and address parsing.
+change and the counting of password attempts. (Addresses: the kit's one rule,
+``shopkit.addresses``.)
 
 Authorization uses the caller's *stored* account (not only the token's claims): a token whose
 account was deleted is refused, and a demoted admin loses admin rights at once.
@@ -11,37 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from shopkit.auth import Identity
 from shopkit.errors import RateLimited, Unauthenticated
 from shopkit.events import CloudEvent, DomainEvent, cloud_event
-from subgraphs.accounts.domain import rules
 from subgraphs.accounts.domain.events import PRODUCER
-from subgraphs.accounts.domain.model import Account, Address
+from subgraphs.accounts.domain.model import Account
 from subgraphs.accounts.store.accounts import AccountStore
 from subgraphs.accounts.store.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
 UPDATE_ATTEMPTS = 3  # optimistic-concurrency retries of a read-modify-save
-
-RawAddress = Mapping[str, str | None]
-
-
-def parse_address(raw: RawAddress | None, field: str) -> Address | None:
-    if raw is None:
-        return None
-    return rules.address(
-        line1=raw.get("line1") or "",
-        line2=raw.get("line2"),
-        city=raw.get("city") or "",
-        region=raw.get("region"),
-        postal_code=raw.get("postal_code"),
-        country=raw.get("country") or "",
-        field=field,
-    )
 
 
 class Accounts:

@@ -19,10 +19,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from shopkit.addresses import RawAddress, parse_address
 from shopkit.errors import Conflict, Unauthenticated, Unavailable
 from subgraphs.accounts.domain import events, rules
 from subgraphs.accounts.domain.model import Account, Role
-from subgraphs.accounts.service.accounts import UPDATE_ATTEMPTS, Accounts, RawAddress, parse_address
+from subgraphs.accounts.service.accounts import UPDATE_ATTEMPTS, Accounts
 from subgraphs.accounts.service.passwords import Passwords
 from subgraphs.accounts.service.tokens import TokenIssuer
 

@@ -8,11 +8,12 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from shopkit.addresses import Address, parse_address
 from shopkit.auth import Identity, require_account
 from shopkit.errors import Conflict, Forbidden, InvalidInput, ShopError
 from subgraphs.accounts.domain import events, rules
-from subgraphs.accounts.domain.model import Account, Address, Role
-from subgraphs.accounts.service.accounts import UPDATE_ATTEMPTS, Accounts, parse_address
+from subgraphs.accounts.domain.model import Account, Role
+from subgraphs.accounts.service.accounts import UPDATE_ATTEMPTS, Accounts
 from subgraphs.accounts.service.passwords import Passwords
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,9 @@ methods, each write in one transaction together with its outbox event."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict, fields
 from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import ColumnElement, and_, delete, update
 from sqlalchemy.exc import IntegrityError
@@ -12,11 +14,17 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shopkit.addresses import Address
 from shopkit.errors import Conflict
 from shopkit.events import CloudEvent
 from shopkit.events.store.sql import SqlOutbox
-from subgraphs.accounts.domain.model import Account, Address, PaymentMethod, Role
+from subgraphs.accounts.domain.model import Account, PaymentMethod, Role
 from subgraphs.accounts.store.tables import OUTBOX, AccountRow, AddressRow, PaymentMethodRow
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 SHIPPING = "shipping"
 BILLING = "billing"
@@ -30,46 +38,20 @@ def _duplicate_email() -> Conflict:
     return Conflict("An account with this email already exists.", field="email")
 
 
+def _from_row(value_type: type[T], row: object) -> T:
+    """The domain value of a row whose columns carry the value's field names."""
+    return value_type(**{field.name: getattr(row, field.name) for field in fields(value_type)})
+
+
 def _address_rows(account: Account) -> list[AddressRow]:
-    rows = []
-    for kind, value in ((SHIPPING, account.shipping_address), (BILLING, account.billing_address)):
-        if value is not None:
-            rows.append(
-                AddressRow(
-                    account_id=account.id,
-                    kind=kind,
-                    line1=value.line1,
-                    line2=value.line2,
-                    city=value.city,
-                    region=value.region,
-                    postal_code=value.postal_code,
-                    country=value.country,
-                )
-            )
-    return rows
-
-
-def _address(row: AddressRow) -> Address:
-    return Address(
-        line1=row.line1,
-        line2=row.line2,
-        city=row.city,
-        region=row.region,
-        postal_code=row.postal_code,
-        country=row.country,
-    )
-
-
-def _payment_method(row: PaymentMethodRow) -> PaymentMethod:
-    return PaymentMethod(
-        id=row.id,
-        token=row.token,
-        brand=row.brand,
-        last4=row.last4,
-        exp_month=row.exp_month,
-        exp_year=row.exp_year,
-        created_at=row.created_at,
-    )
+    return [
+        AddressRow(account_id=account.id, kind=kind, **asdict(value))
+        for kind, value in (
+            (SHIPPING, account.shipping_address),
+            (BILLING, account.billing_address),
+        )
+        if value is not None
+    ]
 
 
 def _method_of(account_id: str, method_id: str) -> ColumnElement[bool]:
@@ -92,7 +74,7 @@ class AccountStore:
         for row in await session.exec(
             select(AddressRow).where(col(AddressRow.account_id).in_(ids))
         ):
-            addresses[(row.account_id, row.kind)] = _address(row)
+            addresses[(row.account_id, row.kind)] = _from_row(Address, row)
         methods: dict[str, list[PaymentMethod]] = {}
         query = (
             select(PaymentMethodRow)
@@ -100,7 +82,7 @@ class AccountStore:
             .order_by(col(PaymentMethodRow.created_at), col(PaymentMethodRow.id))
         )
         for method in await session.exec(query):
-            methods.setdefault(method.account_id, []).append(_payment_method(method))
+            methods.setdefault(method.account_id, []).append(_from_row(PaymentMethod, method))
         return [
             Account(
                 id=row.id,
@@ -214,18 +196,7 @@ class AccountStore:
             if touched.rowcount != 1:
                 await session.rollback()
                 return False
-            session.add(
-                PaymentMethodRow(
-                    id=method.id,
-                    account_id=account_id,
-                    token=method.token,
-                    brand=method.brand,
-                    last4=method.last4,
-                    exp_month=method.exp_month,
-                    exp_year=method.exp_year,
-                    created_at=method.created_at,
-                )
-            )
+            session.add(PaymentMethodRow(account_id=account_id, **asdict(method)))
             await self.outbox.add(session, event)
             await session.commit()
             return True
@@ -254,4 +225,4 @@ class AccountStore:
                 select(PaymentMethodRow).where(_method_of(account_id, method_id))
             )
             row = rows.first()
-            return None if row is None else _payment_method(row)
+            return None if row is None else _from_row(PaymentMethod, row)

@@ -1,5 +1,8 @@
 """What an order is: its lines (prices captured when ordered), total, address and history.
 
+The shipping address is the kit's one ``Address`` (``shopkit.addresses``), the same value and
+rule as accounts' saved addresses.
+
 Amounts are integers in the currency's minor unit (cents), as items prices them.
 """
 
@@ -10,11 +13,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from shopkit.countries import ISO_3166_ALPHA2
-from shopkit.errors import InvalidInput
+from shopkit.addresses import Address
 from shopkit.money import Money
 
-MAX_ADDRESS_FIELD = 200
 MAX_REASON = 500
 
 
@@ -28,41 +29,6 @@ class OrderStatus(StrEnum):
 
 
 AWAITING_PAYMENT = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED})
-
-
-@dataclass(frozen=True)
-class Address:
-    line1: str | None = None
-    line2: str | None = None
-    city: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
-    country: str | None = None
-
-    def as_dict(self) -> dict[str, str]:
-        return {k: v for k, v in vars(self).items() if v is not None}
-
-    @classmethod
-    def parse(cls, **fields: str | None) -> Address:
-        """Trims each field (blank means absent); refuses over-long fields and a country
-        that is not an assigned ISO 3166-1 alpha-2 code (the kit's list, as accounts checks),
-        naming the field."""
-        cleaned = {k: (v.strip() or None) if v else None for k, v in fields.items()}
-        for name, value in cleaned.items():
-            if value is not None and len(value) > MAX_ADDRESS_FIELD:
-                raise InvalidInput(
-                    f"The address {name} is longer than {MAX_ADDRESS_FIELD} characters.",
-                    field=name,
-                )
-        country = cleaned.get("country")
-        if country is not None:
-            if country.upper() not in ISO_3166_ALPHA2:
-                raise InvalidInput(
-                    "The country must be an ISO 3166-1 alpha-2 code such as 'US'.",
-                    field="country",
-                )
-            cleaned["country"] = country.upper()
-        return cls(**cleaned)
 
 
 @dataclass(frozen=True)

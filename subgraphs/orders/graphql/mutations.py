@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from shopkit.graphql_types import AddressInput
 from subgraphs.orders.domain.model import LineRequest
 from subgraphs.orders.graphql.context import OrdersContext
 from subgraphs.orders.graphql.types import Order
@@ -15,20 +16,10 @@ class OrderLineInput:
     quantity: int
 
 
-@strawberry.input
-class ShippingAddressInput:
-    line1: str | None = None
-    line2: str | None = None
-    city: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
-    country: str | None = None
-
-
 @strawberry.input(description="Lines naming the same item twice are merged (quantities add).")
 class CreateOrderInput:
     lines: list[OrderLineInput]
-    shipping_address: ShippingAddressInput | None = None
+    shipping_address: AddressInput | None = None
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Resubmitting with the same key (within 24 h) returns the first order; "
@@ -46,10 +37,6 @@ def _lines(lines: list[OrderLineInput]) -> list[LineRequest]:
     return [LineRequest(str(line.item_id), line.quantity) for line in lines]
 
 
-def _address(value: ShippingAddressInput | None) -> dict[str, str | None] | None:
-    return None if value is None else dict(vars(value))
-
-
 @strawberry.type
 class Mutation:
     @strawberry.mutation
@@ -59,7 +46,7 @@ class Mutation:
         order = await info.context.service.create_order(
             info.context.identity,
             _lines(input.lines),
-            _address(input.shipping_address),
+            input.shipping_address.raw() if input.shipping_address else None,
             input.idempotency_key,
         )
         return Order.of(order)

@@ -13,7 +13,7 @@ import strawberry
 from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 
-from shopkit.graphql_types import Connection, Money
+from shopkit.graphql_types import Address, Connection, Money
 from shopkit.paging import PAGE_DEFAULT, page_of_list
 from subgraphs.orders.domain import model
 
@@ -28,16 +28,6 @@ strawberry.enum(model.OrderStatus, name="OrderStatus")
 @strawberry.federation.type(keys=[Key(fields=FieldSet("id"), resolvable=False)])
 class Item:
     id: strawberry.ID
-
-
-@strawberry.type(description="The shipping address as it was when the order was placed.")
-class ShippingAddress:
-    line1: str | None
-    line2: str | None
-    city: str | None
-    region: str | None
-    postal_code: str | None
-    country: str | None
 
 
 @strawberry.type(
@@ -74,7 +64,11 @@ class Order:
     lines: list[OrderLine]
     total: Money
     customer: Account
-    shipping_address: ShippingAddress | None
+    shipping_address: Address | None = strawberry.field(
+        description="The shipping address as it was when the order was placed; null when none "
+        "was given, or for an order placed before addresses had one rule whose stored address "
+        "lacks line1, city or country."
+    )
     created_at: datetime
     updated_at: datetime
     changes: strawberry.Private[tuple[model.HistoryEntry, ...]]
@@ -88,7 +82,6 @@ class Order:
 
     @classmethod
     def of(cls, order: model.Order) -> Order:
-        address = order.shipping_address
         return cls(
             id=strawberry.ID(order.id),
             status=order.status,
@@ -105,7 +98,7 @@ class Order:
             ],
             total=Money.of(order.total),
             customer=Account(id=strawberry.ID(order.customer_id)),
-            shipping_address=ShippingAddress(**vars(address)) if address else None,
+            shipping_address=Address.of(order.shipping_address),
             created_at=order.created_at,
             updated_at=order.updated_at,
             changes=order.history,

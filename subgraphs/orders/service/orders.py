@@ -31,10 +31,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from shopkit.addresses import Address, RawAddress, parse_address
 from shopkit.auth import Identity, require_account, require_admin
 from shopkit.errors import (
     Conflict,
@@ -45,7 +46,7 @@ from shopkit.errors import (
     Unavailable,
 )
 from shopkit.events import CloudEvent, DomainEvent, cloud_event
-from shopkit.idempotency import fingerprint, key_reused, validate_key
+from shopkit.idempotency import IN_PROGRESS, fingerprint, key_reused, validate_key
 from shopkit.paging import Page, check_first, decode_cursor, encode_cursor, page_of
 from subgraphs.orders.domain.events import (
     ANNOUNCES,
@@ -58,7 +59,6 @@ from subgraphs.orders.domain.lines import normalize_lines, single_currency
 from subgraphs.orders.domain.model import (
     AWAITING_PAYMENT,
     MAX_REASON,
-    Address,
     HistoryEntry,
     LineRequest,
     Money,
@@ -184,14 +184,14 @@ class OrderService:
         self,
         identity: Identity,
         lines: Sequence[LineRequest],
-        shipping_address: Address | Mapping[str, str | None] | None = None,
+        shipping_address: Address | RawAddress | None = None,
         idempotency_key: str | None = None,
     ) -> Order:
-        """``shipping_address``: an ``Address``, or its fields as the client sent them (parsed
-        here, once the caller is known to be logged in)."""
+        """``shipping_address``: an ``Address``, or its fields as the client sent them (checked
+        here by the kit's one address rule, once the caller is known to be logged in)."""
         customer_id = require_account(identity)
         if shipping_address is not None and not isinstance(shipping_address, Address):
-            shipping_address = Address.parse(**shipping_address)
+            shipping_address = parse_address(shipping_address, "shippingAddress")
         wanted = normalize_lines(lines)
         order_id = str(uuid.uuid4())
         key = validate_key(idempotency_key) if idempotency_key is not None else None
@@ -251,7 +251,9 @@ class OrderService:
                 return now
             if loop.time() >= give_up_at:
                 raise Conflict(
-                    "An order with this idempotency key is still being placed; retry later."
+                    "An order with this idempotency key is still being placed; retry shortly "
+                    "with the same key.",
+                    reason=IN_PROGRESS,
                 )
             await asyncio.sleep(0.05)
 

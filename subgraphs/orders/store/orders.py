@@ -20,11 +20,11 @@ from typing import Any
 
 import acsylla
 
+from shopkit.addresses import Address
 from shopkit.cql import Statements, hour_bucket
 from shopkit.events import CloudEvent
 from shopkit.events.store.cql import CqlOutbox
 from subgraphs.orders.domain.model import (
-    Address,
     HistoryEntry,
     KeyHolder,
     Money,
@@ -41,7 +41,6 @@ TIMEOUTS = (
     acsylla.errors.CassErrorLibRequestTimedOut,
 )
 EXPIRY_LOOKBACK_HOURS = 24 * 7
-_ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
 
 STATEMENTS = {
     "create": (
@@ -298,7 +297,6 @@ class CqlOrderStore:
             for r in rows
             if r["row_kind"] == "history"
         )
-        address = head.get("shipping_address")
         return Order(
             id=str(head["order_id"]),
             customer_id=str(head["customer_id"]),
@@ -308,9 +306,9 @@ class CqlOrderStore:
             currency=head["currency"],
             created_at=head["created_at"],
             updated_at=head["updated_at"],
-            shipping_address=Address(**{k: address.get(k) for k in _ADDRESS_FIELDS})
-            if address
-            else None,
+            # An address of an older order that lacks a required field reads as none; the
+            # row keeps it (shopkit.addresses.Address.stored).
+            shipping_address=Address.stored(head.get("shipping_address")),
             history=history,
             applied_events=frozenset(head.get("applied_events") or ()),
         )

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shopkit.errors import ShopError, Unavailable
-from shopkit.idempotency import key_reused, validate_key
+from shopkit.idempotency import IN_PROGRESS, key_reused, validate_key
 from subgraphs.payments.domain.idempotency import (
     COMPLETED,
     STARTED,
@@ -118,7 +118,7 @@ class IdempotencyKeys:
                 return existing
             raise RequestInProgress(
                 "A request with this idempotency key is still in progress; retry shortly.",
-                reason="IDEMPOTENCY_IN_PROGRESS",
+                reason=IN_PROGRESS,
             )
         raise Unavailable("The request could not be started; retry with the same key.")
 

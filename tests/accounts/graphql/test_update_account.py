@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from tests.accounts.conftest import ME, PASSWORD, UPDATE, Service
+from tests.support.addresses import BAD_ADDRESSES
 from tests.support.answers import error_codes
 
 HOME = {"line1": "2 Rue de Rivoli", "city": "Paris", "postalCode": "75001", "country": "FR"}
@@ -72,6 +73,22 @@ async def test_an_invalid_change_changes_nothing(service: Service, change: dict)
     before = (await service.gql(ME, token=user["token"]))["data"]["me"]
     body = await service.gql(UPDATE, {"input": {"name": "Valid", **change}}, token=user["token"])
     assert error_codes(body) == ["BAD_USER_INPUT"], body
+    assert (await service.gql(ME, token=user["token"]))["data"]["me"] == before
+
+
+@pytest.mark.parametrize(("address", "field"), BAD_ADDRESSES)
+@pytest.mark.parametrize("holder", ["shippingAddress", "billingAddress"])
+async def test_a_bad_address_is_refused_naming_its_field_and_changes_nothing(
+    service: Service, address: dict, field: str, holder: str
+) -> None:
+    """The kit's one address rule, with the same code and field as orders' shipping address."""
+    user = await service.register(shippingAddress=HOME, billingAddress=HOME)
+    before = (await service.gql(ME, token=user["token"]))["data"]["me"]
+    body = await service.gql(UPDATE, {"input": {holder: address}}, token=user["token"])
+    assert body["data"] is None, body
+    assert [e["extensions"] for e in body["errors"]] == [
+        {"code": "BAD_USER_INPUT", "field": f"{holder}.{field}"}
+    ]
     assert (await service.gql(ME, token=user["token"]))["data"]["me"] == before
 
 

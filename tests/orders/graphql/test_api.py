@@ -17,6 +17,8 @@ from shopkit.auth import mint_service_token
 from subgraphs.orders.app import create_app
 from subgraphs.orders.settings import OrdersSettings
 from subgraphs.orders.store.orders import CqlOrderStore
+from subgraphs.orders.store.session import connect
+from tests.support.addresses import BAD_ADDRESSES, GOOD_ADDRESS
 from tests.support.answers import error_codes
 from tests.support.documents import CANCEL_ORDER
 from tests.support.items_mock import ITEMS_URL, ItemsMock
@@ -109,7 +111,9 @@ async def create(client, token, **extra) -> dict:
 async def test_create_order_answers_the_priced_order(client):
     alice = str(uuid.uuid4())
     order = await create(
-        client, make_token(alice), shippingAddress={"city": "Lyon", "country": "FR"}
+        client,
+        make_token(alice),
+        shippingAddress={"line1": "1 rue X", "city": "Lyon", "country": "FR"},
     )
     assert order["status"] == "PENDING_PAYMENT"
     assert order["customer"] == {"id": alice}
@@ -132,6 +136,51 @@ async def test_bad_lines_are_refused_with_bad_user_input(client):
         body = await gql(client, CREATE, {"input": {"lines": lines}}, token=token)
         assert body["data"] is None, body
         assert error_codes(body) == ["BAD_USER_INPUT"], body
+
+
+@pytest.mark.parametrize(("address", "field"), BAD_ADDRESSES)
+async def test_a_bad_shipping_address_is_refused_naming_its_field_and_changes_nothing(
+    client, items, address, field
+):
+    """The kit's one address rule, with the same code and field as accounts' addresses."""
+    token = make_token()
+    lines = [{"itemId": "pen", "quantity": 1}]
+    body = await gql(
+        client, CREATE, {"input": {"lines": lines, "shippingAddress": address}}, token=token
+    )
+    assert body["data"] is None, body
+    assert [e["extensions"] for e in body["errors"]] == [
+        {"code": "BAD_USER_INPUT", "field": f"shippingAddress.{field}"}
+    ]
+    mine = await gql(client, "{ myOrders { edges { node { id } } } }", token=token)
+    assert mine == {"data": {"myOrders": {"edges": []}}}
+    assert items.reserve_calls() == 0
+
+
+async def test_an_older_order_whose_stored_address_is_incomplete_reads_without_it(
+    cassandra_port, items
+):
+    """Before the one address rule, createOrder took any subset of the address fields; such
+    an order still reads, its shippingAddress null (the row keeps what was given)."""
+    settings = settings_for(cassandra_port)
+    token = make_token()
+    query = "query($id: ID!) { order(id: $id) { id status shippingAddress { line1 city } } }"
+    async for client in running_client(settings, items):
+        order = await create(client, token, shippingAddress=GOOD_ADDRESS)
+        session = await connect("127.0.0.1", cassandra_port, settings.keyspace)
+        try:
+            write = await session.create_prepared(
+                f"UPDATE {settings.keyspace}.orders SET shipping_address = ? WHERE order_id = ?"
+            )
+            await session.execute(write.bind([{"city": "Oslo"}, uuid.UUID(order["id"])]))
+        finally:
+            await session.close()
+        body = await gql(client, query, {"id": order["id"]}, token=token)
+        assert body == {
+            "data": {
+                "order": {"id": order["id"], "status": "PENDING_PAYMENT", "shippingAddress": None}
+            }
+        }
 
 
 async def test_stock_shortage_names_the_item_and_what_is_available(client):

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import respx
 
+from shopkit.addresses import Address
 from shopkit.auth import Identity
 from shopkit.errors import (
     Conflict,
@@ -25,7 +26,6 @@ from shopkit.events import CloudEvent
 from shopkit.events.schemas import producer_schemas
 from shopkit.service_client import ServiceClient
 from subgraphs.orders.domain.model import (
-    Address,
     KeyHolder,
     LineRequest,
     Money,
@@ -88,7 +88,9 @@ async def pay(service: OrderService, order: Order, event_id: str = "p1", **kwarg
 
 
 async def test_create_prices_lines_and_awaits_payment(service, items):
-    order = await place(service, shipping_address=Address(city="Lyon", country="FR"))
+    order = await place(
+        service, shipping_address=Address(line1="1 rue X", city="Lyon", country="FR")
+    )
     assert order.status == OrderStatus.PENDING_PAYMENT
     assert [(x.item_id, x.quantity, x.unit_price.amount) for x in order.lines] == [
         ("pen", 2, 250),
@@ -191,7 +193,10 @@ async def test_a_key_reused_with_other_lines_or_address_is_refused_and_changes_n
     first = await place(service, idempotency_key="k-1")
     for lines, address in (
         ([LineRequest("pen", 3), LineRequest("ink", 1)], None),
-        ([LineRequest("pen", 2), LineRequest("ink", 1)], {"city": "Springfield"}),
+        (
+            [LineRequest("pen", 2), LineRequest("ink", 1)],
+            {"line1": "1 Main St", "city": "Springfield", "country": "US"},
+        ),
     ):
         with pytest.raises(InvalidInput) as info:
             await service.create_order(ALICE, lines, address, idempotency_key="k-1")
@@ -420,7 +425,7 @@ async def test_the_service_decides_who_may_call_each_command(service, items):
     changes, cancels or lists its orders (a service credential alone is no account), and only
     an admin completes one."""
     order = await place(service)
-    bad_address = {"country": "not a country code"}
+    bad_address = {"line1": "1 Main St", "city": "Springfield", "country": "not a country code"}
     for caller in (Identity(), PAYMENTS):
         with pytest.raises(Unauthenticated):
             await service.create_order(caller, [LineRequest("pen", 0)], bad_address)
@@ -432,8 +437,9 @@ async def test_the_service_decides_who_may_call_each_command(service, items):
             await service.my_orders(caller, 0, None)
         with pytest.raises(Unauthenticated):
             await service.complete_order(caller, order.id)
-    with pytest.raises(InvalidInput, match="country"):
+    with pytest.raises(InvalidInput, match="country") as refused:
         await service.create_order(ALICE, [LineRequest("pen", 1)], bad_address)
+    assert refused.value.extensions["field"] == "shippingAddress.country"
     assert (await service.get_order(ALICE, order.id)).status == OrderStatus.PENDING_PAYMENT
     assert [o.id for o in (await service.my_orders(ALICE, 10, None)).nodes] == [order.id]
     assert len(store(service).orders) == 1
@@ -616,8 +622,10 @@ async def test_a_key_inside_its_lease_is_waited_for_not_taken(service, items, mo
     fake = store(service)
     fake.keys[("alice", "k")] = KeyHolder(str(uuid.uuid4()), clock.now, None)
     waiting = OrderService(fake, service.stock, clock=clock)
-    with pytest.raises(Conflict, match="still being placed"):
+    with pytest.raises(Conflict, match="still being placed") as refused:
         await place(waiting, idempotency_key="k")
+    # The one rule's answer to a key in progress, as payments gives it (tests/payments).
+    assert refused.value.extensions == {"code": "CONFLICT", "reason": "IDEMPOTENCY_IN_PROGRESS"}
     assert items.calls == []
 
 

@@ -16,11 +16,12 @@ import httpx
 import pytest
 import respx
 
+from shopkit.addresses import Address
 from shopkit.auth import Identity
 from shopkit.events.schemas import producer_schemas
 from shopkit.service_client import ServiceClient
 from subgraphs.orders.domain.events import OrderCancelled
-from subgraphs.orders.domain.model import Address, KeyHolder, LineRequest, OrderStatus
+from subgraphs.orders.domain.model import KeyHolder, LineRequest, OrderStatus
 from subgraphs.orders.domain.transitions import PaymentOutcome
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService, order_cloud_event
@@ -71,6 +72,25 @@ async def test_an_order_reads_back_as_it_was_written(service, cql):
     )
     assert await cql.store.get(order.id) == order
     assert await cql.store.get(str(uuid.uuid4())) is None
+
+
+async def test_an_older_orders_incomplete_address_reads_as_none_and_stays_stored(service, cql):
+    """Before the one address rule, orders took any subset of the address fields: such an
+    order still reads (without an address) and its row keeps what was given."""
+    order = await service.create_order(customer(), [LineRequest("pen", 1)])
+    order_id = uuid.UUID(order.id)
+    older = {"city": "Oslo", "postal_code": "0150"}
+    write = await cql.session.create_prepared(
+        f"UPDATE {cql.keyspace}.orders SET shipping_address = ? WHERE order_id = ?"
+    )
+    await cql.session.execute(write.bind([older, order_id]))
+    stored = await cql.store.get(order.id)
+    assert stored == replace(order, shipping_address=None)
+    read = await cql.session.create_prepared(
+        f"SELECT shipping_address FROM {cql.keyspace}.orders WHERE order_id = ? LIMIT 1"
+    )
+    rows = await cql.session.execute(read.bind([order_id]))
+    assert [r.column_value("shipping_address") for r in rows] == [older]
 
 
 async def test_ten_concurrent_transitions_from_one_version_apply_exactly_once(service, cql):

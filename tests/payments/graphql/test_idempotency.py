@@ -113,6 +113,10 @@ async def test_fifty_concurrent_requests_with_one_key_charge_once(slow_harness: 
     assert all(a == successes[0] for a in successes)
     assert all(error_code(a) == "CONFLICT" for a in conflicts)
     assert all("in progress" in a["errors"][0]["message"] for a in conflicts)
+    # The one rule's answer to a key in progress, as orders gives it (tests/orders).
+    assert all(
+        a["errors"][0]["extensions"]["reason"] == "IDEMPOTENCY_IN_PROGRESS" for a in conflicts
+    )
     retries = await asyncio.gather(*(harness.submit(buyer, order_id, "k") for _ in conflicts))
     assert all(r == successes[0] for r in retries)
     assert harness.processor.charge_calls == 1
