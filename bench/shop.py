@@ -14,6 +14,7 @@ import httpx
 
 from stack.local import SUBGRAPHS, LocalStack, Ports
 from stack.process import REPO_ROOT
+from tests.support.documents import LOGIN, ORDER_STATUS, REGISTER, SUBMIT_PAYMENT
 
 CARD_OK = {"number": "4242424242424242", "expMonth": 12, "expYear": 2031, "cvc": "123"}
 PASSWORD = "bench-correct-horse-battery-staple"
@@ -159,14 +160,14 @@ class Client:
 
     async def login(self, email: str, password: str = PASSWORD) -> str:
         data = await self.data(
-            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+            LOGIN,
             {"e": email, "p": password},
         )
         return data["login"]["token"]
 
     async def register(self, email: str, password: str = PASSWORD) -> None:
         await self.data(
-            "mutation($i: RegisterInput!) { register(input: $i) { message } }",
+            REGISTER,
             {"i": {"email": email, "name": "Bench Customer", "password": password}},
         )
 
@@ -206,16 +207,14 @@ class Client:
     ) -> dict[str, Any]:
         key = idempotency_key or uuid.uuid4().hex
         data = await self.data(
-            "mutation($i: SubmitPaymentInput!) { submitPayment(input: $i) { id status } }",
+            SUBMIT_PAYMENT,
             {"i": {"orderId": order_id, "idempotencyKey": key, "card": CARD_OK}},
             token,
         )
         return data["submitPayment"]
 
     async def order_status(self, token: str, order_id: str) -> str:
-        data = await self.data(
-            "query($id: ID!) { order(id: $id) { status } }", {"id": order_id}, token
-        )
+        data = await self.data(ORDER_STATUS, {"id": order_id}, token)
         return data["order"]["status"]
 
 

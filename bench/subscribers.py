@@ -22,7 +22,7 @@ import sys
 
 import websockets
 
-SUBSCRIPTION = "subscription($id: ID!) { orderStatusChanged(orderId: $id) { id status } }"
+from tests.support.documents import ORDER_STATUS_CHANGED
 
 
 async def subscribe(url: str, token: str, order_id: str, opened: asyncio.Event) -> str:
@@ -39,7 +39,7 @@ async def subscribe(url: str, token: str, order_id: str, opened: asyncio.Event) 
         ack = json.loads(await socket.recv())
         if ack["type"] != "connection_ack":
             raise RuntimeError(f"no connection_ack: {ack}")
-        payload = {"query": SUBSCRIPTION, "variables": {"id": order_id}}
+        payload = {"query": ORDER_STATUS_CHANGED, "variables": {"id": order_id}}
         await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
         try:
             async for raw in socket:

@@ -37,6 +37,12 @@ ACCOUNT_FIELDS = """
   paymentMethods { id brand last4 expMonth expYear }
 """
 ME = f"{{ me {{ {ACCOUNT_FIELDS} }} }}"
+UPDATE = f"""
+mutation($input: UpdateAccountInput!) {{ updateAccount(input: $input) {{ {ACCOUNT_FIELDS} }} }}"""
+ADD = """
+mutation($input: AddPaymentMethodInput!) {
+  addPaymentMethod(input: $input) { id brand last4 expMonth expYear } }"""
+CARD = {"number": "4242424242424242", "expMonth": 12, "expYear": 2040, "cvc": "123"}
 
 
 @dataclass
@@ -100,10 +106,6 @@ class Service:
                 for row in await connection.execute(text(f"SELECT * FROM {table}")):
                     lines.append(f"{table}: {tuple(row)!r}")
         return "\n".join(lines)
-
-
-def errors_of(body: dict[str, Any]) -> list[str]:
-    return [error["extensions"]["code"] for error in body.get("errors", [])]
 
 
 @pytest.fixture(scope="session")

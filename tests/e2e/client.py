@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from stack.local import LocalStack
+from tests.support.documents import LOGIN, REGISTER
 
 
 class Gateway:
@@ -38,7 +39,7 @@ class Gateway:
 
     async def login(self, email: str, password: str) -> str:
         data = await self.data(
-            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+            LOGIN,
             {"e": email, "p": password},
         )
         return data["login"]["token"]
@@ -47,7 +48,7 @@ class Gateway:
         self, email: str, password: str = "correct-horse-battery", name: str = "Ada"
     ) -> str:
         await self.data(
-            "mutation($i: RegisterInput!) { register(input: $i) { message } }",
+            REGISTER,
             {"i": {"email": email, "name": name, "password": password}},
         )
         return await self.login(email, password)

@@ -40,6 +40,7 @@ from tests.e2e.client import Gateway, assert_books_reconcile, eventually
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, started_stack
 from tests.e2e.test_private_files import rights_too_wide
 from tests.e2e.test_user_flow import CARD_OK, create_item, create_order, pay
+from tests.support.documents import CANCEL_ORDER, ORDER_STATUS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -94,7 +95,7 @@ async def paid(gateway: Gateway, purchase: Purchase) -> bool:
 
 async def cancelled(gateway: Gateway, purchase: Purchase) -> bool:
     answer = await gateway(
-        "mutation($id: ID!) { cancelOrder(id: $id) { status } }",
+        CANCEL_ORDER,
         {"id": purchase.order_id},
         purchase.token,
     )
@@ -287,9 +288,7 @@ async def test_a_mongodb_outage_during_a_checkout_burst_gives_all_stock_back(
             return False
 
         async def is_paid() -> bool:
-            data = await gateway.data(
-                "query($id: ID!) { order(id: $id) { status } }", {"id": p.order_id}, p.token
-            )
+            data = await gateway.data(ORDER_STATUS, {"id": p.order_id}, p.token)
             return data["order"]["status"] == "PAID"
 
         await eventually(is_paid, timeout=30)

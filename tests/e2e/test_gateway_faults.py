@@ -26,6 +26,7 @@ import pytest
 from stack.local import LocalStack
 from tests.e2e.client import Gateway, eventually
 from tests.e2e.test_user_flow import admin_token, create_item, create_order
+from tests.support.documents import LOGIN, REGISTER, SUBMIT_PAYMENT
 
 pytestmark = pytest.mark.e2e
 
@@ -33,9 +34,6 @@ CARDS = ("4242424242424242", "4000000000000002")
 CVCS = ("737", "9182")
 PASSWORDS = ("fault-run passphrase one", "fault-run passphrase two")
 DEADLINE = 10  # SHOP_SUBGRAPH_TIMEOUT_SECONDS's default
-LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
-REGISTER = "mutation($i: RegisterInput!) { register(input: $i) { message } }"
-PAY = "mutation($i: SubmitPaymentInput!) { submitPayment(input: $i) { id status } }"
 
 
 async def post(
@@ -105,7 +103,7 @@ async def test_login_register_and_payment_answer_service_unavailable_while_their
         for n in (0, 1):
             paid = await post(
                 gateway,
-                PAY,
+                SUBMIT_PAYMENT,
                 {"i": {"orderId": order_id, "idempotencyKey": uuid.uuid4().hex, "card": card(n)}},
                 customer,
             )
@@ -140,7 +138,7 @@ async def test_a_card_that_does_not_coerce_is_bad_user_input_without_its_value(
     customer, order_id = order
     response = await post(
         gateway,
-        PAY,
+        SUBMIT_PAYMENT,
         {"i": {"orderId": order_id, "idempotencyKey": uuid.uuid4().hex, "card": card_input}},
         customer,
     )

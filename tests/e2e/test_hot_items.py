@@ -12,10 +12,10 @@ import pytest
 
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.test_user_flow import availability, create_item
+from tests.support.documents import CREATE_ORDER
 
 pytestmark = pytest.mark.e2e
 
-CREATE = "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id status } }"
 CUSTOMERS = 50
 
 
@@ -37,7 +37,7 @@ async def customers(gateway) -> list[str]:
 
 async def order_one_each(gateway, item_ids: list[str], tokens: list[str]) -> list[dict]:
     order = {"i": {"lines": [{"itemId": item_id, "quantity": 1} for item_id in item_ids]}}
-    return list(await asyncio.gather(*(gateway(CREATE, order, token) for token in tokens)))
+    return list(await asyncio.gather(*(gateway(CREATE_ORDER, order, token) for token in tokens)))
 
 
 async def test_fifty_concurrent_orders_for_the_same_two_items_with_ample_stock_all_succeed(

@@ -20,6 +20,7 @@ from tests.e2e.test_user_flow import (
     create_order,
     pay,
 )
+from tests.support.documents import CANCEL_ORDER
 
 pytestmark = pytest.mark.e2e
 
@@ -58,9 +59,7 @@ async def test_payment_reaches_the_subscriber_within_a_second(gateway, transport
 
         # A paid order that is cancelled: CANCELLED, then REFUNDED when payments refunds it,
         # and the stream ends there.
-        cancelled = await gateway.data(
-            "mutation($id: ID!) { cancelOrder(id: $id) { status } }", {"id": order_id}, customer
-        )
+        cancelled = await gateway.data(CANCEL_ORDER, {"id": order_id}, customer)
         assert cancelled["cancelOrder"]["status"] == "CANCELLED"
         await live.wait_for("REFUNDED", timeout=30)
         await live.wait_ended(timeout=10)

@@ -23,6 +23,7 @@ from tests.e2e.client import Gateway, eventually
 from tests.e2e.conftest import started_stack
 from tests.e2e.live import ORDER_STATUS, Subscriber, sse, ws
 from tests.e2e.test_user_flow import CARD_OK, admin_token, create_item, create_order, pay
+from tests.support.documents import ORDER_STATUS_CHANGED
 
 pytestmark = pytest.mark.e2e
 
@@ -111,8 +112,7 @@ async def test_a_client_past_its_cap_is_refused_and_its_open_ones_go_on(live_gat
     order_id = await new_order(live_gateway, customer)
     # Orders' own fields only: the cap is orders', and 50 entity calls to payments per event
     # would test payments under load instead.
-    status_only = "subscription($id: ID!) { orderStatusChanged(orderId: $id) { id status } }"
-    subscribe = {"query": status_only, "variables": {"id": order_id}}
+    subscribe = {"query": ORDER_STATUS_CHANGED, "variables": {"id": order_id}}
     results: dict[str, list[dict]] = {}
     async with websockets.connect(
         live_gateway.url.replace("http://", "ws://"),

@@ -23,6 +23,7 @@ from stack.process import StartError, free_port
 from tests.e2e.client import Gateway, eventually
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.test_user_flow import CARD_OK, create_item, create_order, pay
+from tests.support.documents import ORDER_STATUS
 
 pytestmark = pytest.mark.e2e
 
@@ -72,9 +73,7 @@ async def test_a_light_stacks_data_folder_is_private_after_a_purchase(light_shop
     ] == "SUCCEEDED"
 
     async def paid() -> bool:
-        data = await gateway.data(
-            "query($id: ID!) { order(id: $id) { status } }", {"id": order["id"]}, customer
-        )
+        data = await gateway.data(ORDER_STATUS, {"id": order["id"]}, customer)
         return data["order"]["status"] == "PAID"
 
     await eventually(paid, timeout=30)

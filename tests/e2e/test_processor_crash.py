@@ -28,6 +28,7 @@ from stack.local import LocalStack
 from tests.e2e.client import Gateway, assert_books_reconcile, eventually
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, started_stack
 from tests.e2e.test_user_flow import CARD_OK, create_item, create_order, wait_for_status
+from tests.support.documents import CANCEL_ORDER, ORDER_REFUNDS
 
 pytestmark = pytest.mark.e2e
 
@@ -224,16 +225,13 @@ async def test_a_charge_made_while_payments_died_on_an_order_cancelled_meanwhile
     await _kill_payments_while_the_processor_holds_the_charge(
         crash_stack, gateway, customer, order["id"], "answer_later"
     )
-    cancelled = await gateway.data(
-        "mutation($id: ID!) { cancelOrder(id: $id) { status } }", {"id": order["id"]}, customer
-    )
+    cancelled = await gateway.data(CANCEL_ORDER, {"id": order["id"]}, customer)
     assert cancelled["cancelOrder"]["status"] == "CANCELLED"
     await _restart_payments(crash_stack)
 
     await wait_for_status(gateway, customer, order["id"], "REFUNDED", timeout=60)
     data = await gateway.data(
-        "query($id: ID!) { order(id: $id) { payments { edges { node { status "
-        "refunds { edges { node { amount { amount } } } } } } } } }",
+        ORDER_REFUNDS,
         {"id": order["id"]},
         customer,
     )

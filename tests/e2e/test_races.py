@@ -9,10 +9,9 @@ import pytest
 
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.test_user_flow import availability, create_item
+from tests.support.documents import CREATE_ORDER
 
 pytestmark = pytest.mark.e2e
-
-CREATE = "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id status } }"
 
 
 async def test_ten_orders_for_the_last_three_units_reserve_exactly_three(gateway):
@@ -22,7 +21,7 @@ async def test_ten_orders_for_the_last_three_units_reserve_exactly_three(gateway
     )
     answers = await asyncio.gather(
         *(
-            gateway(CREATE, {"i": {"lines": [{"itemId": item["id"], "quantity": 1}]}}, token)
+            gateway(CREATE_ORDER, {"i": {"lines": [{"itemId": item["id"], "quantity": 1}]}}, token)
             for token in customers
         )
     )
@@ -38,7 +37,7 @@ async def test_one_idempotency_key_sent_ten_times_concurrently_creates_one_order
     customer = await gateway.register(f"idem.{uuid.uuid4().hex[:6]}@e2e.test")
     order_input = {"lines": [{"itemId": item["id"], "quantity": 2}], "idempotencyKey": "submit-1"}
     answers = await asyncio.gather(
-        *(gateway(CREATE, {"i": order_input}, customer) for _ in range(10))
+        *(gateway(CREATE_ORDER, {"i": order_input}, customer) for _ in range(10))
     )
     ids = {a["data"]["createOrder"]["id"] for a in answers if not a.get("errors")}
     assert len(ids) == 1, answers

@@ -25,6 +25,7 @@ from tests.e2e.test_user_flow import (
     pay,
     wait_for_status,
 )
+from tests.support.documents import CANCEL_ORDER
 
 pytestmark = pytest.mark.e2e
 
@@ -56,9 +57,7 @@ async def test_event_pending_when_orders_dies_is_delivered_once_after_restart(
     # the outbox, and the process dies before publishing it.
     crash_shop.kill("orders")
     crash_shop.start_subgraph("orders", SHOP_EVENTS_ENABLED="false")
-    cancelled = await gateway.data(
-        "mutation($id: ID!) { cancelOrder(id: $id) { status } }", {"id": order["id"]}, customer
-    )
+    cancelled = await gateway.data(CANCEL_ORDER, {"id": order["id"]}, customer)
     assert cancelled["cancelOrder"]["status"] == "CANCELLED"
     crash_shop.kill("orders")
     assert await availability(gateway, item["id"]) == 4

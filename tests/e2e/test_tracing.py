@@ -24,6 +24,7 @@ from tests.e2e.test_user_flow import (
     create_item,
     wait_for_status,
 )
+from tests.support.documents import CREATE_ORDER, SUBMIT_PAYMENT
 from tests.support.otlp import OtlpReceiver, ReceivedSpan
 
 pytestmark = pytest.mark.e2e
@@ -86,14 +87,14 @@ async def test_one_checkout_is_one_trace_from_the_gateway_to_the_payment_consume
     traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
 
     created = await client.post(
-        "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id status } }",
+        CREATE_ORDER,
         {"i": {"lines": [{"itemId": item["id"], "quantity": 1}]}},
         customer,
         traceparent,
     )
     order = created.json()["data"]["createOrder"]
     paid = await client.post(
-        "mutation($i: SubmitPaymentInput!) { submitPayment(input: $i) { id status } }",
+        SUBMIT_PAYMENT,
         {"i": {"orderId": order["id"], "idempotencyKey": uuid.uuid4().hex, "card": CARD_OK}},
         customer,
         traceparent,

@@ -11,6 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from tests.e2e.client import Gateway, assert_books_reconcile, eventually
+from tests.support.documents import CANCEL_ORDER, ORDER_REFUNDS, ORDER_STATUS, REGISTER
 
 pytestmark = pytest.mark.e2e
 
@@ -69,9 +70,7 @@ async def pay(gateway: Gateway, token: str, order_id: str, card: dict) -> dict:
 
 
 async def order_status(gateway: Gateway, token: str, order_id: str) -> str:
-    data = await gateway.data(
-        "query($id: ID!) { order(id: $id) { status } }", {"id": order_id}, token
-    )
+    data = await gateway.data(ORDER_STATUS, {"id": order_id}, token)
     return data["order"]["status"]
 
 
@@ -133,12 +132,11 @@ async def test_register_login_and_me(gateway):
     me = await gateway.data("{ me { id email name role } }", token=token)
     assert me["me"]["email"].lower() == email.lower()
     # Registering a taken email answers as for a new one and changes nothing (issue 10).
-    register = "mutation($i: RegisterInput!) { register(input: $i) { message } }"
     again = await gateway(
-        register, {"i": {"email": email.upper(), "name": "Eve", "password": "another-pass-123"}}
+        REGISTER, {"i": {"email": email.upper(), "name": "Eve", "password": "another-pass-123"}}
     )
     fresh = await gateway(
-        register,
+        REGISTER,
         {"i": {"email": f"new.{email}", "name": "Eve", "password": "another-pass-123"}},
     )
     assert again == fresh, (again, fresh)
@@ -215,8 +213,7 @@ async def test_cancelled_paid_order_is_refunded_exactly_once(gateway):
     assert cancelled["cancelOrder"]["status"] == "CANCELLED"
     await wait_for_status(gateway, customer, order["id"], "REFUNDED")
     data = await gateway.data(
-        "query($id: ID!) { order(id: $id) { payments { edges { node { status "
-        "refunds { edges { node { amount { amount } } } } } } } } }",
+        ORDER_REFUNDS,
         {"id": order["id"]},
         customer,
     )
@@ -232,9 +229,7 @@ async def test_cancelled_unpaid_order_gives_its_stock_back(gateway):
     customer = await gateway.register(f"cancel.{uuid.uuid4().hex[:8]}@e2e.test")
     order = await create_order(gateway, customer, item["id"], 3)
     assert await availability(gateway, item["id"]) == 1
-    await gateway.data(
-        "mutation($id: ID!) { cancelOrder(id: $id) { status } }", {"id": order["id"]}, customer
-    )
+    await gateway.data(CANCEL_ORDER, {"id": order["id"]}, customer)
 
     async def restored() -> bool:
         return await availability(gateway, item["id"]) == 4

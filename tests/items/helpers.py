@@ -102,11 +102,6 @@ class GraphQL:
         return response.json()
 
 
-def error_code(result: dict[str, Any]) -> str:
-    assert result.get("errors"), result
-    return result["errors"][0]["extensions"]["code"]
-
-
 async def outbox_events(db: Any, subject: str | None = None) -> list[Any]:
     """The events in the outbox (optionally for one subject), oldest first."""
     from shopkit.events import CloudEvent

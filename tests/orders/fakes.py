@@ -1,5 +1,5 @@
 """In-memory stand-in for service tests: the order store (the Cassandra store is tested
-against the real CQL engines in test_store.py)."""
+against the real CQL engines in store/test_orders.py)."""
 
 from __future__ import annotations
 

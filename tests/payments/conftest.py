@@ -210,11 +210,6 @@ def customer() -> str:
     return str(uuid.uuid4())
 
 
-def error_code(answer: dict[str, Any]) -> str:
-    assert answer.get("errors"), f"expected an error, got {answer}"
-    return str(answer["errors"][0]["extensions"]["code"])
-
-
 def order_cancelled(order_id: str, buyer: str, previous_status: str) -> CloudEvent:
     """The ``order.cancelled`` event orders emits for ``order_id``."""
     return new_event(

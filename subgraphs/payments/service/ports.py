@@ -2,7 +2,7 @@
 services, and the card processor (``shopkit.processor.PaymentProcessor``).
 
 The SQL store (``subgraphs.payments.store``) and the HTTP clients (``service/clients.py``)
-implement these; ``tests/payments/test_service.py`` runs the money logic on in-memory fakes.
+implement these; ``tests/payments/service/`` runs the money logic on in-memory fakes.
 """
 
 from __future__ import annotations
