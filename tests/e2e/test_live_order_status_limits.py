@@ -11,7 +11,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -67,6 +67,29 @@ def live_gateway(live_stack: LocalStack) -> Gateway:
 async def new_order(gateway: Gateway, token: str) -> str:
     item = await create_item(gateway, await admin_token(gateway), stock=5)
     return (await create_order(gateway, token, item["id"], 1))["id"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def expiring(live_gateway) -> AsyncIterator[dict[str, Subscriber]]:
+    """One subscription per transport, each with a token of a new customer (valid for
+    TOKEN_TTL seconds), opened before this module's first test: the tokens expire while the
+    tests before the expiry tests run (the cap test alone takes longer than TOKEN_TTL), so
+    the expiry tests do not wait TOKEN_TTL each. The restart tests, which end every open
+    subscription, come after them."""
+    opened: dict[str, Subscriber] = {}
+    for transport, stream in (("sse", sse), ("ws", ws)):
+        customer = await live_gateway.register(f"exp{uuid.uuid4().hex[:8]}@e2e.test")
+        order_id = await new_order(live_gateway, customer)
+        opened[transport] = Subscriber(
+            stream(live_gateway.url, ORDER_STATUS, {"id": order_id}, customer)
+        )
+    # Served before any test runs (a fixture that starts a process holds up this event loop
+    # meanwhile, which a connection still being opened would not survive).
+    for live in opened.values():
+        await live.wait_for("PENDING_PAYMENT", timeout=15)
+    yield opened
+    for live in opened.values():
+        await live.close()
 
 
 async def payments_handled(metrics_url: str) -> float:
@@ -155,11 +178,8 @@ async def test_a_client_past_its_cap_is_refused_and_its_open_ones_go_on(live_gat
 
 
 @pytest.mark.parametrize("transport", ["sse", "ws"])
-async def test_a_token_that_expires_during_the_subscription_closes_it(live_gateway, transport):
-    customer = await live_gateway.register(f"exp{uuid.uuid4().hex[:8]}@e2e.test")
-    order_id = await new_order(live_gateway, customer)
-    stream = sse if transport == "sse" else ws
-    live = Subscriber(stream(live_gateway.url, ORDER_STATUS, {"id": order_id}, customer))
+async def test_a_token_that_expires_during_the_subscription_closes_it(expiring, transport):
+    live = expiring[transport]  # opened before the first test (the fixture says why)
     try:
         await live.wait_for("PENDING_PAYMENT", timeout=15)
         await live.wait_ended(timeout=TOKEN_TTL + 15)
