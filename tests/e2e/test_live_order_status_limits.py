@@ -1,4 +1,5 @@
-"""Live order status across processes and over time, on a stack of its own: two orders
+"""Live order status across processes and over time, on a stack of its own (``tuned_shop``,
+which test_tracing.py shares, with this module's cap and token lifetime): two orders
 processes behind the gateway (the subscriber on one, the payment event consumed by the
 other), the cap on one client's subscriptions, a token that expires during a subscription,
 and restarts of orders and of the gateway (the client is told; subscribing again resumes with
@@ -20,27 +21,17 @@ import websockets
 from stack.local import LocalStack, uvicorn_command
 from stack.process import Process, free_port, http_ok, spawn
 from tests.e2e.client import Gateway, eventually
-from tests.e2e.conftest import started_stack
+from tests.e2e.conftest import PER_ACCOUNT, TOKEN_TTL
 from tests.e2e.live import ORDER_STATUS, Subscriber, sse, ws
 from tests.e2e.test_user_flow import CARD_OK, admin_token, create_item, create_order, pay
 
 pytestmark = pytest.mark.e2e
 
-PER_ACCOUNT = 50
-TOKEN_TTL = 60  # the shortest the accounts service allows
-
 
 @pytest.fixture(scope="module")
-def live_stack(tmp_path_factory: pytest.TempPathFactory, mysql_server: str) -> Iterator[LocalStack]:
-    stack = started_stack(
-        tmp_path_factory.mktemp("live"),
-        mysql_server,
-        "live",
-        ACCOUNTS_TOKEN_TTL_SECONDS=str(TOKEN_TTL),
-        ORDERS_SUBSCRIPTIONS_MAX_PER_ACCOUNT=str(PER_ACCOUNT),
-    )
-    yield stack
-    stack.stop()
+def live_stack(tuned_shop: LocalStack) -> LocalStack:
+    """The stack with TOKEN_TTL and PER_ACCOUNT (tests/e2e/conftest.py)."""
+    return tuned_shop
 
 
 @pytest.fixture(scope="module")
