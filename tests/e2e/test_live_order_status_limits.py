@@ -23,7 +23,14 @@ from stack.process import Process, free_port, http_ok, spawn
 from tests.e2e.client import Gateway, eventually
 from tests.e2e.conftest import PER_ACCOUNT, TOKEN_TTL
 from tests.e2e.live import ORDER_STATUS, Subscriber, sse, ws
-from tests.e2e.test_user_flow import CARD_OK, admin_token, create_item, create_order, pay
+from tests.e2e.test_user_flow import (
+    CARD_OK,
+    admin_token,
+    create_item,
+    create_order,
+    pay,
+    wait_for_status,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -203,7 +210,7 @@ async def test_an_orders_restart_tells_the_client_and_a_new_subscription_resumes
     await asyncio.to_thread(live_stack.start_subgraph, "orders")
     answer = await pay(live_gateway, customer, order_id, CARD_OK)
     assert answer["data"]["submitPayment"]["status"] == "SUCCEEDED", answer
-    await asyncio.sleep(2)
+    await wait_for_status(live_gateway, customer, order_id, "PAID")  # then subscribe again
     again = await stream_of(transport, live_gateway, order_id, customer)
     try:
         await again.wait_for("PAID", timeout=15)
