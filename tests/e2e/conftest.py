@@ -61,6 +61,32 @@ def gateway(shop: LocalStack) -> Gateway:
     return Gateway(shop.graphql_url)
 
 
+TUNED = "tuned_shop"
+_tuned: dict[str, LocalStack] = {}  # the started tuned_shop, for its early stop (below)
+_last_on_tuned: list[str] = []  # the node id of the last test that uses it
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests on tuned_shop run one after the other, from where the first of them was
+    (the other tests keep their order), so that pytest_runtest_teardown can stop that stack
+    after the last of them: idle, a whole stack would slow every module after them."""
+    users = [item for item in items if TUNED in getattr(item, "fixturenames", ())]
+    if not users:
+        return
+    chosen = {id(item) for item in users}
+    first = items.index(users[0])
+    others = [item for item in items if id(item) not in chosen]
+    items[:] = [*others[:first], *users, *others[first:]]
+    _last_on_tuned[:] = [users[-1].nodeid]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    if _last_on_tuned == [item.nodeid] and TUNED in _tuned:
+        _tuned.pop(TUNED).stop()  # its fixture's own stop, at the session's end, finds none
+
+
 @pytest.fixture(scope="session")
 def receiver() -> Iterator[OtlpReceiver]:
     """An OTLP/HTTP receiver in this process, to which tuned_shop exports its spans."""
@@ -89,5 +115,7 @@ def tuned_shop(
         ACCOUNTS_TOKEN_TTL_SECONDS=str(TOKEN_TTL),
         ORDERS_SUBSCRIPTIONS_MAX_PER_ACCOUNT=str(PER_ACCOUNT),
     )
+    _tuned[TUNED] = stack
     yield stack
+    _tuned.pop(TUNED, None)
     stack.stop()
