@@ -19,6 +19,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -39,6 +40,7 @@ from stack.process import (
 )
 
 SUBGRAPHS = ("items", "orders", "payments", "accounts")
+ENGINE_PROCESSES = ("mongo", "kafka", "cql", "processor")  # what the subgraphs depend on
 Engines = Literal["light", "real"]
 DEV_ADMIN_EMAIL = "admin@shop.local"
 DEV_ADMIN_PASSWORD = "admin-password-change-me"
@@ -115,6 +117,7 @@ class LocalStack:
     gateway_node_args: tuple[str, ...] = ()  # e.g. the benchmark's --cpu-prof
     progress: Callable[[str], None] = lambda _: None  # told what is starting, and when ready
     processes: dict[str, Process] = field(default_factory=dict)
+    _supergraph: Path | None = field(default=None, init=False, repr=False)
 
     @property
     def log_dir(self) -> Path:
@@ -179,18 +182,15 @@ class LocalStack:
         self.processes[name] = start()
         self.progress(f"  {what} ready after {time.monotonic() - started:.1f}s")
 
-    def start_engines(self) -> None:
+    def start_engines(self, *also: Callable[[], object]) -> None:
+        """Starts the engines side by side, with ``also`` (work that needs no engine, such as
+        composing the supergraph): none waits for another, so the stack is up after its
+        slowest engine (Cassandra) rather than after their sum. Raises the first failure once
+        every one has finished; what did start is in ``processes`` (``start`` stops it)."""
         p = self.ports
-        self._engine("mongo", "SecantusDB (MongoDB protocol)", self.start_mongo, mongo=p.mongo)
-        self._engine(
-            "kafka",
-            "Apache Kafka",
-            self.start_kafka,
-            kafka=p.kafka,
-            kafka_controller=p.kafka_controller,
-        )
         if self.engines == "real":
-            self._engine(
+            cql = functools.partial(
+                self._engine,
                 "cql",
                 "Apache Cassandra (tens of seconds)",
                 self.start_cql,
@@ -198,10 +198,40 @@ class LocalStack:
                 cassandra_storage=p.cassandra_storage,
             )
         else:
-            self._engine("cql", "cqlserver (CQL protocol)", self.start_cql, cql=p.cql)
-        self._engine(
-            "processor", "fake card processor", self.start_processor, processor=p.processor
+            cql = functools.partial(
+                self._engine, "cql", "cqlserver (CQL protocol)", self.start_cql, cql=p.cql
+            )
+        _ = self._secrets  # read (and written) once, before the threads need it
+        side_by_side(
+            functools.partial(
+                self._engine,
+                "mongo",
+                "SecantusDB (MongoDB protocol)",
+                self.start_mongo,
+                mongo=p.mongo,
+            ),
+            functools.partial(
+                self._engine,
+                "kafka",
+                "Apache Kafka",
+                self.start_kafka,
+                kafka=p.kafka,
+                kafka_controller=p.kafka_controller,
+            ),
+            cql,
+            functools.partial(
+                self._engine,
+                "processor",
+                "fake card processor",
+                self.start_processor,
+                processor=p.processor,
+            ),
+            *also,
         )
+        # Listed in this order, whichever was ready first.
+        for name in ENGINE_PROCESSES:
+            if name in self.processes:
+                self.processes[name] = self.processes.pop(name)
 
     def start_processor(self) -> Process:
         """The fake card processor, its books in ``<data dir>/processor/ledger.jsonl``."""
@@ -268,14 +298,20 @@ class LocalStack:
             )
         return started
 
-    def start_gateway(self) -> None:
-        supergraph = DEFAULT_SUPERGRAPH
-        if self.ports != Ports():
+    def compose_supergraph(self) -> Path:
+        """The supergraph the gateway serves: the repository's, or on other ports one composed
+        with this stack's routing URLs, once per stack (a gateway restart reuses it)."""
+        if self.ports == Ports():
+            return DEFAULT_SUPERGRAPH
+        if self._supergraph is None:
             supergraph = private_file(self.data_dir / "supergraph.graphql")
             compose_supergraph(supergraph, routing={n: self.ports.url(n) for n in SUBGRAPHS})
-            private_file(supergraph)
+            self._supergraph = private_file(supergraph)
+        return self._supergraph
+
+    def start_gateway(self) -> None:
         self.processes["gateway"] = start_gateway(
-            supergraph,
+            self.compose_supergraph(),
             self.ports.gateway,
             self.env(),
             log_path=self.log_dir / "gateway.log",
@@ -298,18 +334,32 @@ class LocalStack:
         make_private(self.data_dir)  # what an older version left readable by everyone
         try:
             self._create_mysql_databases()
-            self.start_engines()
+            self.start_engines(self.compose_supergraph)
             self.progress("  the four subgraphs and the gateway ...")
-            self.start_subgraphs(*SUBGRAPHS)
-            self.start_gateway()
+            # The gateway serves a composed supergraph: it needs no subgraph to start.
+            side_by_side(functools.partial(self.start_subgraphs, *SUBGRAPHS), self.start_gateway)
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
-        for name in reversed(list(self.processes)):
-            self.processes.pop(name).stop()
+        """Stops the gateway and the subgraphs side by side, then the engines side by side:
+        each process takes seconds to stop (Kafka and Cassandra flush, a subgraph closes its
+        consumers), and none waits for another."""
+        names = list(reversed(self.processes))
+        services = [name for name in names if name not in ENGINE_PROCESSES]
+        for group in (services, [name for name in names if name in ENGINE_PROCESSES]):
+            side_by_side(*(self.processes.pop(name).stop for name in group))
 
     @property
     def graphql_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.gateway}/graphql"
+
+
+def side_by_side(*calls: Callable[[], object]) -> None:
+    """Runs ``calls`` in threads at once and waits for all of them; then raises the first
+    failure, if any (a start that failed must not leave another one half-way)."""
+    with ThreadPoolExecutor(max_workers=max(1, len(calls))) as pool:
+        futures = [pool.submit(call) for call in calls]
+    for future in futures:
+        future.result()

@@ -8,7 +8,9 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -83,6 +85,7 @@ async def chromium_page() -> AsyncIterator[Page]:
             "about:blank",
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its helper processes too, to stop them all (below)
         )
         try:
             targets: list[dict[str, Any]] = []
@@ -111,3 +114,8 @@ async def chromium_page() -> AsyncIterator[Page]:
             except TimeoutError:
                 process.kill()
                 await process.wait()
+            # Chromium's helpers (renderer, GPU, utility processes) can outlive the browser
+            # process for a moment and still write to the profile, which then cannot be
+            # removed ("Directory not empty: 'Default'", seen in a full run): end them first.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)

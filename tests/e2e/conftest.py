@@ -13,12 +13,16 @@ import pytest
 from stack.local import LocalStack, Ports
 from stack.process import StartError, free_port
 from tests.e2e.client import Gateway
+from tests.support.otlp import OtlpReceiver
 
 pytestmark = pytest.mark.e2e
 
 
 ADMIN_EMAIL = "admin@e2e.test"
 ADMIN_PASSWORD = "e2e-admin-password-42"
+# The settings of tuned_shop that differ from shop's (test_live_order_status_limits.py).
+TOKEN_TTL = 60  # the shortest the accounts service allows
+PER_ACCOUNT = 50  # live subscriptions per account
 
 
 def started_stack(data_dir: Path, mysql_server: str, name: str, **env: str) -> LocalStack:
@@ -55,3 +59,63 @@ def shop(tmp_path_factory: pytest.TempPathFactory, mysql_server: str) -> Iterato
 @pytest.fixture(scope="session")
 def gateway(shop: LocalStack) -> Gateway:
     return Gateway(shop.graphql_url)
+
+
+TUNED = "tuned_shop"
+_tuned: dict[str, LocalStack] = {}  # the started tuned_shop, for its early stop (below)
+_last_on_tuned: list[str] = []  # the node id of the last test that uses it
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests on tuned_shop run one after the other, from where the first of them was
+    (the other tests keep their order), so that pytest_runtest_teardown can stop that stack
+    after the last of them: idle, a whole stack would slow every module after them."""
+    users = [item for item in items if TUNED in getattr(item, "fixturenames", ())]
+    if not users:
+        return
+    chosen = {id(item) for item in users}
+    first = items.index(users[0])
+    others = [item for item in items if id(item) not in chosen]
+    items[:] = [*others[:first], *users, *others[first:]]
+    _last_on_tuned[:] = [users[-1].nodeid]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    if _last_on_tuned == [item.nodeid] and TUNED in _tuned:
+        _tuned.pop(TUNED).stop()  # its fixture's own stop, at the session's end, finds none
+
+
+@pytest.fixture(scope="session")
+def receiver() -> Iterator[OtlpReceiver]:
+    """An OTLP/HTTP receiver in this process, to which tuned_shop exports its spans."""
+    receiver = OtlpReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def tuned_shop(
+    tmp_path_factory: pytest.TempPathFactory, mysql_server: str, receiver: OtlpReceiver
+) -> Iterator[LocalStack]:
+    """A second whole stack, for the two modules whose settings differ from shop's: traced to
+    ``receiver`` (test_tracing.py), with tokens that live TOKEN_TTL seconds and PER_ACCOUNT
+    live subscriptions per account (test_live_order_status_limits.py). One stack for both
+    instead of one each: starting one takes a minute or more of this machine. Neither module
+    depends on the other's setting (a trace is found by its own id; the limits' tests make
+    their own customers), and the limits module leaves the stack as it found it (it restarts
+    orders and the gateway with the same environment)."""
+    stack = started_stack(
+        tmp_path_factory.mktemp("tuned"),
+        mysql_server,
+        "tuned",
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+        OTEL_BSP_SCHEDULE_DELAY="200",  # export within a fraction of a second, not 5 s
+        ACCOUNTS_TOKEN_TTL_SECONDS=str(TOKEN_TTL),
+        ORDERS_SUBSCRIPTIONS_MAX_PER_ACCOUNT=str(PER_ACCOUNT),
+    )
+    _tuned[TUNED] = stack
+    yield stack
+    _tuned.pop(TUNED, None)
+    stack.stop()

@@ -38,8 +38,37 @@ def subscribe(gateway: Gateway, transport: str, order_id: str, token: str | None
     return Subscriber(TRANSPORTS[transport](gateway.url, ORDER_STATUS, {"id": order_id}, token))
 
 
+@pytest.fixture(scope="module")
+async def warmed_path(gateway: Gateway) -> None:
+    """One payment taken all the way to a subscriber, untimed, before the timed ones.
+
+    The timed test measures the path from the payment's answer to PAID on the stream, not
+    what the module before this one left on the shared stack. In a full run this module
+    follows test_hot_items.py (50 sign-ups and 100 concurrent orders on the same Kafka,
+    Cassandra and subgraphs) and the Chromium test, and its first timed payment once took
+    1.23 s. The path itself took 0.08-0.33 s in 15 payments measured with every service's
+    spans, on a fresh stack and right after the same hot load on a busy machine (no step
+    traced waited for a timer or paid a first-use cost); the slowest steps are the orders
+    consumer's conditional batch in Cassandra (0.1-0.2 s) and the stream's leg through the
+    fan-out, orders and the gateway. So the first payment after the previous module is
+    taken here, without a clock: whatever that module left in flight (consumers and relays
+    catching up, Cassandra flushing) is behind it when the timed one starts."""
+    customer = await gateway.register(f"warm{uuid.uuid4().hex[:8]}@e2e.test")
+    order_id = await new_order(gateway, customer)
+    live = subscribe(gateway, "sse", order_id, customer)
+    try:
+        await live.wait_for("PENDING_PAYMENT", timeout=15)
+        answer = await pay(gateway, customer, order_id, CARD_OK)
+        assert answer["data"]["submitPayment"]["status"] == "SUCCEEDED", answer
+        await live.wait_for("PAID", timeout=30)
+    finally:
+        await live.close()
+
+
 @pytest.mark.parametrize("transport", ["sse", "ws"])
-async def test_payment_reaches_the_subscriber_within_a_second(gateway, transport):
+async def test_payment_reaches_the_subscriber_within_a_second(gateway, warmed_path, transport):
+    """PAID within DELIVERY_SECONDS of the payment's answer, on a warmed path (``warmed_path``
+    says why); then CANCELLED and REFUNDED, and the stream ends."""
     customer = await gateway.register(f"live{uuid.uuid4().hex[:8]}@e2e.test")
     order_id = await new_order(gateway, customer)
     live = subscribe(gateway, transport, order_id, customer)

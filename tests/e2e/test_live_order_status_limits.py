@@ -1,4 +1,5 @@
-"""Live order status across processes and over time, on a stack of its own: two orders
+"""Live order status across processes and over time, on a stack of its own (``tuned_shop``,
+which test_tracing.py shares, with this module's cap and token lifetime): two orders
 processes behind the gateway (the subscriber on one, the payment event consumed by the
 other), the cap on one client's subscriptions, a token that expires during a subscription,
 and restarts of orders and of the gateway (the client is told; subscribing again resumes with
@@ -11,7 +12,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -20,28 +21,25 @@ import websockets
 from stack.local import LocalStack, uvicorn_command
 from stack.process import Process, free_port, http_ok, spawn
 from tests.e2e.client import Gateway, eventually
-from tests.e2e.conftest import started_stack
+from tests.e2e.conftest import PER_ACCOUNT, TOKEN_TTL
 from tests.e2e.live import ORDER_STATUS, Subscriber, sse, ws
-from tests.e2e.test_user_flow import CARD_OK, admin_token, create_item, create_order, pay
+from tests.e2e.test_user_flow import (
+    CARD_OK,
+    admin_token,
+    create_item,
+    create_order,
+    pay,
+    wait_for_status,
+)
 from tests.support.documents import ORDER_STATUS_CHANGED
 
 pytestmark = pytest.mark.e2e
 
-PER_ACCOUNT = 50
-TOKEN_TTL = 60  # the shortest the accounts service allows
-
 
 @pytest.fixture(scope="module")
-def live_stack(tmp_path_factory: pytest.TempPathFactory, mysql_server: str) -> Iterator[LocalStack]:
-    stack = started_stack(
-        tmp_path_factory.mktemp("live"),
-        mysql_server,
-        "live",
-        ACCOUNTS_TOKEN_TTL_SECONDS=str(TOKEN_TTL),
-        ORDERS_SUBSCRIPTIONS_MAX_PER_ACCOUNT=str(PER_ACCOUNT),
-    )
-    yield stack
-    stack.stop()
+def live_stack(tuned_shop: LocalStack) -> LocalStack:
+    """The stack with TOKEN_TTL and PER_ACCOUNT (tests/e2e/conftest.py)."""
+    return tuned_shop
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +66,29 @@ def live_gateway(live_stack: LocalStack) -> Gateway:
 async def new_order(gateway: Gateway, token: str) -> str:
     item = await create_item(gateway, await admin_token(gateway), stock=5)
     return (await create_order(gateway, token, item["id"], 1))["id"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def expiring(live_gateway) -> AsyncIterator[dict[str, Subscriber]]:
+    """One subscription per transport, each with a token of a new customer (valid for
+    TOKEN_TTL seconds), opened before this module's first test: the tokens expire while the
+    tests before the expiry tests run (the cap test alone takes longer than TOKEN_TTL), so
+    the expiry tests do not wait TOKEN_TTL each. The restart tests, which end every open
+    subscription, come after them."""
+    opened: dict[str, Subscriber] = {}
+    for transport, stream in (("sse", sse), ("ws", ws)):
+        customer = await live_gateway.register(f"exp{uuid.uuid4().hex[:8]}@e2e.test")
+        order_id = await new_order(live_gateway, customer)
+        opened[transport] = Subscriber(
+            stream(live_gateway.url, ORDER_STATUS, {"id": order_id}, customer)
+        )
+    # Served before any test runs (a fixture that starts a process holds up this event loop
+    # meanwhile, which a connection still being opened would not survive).
+    for live in opened.values():
+        await live.wait_for("PENDING_PAYMENT", timeout=15)
+    yield opened
+    for live in opened.values():
+        await live.close()
 
 
 async def payments_handled(metrics_url: str) -> float:
@@ -155,11 +176,8 @@ async def test_a_client_past_its_cap_is_refused_and_its_open_ones_go_on(live_gat
 
 
 @pytest.mark.parametrize("transport", ["sse", "ws"])
-async def test_a_token_that_expires_during_the_subscription_closes_it(live_gateway, transport):
-    customer = await live_gateway.register(f"exp{uuid.uuid4().hex[:8]}@e2e.test")
-    order_id = await new_order(live_gateway, customer)
-    stream = sse if transport == "sse" else ws
-    live = Subscriber(stream(live_gateway.url, ORDER_STATUS, {"id": order_id}, customer))
+async def test_a_token_that_expires_during_the_subscription_closes_it(expiring, transport):
+    live = expiring[transport]  # opened before the first test (the fixture says why)
     try:
         await live.wait_for("PENDING_PAYMENT", timeout=15)
         await live.wait_ended(timeout=TOKEN_TTL + 15)
@@ -192,7 +210,7 @@ async def test_an_orders_restart_tells_the_client_and_a_new_subscription_resumes
     await asyncio.to_thread(live_stack.start_subgraph, "orders")
     answer = await pay(live_gateway, customer, order_id, CARD_OK)
     assert answer["data"]["submitPayment"]["status"] == "SUCCEEDED", answer
-    await asyncio.sleep(2)
+    await wait_for_status(live_gateway, customer, order_id, "PAID")  # then subscribe again
     again = await stream_of(transport, live_gateway, order_id, customer)
     try:
         await again.wait_for("PAID", timeout=15)

@@ -1,5 +1,5 @@
 """One checkout is one trace (issue 14): a whole stack on real engines exporting to an OTLP
-receiver in this process. A client that sends one ``traceparent`` with createOrder and
+receiver in this process (``tuned_shop``, which test_live_order_status_limits.py shares). A client that sends one ``traceparent`` with createOrder and
 submitPayment (as a traced frontend does) gets spans from the gateway, orders, items and
 payments, and the orders consumer's handling of the payment event, all in that trace, the
 consumer's span below ``submitPayment``'s resolver through the outbox and Kafka. A malformed
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,7 +16,6 @@ import pytest
 
 from stack.local import LocalStack
 from tests.e2e.client import Gateway, eventually
-from tests.e2e.conftest import started_stack
 from tests.e2e.test_user_flow import (
     CARD_OK,
     admin_token,
@@ -31,25 +29,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[OtlpReceiver]:
-    receiver = OtlpReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture(scope="module")
-def traced_shop(
-    tmp_path_factory: pytest.TempPathFactory, mysql_server: str, receiver: OtlpReceiver
-) -> Iterator[LocalStack]:
-    stack = started_stack(
-        tmp_path_factory.mktemp("traced"),
-        mysql_server,
-        "traced",
-        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
-        OTEL_BSP_SCHEDULE_DELAY="200",  # export within a fraction of a second, not 5 s
-    )
-    yield stack
-    stack.stop()
+def traced_shop(tuned_shop: LocalStack) -> LocalStack:
+    """The stack whose every process exports to ``receiver`` (tests/e2e/conftest.py)."""
+    return tuned_shop
 
 
 class TracedClient:
