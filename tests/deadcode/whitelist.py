@@ -58,15 +58,13 @@ _.datacontenttype
 _.handled_at
 _.unanswered
 
-# payments/store/outbox.py's OUTBOX is dead, in the file the events work of issue 12 replaces
-# with the kit's SQL outbox: left to that change.
-_.OUTBOX
-
 # pytest: module marks, fixtures requested by parameter name, and a helper it must not collect.
 _.pytestmark
 _.pytest_collection  # pytest hooks (tests/conftest.py)
 _.pytest_collection_finish
 _.pytest_collection_modifyitems
+_.pytest_runtest_teardown  # tests/e2e/conftest.py, with its hook argument
+_.nextitem
 _.permissive_umask
 _.__test__
 # http.server's request handler hooks (tests/gateway/conftest.py).

@@ -65,8 +65,9 @@ async def warmed_path(gateway: Gateway) -> None:
         await live.close()
 
 
+@pytest.mark.usefixtures("warmed_path")
 @pytest.mark.parametrize("transport", ["sse", "ws"])
-async def test_payment_reaches_the_subscriber_within_a_second(gateway, warmed_path, transport):
+async def test_payment_reaches_the_subscriber_within_a_second(gateway, transport):
     """PAID within DELIVERY_SECONDS of the payment's answer, on a warmed path (``warmed_path``
     says why); then CANCELLED and REFUNDED, and the stream ends."""
     customer = await gateway.register(f"live{uuid.uuid4().hex[:8]}@e2e.test")
