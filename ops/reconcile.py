@@ -18,7 +18,8 @@ the code it audits) and the card processor's own books, then checks:
   same amount, and every ledger entry is one the processor made.
 
 Events take a moment to cross services, so a run waits until the books agree, up to
-``--settle`` seconds, and then prints every discrepancy still left; it exits 1 if there is any.
+``--settle`` seconds, and then prints every discrepancy still left; it exits 1 if there is any,
+and 2, naming the store, if a store or the processor cannot be read (the shop is not running).
 
 Where it looks is read from the services' own settings variables, whose defaults are the local
 stack's (``make up``): ``ITEMS_MONGO_URL`` and ``ITEMS_DATABASE``; ``ORDERS_CQL_HOSTS``,
@@ -36,8 +37,9 @@ import os
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import acsylla
 import httpx
@@ -226,12 +228,34 @@ async def read_processor(url: str, api_key: str) -> dict[tuple[str, str], int]:
     return books
 
 
+T = TypeVar("T")
+
+
+class Unreadable(Exception):
+    """A store or the processor could not be read: there are no books to check."""
+
+
+async def _reading(what: str, books: Awaitable[T]) -> T:
+    try:
+        return await books
+    except Exception as error:
+        raise Unreadable(
+            f"Cannot read {what}: {type(error).__name__}: {error}. Is the shop running "
+            "(`make up` starts it locally), or do the settings variables point at it?"
+        ) from error
+
+
 async def read_books(processor_url: str, processor_key: str) -> Books:
     (items, reservations), orders, (money, ledger), processor = await asyncio.gather(
-        read_items(ItemsSettings()),
-        read_orders(OrdersSettings()),
-        read_payments(PaymentsSettings()),
-        read_processor(processor_url, processor_key),
+        _reading("the items database (ITEMS_MONGO_URL)", read_items(ItemsSettings())),
+        _reading("the orders keyspace (ORDERS_CQL_HOSTS)", read_orders(OrdersSettings())),
+        _reading(
+            "the payments database (PAYMENTS_DATABASE_URL)", read_payments(PaymentsSettings())
+        ),
+        _reading(
+            f"the card processor's books ({processor_url})",
+            read_processor(processor_url, processor_key),
+        ),
     )
     return Books(items, reservations, orders, money, ledger, processor)
 
@@ -372,7 +396,11 @@ def main() -> int:
         help="seconds to wait for events in flight before reporting (default 15)",
     )
     args = parser.parse_args()
-    return asyncio.run(reconcile(args.settle))
+    try:
+        return asyncio.run(reconcile(args.settle))
+    except Unreadable as error:
+        print(error, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

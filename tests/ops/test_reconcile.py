@@ -4,6 +4,10 @@ their fault tests.)"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from ops.reconcile import Books, Captured, ItemCounts, Order, Reservation, check
 
 PEN, INK = "a" * 24, "b" * 24
@@ -112,3 +116,28 @@ def test_changes_in_flight_are_reported_until_they_settle():
     problems = check(books)
     assert "reservation open: a change is still in flight" in problems
     assert f"item {PEN}: 1 stock moves in flight" in problems
+
+
+def test_books_that_cannot_be_read_are_named_with_exit_2_and_no_traceback(tmp_path):
+    """Nothing listens on port 1: the run names what it could not read and says how to start
+    the shop, instead of a driver's traceback."""
+    nowhere = {
+        "ITEMS_MONGO_URL": "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500",
+        "ORDERS_CQL_HOSTS": "127.0.0.1",
+        "ORDERS_CQL_PORT": "1",
+        "PAYMENTS_DATABASE_URL": "mysql+aiomysql://shop:shop@127.0.0.1:1/payments",
+        "SHOP_PROCESSOR_URL": "http://127.0.0.1:1",
+        "SHOP_PROCESSOR_API_KEY": "not-used",
+        "SHOP_DATA_DIR": str(tmp_path),
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "ops.reconcile", "--settle", "0"],
+        env=os.environ | nowhere,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    assert run.stderr.startswith("Cannot read the "), run.stderr
+    assert "make up" in run.stderr
+    assert "Traceback" not in run.stderr
