@@ -112,9 +112,10 @@ class AuthenticationMiddleware:
 
 
 @functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """The CA bundle, loaded once per process and shared by every app's HTTP client: each
-    ``httpx.AsyncClient()`` would load it anew (about 45 ms of CPU) at every app start."""
+def tls_context() -> ssl.SSLContext:
+    """The CA bundle, loaded once per process and shared by every HTTP client that passes it
+    as ``verify=`` (each app's, and the tests'): each ``httpx.AsyncClient()`` would load it
+    anew (about 45 ms of CPU)."""
     return httpx.create_ssl_context()
 
 
@@ -130,7 +131,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def kit_lifespan(app: Starlette) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level)
-        async with httpx.AsyncClient(verify=_tls_context()) as http:
+        async with httpx.AsyncClient(verify=tls_context()) as http:
             app.state.settings = settings
             app.state.http = http
             app.state.readiness = {}

@@ -1,22 +1,17 @@
 """HTTP clients for tests whose calls respx answers.
 
 Every ``httpx.AsyncClient()`` loads the CA bundle anew, about 45 ms of CPU: built once per
-test, that was a tenth of the fast tier's time. These clients share one TLS context, built
-once per session; what they verify is unchanged.
+test, that was a tenth of the fast tier's time. These clients share the kit's one TLS
+context (``shopkit.app.tls_context``); what they verify is unchanged.
 """
 
 from __future__ import annotations
 
-import functools
-import ssl
 from typing import Any
 
 import httpx
 
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    return httpx.create_ssl_context()
+from shopkit.app import tls_context
 
 
 def http_client(**kwargs: Any) -> httpx.AsyncClient:
