@@ -1,7 +1,5 @@
 """Create the accounts tables: accounts, addresses, payment methods, login throttle, outbox.
 
-Revision ID: 0001
-Revises:
 Create Date: 2026-11-25
 """
 
@@ -15,8 +13,6 @@ from sqlalchemy.dialects import mysql
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 WHEN = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql")
 MYSQL: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}

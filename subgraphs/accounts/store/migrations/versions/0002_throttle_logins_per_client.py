@@ -4,8 +4,6 @@ login_failures counting refused passwords per email from all clients.
 The throttle's rows are short-lived counters, so the table is recreated rather than migrated:
 an upgrade forgets at most the last window's counts.
 
-Revision ID: 0002
-Revises: 0001
 Create Date: 2026-11-27
 """
 
@@ -19,8 +17,6 @@ from sqlalchemy.dialects import mysql
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 WHEN = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql")
 MYSQL: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}

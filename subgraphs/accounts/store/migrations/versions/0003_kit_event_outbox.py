@@ -2,8 +2,6 @@
 becomes ``aggregate_id`` (up to 128 characters, as in payments), and ``headers`` is added (NULL
 in the rows already there: none). Existing rows, pending or published, keep their data.
 
-Revision ID: 0003
-Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -11,32 +9,36 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.operations import BatchOperations
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
+
+# The outbox's NOT NULL key column before this revision, and as the kit names it.
+KEY = ("key", sa.String(64))
+AGGREGATE_ID = ("aggregate_id", sa.String(128))
+
+
+def _rename(batch: BatchOperations, old: tuple[str, sa.String], new: tuple[str, sa.String]) -> None:
+    """Renames and retypes the column ``old`` to ``new`` (the upgrade and, mirrored, the
+    downgrade)."""
+    (old_name, old_type), (new_name, new_type) = old, new
+    batch.alter_column(
+        old_name,
+        new_column_name=new_name,
+        type_=new_type,
+        existing_type=old_type,
+        existing_nullable=False,
+    )
 
 
 def upgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
-        batch.alter_column(
-            "key",
-            new_column_name="aggregate_id",
-            type_=sa.String(128),
-            existing_type=sa.String(64),
-            existing_nullable=False,
-        )
+        _rename(batch, KEY, AGGREGATE_ID)
         batch.add_column(sa.Column("headers", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("headers")
-        batch.alter_column(
-            "aggregate_id",
-            new_column_name="key",
-            type_=sa.String(64),
-            existing_type=sa.String(128),
-            existing_nullable=False,
-        )
+        _rename(batch, AGGREGATE_ID, KEY)

@@ -1,8 +1,6 @@
 """The payments schema: payments, the append-only ledger, per-order charge claims,
 idempotency keys, the outbox and the inbox.
 
-Revision ID: 0001
-Revises:
 Create Date: 2025-01-01
 """
 
@@ -15,8 +13,6 @@ from subgraphs.payments.store.tables import key_type, timestamp_type
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,5 @@
 """Cancelled orders: what the ``order.cancelled`` consumer saw, for the charge path to consult.
 
-Revision ID: 0002
-Revises: 0001
 Create Date: 2025-01-02
 """
 
@@ -14,8 +12,6 @@ from subgraphs.payments.store.tables import timestamp_type
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,8 +1,6 @@
 """Refunds reserved before the processor is asked: ``refund_reservations`` and
 ``payments.refunding``, with CHECK (refunded + refunding <= captured).
 
-Revision ID: 0003
-Revises: 0002
 Create Date: 2025-02-01
 """
 
@@ -15,8 +13,6 @@ from subgraphs.payments.store.tables import timestamp_type
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 RESERVED_WITHIN_CAPTURE = "refunding >= 0 AND refunded + refunding <= captured"
 
