@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, update
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +31,19 @@ def _email_taken(error: IntegrityError) -> bool:
 
 def _duplicate_email() -> Conflict:
     return Conflict("An account with this email already exists.", field="email")
+
+
+def _profile_columns(account: Account) -> dict[str, Any]:
+    """The account row's columns that ``add`` writes and ``save`` rewrites (addresses and
+    payment methods have rows of their own)."""
+    return {
+        "email": account.email,
+        "email_normalized": account.email_normalized,
+        "name": account.name,
+        "role": account.role.value,
+        "password_hash": account.password_hash,
+        "updated_at": account.updated_at,
+    }
 
 
 def _address_rows(account: Account) -> list[AddressRow]:
@@ -113,14 +127,9 @@ class AccountStore:
             session.add(
                 AccountRow(
                     id=account.id,
-                    email=account.email,
-                    email_normalized=account.email_normalized,
-                    name=account.name,
-                    role=account.role.value,
-                    password_hash=account.password_hash,
                     version=account.version,
                     created_at=account.created_at,
-                    updated_at=account.updated_at,
+                    **_profile_columns(account),
                 )
             )
             try:
@@ -149,15 +158,7 @@ class AccountStore:
                         col(AccountRow.id) == account.id,
                         col(AccountRow.version) == expected_version,
                     )
-                    .values(
-                        email=account.email,
-                        email_normalized=account.email_normalized,
-                        name=account.name,
-                        role=account.role.value,
-                        password_hash=account.password_hash,
-                        updated_at=account.updated_at,
-                        version=expected_version + 1,
-                    )
+                    .values(**_profile_columns(account), version=expected_version + 1)
                 )
             except IntegrityError as error:
                 if _email_taken(error):
