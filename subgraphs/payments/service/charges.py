@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from shopkit.auth import Identity, require_account
 from shopkit.errors import Conflict, NotFound, Unavailable
 from shopkit.events import cloud_event
-from shopkit.processor import CardToken, ChargeResult, PaymentProcessor, ProcessorError
+from shopkit.processor import CardToken, ChargeResult, ProcessorError
 from subgraphs.payments.domain.events import PRODUCER, charged
 from subgraphs.payments.domain.idempotency import IdempotencyRecord, RetryableConflict
 from subgraphs.payments.domain.model import (
@@ -34,23 +32,18 @@ from subgraphs.payments.domain.model import (
     PaymentStatus,
 )
 from subgraphs.payments.service.automatic_refunds import AutomaticRefunds
-from subgraphs.payments.service.idempotency import IdempotencyKeys, payment_response
+from subgraphs.payments.service.idempotency import payment_response
 from subgraphs.payments.service.inputs import CardInput, Method, parse_method
-from subgraphs.payments.service.ports import Accounts, Orders, PaymentStore
+from subgraphs.payments.service.money_movement import MoneyMovement
+from subgraphs.payments.service.ports import Accounts
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False, kw_only=True)
-class Charges:
-    payments: PaymentStore
-    keys: IdempotencyKeys
-    processor: PaymentProcessor
-    orders: Orders
+class Charges(MoneyMovement):
     accounts: Accounts
     automatic_refunds: AutomaticRefunds
-    notify: Callable[[], None]
-    clock: Callable[[], datetime]
 
     async def pay(
         self,

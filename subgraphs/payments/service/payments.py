@@ -7,6 +7,7 @@ call. Each concern lives in its own module, found by name:
 * ``automatic_refunds.py``  cancelled orders, refused payments, the refund sweep
 * ``reconciliation.py``     charges and refunds whose outcome was lost, settled at the processor
 * ``idempotency.py``        who does the work of an idempotency key, what repeats get
+* ``money_movement.py``     what charges and refunds both work with
 * ``ports.py``              what all of these need from the outside
 
 The design (the claim, the refund reservation, the reconciliation, the refused payment) is

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from shopkit.auth import Identity, require_account
 from shopkit.errors import Conflict, Forbidden, InvalidInput, NotFound, ShopError, Unavailable
 from shopkit.events import cloud_event
-from shopkit.processor import PaymentProcessor, ProcessorError, ProcessorRefused, RefundResult
+from shopkit.processor import ProcessorError, ProcessorRefused, RefundResult
 from subgraphs.payments.domain.events import PRODUCER, PaymentRefunded
 from subgraphs.payments.domain.idempotency import IdempotencyRecord
 from subgraphs.payments.domain.model import LedgerEntry, Payment, PendingRefund, Refund
@@ -34,20 +32,13 @@ from subgraphs.payments.service.idempotency import (
     error_response,
     payment_response,
 )
-from subgraphs.payments.service.ports import Orders, PaymentStore
+from subgraphs.payments.service.money_movement import MoneyMovement
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False, kw_only=True)
-class Refunds:
-    payments: PaymentStore
-    keys: IdempotencyKeys
-    processor: PaymentProcessor
-    orders: Orders
-    notify: Callable[[], None]
-    clock: Callable[[], datetime]
-
+class Refunds(MoneyMovement):
     async def refund(
         self,
         identity: Identity,
