@@ -29,9 +29,9 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, update
+from sqlalchemy import ColumnElement, and_, delete, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -76,25 +76,16 @@ class LoginThrottle:
         row_is = and_(
             col(LoginThrottleRow.email_normalized) == key, col(LoginThrottleRow.client) == client
         )
+        first = LoginThrottleRow(
+            email_normalized=key,
+            client=client,
+            attempts=1,
+            window_started_at=now,
+            locked_until=None,
+            lockouts=0,
+        )
         async with self.sessions() as session:
-            # The first statement takes the row's write lock until commit.
-            counted = await session.exec(
-                update(LoginThrottleRow)
-                .where(row_is)
-                .values(attempts=col(LoginThrottleRow.attempts) + 1)
-            )
-            if counted.rowcount == 0:
-                session.add(
-                    LoginThrottleRow(
-                        email_normalized=key,
-                        client=client,
-                        attempts=1,
-                        window_started_at=now,
-                        locked_until=None,
-                        lockouts=0,
-                    )
-                )
-                await session.commit()
+            if not await _count_one(session, col(LoginThrottleRow.attempts), row_is, first):
                 return None
             row = (await session.exec(select(LoginThrottleRow).where(row_is))).one()
             locked_until = row.locked_until
@@ -163,17 +154,9 @@ class LoginThrottle:
 
     async def _fail(self, key: str, now: datetime) -> int:
         row_is = col(LoginFailuresRow.email_normalized) == key
+        first = LoginFailuresRow(email_normalized=key, failures=1, window_started_at=now)
         async with self.sessions() as session:
-            counted = await session.exec(
-                update(LoginFailuresRow)
-                .where(row_is)
-                .values(failures=col(LoginFailuresRow.failures) + 1)
-            )
-            if counted.rowcount == 0:
-                session.add(
-                    LoginFailuresRow(email_normalized=key, failures=1, window_started_at=now)
-                )
-                await session.commit()
+            if not await _count_one(session, col(LoginFailuresRow.failures), row_is, first):
                 return 1
             row = (await session.exec(select(LoginFailuresRow).where(row_is))).one()
             if now - row.window_started_at > self.window:
@@ -182,6 +165,24 @@ class LoginThrottle:
             failures = row.failures
             await session.commit()
             return failures
+
+
+async def _count_one(
+    session: AsyncSession,
+    counter: Any,
+    row_is: ColumnElement[bool],
+    first: LoginThrottleRow | LoginFailuresRow,
+) -> bool:
+    """Adds one to ``counter`` in the row ``row_is`` picks: the transaction's first statement,
+    so it takes the row's write lock until commit. With no such row yet, inserts ``first`` (the
+    count at one) and commits; a racing insert of the same row fails the commit, and
+    ``_retrying`` counts again. Answers whether the row was there."""
+    counted = await session.exec(update(type(first)).where(row_is).values({counter: counter + 1}))
+    if counted.rowcount == 0:
+        session.add(first)
+        await session.commit()
+        return False
+    return True
 
 
 async def _retrying(transaction: Callable[[], Awaitable[T]]) -> T:
