@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shopkit.sql import is_unique_violation
+from shopkit.sql import is_unique_violation, row_of
 from subgraphs.payments.domain.idempotency import COMPLETED, STARTED, IdempotencyRecord
 from subgraphs.payments.store.convert import record_from_row
 from subgraphs.payments.store.database import retry_on_contention
@@ -31,8 +31,10 @@ class SqlIdempotencyStore:
         self.sessions = sessions
 
     async def insert(self, record: IdempotencyRecord, now: datetime, lease_until: datetime) -> bool:
-        """True if this request owns the key now; False if another request has it. Concurrent
-        inserts of one key can deadlock on MySQL; the loser's insert is simply run again."""
+        """Inserts ``record`` (``started``, with no payment or answer yet) holding the key until
+        ``lease_until``. True if this request owns the key now; False if another request has
+        it. Concurrent inserts of one key can deadlock on MySQL; the loser's insert is simply
+        run again."""
         return await retry_on_contention(
             lambda: self._insert(record, now, lease_until), "idempotency key insert"
         )
@@ -43,17 +45,13 @@ class SqlIdempotencyStore:
         try:
             async with self.sessions.begin() as session:
                 session.add(
-                    IdempotencyRow(
-                        id=record.id,
-                        caller_id=record.caller_id,
+                    row_of(
+                        IdempotencyRow,
+                        record,
                         idem_key=record.key,
-                        operation=record.operation,
-                        request_hash=record.request_hash,
-                        status=STARTED,
                         locked_until=lease_until,
                         created_at=now,
                         updated_at=now,
-                        expires_at=record.expires_at,
                     )
                 )
         except IntegrityError as error:
