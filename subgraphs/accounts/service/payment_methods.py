@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 
 from shopkit.auth import Identity, require_service
 from shopkit.errors import Conflict, NotFound, Unauthenticated, Unavailable
@@ -19,10 +20,10 @@ log = logging.getLogger(__name__)
 MAX_PAYMENT_METHODS = 20
 
 
+@dataclass(eq=False)
 class PaymentMethods:
-    def __init__(self, accounts: Accounts, processor: PaymentProcessor) -> None:
-        self.accounts = accounts
-        self.processor = processor
+    accounts: Accounts
+    processor: PaymentProcessor
 
     async def add(
         self, identity: Identity, *, number: str, exp_month: int, exp_year: int, cvc: str

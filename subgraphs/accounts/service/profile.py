@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from shopkit.addresses import Address, parse_address
@@ -35,10 +36,10 @@ class _Unchanged:
 UNCHANGED: Any = _Unchanged()
 
 
+@dataclass(eq=False)
 class Profiles:
-    def __init__(self, accounts: Accounts, passwords: Passwords) -> None:
-        self.accounts = accounts
-        self.passwords = passwords
+    accounts: Accounts
+    passwords: Passwords
 
     # -- reading --------------------------------------------------------------------------
 
