@@ -31,7 +31,7 @@ from bench.shop import Client, ShopError
 STEPS = ("register", "login", "createOrder", "submitPayment")
 RETRY_FOR = 120.0  # seconds a step keeps retrying SERVICE_UNAVAILABLE
 SETTLED = (
-    "query($o: ID!, $p: ID!) { order(id: $o) { status history { status at } } "
+    "query($o: ID!, $p: ID!) { order(id: $o) { status history { edges { node { status at } } } } "
     "payment(id: $p) { status updatedAt } }"
 )
 
@@ -129,7 +129,8 @@ async def propagation(
             data = await _settled(client, checkout)
         if not data or data["order"]["status"] != "PAID":
             return False
-        paid = next(h["at"] for h in data["order"]["history"] if h["status"] == "PAID")
+        history = (edge["node"] for edge in data["order"]["history"]["edges"])
+        paid = next(h["at"] for h in history if h["status"] == "PAID")
         succeeded = data["payment"]["updatedAt"]
         latencies.append(
             (datetime.fromisoformat(paid) - datetime.fromisoformat(succeeded)).total_seconds()

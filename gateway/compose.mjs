@@ -2,7 +2,7 @@
 // Composes the subgraph SDL files listed in a Rover-format supergraph.yaml into a
 // Federation supergraph SDL, with @theguild/federation-composition.
 //
-//   node gateway/compose.mjs [--config supergraph.yaml] [--out gateway/supergraph.graphql]
+//   node gateway/compose.mjs [--config supergraph.yaml] [--out .data/supergraph.graphql]
 //                            [--public-out PATH] [--routing NAME=URL ...] [--allow-missing]
 //
 // --public-out also writes the API schema clients see (no @inaccessible fields, no federation

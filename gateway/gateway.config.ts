@@ -3,7 +3,8 @@
 // Every setting comes from the environment (see README, "Gateway"):
 //   SHOP_GATEWAY_PORT              port to listen on (default 4000)
 //   SHOP_GATEWAY_HOST              interface to bind (default 127.0.0.1; 0.0.0.0 in a container)
-//   SHOP_SUPERGRAPH                supergraph SDL path (default gateway/supergraph.graphql)
+//   SHOP_SUPERGRAPH                supergraph SDL path (default gateway/supergraph.graphql;
+//                                  the stacks compose one and set this)
 //   SHOP_ENV                       development (default) | production
 //   SHOP_JWKS_URL                  JWKS of the accounts subgraph
 //   SHOP_JWT_ISSUER                expected `iss` (default shop-accounts)

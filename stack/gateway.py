@@ -25,7 +25,6 @@ HIVE_GATEWAY_BIN = NODE_MODULES / ".bin" / "hive-gateway"
 COMPOSE_SCRIPT = GATEWAY_DIR / "compose.mjs"
 GATEWAY_CONFIG = GATEWAY_DIR / "gateway.config.ts"
 SUPERGRAPH_CONFIG = REPO_ROOT / "supergraph.yaml"
-DEFAULT_SUPERGRAPH = GATEWAY_DIR / "supergraph.graphql"
 ERROR_CODES = GATEWAY_DIR / "error-codes.json"
 LOG_MODE = 0o600  # the log may name accounts and addresses: its owner only
 

@@ -26,7 +26,7 @@ from typing import Literal
 
 from stack import engines
 from stack.fake_processor import start_fake_processor
-from stack.gateway import DEFAULT_SUPERGRAPH, compose_supergraph, start_gateway
+from stack.gateway import compose_supergraph, start_gateway
 from stack.process import (
     Process,
     StartError,
@@ -299,10 +299,9 @@ class LocalStack:
         return started
 
     def compose_supergraph(self) -> Path:
-        """The supergraph the gateway serves: the repository's, or on other ports one composed
-        with this stack's routing URLs, once per stack (a gateway restart reuses it)."""
-        if self.ports == Ports():
-            return DEFAULT_SUPERGRAPH
+        """The supergraph the gateway serves, composed from the subgraphs' committed SDL with
+        this stack's routing URLs, once per stack (a gateway restart reuses it). It is built,
+        not committed: the one committed composition is the released public schema."""
         if self._supergraph is None:
             supergraph = private_file(self.data_dir / "supergraph.graphql")
             compose_supergraph(supergraph, routing={n: self.ports.url(n) for n in SUBGRAPHS})

@@ -1,10 +1,11 @@
 """The schema files: ``make schema``, ``make schema-check`` and ``make schema-release``.
 
 ``make schema``: each subgraph's ``subgraphs/<name>/graphql/schema.py`` exposes ``schema``; its
-SDL is written to ``subgraphs/<name>/schema.graphql`` (the file ``supergraph.yaml`` points at),
-then ``gateway/compose.mjs`` writes ``gateway/supergraph.graphql``; the gateway's list of error
-codes is written from ``shopkit/errors.py`` to ``gateway/error-codes.json``. Running it twice
-changes nothing; the tests fail when a committed file is stale.
+SDL is written to ``subgraphs/<name>/schema.graphql`` (the file ``supergraph.yaml`` points at);
+the gateway's list of error codes is written from ``shopkit/errors.py`` to
+``gateway/error-codes.json``. Running it twice changes nothing; the tests fail when a committed
+file is stale. The supergraph the gateway serves is not committed: each stack composes its own
+with ``gateway/compose.mjs`` when it starts (``stack/local.py``).
 
 ``make schema-check`` (run by ``make test``): the public API schema the code would serve (the
 subgraphs' SDL exported from the code and composed, without ``@inaccessible`` fields and
@@ -25,12 +26,7 @@ from pathlib import Path
 import yaml
 from graphql import build_schema, find_breaking_changes, find_dangerous_changes
 
-from stack.gateway import (
-    DEFAULT_SUPERGRAPH,
-    SUPERGRAPH_CONFIG,
-    compose_supergraph,
-    write_error_codes,
-)
+from stack.gateway import SUPERGRAPH_CONFIG, compose_supergraph, write_error_codes
 from stack.local import SUBGRAPHS
 from stack.process import REPO_ROOT
 
@@ -45,7 +41,6 @@ def export_sdl(name: str) -> str:
 def write_schemas(root: Path) -> None:
     for name in SUBGRAPHS:
         (root / "subgraphs" / name / "schema.graphql").write_text(export_sdl(name))
-    compose_supergraph(DEFAULT_SUPERGRAPH)
     write_error_codes()
 
 
