@@ -23,8 +23,9 @@ def _documents() -> list[tuple[str, str]]:
     found = []
     for path in sorted((ROOT / "bench").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            is_text = isinstance(node, ast.Constant) and isinstance(node.value, str)
-            if is_text and OPERATION.match(node.value):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            if OPERATION.match(node.value):
                 found.append((f"{path.name}:{node.lineno}", node.value))
     return found
 
