@@ -25,7 +25,7 @@ import signal
 import threading
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from types import FrameType
 from typing import Any
 
@@ -39,14 +39,16 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 
 
+@dataclass(eq=False)
 class Watch:
     """One watcher's wake-ups. ``closed`` is set when the process stops serving watchers."""
 
-    def __init__(self, key: str, owner: str) -> None:
-        self.key = key
-        self.owner = owner
+    key: str
+    owner: str
+    closed: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
         self._woken = asyncio.Event()
-        self.closed = False
 
     def wake(self) -> None:
         self._woken.set()
