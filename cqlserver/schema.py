@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
 from .cql import ast
-from .errors import AlreadyExists, ConfigurationError, InvalidRequest
+from .errors import AlreadyExists, ConfigurationError, CqlError, InvalidRequest
 from .types import CqlType, native
 
 
@@ -131,10 +132,8 @@ class Schema:
 
     # ---- DDL ---------------------------------------------------------------------
     def create_keyspace(self, stmt: ast.CreateKeyspace) -> bool:
-        if stmt.name in self.keyspaces:
-            if stmt.if_not_exists:
-                return False
-            raise AlreadyExists(stmt.name)
+        if _exists(stmt, self.keyspaces, AlreadyExists(stmt.name)):
+            return False
         repl = stmt.options.get("replication")
         if not isinstance(repl, dict) or "class" not in repl:
             raise ConfigurationError("Missing mandatory option 'class' for replication strategy")
@@ -150,10 +149,8 @@ class Schema:
 
     def create_table(self, stmt: ast.CreateTable, keyspace: str | None) -> bool:
         ks = self.keyspace(stmt.keyspace or keyspace)
-        if stmt.name in ks.tables:
-            if stmt.if_not_exists:
-                return False
-            raise AlreadyExists(ks.name, stmt.name)
+        if _exists(stmt, ks.tables, AlreadyExists(ks.name, stmt.name)):
+            return False
         if not stmt.partition_key:
             raise InvalidRequest("No PRIMARY KEY specifed (exactly one required)")
         cols: dict[str, Column] = {}
@@ -164,25 +161,13 @@ class Schema:
             cols[cd.name] = Column(cd.name, t, "static" if cd.static else "regular")
         pk, ck = [], []
         for i, name in enumerate(stmt.partition_key):
-            c = cols.get(name)
-            if c is None:
-                raise InvalidRequest(f"Unknown definition {name} referenced in PRIMARY KEY")
-            if c.type.is_complex:
-                raise InvalidRequest(
-                    f"Invalid non-frozen collection type for PRIMARY KEY component {name}"
-                )
+            c = _primary_key_column(cols, name)
             c.kind, c.position = "partition_key", i
             pk.append(c)
         for i, name in enumerate(stmt.clustering):
-            c = cols.get(name)
-            if c is None:
-                raise InvalidRequest(f"Unknown definition {name} referenced in PRIMARY KEY")
+            c = _primary_key_column(cols, name)
             if c.kind == "partition_key":
                 raise InvalidRequest(f"{name} cannot be both partition key and clustering")
-            if c.type.is_complex:
-                raise InvalidRequest(
-                    f"Invalid non-frozen collection type for PRIMARY KEY component {name}"
-                )
             c.kind, c.position = "clustering", i
             c.order = stmt.clustering_order.get(name, "ASC")
             ck.append(c)
@@ -213,10 +198,9 @@ class Schema:
 
     def create_type(self, stmt: ast.CreateType, keyspace: str | None) -> bool:
         ks = self.keyspace(stmt.keyspace or keyspace)
-        if stmt.name in ks.types:
-            if stmt.if_not_exists:
-                return False
-            raise InvalidRequest(f"A user type of name {ks.name}.{stmt.name} already exists")
+        taken = InvalidRequest(f"A user type of name {ks.name}.{stmt.name} already exists")
+        if _exists(stmt, ks.types, taken):
+            return False
         names = tuple(n for n, _ in stmt.fields)
         types = tuple(self.resolve_type(t, ks.name, True) for _, t in stmt.fields)
         ks.types[stmt.name] = CqlType("udt", types, False, ks.name, stmt.name, names)
@@ -271,3 +255,28 @@ class Schema:
             del coll[stmt.name]
         self.changed()
         return True
+
+
+def _exists(
+    stmt: ast.CreateKeyspace | ast.CreateTable | ast.CreateType,
+    existing: Container[str],
+    error: CqlError,
+) -> bool:
+    """Whether a CREATE finds its name taken: then there is nothing to do (True) with IF NOT
+    EXISTS, and without it Cassandra answers ``error``."""
+    if stmt.name not in existing:
+        return False
+    if stmt.if_not_exists:
+        return True
+    raise error
+
+
+def _primary_key_column(columns: dict[str, Column], name: str) -> Column:
+    """The column a PRIMARY KEY names, partition or clustering: declared, and not a
+    non-frozen collection (Cassandra refuses both with these messages)."""
+    column = columns.get(name)
+    if column is None:
+        raise InvalidRequest(f"Unknown definition {name} referenced in PRIMARY KEY")
+    if column.type.is_complex:
+        raise InvalidRequest(f"Invalid non-frozen collection type for PRIMARY KEY component {name}")
+    return column

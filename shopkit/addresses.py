@@ -15,12 +15,12 @@ is letters, digits, spaces and hyphens; the country is an assigned ISO 3166-1 al
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shopkit.countries import ISO_3166_ALPHA2
 from shopkit.errors import InvalidInput
+from shopkit.text import clean_text
 
 LINE_MAX = 200
 CITY_MAX = 100
@@ -75,17 +75,6 @@ class Address:
         return cls(line1=line1, city=city, country=country, **values)
 
 
-def _text(value: str | None, where: str, label: str, maximum: int, *, required: bool) -> str:
-    cleaned = unicodedata.normalize("NFC", value or "").strip()
-    if any(unicodedata.category(ch).startswith("C") for ch in cleaned):
-        raise InvalidInput(f"{label} must not contain control characters.", field=where)
-    if required and not cleaned:
-        raise InvalidInput(f"{label} is required.", field=where)
-    if len(cleaned) > maximum:
-        raise InvalidInput(f"{label} must be at most {maximum} characters.", field=where)
-    return cleaned
-
-
 def parse_address(raw: RawAddress | None, field: str) -> Address | None:
     """The address the client sent (fields by Python name), checked by the one rule; None for
     no address. ``field`` is the input field that held it (``shippingAddress``), the prefix of
@@ -96,11 +85,11 @@ def parse_address(raw: RawAddress | None, field: str) -> Address | None:
     def at(name: str) -> str:
         return f"{field}.{FIELDS[name]}"
 
-    line1 = _text(raw.get("line1"), at("line1"), "Address line 1", LINE_MAX, required=True)
-    line2 = _text(raw.get("line2"), at("line2"), "Address line 2", LINE_MAX, required=False)
-    city = _text(raw.get("city"), at("city"), "The city", CITY_MAX, required=True)
-    region = _text(raw.get("region"), at("region"), "The region", REGION_MAX, required=False)
-    postal = _text(
+    line1 = clean_text(raw.get("line1"), at("line1"), "Address line 1", LINE_MAX, required=True)
+    line2 = clean_text(raw.get("line2"), at("line2"), "Address line 2", LINE_MAX, required=False)
+    city = clean_text(raw.get("city"), at("city"), "The city", CITY_MAX, required=True)
+    region = clean_text(raw.get("region"), at("region"), "The region", REGION_MAX, required=False)
+    postal = clean_text(
         raw.get("postal_code"),
         at("postal_code"),
         "The postal code",
@@ -112,7 +101,7 @@ def parse_address(raw: RawAddress | None, field: str) -> Address | None:
             "The postal code may contain only letters, digits, spaces and hyphens.",
             field=at("postal_code"),
         )
-    country = _text(raw.get("country"), at("country"), "The country", LINE_MAX, required=True)
+    country = clean_text(raw.get("country"), at("country"), "The country", LINE_MAX, required=True)
     if country.upper() not in ISO_3166_ALPHA2:
         raise InvalidInput(
             "The country must be an ISO 3166-1 alpha-2 code such as 'US'.", field=at("country")

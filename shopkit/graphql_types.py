@@ -15,6 +15,7 @@ orders' shipping address); ``shopkit.addresses`` holds its value and its one rul
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -56,16 +57,11 @@ class Address:
 
     @classmethod
     def of(cls, value: addresses.Address | None) -> Address | None:
+        """The kit's address value, field for field: both have the same fields by the same
+        names (a field added to one and not the other fails here, at once)."""
         if value is None:
             return None
-        return cls(
-            line1=value.line1,
-            line2=value.line2,
-            city=value.city,
-            region=value.region,
-            postal_code=value.postal_code,
-            country=value.country,
-        )
+        return cls(**dataclasses.asdict(value))
 
 
 @strawberry.input(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -37,25 +38,15 @@ _BY_CODE: dict[str, type[errors.ShopError]] = {
 }
 
 
+@dataclass(eq=False, kw_only=True)
 class ServiceClient:
-    def __init__(
-        self,
-        *,
-        url: str,
-        caller: str,
-        secret: str,
-        http: httpx.AsyncClient,
-        timeout: float = 5.0,
-        attempts: int = 3,
-        backoff: float = 0.2,
-    ) -> None:
-        self.url = url
-        self.caller = caller
-        self.secret = secret
-        self.http = http
-        self.timeout = timeout
-        self.attempts = attempts
-        self.backoff = backoff
+    url: str
+    caller: str
+    secret: str = field(repr=False)  # the shared service secret stays out of any log
+    http: httpx.AsyncClient
+    timeout: float = 5.0
+    attempts: int = 3
+    backoff: float = 0.2
 
     @classmethod
     def calling(cls, url: str, settings: ServiceSettings, http: httpx.AsyncClient) -> ServiceClient:

@@ -47,10 +47,14 @@ def _in_thread(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return pool.submit(asyncio.run, make()).result()
 
 
-def _render(template: Path, target: Path, **values: object) -> Path:
+def _render(engine: str, name: str, data_dir: Path, /, **values: object) -> Path:
+    """The engine's configuration template ``name`` (``jvm.config_file``) with ``values``
+    filled in, written as ``data_dir/name`` (private): its path, for the engine to read. The
+    first three are positional-only, so a template may take a ``data_dir`` value (Kafka's)."""
+    template = jvm.config_file(engine, name)
     text = string.Template(template.read_text()).substitute({k: str(v) for k, v in values.items()})
-    private_dir(target.parent)
-    return write_private(target, text)
+    private_dir(data_dir)
+    return write_private(data_dir / name, text)
 
 
 def start_mongo(port: int, data_dir: Path | None, log_dir: Path) -> Process:
@@ -99,8 +103,9 @@ def start_kafka(
     java = jvm.java(at_least=17)
     data_dir = data_dir.resolve()
     config = _render(
-        jvm.config_file("kafka", "server.properties"),
-        data_dir / "server.properties",
+        "kafka",
+        "server.properties",
+        data_dir,
         host=host,
         advertised_host="127.0.0.1" if host == "0.0.0.0" else host,
         port=port,
@@ -191,11 +196,7 @@ def start_cassandra(
     java = jvm.java(exactly=17)
     data_dir = data_dir.resolve()
     config = _render(
-        jvm.config_file("cassandra", "cassandra.yaml"),
-        data_dir / "cassandra.yaml",
-        host=host,
-        port=port,
-        storage_port=storage_port,
+        "cassandra", "cassandra.yaml", data_dir, host=host, port=port, storage_port=storage_port
     )
     options = [
         line.strip()

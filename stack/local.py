@@ -188,43 +188,30 @@ class LocalStack:
         slowest engine (Cassandra) rather than after their sum. Raises the first failure once
         every one has finished; what did start is in ``processes`` (``start`` stops it)."""
         p = self.ports
+        cql_ports = {"cql": p.cql}
         if self.engines == "real":
-            cql = functools.partial(
-                self._engine,
-                "cql",
-                "Apache Cassandra (tens of seconds)",
-                self.start_cql,
-                cql=p.cql,
-                cassandra_storage=p.cassandra_storage,
-            )
+            cql = "Apache Cassandra (tens of seconds)"
+            cql_ports["cassandra_storage"] = p.cassandra_storage
         else:
-            cql = functools.partial(
-                self._engine, "cql", "cqlserver (CQL protocol)", self.start_cql, cql=p.cql
-            )
-        _ = self._secrets  # read (and written) once, before the threads need it
-        side_by_side(
-            functools.partial(
-                self._engine,
-                "mongo",
-                "SecantusDB (MongoDB protocol)",
-                self.start_mongo,
-                mongo=p.mongo,
-            ),
-            functools.partial(
-                self._engine,
+            cql = "cqlserver (CQL protocol)"
+        # Each engine: its name in ``processes``, what the progress lines call it, how it
+        # starts, and the ports it needs free.
+        engines: list[tuple[str, str, Callable[[], Process], dict[str, int]]] = [
+            ("mongo", "SecantusDB (MongoDB protocol)", self.start_mongo, {"mongo": p.mongo}),
+            (
                 "kafka",
                 "Apache Kafka",
                 self.start_kafka,
-                kafka=p.kafka,
-                kafka_controller=p.kafka_controller,
+                {"kafka": p.kafka, "kafka_controller": p.kafka_controller},
             ),
-            cql,
-            functools.partial(
-                self._engine,
-                "processor",
-                "fake card processor",
-                self.start_processor,
-                processor=p.processor,
+            ("cql", cql, self.start_cql, cql_ports),
+            ("processor", "fake card processor", self.start_processor, {"processor": p.processor}),
+        ]
+        _ = self._secrets  # read (and written) once, before the threads need it
+        side_by_side(
+            *(
+                functools.partial(self._engine, name, what, start, **ports)
+                for name, what, start, ports in engines
             ),
             *also,
         )

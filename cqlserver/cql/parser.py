@@ -7,12 +7,15 @@ each marker's column from the clause it appears in.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from cqlserver.errors import CqlSyntaxError
 
 from . import ast
 from .lexer import Token, tokenize
+
+T = TypeVar("T")
 
 
 class Parser:
@@ -94,6 +97,32 @@ class Parser:
         if self.accept_op("."):
             return first, self.ident()
         return None, first
+
+    def column_element(self) -> tuple[str, Any]:
+        """``column`` or ``column[term]``, as an IF condition and a DELETE name them: the
+        column and the element's term (None for the whole column)."""
+        column = self.ident()
+        element = None
+        if self.accept_op("["):
+            element = self.term()
+            self.expect_op("]")
+        return column, element
+
+    def comma_separated(self, item: Callable[[], T]) -> list[T]:
+        """One or more of what ``item`` parses, separated by commas."""
+        items = [item()]
+        while self.accept_op(","):
+            items.append(item())
+        return items
+
+    def ordering(self) -> tuple[str, str]:
+        """``column [ASC | DESC]``, as CLUSTERING ORDER BY and ORDER BY write it: the column
+        and its direction (ASC when none is named)."""
+        column = self.ident()
+        direction = "ASC"
+        if self.is_kw("ASC", "DESC"):
+            direction = self.advance().value.upper()
+        return column, direction
 
     def if_not_exists(self) -> bool:
         if not self.accept_kw("IF"):
@@ -216,14 +245,7 @@ class Parser:
                     self.expect_kw("ORDER")
                     self.expect_kw("BY")
                     self.expect_op("(")
-                    while True:
-                        c = self.ident()
-                        d = "ASC"
-                        if self.is_kw("ASC", "DESC"):
-                            d = self.advance().value.upper()
-                        order[c] = d
-                        if not self.accept_op(","):
-                            break
+                    order.update(self.comma_separated(self.ordering))
                     self.expect_op(")")
                 elif self.accept_kw("COMPACT"):
                     self.expect_kw("STORAGE")
@@ -460,11 +482,7 @@ class Parser:
             return [], True
         conds = []
         while True:
-            col = self.ident()
-            elem = None
-            if self.accept_op("["):
-                elem = self.term()
-                self.expect_op("]")
+            col, elem = self.column_element()
             if self.accept_kw("IN"):
                 if self.is_op("?") or self.tok.kind == "named_bind":
                     conds.append(ast.Condition(col, "IN", self.term(), elem))
@@ -507,11 +525,7 @@ class Parser:
         ks, table = self.qualified()
         ttl, ts = self.using()
         self.expect_kw("SET")
-        assigns = []
-        while True:
-            assigns.append(self.assignment())
-            if not self.accept_op(","):
-                break
+        assigns = self.comma_separated(self.assignment)
         self.expect_kw("WHERE")
         where = self.where()
         conds, ie = self.conditions()
@@ -545,15 +559,7 @@ class Parser:
     def delete(self) -> ast.Delete:
         cols: list[tuple[str, Any]] = []
         if not self.is_kw("FROM"):
-            while True:
-                c = self.ident()
-                elem = None
-                if self.accept_op("["):
-                    elem = self.term()
-                    self.expect_op("]")
-                cols.append((c, elem))
-                if not self.accept_op(","):
-                    break
+            cols = self.comma_separated(self.column_element)
         self.expect_kw("FROM")
         ks, table = self.qualified()
         _, ts = self.using()
@@ -565,14 +571,10 @@ class Parser:
     def select(self) -> ast.Select:
         json = self.accept_kw("JSON")
         distinct = self.accept_kw("DISTINCT")
-        selectors: list[ast.Selector] = []
         if self.accept_op("*"):
-            selectors.append(ast.Selector("star"))
+            selectors = [ast.Selector("star")]
         else:
-            while True:
-                selectors.append(self.selector())
-                if not self.accept_op(","):
-                    break
+            selectors = self.comma_separated(self.selector)
         self.expect_kw("FROM")
         ks, table = self.qualified()
         stmt = ast.Select(ks, table, selectors, [], distinct, json=json)
@@ -580,14 +582,7 @@ class Parser:
             stmt.where = self.where()
         if self.accept_kw("ORDER"):
             self.expect_kw("BY")
-            while True:
-                c = self.ident()
-                d = "ASC"
-                if self.is_kw("ASC", "DESC"):
-                    d = self.advance().value.upper()
-                stmt.order_by.append((c, d))
-                if not self.accept_op(","):
-                    break
+            stmt.order_by.extend(self.comma_separated(self.ordering))
         if self.accept_kw("PER"):
             self.expect_kw("PARTITION")
             self.expect_kw("LIMIT")

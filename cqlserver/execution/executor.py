@@ -19,7 +19,7 @@ from cqlserver.types import CqlType
 from .batch import run_modifications
 from .binds import collect_binds
 from .ddl import run_ddl
-from .results import ColSpec, Prepared, Rows, SchemaChange, SetKeyspace
+from .results import ColSpec, Prepared, SchemaChange, SetKeyspace
 from .select import run_select
 from .selectors import select_columns
 
@@ -77,7 +77,7 @@ class Executor:
         stmt = p.statement
         ks = p.keyspace if p.keyspace is not None else keyspace
         if isinstance(stmt, ast.Select):
-            return self.select(stmt, values, ks, page_size, paging_state)
+            return run_select(self.schema, self.store, stmt, values, ks, page_size, paging_state)
         if isinstance(stmt, ast.MODIFICATIONS):
             return self.modify([stmt], values, ks, batch=False)
         if isinstance(stmt, ast.Batch):
@@ -96,16 +96,6 @@ class Executor:
             if self.on_ddl:
                 self.on_ddl()
         return result
-
-    def select(
-        self,
-        stmt: ast.Select,
-        values: list[Any],
-        keyspace: str | None,
-        page_size: int,
-        paging_state: bytes | None,
-    ) -> Rows:
-        return run_select(self.schema, self.store, stmt, values, keyspace, page_size, paging_state)
 
     def modify_prepared(self, items: list[tuple[Prepared, list[Any]]], keyspace: str | None) -> Any:
         """Execute a protocol BATCH: each prepared statement with its own values."""

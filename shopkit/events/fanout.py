@@ -25,6 +25,7 @@ import signal
 import threading
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import KW_ONLY, dataclass, field
 from types import FrameType
 from typing import Any
 
@@ -38,14 +39,16 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 
 
+@dataclass(eq=False)
 class Watch:
     """One watcher's wake-ups. ``closed`` is set when the process stops serving watchers."""
 
-    def __init__(self, key: str, owner: str) -> None:
-        self.key = key
-        self.owner = owner
+    key: str
+    owner: str
+    closed: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
         self._woken = asyncio.Event()
-        self.closed = False
 
     def wake(self) -> None:
         self._woken.set()
@@ -64,26 +67,21 @@ class Watch:
         return True
 
 
+@dataclass(eq=False)
 class KeyedFanout:
-    def __init__(
-        self,
-        bootstrap: str,
-        topic: str,
-        *,
-        max_total: int,
-        max_per_owner: int,
-        fetch_max_wait_ms: int = 50,
-    ) -> None:
-        self.bootstrap = bootstrap
-        self.topic = topic
-        self.max_total = max_total
-        self.max_per_owner = max_per_owner
-        self.fetch_max_wait_ms = fetch_max_wait_ms
+    bootstrap: str
+    topic: str
+    _: KW_ONLY
+    max_total: int
+    max_per_owner: int
+    fetch_max_wait_ms: int = 50
+
+    def __post_init__(self) -> None:
         self._watches: dict[str, set[Watch]] = defaultdict(set)
         self._per_owner: Counter[str] = Counter()
         self._total = 0
         self._stopping = False
-        self._task = BackgroundTask(self._run, name=f"fanout-{topic}")
+        self._task = BackgroundTask(self._run, name=f"fanout-{self.topic}")
 
     @property
     def open_watches(self) -> int:

@@ -34,6 +34,7 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import jsonschema
@@ -219,6 +220,7 @@ def event_headers(message: ConsumerRecord[bytes, bytes]) -> dict[str, str]:
     }
 
 
+@dataclass(eq=False, kw_only=True)
 class EventConsumer:
     """Consumes the topics of ``handlers``' event types in the consumer group ``group_id``.
 
@@ -229,28 +231,18 @@ class EventConsumer:
     its handler sees it.
     """
 
-    def __init__(
-        self,
-        *,
-        bootstrap: str,
-        group_id: str,
-        handlers: dict[str, Handler],
-        inbox: InboxStore,
-        service: str,
-        schemas: EventValidator | None = None,
-        retry_seconds: float = 0.5,
-        max_retry_seconds: float = 10.0,
-    ) -> None:
-        self.bootstrap = bootstrap
-        self.group_id = group_id
-        self.handlers = handlers
-        self.inbox = inbox
-        self.service = service
-        self.schemas = schemas
-        self.retry_seconds = retry_seconds
-        self.max_retry_seconds = max_retry_seconds
-        self.topics = sorted({topic_for(t) for t in handlers})
-        self._task = BackgroundTask(self._run_forever, name=f"{group_id}-consumer")
+    bootstrap: str
+    group_id: str
+    handlers: dict[str, Handler]
+    inbox: InboxStore
+    service: str
+    schemas: EventValidator | None = None
+    retry_seconds: float = 0.5
+    max_retry_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        self.topics = sorted({topic_for(t) for t in self.handlers})
+        self._task = BackgroundTask(self._run_forever, name=f"{self.group_id}-consumer")
         self._dlq: AIOKafkaProducer | None = None
 
     async def handle(self, event: CloudEvent) -> bool:

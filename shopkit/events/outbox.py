@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -74,25 +74,19 @@ class Publisher(Protocol):
     ) -> None: ...
 
 
+@dataclass(eq=False)
 class OutboxRelay:
-    def __init__(
-        self,
-        store: OutboxStore,
-        publisher: Publisher,
-        *,
-        service: str,
-        poll_seconds: float = 0.5,
-        batch_size: int = 100,
-        max_backoff: float = 5.0,
-    ) -> None:
-        self.store = store
-        self.publisher = publisher
-        self.service = service
-        self.poll_seconds = poll_seconds
-        self.batch_size = batch_size
-        self.max_backoff = max_backoff
+    store: OutboxStore
+    publisher: Publisher
+    _: KW_ONLY
+    service: str
+    poll_seconds: float = 0.5
+    batch_size: int = 100
+    max_backoff: float = 5.0
+
+    def __post_init__(self) -> None:
         self._wake = asyncio.Event()
-        self._task = BackgroundTask(self.run, name=f"{service}-outbox-relay")
+        self._task = BackgroundTask(self.run, name=f"{self.service}-outbox-relay")
 
     def notify(self) -> None:
         """Something was written to the outbox: publish it without waiting for the next poll."""

@@ -27,6 +27,7 @@ DOMAIN_KIT = {
     "shopkit.money",
     "shopkit.order_lines",
     "shopkit.paging",
+    "shopkit.text",
 }
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -74,25 +75,18 @@ def ttl_seconds(retention: timedelta) -> int:
     return max(1, min(MAX_TTL_SECONDS, int(retention.total_seconds())))
 
 
+@dataclass(eq=False)
 class CqlOutbox:
-    def __init__(
-        self,
-        session: acsylla.Session,
-        statements: Statements,
-        *,
-        key: str,
-        retention: timedelta,
-        lookback_hours: int = 24 * 7,
-        full_scan_seconds: float = 60.0,
-        grace: timedelta = timedelta(seconds=60),
-    ) -> None:
-        self.session = session
-        self.q = statements
-        self.key = key
-        self.retention = retention
-        self.lookback_hours = lookback_hours
-        self.full_scan_seconds = full_scan_seconds
-        self.grace = grace
+    session: acsylla.Session
+    q: Statements
+    _: KW_ONLY
+    key: str
+    retention: timedelta
+    lookback_hours: int = 24 * 7
+    full_scan_seconds: float = 60.0
+    grace: timedelta = timedelta(seconds=60)
+
+    def __post_init__(self) -> None:
         self._last_full_scan = float("-inf")
 
     @classmethod

@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 
 from shopkit.errors import InvalidInput
+from shopkit.text import clean_text
 
 EMAIL_MAX = 254
 NAME_MAX = 100
@@ -37,17 +38,6 @@ def common_passwords() -> frozenset[str]:
         return frozenset(line.rstrip("\n") for line in lines if line.strip())
 
 
-def _text(value: str, field: str, label: str, maximum: int, *, required: bool = True) -> str:
-    cleaned = unicodedata.normalize("NFC", value).strip()
-    if any(unicodedata.category(ch).startswith("C") for ch in cleaned):
-        raise InvalidInput(f"{label} must not contain control characters.", field=field)
-    if required and not cleaned:
-        raise InvalidInput(f"{label} is required.", field=field)
-    if len(cleaned) > maximum:
-        raise InvalidInput(f"{label} must be at most {maximum} characters.", field=field)
-    return cleaned
-
-
 def email(value: str, field: str = "email") -> str:
     """A syntactically valid ASCII address (dot-atom local part, dotted domain)."""
     cleaned = value.strip()
@@ -70,7 +60,7 @@ def email(value: str, field: str = "email") -> str:
 
 
 def name(value: str, field: str = "name") -> str:
-    return _text(value, field, "The name", NAME_MAX)
+    return clean_text(value, field, "The name", NAME_MAX)
 
 
 def _folded(value: str) -> str:

@@ -28,6 +28,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -47,25 +48,16 @@ TRIES = 5
 CLIENT_MAX = 64  # the column's length: an IPv6 address is at most 45 characters
 
 
+@dataclass(eq=False)
 class LoginThrottle:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        max_attempts: int,
-        window: timedelta,
-        lockout: timedelta,
-        max_lockout: timedelta,
-        failure_delay: float = 0.25,
-        max_failure_delay: float = 5.0,
-    ) -> None:
-        self.sessions = sessions
-        self.max_attempts = max_attempts
-        self.window = window
-        self.lockout = lockout
-        self.max_lockout = max_lockout
-        self.failure_delay = failure_delay
-        self.max_failure_delay = max_failure_delay
+    sessions: async_sessionmaker[AsyncSession]
+    _: KW_ONLY
+    max_attempts: int
+    window: timedelta
+    lockout: timedelta
+    max_lockout: timedelta
+    failure_delay: float = 0.25
+    max_failure_delay: float = 5.0
 
     async def attempt(self, email: str, client: str, now: datetime) -> datetime | None:
         """Counts one attempt. Returns when the lock ends if the attempt is refused."""

@@ -18,7 +18,7 @@ import logging
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from shopkit.errors import ShopError, Unavailable
@@ -74,21 +74,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(eq=False)
 class StockChanges:
-    def __init__(
-        self,
-        store: ReservationStore,
-        *,
-        review_after: timedelta,
-        lease: timedelta = timedelta(seconds=CHANGE_LEASE_SECONDS),
-        deadline_seconds: float = CHANGE_DEADLINE_SECONDS,
-        clock: Callable[[], datetime] = _now,
-    ) -> None:
-        self.store = store
-        self.review_after = review_after
-        self.lease = lease
-        self.deadline_seconds = deadline_seconds
-        self.clock = clock
+    store: ReservationStore
+    _: KW_ONLY
+    review_after: timedelta
+    lease: timedelta = timedelta(seconds=CHANGE_LEASE_SECONDS)
+    deadline_seconds: float = CHANGE_DEADLINE_SECONDS
+    clock: Callable[[], datetime] = _now
 
     async def run(
         self, order_id: str, plan_for: Callable[[Reservation | None], Plan | Reservation]
