@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from shopkit.auth import Identity, require_admin
@@ -36,15 +37,11 @@ def not_found(item_id: str) -> NotFound:
     return NotFound(f"Item {item_id} was not found.", itemId=item_id)
 
 
+@dataclass(eq=False)
 class ItemService:
-    def __init__(
-        self,
-        db: ItemsDatabase,
-        *,
-        notify: Callable[[], None] = lambda: None,
-    ) -> None:
-        self.db = db
-        self.notify = notify
+    db: ItemsDatabase
+    _: KW_ONLY
+    notify: Callable[[], None] = lambda: None
 
     async def get(self, item_id: str) -> Item:
         item_id = check_item_id(item_id)
