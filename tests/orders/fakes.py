@@ -18,25 +18,17 @@ class FakeOrderStore:
         self.awaiting: set[str] = set()
 
     async def claim_idempotency_key(
-        self, customer_id: str, key: str, order_id: str, claimed_at: datetime, fingerprint: str
+        self, customer_id: str, key: str, claimant: KeyHolder
     ) -> KeyHolder:
-        return self.keys.setdefault(
-            (customer_id, key), KeyHolder(order_id, claimed_at, fingerprint)
-        )
+        return self.keys.setdefault((customer_id, key), claimant)
 
     async def take_over_idempotency_key(
-        self,
-        customer_id: str,
-        key: str,
-        previous: str,
-        order_id: str,
-        claimed_at: datetime,
-        fingerprint: str,
+        self, customer_id: str, key: str, previous: str, claimant: KeyHolder
     ) -> bool:
         holder = self.keys.get((customer_id, key))
         if holder is None or holder.order_id != previous:
             return False
-        self.keys[(customer_id, key)] = KeyHolder(order_id, claimed_at, fingerprint)
+        self.keys[(customer_id, key)] = claimant
         return True
 
     async def drop_idempotency_key(self, customer_id: str, key: str, order_id: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from shopkit.entities import entity_or_none
 from subgraphs.accounts.graphql.context import AccountsContext
 from subgraphs.accounts.graphql.types import Account, PaymentSource
 
@@ -19,8 +20,7 @@ class Query:
 
     @strawberry.field(description="An account: the caller's own, or any for an admin.")
     async def account(self, info: Info, id: strawberry.ID) -> Account | None:
-        account = await info.context.loaders.account.load(str(id))
-        return None if account is None else Account.of(account)
+        return await entity_or_none(info.context.loaders.account, id, Account.of)
 
     @strawberry.federation.field(
         inaccessible=True,

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import strawberry
 
+from shopkit.entities import entity_or_none
 from shopkit.graphql_types import Address, AddressInput
 from subgraphs.accounts.domain import model
 from subgraphs.accounts.graphql.context import AccountsContext
@@ -66,8 +67,7 @@ class Account:
     async def resolve_reference(
         cls, info: strawberry.Info[AccountsContext], id: strawberry.ID
     ) -> Account | None:
-        account = await info.context.loaders.account.load(str(id))
-        return None if account is None else cls.of(account)
+        return await entity_or_none(info.context.loaders.account, id, cls.of)
 
 
 @strawberry.type

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from shopkit.errors import InvalidInput
 from shopkit.money import Money
@@ -176,43 +176,53 @@ def check_restock_quantity(value: int) -> int:
     return value
 
 
-def new_item(
-    *,
-    upc: str,
-    name: str,
-    description: str | None,
-    price_amount: int,
-    price_currency: str,
-    image_urls: Sequence[str] | None,
-    attributes: Any,
-    stock: int,
-) -> NewItem:
+class ItemFields(TypedDict, total=False):
+    """A new item's fields as a caller gives them, before ``new_item`` checks them. Declared
+    once: the service's ``create`` takes them as keywords (``Unpack``) and passes them on."""
+
+    upc: Required[str]
+    name: Required[str]
+    price_amount: Required[int]
+    price_currency: Required[str]
+    description: str | None
+    image_urls: Sequence[str] | None
+    attributes: Any
+    stock: int
+
+
+class ItemChangeFields(TypedDict, total=False):
+    """The fields an update may give (None or omitted: unchanged), before ``item_changes``
+    checks them; the service's ``update`` takes them as keywords and passes them on."""
+
+    upc: str | None
+    name: str | None
+    description: str | None
+    price: tuple[int, str] | None
+    image_urls: Sequence[str] | None
+    attributes: Any
+
+
+def new_item(**fields: Unpack[ItemFields]) -> NewItem:
     return NewItem(
-        upc=check_upc(upc),
-        name=check_name(name),
-        description=check_description(description),
-        unit_price=check_money(price_amount, price_currency),
-        image_urls=check_image_urls(image_urls),
-        attributes=check_attributes(attributes),
-        stock=check_stock(stock),
+        upc=check_upc(fields["upc"]),
+        name=check_name(fields["name"]),
+        description=check_description(fields.get("description")),
+        unit_price=check_money(fields["price_amount"], fields["price_currency"]),
+        image_urls=check_image_urls(fields.get("image_urls")),
+        attributes=check_attributes(fields.get("attributes")),
+        stock=check_stock(fields.get("stock", 0)),
     )
 
 
-def item_changes(
-    *,
-    upc: str | None = None,
-    name: str | None = None,
-    description: str | None = None,
-    price: tuple[int, str] | None = None,
-    image_urls: Sequence[str] | None = None,
-    attributes: Any = None,
-) -> ItemChanges:
+def item_changes(**given: Unpack[ItemChangeFields]) -> ItemChanges:
+    upc, name, description = given.get("upc"), given.get("name"), given.get("description")
+    price, urls, attributes = given.get("price"), given.get("image_urls"), given.get("attributes")
     changes = ItemChanges(
         upc=None if upc is None else check_upc(upc),
         name=None if name is None else check_name(name),
         description=None if description is None else check_description(description),
         unit_price=None if price is None else check_money(*price),
-        image_urls=None if image_urls is None else check_image_urls(image_urls),
+        image_urls=None if urls is None else check_image_urls(urls),
         attributes=None if attributes is None else check_attributes(attributes),
     )
     if not changes.fields():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from shopkit.entities import entity_or_none
 from shopkit.errors import NotFound
 from shopkit.graphql_types import Connection
 from subgraphs.items.graphql.context import ItemsContext
@@ -27,8 +28,7 @@ class Query:
 
     @strawberry.field(description="The item; null if there is none with this id.")
     async def item(self, info: Info, id: strawberry.ID) -> Item | None:
-        item = await info.context.loaders.item.load(str(id))
-        return Item.from_domain(item) if item is not None else None
+        return await entity_or_none(info.context.loaders.item, id, Item.from_domain)
 
     @strawberry.field(description="The item with this UPC; null if there is none.")
     async def item_by_upc(self, info: Info, upc: str) -> Item | None:

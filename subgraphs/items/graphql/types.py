@@ -7,6 +7,7 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
+from shopkit.entities import entity_or_none
 from shopkit.graphql import refuse_null
 from shopkit.graphql_types import Money, MoneyInput
 from subgraphs.items.domain import model, reservation
@@ -44,8 +45,7 @@ class Item:
 
     @classmethod
     async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> Item | None:
-        item = await info.context.loaders.item.load(str(id))
-        return cls.from_domain(item) if item is not None else None
+        return await entity_or_none(info.context.loaders.item, id, cls.from_domain)
 
 
 @strawberry.input

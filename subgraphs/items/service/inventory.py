@@ -21,6 +21,7 @@ from subgraphs.items.domain.reservation import (
     Reservation,
     ReservationLine,
     ReservationStatus,
+    StockMove,
     check_can_commit,
     check_can_release,
     check_can_reserve,
@@ -124,13 +125,7 @@ class InventoryService:
             check_can_release(existing)
             if existing.status is ReservationStatus.RELEASED:
                 return existing
-            released = Reservation(order_id, ReservationStatus.RELEASED, existing.lines)
-            return Plan(
-                release_moves(existing),
-                lambda made: released,
-                events.InventoryReleased,
-                all_or_nothing=False,
-            )
+            return _whole(existing, ReservationStatus.RELEASED)
 
         return await self._run(order_id, plan)
 
@@ -151,13 +146,7 @@ class InventoryService:
             if existing.status is ReservationStatus.COMMITTED:
                 return existing
             if wanted is None:
-                sold = Reservation(order_id, ReservationStatus.COMMITTED, existing.lines)
-                return Plan(
-                    commit_moves(existing),
-                    lambda made: sold,
-                    events.InventoryCommitted,
-                    all_or_nothing=False,
-                )
+                return _whole(existing, ReservationStatus.COMMITTED)
             held = existing.quantities()
             previous = {line.item_id: line for line in existing.lines}
 
@@ -218,6 +207,24 @@ class InventoryService:
     async def keep_hold(self, stored: StoredReservation) -> None:
         """The order still needs its hold: ask again after the grace period."""
         await self.store.postpone_review(stored, self.changes.clock() + self.changes.review_after)
+
+
+# How a whole reservation ends: the moves of its held lines and the event that announces it.
+_ENDINGS: dict[
+    ReservationStatus,
+    tuple[Callable[[Reservation], list[StockMove]], type[events.ReservationEvent]],
+] = {
+    ReservationStatus.RELEASED: (release_moves, events.InventoryReleased),
+    ReservationStatus.COMMITTED: (commit_moves, events.InventoryCommitted),
+}
+
+
+def _whole(existing: Reservation, status: ReservationStatus) -> Plan:
+    """The plan that ends ``existing`` as ``status`` with its lines as held: a release, or a
+    commit of what was held. A move that cannot be made is skipped, not refused."""
+    moves, event = _ENDINGS[status]
+    done = Reservation(existing.order_id, status, existing.lines)
+    return Plan(moves(existing), lambda made: done, event, all_or_nothing=False)
 
 
 def _held(order_id: str, existing: Reservation | None) -> Reservation:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import KW_ONLY, dataclass
+from typing import Any, Unpack
 
 from shopkit.auth import Identity, require_admin
 from shopkit.errors import InvalidInput, NotFound, ShopError
@@ -16,6 +17,8 @@ from shopkit.paging import Page, check_first, decode_cursor, encode_cursor, page
 from subgraphs.items.domain import events
 from subgraphs.items.domain.model import (
     Item,
+    ItemChangeFields,
+    ItemFields,
     NewItem,
     check_item_id,
     check_restock_quantity,
@@ -36,15 +39,11 @@ def not_found(item_id: str) -> NotFound:
     return NotFound(f"Item {item_id} was not found.", itemId=item_id)
 
 
+@dataclass(eq=False)
 class ItemService:
-    def __init__(
-        self,
-        db: ItemsDatabase,
-        *,
-        notify: Callable[[], None] = lambda: None,
-    ) -> None:
-        self.db = db
-        self.notify = notify
+    db: ItemsDatabase
+    _: KW_ONLY
+    notify: Callable[[], None] = lambda: None
 
     async def get(self, item_id: str) -> Item:
         item_id = check_item_id(item_id)
@@ -88,33 +87,11 @@ class ItemService:
         self.notify()
         return item
 
-    async def create(
-        self,
-        identity: Identity,
-        *,
-        upc: str,
-        name: str,
-        price_amount: int,
-        price_currency: str,
-        description: str | None = None,
-        image_urls: Sequence[str] | None = None,
-        attributes: Any = None,
-        stock: int = 0,
-    ) -> Item:
-        """An admin adds an item; the fields are checked by the domain (``new_item``)."""
+    async def create(self, identity: Identity, **fields: Unpack[ItemFields]) -> Item:
+        """An admin adds an item; the fields are checked by the domain (``new_item``), after
+        the caller is known to be an admin."""
         require_admin(identity)
-        return await self._insert(
-            new_item(
-                upc=upc,
-                name=name,
-                description=description,
-                price_amount=price_amount,
-                price_currency=price_currency,
-                image_urls=image_urls,
-                attributes=attributes,
-                stock=stock,
-            )
-        )
+        return await self._insert(new_item(**fields))
 
     async def seed(self, catalog: Sequence[Mapping[str, Any]]) -> int:
         """Adds ``catalog`` (each entry: ``create``'s fields) if there are no items yet, as
@@ -136,27 +113,11 @@ class ItemService:
         return await self._write(work)
 
     async def update(
-        self,
-        identity: Identity,
-        item_id: str,
-        *,
-        upc: str | None = None,
-        name: str | None = None,
-        description: str | None = None,
-        price: tuple[Any, Any] | None = None,
-        image_urls: Sequence[str] | None = None,
-        attributes: Any = None,
+        self, identity: Identity, item_id: str, **given: Unpack[ItemChangeFields]
     ) -> Item:
         """An admin changes the fields given (not None); at least one must be."""
         require_admin(identity)
-        changes = item_changes(
-            upc=upc,
-            name=name,
-            description=description,
-            price=price,
-            image_urls=image_urls,
-            attributes=attributes,
-        )
+        changes = item_changes(**given)
         item_id = check_item_id(item_id)
 
         async def work(tx: Transaction) -> Item:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from shopkit.entities import entity_or_none
 from shopkit.graphql_types import Connection
 from shopkit.paging import PAGE_DEFAULT
 from subgraphs.orders.graphql.context import OrdersContext
@@ -17,8 +18,7 @@ class Query:
         "for an order that does not exist."
     )
     async def order(self, info: strawberry.Info[OrdersContext], id: strawberry.ID) -> Order | None:
-        order = await info.context.loaders.order.load(str(id))
-        return Order.of(order) if order is not None else None
+        return await entity_or_none(info.context.loaders.order, id, Order.of)
 
     @strawberry.field(description="The caller's orders, newest first.")
     async def my_orders(

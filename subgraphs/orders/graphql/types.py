@@ -13,6 +13,7 @@ import strawberry
 from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 
+from shopkit.entities import entity_or_none
 from shopkit.graphql_types import Address, Connection, Money
 from shopkit.paging import PAGE_DEFAULT, page_of_list
 from subgraphs.orders.domain import model
@@ -108,8 +109,7 @@ class Order:
     async def resolve_reference(
         cls, info: strawberry.Info[OrdersContext], id: strawberry.ID
     ) -> Order | None:
-        order = await info.context.loaders.order.load(str(id))
-        return cls.of(order) if order is not None else None
+        return await entity_or_none(info.context.loaders.order, id, cls.of)
 
 
 @strawberry.federation.type(keys=["id"])

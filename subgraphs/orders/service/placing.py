@@ -27,6 +27,7 @@ from subgraphs.orders.domain.events import OrderCreated
 from subgraphs.orders.domain.lines import normalize_lines, single_currency
 from subgraphs.orders.domain.model import (
     HistoryEntry,
+    KeyHolder,
     LineRequest,
     Order,
     OrderStatus,
@@ -109,9 +110,8 @@ class OrderPlacing:
         give_up_at = loop.time() + IDEMPOTENCY_WAIT_SECONDS
         while True:
             now = self.clock()
-            holder = await self.store.claim_idempotency_key(
-                customer_id, key, order_id, now, request
-            )
+            claimant = KeyHolder(order_id, now, request)
+            holder = await self.store.claim_idempotency_key(customer_id, key, claimant)
             if holder.order_id == order_id:
                 return now
             if holder.fingerprint is not None and holder.fingerprint != request:
@@ -124,7 +124,7 @@ class OrderPlacing:
                 lease_over
                 and await self.store.get(holder.order_id, serial=True) is None
                 and await self.store.take_over_idempotency_key(
-                    customer_id, key, holder.order_id, order_id, now, request
+                    customer_id, key, holder.order_id, claimant
                 )
             ):
                 log.warning(

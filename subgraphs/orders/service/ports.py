@@ -18,21 +18,16 @@ from subgraphs.orders.domain.payments import PaymentAttempt
 
 class OrderStore(Protocol):
     async def claim_idempotency_key(
-        self, customer_id: str, key: str, order_id: str, claimed_at: datetime, fingerprint: str
+        self, customer_id: str, key: str, claimant: KeyHolder
     ) -> KeyHolder:
-        """Claims ``key`` for ``order_id`` and a request of ``fingerprint`` unless it is held;
-        returns its holder (us if won)."""
+        """Claims ``key`` for ``claimant`` (its order id, the time and its request's
+        fingerprint) unless it is held; returns its holder (``claimant`` if won)."""
 
     async def take_over_idempotency_key(
-        self,
-        customer_id: str,
-        key: str,
-        previous: str,
-        order_id: str,
-        claimed_at: datetime,
-        fingerprint: str,
+        self, customer_id: str, key: str, previous: str, claimant: KeyHolder
     ) -> bool:
-        """Claims for ``order_id`` a key still held by ``previous``; whether it applied."""
+        """Claims for ``claimant`` a key still held by the order ``previous``; whether it
+        applied."""
 
     async def drop_idempotency_key(self, customer_id: str, key: str, order_id: str) -> None:
         """Frees a key claimed by ``order_id`` whose order could not be created."""

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import timedelta
 
 from subgraphs.orders.domain.model import AWAITING_PAYMENT, Order
 from subgraphs.orders.domain.payments import PaymentAttempt, Settlement, settle
 from subgraphs.orders.domain.transitions import PaymentOutcome
 from subgraphs.orders.service.orders import OrderService
-from subgraphs.orders.service.ports import PaymentsView
+from subgraphs.orders.service.ports import OrderStore, PaymentsView
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +49,18 @@ class SweepResult:
         return any(vars(self).values())
 
 
+@dataclass(eq=False)
 class UnpaidOrders:
-    def __init__(
-        self,
-        orders: OrderService,
-        payments: PaymentsView,
-        *,
-        reconcile_after: timedelta = timedelta(seconds=60),
-        batch: int = BATCH,
-    ) -> None:
-        self.orders = orders
-        self.store = orders.store
-        self.payments = payments
-        self.reconcile_after = reconcile_after
-        self.batch = batch
+    orders: OrderService
+    payments: PaymentsView
+    _: KW_ONLY
+    reconcile_after: timedelta = timedelta(seconds=60)
+    batch: int = BATCH
+
+    @property
+    def store(self) -> OrderStore:
+        """The orders' own store: the sweep reads and updates the same rows they do."""
+        return self.orders.store
 
     async def sweep(self) -> SweepResult:
         result = SweepResult()

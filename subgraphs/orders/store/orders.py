@@ -129,14 +129,12 @@ class CqlOrderStore:
     # -- idempotency keys --------------------------------------------------------------------
 
     async def claim_idempotency_key(
-        self, customer_id: str, key: str, order_id: str, claimed_at: datetime, fingerprint: str
+        self, customer_id: str, key: str, claimant: KeyHolder
     ) -> KeyHolder:
-        result = await self.session.execute(
-            self.q("claim", [customer_id, key, order_id, claimed_at, fingerprint])
-        )
-        row = result.first()
+        values = [customer_id, key, claimant.order_id, claimant.claimed_at, claimant.fingerprint]
+        row = (await self.session.execute(self.q("claim", values))).first()
         if row is None or row.column_value("[applied]"):
-            return KeyHolder(order_id, claimed_at, fingerprint)
+            return claimant
         return KeyHolder(
             str(row.column_value("order_id")),
             row.column_value("claimed_at"),
@@ -144,16 +142,11 @@ class CqlOrderStore:
         )
 
     async def take_over_idempotency_key(
-        self,
-        customer_id: str,
-        key: str,
-        previous: str,
-        order_id: str,
-        claimed_at: datetime,
-        fingerprint: str,
+        self, customer_id: str, key: str, previous: str, claimant: KeyHolder
     ) -> bool:
-        values = [order_id, claimed_at, fingerprint, customer_id, key, previous]
-        return _applied(await self.session.execute(self.q("take_over", values)))
+        holder = [claimant.order_id, claimant.claimed_at, claimant.fingerprint]
+        statement = self.q("take_over", [*holder, customer_id, key, previous])
+        return _applied(await self.session.execute(statement))
 
     async def drop_idempotency_key(self, customer_id: str, key: str, order_id: str) -> None:
         await self.session.execute(self.q("unclaim", [customer_id, key, order_id]))

@@ -151,17 +151,12 @@ async def test_a_key_given_up_by_its_order_is_freed_for_the_next_claim(cql):
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     at = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
     later = at + timedelta(seconds=5)
-    assert await cql.store.claim_idempotency_key(who, "k2", first, at, "f") == KeyHolder(
-        first, at, "f"
-    )
+    mine, theirs = KeyHolder(first, at, "f"), KeyHolder(second, later, "f")
+    assert await cql.store.claim_idempotency_key(who, "k2", mine) == mine
     await cql.store.drop_idempotency_key(who, "k2", second)  # not the holder: no effect
-    assert await cql.store.claim_idempotency_key(who, "k2", second, later, "f") == KeyHolder(
-        first, at, "f"
-    )
+    assert await cql.store.claim_idempotency_key(who, "k2", theirs) == mine
     await cql.store.drop_idempotency_key(who, "k2", first)
-    assert await cql.store.claim_idempotency_key(who, "k2", second, later, "f") == KeyHolder(
-        second, later, "f"
-    )
+    assert await cql.store.claim_idempotency_key(who, "k2", theirs) == theirs
 
 
 async def test_a_key_is_taken_over_only_from_the_holder_it_was_read_from(cql):
@@ -170,19 +165,26 @@ async def test_a_key_is_taken_over_only_from_the_holder_it_was_read_from(cql):
     who = str(uuid.uuid4())
     stuck = str(uuid.uuid4())
     at = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
-    await cql.store.claim_idempotency_key(who, "k", stuck, at, "f")
+    await cql.store.claim_idempotency_key(who, "k", KeyHolder(stuck, at, "f"))
     takers = [str(uuid.uuid4()) for _ in range(5)]
     later = at + timedelta(minutes=2)
     won = await asyncio.gather(
-        *(cql.store.take_over_idempotency_key(who, "k", stuck, t, later, "f") for t in takers)
+        *(
+            cql.store.take_over_idempotency_key(who, "k", stuck, KeyHolder(t, later, "f"))
+            for t in takers
+        )
     )
     assert won.count(True) == 1
     winner = takers[won.index(True)]
-    assert await cql.store.claim_idempotency_key(who, "k", stuck, later, "f") == KeyHolder(
-        winner, later, "f"
+    assert await cql.store.claim_idempotency_key(
+        who, "k", KeyHolder(stuck, later, "f")
+    ) == KeyHolder(winner, later, "f")
+    assert not await cql.store.take_over_idempotency_key(
+        who, "k", stuck, KeyHolder(stuck, later, "f")
     )
-    assert not await cql.store.take_over_idempotency_key(who, "k", stuck, stuck, later, "f")
-    assert not await cql.store.take_over_idempotency_key(who, "absent", stuck, winner, later, "f")
+    assert not await cql.store.take_over_idempotency_key(
+        who, "absent", stuck, KeyHolder(winner, later, "f")
+    )
 
 
 async def test_the_schema_adds_the_claim_time_to_an_idempotency_table_made_before_it(
@@ -213,9 +215,7 @@ async def test_the_schema_adds_the_claim_time_to_an_idempotency_table_made_befor
         holder = await upgraded.store.claim_idempotency_key(
             "6a3c3b1e-0c1e-4f7e-9a39-8f9c7c1e2d11",
             "old",
-            str(uuid.uuid4()),
-            datetime.now(UTC),
-            "f",
+            KeyHolder(str(uuid.uuid4()), datetime.now(UTC), "f"),
         )
         assert holder == KeyHolder("00000000-0000-0000-0000-000000000001", None)
         await upgraded.session.close()
