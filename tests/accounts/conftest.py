@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import inspect, text
 from starlette.applications import Starlette
 
-from shopkit.auth import mint_service_token
 from subgraphs.accounts.app import create_app
 from subgraphs.accounts.service.auth import REGISTERED
 from subgraphs.accounts.settings import AccountsSettings
+from tests.support.callers import caller_headers
 
 PASSWORD = "correct horse battery"
 REGISTER = """
@@ -61,13 +61,12 @@ class Service:
         client: str | None = None,
     ) -> httpx.Response:
         """As the gateway sends it; ``client``: the address it says the client has."""
-        headers = {"x-gateway-secret": self.settings.gateway_secret}
+        headers = {
+            "x-gateway-secret": self.settings.gateway_secret,
+            **caller_headers(self.settings.service_secret, token=token, service=service),
+        }
         if client:
             headers["x-client-ip"] = client
-        if token:
-            headers["authorization"] = f"Bearer {token}"
-        if service:
-            headers["x-service-token"] = mint_service_token(self.settings.service_secret, service)
         return await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )

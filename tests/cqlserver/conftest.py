@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 import os
 
-import acsylla
 import pytest
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import RoundRobinPolicy
 
 from cqlserver.testing import free_port, start_cql_server, stop
+from tests.support.cql import acsylla_cluster
 
 _names = itertools.count()
 
@@ -26,24 +26,10 @@ def cql_port():
     stop(proc)
 
 
-def make_acsylla_cluster(port: int, **kw):
-    return acsylla.create_cluster(
-        ["127.0.0.1"],
-        port=port,
-        use_schema=False,
-        token_aware_routing=False,
-        protocol_version=4,
-        connect_timeout=5,
-        request_timeout=kw.pop("request_timeout", 20),
-        log_level="error",
-        **kw,
-    )
-
-
 @pytest.fixture(scope="session")
 async def acs(cql_port):
     """An acsylla session connected to the test server."""
-    cluster = make_acsylla_cluster(cql_port)
+    cluster = acsylla_cluster(cql_port, connect_timeout=5, request_timeout=20)
     session = await cluster.create_session()
     yield session
     await session.close()

@@ -11,19 +11,13 @@ import uuid
 import acsylla
 import pytest
 
+from tests.support.cql import prepared
+
 VARINT = (10**30).to_bytes(13, "big", signed=True)  # acsylla binds varints as raw bytes
 
 
 async def run(session, cql: str, *values, page_size=None):
     st = acsylla.create_statement(cql, parameters=len(values), page_size=page_size)
-    if values:
-        st.bind_list(list(values))
-    return await session.execute(st)
-
-
-async def prepared(session, cql: str, *values, page_size=None):
-    p = await session.create_prepared(cql)
-    st = p.bind(page_size=page_size)
     if values:
         st.bind_list(list(values))
     return await session.execute(st)

@@ -8,13 +8,7 @@ import uuid
 import acsylla
 import pytest
 
-
-async def run(session, cql: str, *values, page_size=None):
-    p = await session.create_prepared(cql)
-    st = p.bind(page_size=page_size)
-    if values:
-        st.bind_list(list(values))
-    return await session.execute(st)
+from tests.support.cql import prepared
 
 
 def rows(res):
@@ -49,7 +43,7 @@ async def orders_ks(acs, keyspace):
 
 async def create_order(acs, ks, oid, customer):
     now = dt.datetime(2024, 1, 1, 12, 0, 0)
-    res = await run(
+    res = await prepared(
         acs,
         f"INSERT INTO {ks}.orders (order_id, row_kind, row_id, status, version, customer_id, "
         "total_amount, currency, shipping_address, created_at, updated_at, item_id, quantity, "
@@ -63,7 +57,7 @@ async def create_order(acs, ks, oid, customer):
 async def test_order_partition_reads_back_statics_with_each_row(acs, orders_ks):
     ks, oid, customer = orders_ks, uuid.uuid4(), uuid.uuid4()
     assert await create_order(acs, ks, oid, customer) == {"[applied]": True}
-    got = rows(await run(acs, f"SELECT * FROM {ks}.orders WHERE order_id = ?", oid))
+    got = rows(await prepared(acs, f"SELECT * FROM {ks}.orders WHERE order_id = ?", oid))
     assert len(got) == 1
     r = got[0]
     assert r["status"] == "PENDING"
@@ -76,9 +70,9 @@ async def test_order_partition_reads_back_statics_with_each_row(acs, orders_ks):
 
 async def test_static_only_partition_returns_one_row_with_null_clustering(acs, orders_ks):
     ks, oid = orders_ks, uuid.uuid4()
-    await run(acs, f"UPDATE {ks}.orders SET status = ?, version = ? WHERE order_id = ?",
+    await prepared(acs, f"UPDATE {ks}.orders SET status = ?, version = ? WHERE order_id = ?",
               "NEW", 1, oid)  # fmt: skip
-    got = rows(await run(acs, f"SELECT order_id, row_kind, row_id, status FROM {ks}.orders "
+    got = rows(await prepared(acs, f"SELECT order_id, row_kind, row_id, status FROM {ks}.orders "
                               "WHERE order_id = ?", oid))  # fmt: skip
     assert got == [{"order_id": got[0]["order_id"], "row_kind": None, "row_id": None,
                     "status": "NEW"}]  # fmt: skip
@@ -110,7 +104,7 @@ async def test_conditional_batch_on_static_version_applies_once(acs, orders_ks):
     assert first == [{"[applied]": True}]
     assert second == [{"[applied]": False, "order_id": second[0]["order_id"], "row_kind": None,
                        "row_id": None, "version": 2}]  # fmt: skip
-    events = rows(await run(acs, f"SELECT event_type FROM {ks}.orders WHERE order_id = ? "
+    events = rows(await prepared(acs, f"SELECT event_type FROM {ks}.orders WHERE order_id = ? "
                                  "AND row_kind = ?", oid, "event"))  # fmt: skip
     assert events == [{"event_type": "PAID"}]
 
@@ -132,11 +126,15 @@ async def test_applied_events_set_append_guarded_by_version(acs, orders_ks):
     ks, oid, ev = orders_ks, uuid.uuid4(), uuid.uuid4()
     await create_order(acs, ks, oid, uuid.uuid4())
     q = f"UPDATE {ks}.orders SET applied_events = applied_events + ? WHERE order_id=? IF version=?"
-    assert rows(await run(acs, q, {ev}, oid, 1)) == [{"[applied]": True}]
-    assert rows(await run(acs, q, {uuid.uuid4()}, oid, 7)) == [{"[applied]": False, "version": 1}]
+    assert rows(await prepared(acs, q, {ev}, oid, 1)) == [{"[applied]": True}]
+    assert rows(await prepared(acs, q, {uuid.uuid4()}, oid, 7)) == [
+        {"[applied]": False, "version": 1}
+    ]
     cond = f"UPDATE {ks}.orders SET status=? WHERE order_id=? IF status = ? AND version IN ?"
-    assert rows(await run(acs, cond, "SHIPPED", oid, "PENDING", [1, 2]))[0]["[applied]"] is True
-    got = rows(await run(acs, f"SELECT applied_events, status FROM {ks}.orders WHERE order_id=?",
+    assert (
+        rows(await prepared(acs, cond, "SHIPPED", oid, "PENDING", [1, 2]))[0]["[applied]"] is True
+    )
+    got = rows(await prepared(acs, f"SELECT applied_events, status FROM {ks}.orders WHERE order_id=?",
                          oid))  # fmt: skip
     assert {str(x) for x in got[0]["applied_events"]} == {str(ev)}
     assert got[0]["status"] == "SHIPPED"
@@ -148,7 +146,7 @@ async def test_orders_by_customer_pages_newest_first_and_in_queries(acs, orders_
           "VALUES (?, ?, ?, ?)"  # fmt: skip
     base = dt.datetime(2024, 1, 1)
     for i in range(30):
-        await run(acs, ins, customer, base + dt.timedelta(minutes=i), uuid.uuid4(), "NEW")
+        await prepared(acs, ins, customer, base + dt.timedelta(minutes=i), uuid.uuid4(), "NEW")
     p = await acs.create_prepared(
         f"SELECT created_at FROM {ks}.orders_by_customer WHERE customer_id=? LIMIT ?"
     )
@@ -165,22 +163,22 @@ async def test_orders_by_customer_pages_newest_first_and_in_queries(acs, orders_
     oids = [uuid.uuid4(), uuid.uuid4()]
     for o in oids:
         await create_order(acs, ks, o, customer)
-    found = rows(await run(acs, f"SELECT order_id FROM {ks}.orders WHERE order_id IN ?", oids))
+    found = rows(await prepared(acs, f"SELECT order_id FROM {ks}.orders WHERE order_id IN ?", oids))
     assert sorted(str(r["order_id"]) for r in found) == sorted(str(o) for o in oids)
-    distinct = rows(await run(acs, f"SELECT DISTINCT order_id FROM {ks}.orders"))
+    distinct = rows(await prepared(acs, f"SELECT DISTINCT order_id FROM {ks}.orders"))
     assert {str(o) for o in oids} <= {str(r["order_id"]) for r in distinct}
 
 
 async def test_idempotency_row_has_default_ttl_and_outbox_delete(acs, orders_ks):
     ks, customer, oid = orders_ks, uuid.uuid4(), uuid.uuid4()
     q = f"INSERT INTO {ks}.idempotency (customer_id, key, order_id) VALUES (?, ?, ?) IF NOT EXISTS"
-    assert rows(await run(acs, q, customer, "k1", oid))[0]["[applied]"] is True
-    again = rows(await run(acs, q, customer, "k1", uuid.uuid4()))[0]
+    assert rows(await prepared(acs, q, customer, "k1", oid))[0]["[applied]"] is True
+    again = rows(await prepared(acs, q, customer, "k1", uuid.uuid4()))[0]
     assert again["[applied]"] is False
     assert str(again["order_id"]) == str(oid)
-    ttl = rows(await run(acs, f"SELECT TTL(order_id) FROM {ks}.idempotency WHERE customer_id=? "
+    ttl = rows(await prepared(acs, f"SELECT TTL(order_id) FROM {ks}.idempotency WHERE customer_id=? "
                               "AND key=?", customer, "k1"))[0]  # fmt: skip
     assert 86000 < next(iter(ttl.values())) <= 86400
-    await run(acs, f"INSERT INTO {ks}.outbox_hints (bucket, order_id) VALUES (?, ?)", 3, oid)
-    await run(acs, f"DELETE FROM {ks}.outbox_hints WHERE bucket=? AND order_id=?", 3, oid)
-    assert rows(await run(acs, f"SELECT * FROM {ks}.outbox_hints WHERE bucket=?", 3)) == []
+    await prepared(acs, f"INSERT INTO {ks}.outbox_hints (bucket, order_id) VALUES (?, ?)", 3, oid)
+    await prepared(acs, f"DELETE FROM {ks}.outbox_hints WHERE bucket=? AND order_id=?", 3, oid)
+    assert rows(await prepared(acs, f"SELECT * FROM {ks}.outbox_hints WHERE bucket=?", 3)) == []

@@ -3,7 +3,6 @@ services over it."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,15 +10,13 @@ import pytest
 from subgraphs.items.service.inventory import InventoryService
 from subgraphs.items.service.items import ItemService
 from subgraphs.items.store.database import ItemsDatabase
+from tests.items.helpers import own_database
 
 
 @pytest.fixture(scope="module")
 async def db(mongo_url: str) -> AsyncIterator[ItemsDatabase]:
-    database = ItemsDatabase(mongo_url, f"items_{uuid.uuid4().hex[:10]}")
-    await database.configure()
-    yield database
-    await database.client.drop_database(database.engine.database_name)
-    database.close()
+    async with own_database(mongo_url, "items") as database:
+        yield database
 
 
 @pytest.fixture(scope="module")

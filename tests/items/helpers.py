@@ -11,9 +11,14 @@ from typing import Any
 
 import httpx
 
-from shopkit.auth import Identity, mint_service_token
+from shopkit.auth import Identity
 from subgraphs.items.app import create_app
+from subgraphs.items.domain.model import Item
+from subgraphs.items.service.inventory import InventoryService
+from subgraphs.items.service.items import ItemService
 from subgraphs.items.settings import ItemsSettings
+from subgraphs.items.store.database import ItemsDatabase
+from tests.support.callers import caller_headers
 from tests.support.tokens import make_token, test_verifier
 
 GATEWAY_SECRET = "g" * 40
@@ -56,6 +61,27 @@ def draft(**overrides: Any) -> dict[str, Any]:
     }
 
 
+async def an_item_held(
+    items: ItemService, inventory: InventoryService, order_id: str, quantity: int, stock: int = 10
+) -> Item:
+    """A new item with ``stock`` in store, ``quantity`` of which the order holds (reserved,
+    not yet sold): the start of most stock tests."""
+    item = await items.create(AN_ADMIN, **draft(stock=stock))
+    await inventory.reserve(order_id, [(item.id, quantity)])
+    return item
+
+
+@contextlib.asynccontextmanager
+async def own_database(mongo_url: str, prefix: str) -> AsyncIterator[ItemsDatabase]:
+    """An items database no other test uses (``prefix`` and a random suffix), configured as
+    the app configures it, and dropped afterwards."""
+    database = ItemsDatabase(mongo_url, f"{prefix}_{uuid.uuid4().hex[:10]}")
+    await database.configure()
+    yield database
+    await database.client.drop_database(database.engine.database_name)
+    database.close()
+
+
 @contextlib.asynccontextmanager
 async def running_app(settings: ItemsSettings) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
     app = create_app(settings, verifier=test_verifier)
@@ -90,11 +116,7 @@ class GraphQL:
         token: str | None = None,
         service: str | None = None,
     ) -> dict[str, Any]:
-        headers = {}
-        if token:
-            headers["authorization"] = f"Bearer {token}"
-        if service:
-            headers["x-service-token"] = mint_service_token(SERVICE_SECRET, service)
+        headers = caller_headers(SERVICE_SECRET, token=token, service=service)
         response = await self.client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )

@@ -39,6 +39,15 @@ def consistent() -> Books:
     )
 
 
+def the_paid_orders_money_named(captured: int, refunded: int) -> str:
+    """What the reconciliation says of the paid order of ``consistent()`` (750 EUR) when the
+    money payments kept for it is not the order's total."""
+    return (
+        f"order paid (PAID, total 750 EUR): captured {captured}, refunded {refunded} EUR, "
+        "expected captured 750, refunded less"
+    )
+
+
 def test_consistent_books_reconcile():
     assert check(consistent()) == []
 
@@ -70,10 +79,7 @@ def test_a_hold_without_an_order_and_an_order_without_its_hold_are_named():
 def test_a_paid_order_charged_another_amount_is_named():
     books = consistent()
     books.money["paid"] = Captured(250, 0, "EUR")
-    assert check(books) == [
-        "order paid (PAID, total 750 EUR): captured 250, refunded 0 EUR, "
-        "expected captured 750, refunded less"
-    ]
+    assert check(books) == [the_paid_orders_money_named(captured=250, refunded=0)]
 
 
 def test_a_partial_refund_of_a_paid_order_is_an_adjustment_but_a_full_one_is_named():
@@ -82,10 +88,7 @@ def test_a_partial_refund_of_a_paid_order_is_an_adjustment_but_a_full_one_is_nam
     books.ledger[("refund", "re_2")] = books.processor[("refund", "re_2")] = 500
     assert check(books) == []
     del books.money["paid"]  # refunded in full (read_payments skips it), yet still PAID
-    assert check(books) == [
-        "order paid (PAID, total 750 EUR): captured 0, refunded 0 EUR, "
-        "expected captured 750, refunded less"
-    ]
+    assert check(books) == [the_paid_orders_money_named(captured=0, refunded=0)]
 
 
 def test_money_kept_for_an_unpaid_or_cancelled_order_is_named():

@@ -1,5 +1,6 @@
 """Fixtures of the orders tests: a fresh keyspace per test on Apache Cassandra, and the
-store, outbox and inbox opened on it with the production code.
+store, outbox and inbox opened on it with the production code; and the events other
+services send orders, as they send them (``payment_succeeded``).
 
 A module that marks itself ``pytestmark = ON_BOTH_CQL_ENGINES`` runs each test twice, on
 Cassandra and on this project's cqlserver: where the two differ, a test fails (and Cassandra
@@ -10,10 +11,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import acsylla
 import pytest
 
+from shopkit.events import CloudEvent, new_event
 from shopkit.events.store.cql import CqlInbox, CqlOutbox
 from subgraphs.orders.settings import OrdersSettings
 from subgraphs.orders.store.orders import CqlOrderStore
@@ -67,3 +70,22 @@ async def cql(cql_engine: int) -> AsyncIterator[Cql]:
     opened = await open_cql(cql_engine, f"orders_{uuid.uuid4().hex[:12]}")
     yield opened
     await opened.session.close()
+
+
+def payment_succeeded(
+    order_id: str, payment_id: str, amount: int, currency: str = "EUR", **data: Any
+) -> CloudEvent:
+    """The ``payment.succeeded`` payments emits for a charge of ``amount`` on the order;
+    ``data``: what else a test puts in it (the customer, the status, a field orders does not
+    know yet)."""
+    return new_event(
+        "payment.succeeded",
+        source="shop/payments",
+        subject=order_id,
+        data={
+            "paymentId": payment_id,
+            "orderId": order_id,
+            "amount": {"amount": amount, "currency": currency},
+            **data,
+        },
+    )

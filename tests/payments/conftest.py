@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from shopkit.events import CloudEvent, new_event
 from shopkit.processor import ProcessorError, SimulatedProcessor
 from subgraphs.payments.app import create_app
+from subgraphs.payments.events.handlers import handlers
 from subgraphs.payments.settings import PaymentsSettings
 from tests.support.tokens import make_token, test_verifier
 
@@ -148,6 +149,15 @@ class Harness:
             payload["amount"] = amount
         return await self.gql(REFUND, {"id": payment_id, "input": payload}, as_=caller, role=role)
 
+    def new_order(self, amount: int = 2599) -> tuple[str, str]:
+        """A new customer and an order of theirs awaiting payment: ``(buyer, order_id)``."""
+        buyer = customer()
+        return buyer, self.services.add_order(buyer, amount=amount)
+
+    def handler(self, event_type: str) -> Callable[[CloudEvent], Awaitable[None]]:
+        """The app's own consumer handler of ``event_type``, to deliver events to it directly."""
+        return handlers(self.app.state.payments)[event_type]
+
     async def count(self, table: str) -> int:
         engine = self.app.state.engine
         async with engine.connect() as conn:
@@ -192,6 +202,23 @@ async def running(
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://payments") as c:
                 yield Harness(app, c, processor, services, settings, mock)
+
+
+@contextlib.asynccontextmanager
+async def running_on(
+    engine: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    processor: CountingProcessor | None = None,
+) -> AsyncIterator[Harness]:
+    """Payments on ``engine``: "sqlite" (the embedded default, a file in ``tmp_path``) or
+    "mariadb" (the session's server), for the tests parametrized over both."""
+    if engine == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'payments.db'}"
+    else:
+        url = request.getfixturevalue("mysql_url")
+    async with running(payments_settings(url, tmp_path), processor) as harness:
+        yield harness
 
 
 @pytest.fixture

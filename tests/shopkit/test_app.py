@@ -7,6 +7,7 @@ import pytest
 import strawberry
 import strawberry.extensions.validation_cache as validation_cache
 import strawberry.schema.schema as strawberry_schema
+from starlette.applications import Starlette
 
 from shopkit.app import create_app
 from shopkit.auth import Identity, mint_service_token, require_admin
@@ -41,16 +42,21 @@ SETTINGS = ServiceSettings(
 )
 
 
-@pytest.fixture
-async def client():
-    app = create_app(
-        SETTINGS,
+def probe_app(settings: ServiceSettings) -> Starlette:
+    """The kit's app serving the probe schema above, as a service's ``create_app`` wires it."""
+    return create_app(
+        settings,
         schema=ShopSchema(query=Query),
         context=lambda request, response, identity: RequestContext(
-            request, response, identity, SETTINGS
+            request, response, identity, settings
         ),
         verifier=test_verifier,
     )
+
+
+@pytest.fixture
+async def client():
+    app = probe_app(SETTINGS)
     app.state.readiness = {}
 
     async with contextlib.AsyncExitStack() as stack:
@@ -132,14 +138,7 @@ async def test_readyz_reports_an_unreachable_broker():
     settings = SETTINGS.model_copy(
         update={"events_enabled": True, "kafka_bootstrap": f"127.0.0.1:{free_port()}"}
     )
-    app = create_app(
-        settings,
-        schema=ShopSchema(query=Query),
-        context=lambda request, response, identity: RequestContext(
-            request, response, identity, settings
-        ),
-        verifier=test_verifier,
-    )
+    app = probe_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:

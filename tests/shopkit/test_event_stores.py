@@ -31,6 +31,7 @@ from shopkit.events.store.cql import CqlInbox, CqlOutbox
 from shopkit.events.store.mongo import MongoInbox, MongoOutbox
 from shopkit.events.store.sql import SqlInbox, SqlOutbox, inbox_table, outbox_table
 from shopkit.sql import create_engine, plain_sessions, sessions
+from tests.support.cql import acsylla_cluster
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 HOUR = timedelta(hours=1)
@@ -55,6 +56,27 @@ class Engine:
     # The same outbox and inbox with another retention (it matters to CQL only: the TTL).
     outbox_with: Callable[[timedelta], Awaitable[OutboxStore]]
     inbox_with: Callable[[timedelta], Awaitable[InboxStore]]
+
+    @classmethod
+    def with_fixed_stores(
+        cls,
+        name: str,
+        outbox: OutboxStore,
+        inbox: InboxStore,
+        write: Callable[[CloudEvent, bool], Awaitable[None]],
+        stored: Callable[[], Awaitable[set[str]]],
+        changed: Callable[[], Awaitable[set[str]]],
+    ) -> Engine:
+        """SQL's and MongoDB's stores take no retention (the purge job is given it): the
+        same outbox and inbox serve every retention."""
+
+        async def same_outbox(retention: timedelta) -> OutboxStore:
+            return outbox
+
+        async def same_inbox(retention: timedelta) -> InboxStore:
+            return inbox
+
+        return cls(name, outbox, inbox, write, stored, changed, same_outbox, same_inbox)
 
 
 def event(subject: str, n: int = 0, headers: dict[str, str] | None = None) -> CloudEvent:
@@ -101,21 +123,8 @@ async def open_sql(url: str, session_kind: str) -> Sql:
         async with db.connect() as connection:
             return {r[0] for r in await connection.execute(sa.select(column))}
 
-    async def same_outbox(retention: timedelta) -> OutboxStore:
-        return outbox
-
-    async def same_inbox(retention: timedelta) -> InboxStore:
-        return inbox
-
-    engine = Engine(
-        name="sql",
-        outbox=outbox,
-        inbox=inbox,
-        write=write,
-        stored=lambda: ids(outbox_t.c.event_id),
-        changed=lambda: ids(things.c.id),
-        outbox_with=same_outbox,
-        inbox_with=same_inbox,
+    engine = Engine.with_fixed_stores(
+        "sql", outbox, inbox, write, lambda: ids(outbox_t.c.event_id), lambda: ids(things.c.id)
     )
     return Sql(engine, db)
 
@@ -138,21 +147,8 @@ def open_mongo(url: str) -> tuple[Engine, AsyncIOMotorClient]:
     async def ids(collection: str) -> set[str]:
         return {doc["_id"] async for doc in database[collection].find({}, {"_id": 1})}
 
-    async def same_outbox(retention: timedelta) -> OutboxStore:
-        return outbox
-
-    async def same_inbox(retention: timedelta) -> InboxStore:
-        return inbox
-
-    engine = Engine(
-        name="mongo",
-        outbox=outbox,
-        inbox=inbox,
-        write=write,
-        stored=lambda: ids("outbox"),
-        changed=lambda: ids("things"),
-        outbox_with=same_outbox,
-        inbox_with=same_inbox,
+    engine = Engine.with_fixed_stores(
+        "mongo", outbox, inbox, write, lambda: ids("outbox"), lambda: ids("things")
     )
     return engine, client
 
@@ -175,16 +171,11 @@ CQL_SCHEMA = [
 
 
 async def cql_session(port: int) -> acsylla.Session:
-    cluster = acsylla.create_cluster(
-        ["127.0.0.1"],
-        port=port,
-        use_schema=False,
-        token_aware_routing=False,
-        protocol_version=4,
+    cluster = acsylla_cluster(
+        port,
         consistency=acsylla.Consistency.LOCAL_QUORUM,
         serial_consistency=acsylla.Consistency.LOCAL_SERIAL,
         request_timeout=30.0,
-        log_level="error",
     )
     return await cluster.create_session()
 
@@ -395,43 +386,41 @@ async def test_on_cql_published_rows_and_inbox_rows_expire_after_their_retention
 # -- MongoDB: an event stored in the document it describes ----------------------------------
 
 
-async def test_an_event_stored_with_a_single_document_change_is_copied_to_the_outbox_once(
-    mongo_url: str,
-) -> None:
+@pytest.fixture
+async def mongo_outbox(mongo_url: str) -> AsyncIterator[MongoOutbox]:
+    """The MongoDB outbox alone, on a database of its own."""
     engine, client = open_mongo(mongo_url)
     outbox = engine.outbox
     assert isinstance(outbox, MongoOutbox)
-    try:
-        e = event("order-1", headers={"traceparent": TRACEPARENT})
-        document = MongoOutbox.document(e)  # what a reservation keeps beside its change
-        await outbox.copy(document)
-        await outbox.copy(document)  # the change was completed twice (a crash, the sweep)
+    yield outbox
+    client.close()
 
-        [message] = await outbox.pending(10)
-        assert (message.id, message.key, message.headers) == (
-            e.id,
-            "order-1",
-            {"traceparent": TRACEPARENT},
-        )
-        assert await outbox.collection.count_documents({}) == 1
-    finally:
-        client.close()
+
+async def test_an_event_stored_with_a_single_document_change_is_copied_to_the_outbox_once(
+    mongo_outbox: MongoOutbox,
+) -> None:
+    e = event("order-1", headers={"traceparent": TRACEPARENT})
+    document = MongoOutbox.document(e)  # what a reservation keeps beside its change
+    await mongo_outbox.copy(document)
+    await mongo_outbox.copy(document)  # the change was completed twice (a crash, the sweep)
+
+    [message] = await mongo_outbox.pending(10)
+    assert (message.id, message.key, message.headers) == (
+        e.id,
+        "order-1",
+        {"traceparent": TRACEPARENT},
+    )
+    assert await mongo_outbox.collection.count_documents({}) == 1
 
 
 async def test_a_mongo_outbox_document_written_before_headers_existed_has_none(
-    mongo_url: str,
+    mongo_outbox: MongoOutbox,
 ) -> None:
-    engine, client = open_mongo(mongo_url)
-    outbox = engine.outbox
-    assert isinstance(outbox, MongoOutbox)
-    try:
-        document = MongoOutbox.document(event("item-1"))
-        del document["headers"]
-        await outbox.collection.insert_one(document)
-        [message] = await outbox.pending(10)
-        assert message.headers == {}
-    finally:
-        client.close()
+    document = MongoOutbox.document(event("item-1"))
+    del document["headers"]
+    await mongo_outbox.collection.insert_one(document)
+    [message] = await mongo_outbox.pending(10)
+    assert message.headers == {}
 
 
 # -- SQL: payments and accounts migrate their tables to the kit's layout ---------------------

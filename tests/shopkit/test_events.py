@@ -7,7 +7,7 @@ import random
 import string
 import sys
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -236,6 +236,22 @@ def headers_of(record) -> dict[str, str]:
     return {k: v.decode() for k, v in record.headers}
 
 
+def consumer_of(
+    bootstrap: str, kind: str, handler: Callable[[CloudEvent], Awaitable[None]], *,
+    group: str = "g", **options: Any,
+) -> EventConsumer:  # fmt: skip
+    """A consumer of ``<kind>.happened`` alone, as service ``test-<kind>`` in the group
+    ``<group>-<kind>``, with an inbox in memory; ``options``: its retry tuning, its schemas."""
+    return EventConsumer(
+        bootstrap=bootstrap,
+        group_id=f"{group}-{kind}",
+        handlers={f"{kind}.happened": handler},
+        inbox=MemoryInbox(),
+        service=f"test-{kind}",
+        **options,
+    )
+
+
 async def eventually(check, timeout: float = 30.0) -> None:
     async with asyncio.timeout(timeout):
         while not check():
@@ -265,15 +281,7 @@ async def test_a_transient_failure_longer_than_the_old_window_is_retried_until_i
                 raise ConnectionRefusedError("the engine is down")
         handled.append((event.data["name"], loop.time()))
 
-    consumer = EventConsumer(
-        bootstrap=kafka_bootstrap,
-        group_id=f"g-{kind}",
-        handlers={f"{kind}.happened": handler},
-        inbox=MemoryInbox(),
-        service=service,
-        retry_seconds=0.2,
-        max_retry_seconds=1.0,
-    )
+    consumer = consumer_of(kafka_bootstrap, kind, handler, retry_seconds=0.2, max_retry_seconds=1.0)
     [topic] = consumer.topics
     await ensure_topics(kafka_bootstrap, [*consumer.topics, *consumer.dead_letter_topics])
 
@@ -331,14 +339,8 @@ async def test_a_malformed_and_a_schema_invalid_event_are_parked_at_once_and_cou
     async def handler(event):
         handled.append(event.data["n"])
 
-    consumer = EventConsumer(
-        bootstrap=kafka_bootstrap,
-        group_id=f"g-{kind}",
-        handlers={f"{kind}.happened": handler},
-        inbox=MemoryInbox(),
-        service=service,
-        schemas=EventSchemas(tmp_path),
-        retry_seconds=2.0,
+    consumer = consumer_of(
+        kafka_bootstrap, kind, handler, schemas=EventSchemas(tmp_path), retry_seconds=2.0
     )
     [topic] = consumer.topics
     await ensure_topics(kafka_bootstrap, [*consumer.topics, *consumer.dead_letter_topics])
@@ -396,16 +398,10 @@ async def test_a_rejected_event_is_parked_and_replayed_to_its_group_alone_once_f
     async def other(event):
         handled["other"].append(event.id)
 
-    def consumer(group: str, handler) -> EventConsumer:
-        return EventConsumer(
-            bootstrap=kafka_bootstrap,
-            group_id=f"{group}-{kind}",
-            handlers={f"{kind}.happened": handler},
-            inbox=MemoryInbox(),
-            service=f"test-{kind}",
-        )
-
-    consumers = [consumer("fussy", fussy), consumer("other", other)]
+    consumers = [
+        consumer_of(kafka_bootstrap, kind, fussy, group="fussy"),
+        consumer_of(kafka_bootstrap, kind, other, group="other"),
+    ]
     topic = consumers[0].topics[0]
     await ensure_topics(kafka_bootstrap, [topic, f"{topic}.dlq"])
     event = new_event(f"{kind}.happened", source="t", subject="a", data={})
@@ -459,17 +455,7 @@ async def test_a_consumer_stopped_while_retrying_stops_at_once_and_the_event_is_
     async def up(event):
         handled.append(event.id)
 
-    def consumer(handler) -> EventConsumer:
-        return EventConsumer(
-            bootstrap=kafka_bootstrap,
-            group_id=f"g-{kind}",
-            handlers={f"{kind}.happened": handler},
-            inbox=MemoryInbox(),
-            service=f"test-{kind}",
-            retry_seconds=0.2,
-        )
-
-    first = consumer(down)
+    first = consumer_of(kafka_bootstrap, kind, down, retry_seconds=0.2)
     await ensure_topics(kafka_bootstrap, [*first.topics, *first.dead_letter_topics])
     event = new_event(f"{kind}.happened", source="t", subject="a", data={})
     await send_raw(kafka_bootstrap, first.topics[0], [(0, b"a", event.to_json().encode())])
@@ -480,7 +466,9 @@ async def test_a_consumer_stopped_while_retrying_stops_at_once_and_the_event_is_
     await first.stop()
     assert loop.time() - stopping < 8.0
 
-    second = consumer(up)  # the service restarted (its offset was never committed)
+    second = consumer_of(
+        kafka_bootstrap, kind, up, retry_seconds=0.2
+    )  # the service restarted (its offset was never committed)
     second.start()
     try:
         await eventually(lambda: handled == [event.id])

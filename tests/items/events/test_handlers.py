@@ -15,6 +15,7 @@ from subgraphs.items.domain.reservation import ReservationStatus
 from subgraphs.items.events.handlers import order_handlers
 from tests.items.helpers import (
     AN_ADMIN,
+    an_item_held,
     draft,
     event_schemas,
     items_settings,
@@ -43,9 +44,8 @@ def consumer_for(inventory, db) -> EventConsumer:
 
 
 async def test_a_redelivered_order_cancelled_releases_the_reservation_once(items, inventory, db):
-    item = await items.create(AN_ADMIN, **draft(stock=5))
     order_id = f"o-{uuid.uuid4().hex[:8]}"
-    await inventory.reserve(order_id, [(item.id, 2)])
+    item = await an_item_held(items, inventory, order_id, 2, stock=5)
     consumer = consumer_for(inventory, db)
     event = order_event("order.cancelled", order_id)
     assert await consumer.handle(event) is True
@@ -58,9 +58,8 @@ async def test_a_redelivered_order_cancelled_releases_the_reservation_once(items
 
 
 async def test_order_paid_commits_the_reservation_once(items, inventory, db):
-    item = await items.create(AN_ADMIN, **draft(stock=5))
     order_id = f"o-{uuid.uuid4().hex[:8]}"
-    await inventory.reserve(order_id, [(item.id, 2)])
+    item = await an_item_held(items, inventory, order_id, 2, stock=5)
     consumer = consumer_for(inventory, db)
     event = order_event("order.paid", order_id)
     await consumer.handle(event)

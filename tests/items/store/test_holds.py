@@ -24,7 +24,12 @@ from subgraphs.items.service.orders import OrdersClient
 from subgraphs.items.service.stock_changes import StockChanges
 from subgraphs.items.store.database import ItemsDatabase
 from subgraphs.items.store.reservations import ReservationStore
-from tests.items.helpers import AN_ADMIN, SERVICE_SECRET, draft, outbox_events
+from tests.items.helpers import (
+    SERVICE_SECRET,
+    an_item_held,
+    outbox_events,
+    own_database,
+)
 
 ORDERS_URL = "http://orders.test/graphql"
 GRACE = timedelta(minutes=10)
@@ -76,11 +81,8 @@ class Orders:
 @pytest.fixture
 async def db(mongo_url: str) -> AsyncIterator[ItemsDatabase]:
     """A database of this test's own, so that the sweep sees only its holds."""
-    database = ItemsDatabase(mongo_url, f"holds_{uuid.uuid4().hex[:10]}")
-    await database.configure()
-    yield database
-    await database.client.drop_database(database.engine.database_name)
-    database.close()
+    async with own_database(mongo_url, "holds") as database:
+        yield database
 
 
 @pytest.fixture
@@ -100,20 +102,20 @@ def inventory(db: ItemsDatabase, clock: Clock) -> InventoryService:
 
 
 @pytest.fixture
-async def orders() -> AsyncIterator[tuple[Orders, OrdersClient]]:
-    answers = Orders()
+def answers() -> Orders:
+    return Orders()
+
+
+@pytest.fixture
+async def sweep(inventory: InventoryService, answers: Orders) -> AsyncIterator[OrphanHoldSweep]:
+    """The sweep, asking the orders service that ``answers`` plays (through respx)."""
     with respx.mock(assert_all_called=False) as router:
         router.post(ORDERS_URL).mock(side_effect=answers)
         async with httpx.AsyncClient() as http:
             client = ServiceClient(
                 url=ORDERS_URL, caller="items", secret=SERVICE_SECRET, http=http, backoff=0.01
             )
-            yield answers, OrdersClient(client)
-
-
-@pytest.fixture
-def sweep(inventory: InventoryService, orders: tuple[Orders, OrdersClient]) -> OrphanHoldSweep:
-    return OrphanHoldSweep(inventory, orders[1])
+            yield OrphanHoldSweep(inventory, OrdersClient(client))
 
 
 def order_id() -> str:
@@ -130,12 +132,10 @@ async def status(inventory: InventoryService, oid: str) -> ReservationStatus:
 
 
 async def test_holds_younger_than_the_grace_period_are_not_asked_about(
-    items, inventory, sweep, orders, clock
+    items, inventory, sweep, answers, clock
 ):
-    answers, _ = orders
-    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
-    await inventory.reserve(oid, [(item.id, 2)])
+    await an_item_held(items, inventory, oid, 2)
     answers.missing(oid)
     clock.skew = GRACE - timedelta(seconds=5)
     assert sum((await sweep.run()).values()) == 0
@@ -145,12 +145,10 @@ async def test_holds_younger_than_the_grace_period_are_not_asked_about(
 
 @pytest.mark.parametrize("how", ["not_found", "null", "CANCELLED", "REFUNDED"])
 async def test_a_hold_whose_order_does_not_exist_or_ended_unpaid_is_released(
-    items, inventory, sweep, orders, clock, db, how
+    items, inventory, sweep, answers, clock, db, how
 ):
-    answers, _ = orders
-    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
-    await inventory.reserve(oid, [(item.id, 3)])
+    item = await an_item_held(items, inventory, oid, 3)
     if how == "not_found":
         answers.missing(oid)
     elif how == "null":
@@ -168,12 +166,10 @@ async def test_a_hold_whose_order_does_not_exist_or_ended_unpaid_is_released(
 
 @pytest.mark.parametrize("order_status", ["PAID", "COMPLETED"])
 async def test_a_paid_orders_hold_is_committed_once_with_the_orders_lines(
-    items, inventory, sweep, orders, clock, db, order_status
+    items, inventory, sweep, answers, clock, db, order_status
 ):
-    answers, _ = orders
-    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
-    await inventory.reserve(oid, [(item.id, 2)])
+    item = await an_item_held(items, inventory, oid, 2)
     answers.order(oid, order_status, [(item.id, 3)])
     clock.skew = GRACE + timedelta(seconds=1)
     assert (await sweep.run())["commit"] == 1
@@ -190,12 +186,10 @@ async def test_a_paid_orders_hold_is_committed_once_with_the_orders_lines(
 
 @pytest.mark.parametrize("order_status", ["PENDING_PAYMENT", "PAYMENT_FAILED", "SHIPPED"])
 async def test_a_hold_whose_order_may_still_be_paid_is_kept_and_asked_about_again_later(
-    items, inventory, sweep, orders, clock, order_status
+    items, inventory, sweep, answers, clock, order_status
 ):
-    answers, _ = orders
-    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
-    await inventory.reserve(oid, [(item.id, 2)])
+    item = await an_item_held(items, inventory, oid, 2)
     answers.order(oid, order_status, [(item.id, 2)])
     clock.skew = GRACE + timedelta(seconds=1)
     assert (await sweep.run())["keep"] == 1
@@ -223,12 +217,10 @@ async def test_a_hold_whose_order_may_still_be_paid_is_kept_and_asked_about_agai
     ids=["500", "unavailable", "masked", "unreadable", "not-json", "unreachable"],
 )
 async def test_nothing_is_released_when_orders_cannot_be_asked(
-    items, inventory, sweep, orders, clock, failure
+    items, inventory, sweep, answers, clock, failure
 ):
-    answers, _ = orders
-    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
-    await inventory.reserve(oid, [(item.id, 2)])
+    item = await an_item_held(items, inventory, oid, 2)
     answers.failing(oid, failure)
     clock.skew = GRACE + timedelta(seconds=1)
     assert (await sweep.run())["unknown"] == 1

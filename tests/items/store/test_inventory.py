@@ -11,7 +11,7 @@ import pytest
 from shopkit.auth import Identity
 from shopkit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from subgraphs.items.domain.reservation import ReservationStatus
-from tests.items.helpers import AN_ADMIN, draft, event_schemas, outbox_events
+from tests.items.helpers import AN_ADMIN, an_item_held, draft, event_schemas, outbox_events
 
 
 def order_id() -> str:
@@ -86,9 +86,8 @@ async def test_not_enough_stock_is_a_conflict_and_reserves_nothing(items, invent
 
 
 async def test_growing_a_reservation_beyond_stock_keeps_the_previous_one(items, inventory):
-    item = await items.create(AN_ADMIN, **draft(stock=5))
     oid = order_id()
-    await inventory.reserve(oid, [(item.id, 4)])
+    item = await an_item_held(items, inventory, oid, 4, stock=5)
     with pytest.raises(Conflict) as caught:
         await inventory.reserve(oid, [(item.id, 6)])
     assert caught.value.details["available"] == 1
@@ -116,9 +115,8 @@ async def test_bad_reservation_lines_are_refused(inventory, lines, code):
 
 
 async def test_release_returns_stock_once(items, inventory, db):
-    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
-    await inventory.reserve(oid, [(item.id, 3)])
+    item = await an_item_held(items, inventory, oid, 3)
     released = await inventory.release(oid)
     again = await inventory.release(oid)
     assert released.status is again.status is ReservationStatus.RELEASED
@@ -128,9 +126,8 @@ async def test_release_returns_stock_once(items, inventory, db):
 
 
 async def test_commit_removes_reserved_stock_once(items, inventory, db):
-    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
-    await inventory.reserve(oid, [(item.id, 3)])
+    item = await an_item_held(items, inventory, oid, 3)
     await inventory.commit(oid)
     committed = await inventory.commit(oid)
     assert committed.status is ReservationStatus.COMMITTED
@@ -142,9 +139,8 @@ async def test_commit_removes_reserved_stock_once(items, inventory, db):
 
 
 async def test_releasing_a_committed_reservation_is_refused(items, inventory):
-    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
-    await inventory.reserve(oid, [(item.id, 2)])
+    item = await an_item_held(items, inventory, oid, 2)
     await inventory.commit(oid)
     with pytest.raises(Conflict):
         await inventory.release(oid)
@@ -153,9 +149,8 @@ async def test_releasing_a_committed_reservation_is_refused(items, inventory):
 
 
 async def test_committing_a_released_reservation_is_refused(items, inventory):
-    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
-    await inventory.reserve(oid, [(item.id, 2)])
+    item = await an_item_held(items, inventory, oid, 2)
     await inventory.release(oid)
     with pytest.raises(Conflict):
         await inventory.commit(oid)
@@ -165,9 +160,8 @@ async def test_committing_a_released_reservation_is_refused(items, inventory):
 
 
 async def test_a_committed_reservation_accepts_only_the_same_lines_again(items, inventory):
-    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
-    await inventory.reserve(oid, [(item.id, 2)])
+    item = await an_item_held(items, inventory, oid, 2)
     await inventory.commit(oid)
     same = await inventory.reserve(oid, [(item.id, 2)])
     assert same.status is ReservationStatus.COMMITTED

@@ -18,7 +18,7 @@ from subgraphs.items.domain.reservation import ReservationStatus, StockMove
 from subgraphs.items.service.inventory import InventoryService
 from subgraphs.items.service.stock_changes import CHANGE_LEASE_SECONDS, StockChanges
 from subgraphs.items.store.reservations import ReservationStore
-from tests.items.helpers import AN_ADMIN, draft, outbox_events
+from tests.items.helpers import AN_ADMIN, an_item_held, draft, outbox_events
 
 
 class Clock:
@@ -137,9 +137,8 @@ async def test_the_next_request_for_the_order_waits_for_a_finished_change_and_co
 async def test_a_request_after_the_lease_rolls_back_the_dead_change_and_proceeds(
     items, inventory, db, clock
 ):
-    item = await items.create(AN_ADMIN, **draft(stock=10))
     oid = order_id()
-    await inventory.reserve(oid, [(item.id, 1)])
+    item = await an_item_held(items, inventory, oid, 1)
     crash_on(inventory.store, "finish")
     with pytest.raises(asyncio.CancelledError):
         await inventory.reserve(oid, [(item.id, 5)])

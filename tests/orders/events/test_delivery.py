@@ -15,7 +15,7 @@ import respx
 from aiokafka import AIOKafkaProducer
 
 from shopkit.auth import Identity
-from shopkit.events import CloudEvent, OutboxRelay, new_event
+from shopkit.events import CloudEvent, OutboxRelay
 from shopkit.events.kafka import EventConsumer, KafkaPublisher, ensure_topics
 from shopkit.events.schemas import producer_schemas
 from shopkit.service_client import ServiceClient
@@ -25,7 +25,7 @@ from subgraphs.orders.domain.model import LineRequest, OrderStatus
 from subgraphs.orders.events.handlers import payment_handlers
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService
-from tests.orders.conftest import Cql, open_cql
+from tests.orders.conftest import Cql, open_cql, payment_succeeded
 from tests.support.items_mock import ITEMS_URL, ItemsMock
 from tests.support.kafka import read_events
 
@@ -108,18 +108,8 @@ async def test_redelivered_payment_events_from_kafka_move_the_order_once(
     order = await service.create_order(
         Identity(account_id=str(uuid.uuid4())), [LineRequest("pen", 1)]
     )
-    paid = new_event(
-        "payment.succeeded",
-        source="shop/payments",
-        subject=order.id,
-        data={
-            "paymentId": "p-1",
-            "orderId": order.id,
-            "customerId": order.customer_id,
-            "amount": {"amount": 250, "currency": "EUR"},
-            "status": "SUCCEEDED",
-            "somethingNew": True,
-        },
+    paid = payment_succeeded(
+        order.id, "p-1", 250, customerId=order.customer_id, status="SUCCEEDED", somethingNew=True
     )
     await ensure_topics(kafka_bootstrap, ["shop.payment"])
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)

@@ -23,7 +23,6 @@ import respx
 
 from shopkit.auth import Identity
 from shopkit.errors import Conflict
-from shopkit.events import new_event
 from shopkit.events.schemas import producer_schemas
 from shopkit.money import Money
 from shopkit.service_client import ServiceClient
@@ -31,7 +30,7 @@ from subgraphs.orders.domain.model import LineRequest, Order, OrderStatus
 from subgraphs.orders.events.handlers import payment_handlers
 from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService
-from tests.orders.conftest import Cql
+from tests.orders.conftest import Cql, payment_succeeded
 from tests.support.items_mock import ITEMS_URL, ItemsMock
 
 SCHEMAS = producer_schemas("orders")
@@ -74,17 +73,13 @@ async def pay_and_update(service: OrderService, rng: random.Random, pay_first: b
         total = (await service.get_order(PAYMENTS, order.id)).total  # what payments charges
         charged.append(total)
         await asyncio.sleep(rng.uniform(0.01, 0.03))  # the processor at work
-        event = new_event(
-            "payment.succeeded",
-            source="shop/payments",
-            subject=order.id,
-            data={
-                "paymentId": payment_id,
-                "orderId": order.id,
-                "customerId": order.customer_id,
-                "amount": {"amount": total.amount, "currency": total.currency},
-                "status": "SUCCEEDED",
-            },
+        event = payment_succeeded(
+            order.id,
+            payment_id,
+            total.amount,
+            total.currency,
+            customerId=order.customer_id,
+            status="SUCCEEDED",
         )
         await on_payment(event)
 

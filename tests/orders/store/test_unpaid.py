@@ -14,7 +14,6 @@ import pytest
 import respx
 
 from shopkit.auth import Identity
-from shopkit.events import new_event
 from shopkit.service_client import ServiceClient
 from shopkit.settings import REPO_ROOT
 from subgraphs.orders.domain.model import LineRequest, Order, OrderStatus
@@ -24,7 +23,7 @@ from subgraphs.orders.service.items import ItemsStock
 from subgraphs.orders.service.orders import OrderService
 from subgraphs.orders.service.payments import PAYMENTS_OF_ORDERS, PaymentsClient
 from subgraphs.orders.service.unpaid import SweepResult, UnpaidOrders
-from tests.orders.conftest import Cql
+from tests.orders.conftest import Cql, payment_succeeded
 from tests.support.http import http_client
 from tests.support.items_mock import ITEMS_URL, ItemsMock
 from tests.support.payments_mock import PAYMENTS_URL, PaymentsMock
@@ -122,16 +121,7 @@ async def test_an_order_whose_payment_event_was_lost_is_paid_once(setup):
     assert await status(setup, order) == OrderStatus.PAID
     assert await setup.unpaid.sweep() == SweepResult()
     # The event arriving late, under its own id, changes nothing.
-    late = new_event(
-        "payment.succeeded",
-        source="shop/payments",
-        subject=order.id,
-        data={
-            "paymentId": payment_id,
-            "orderId": order.id,
-            "amount": {"amount": 500, "currency": "EUR"},
-        },
-    )
+    late = payment_succeeded(order.id, payment_id, 500)
     await payment_handlers(setup.service)["payment.succeeded"](late)
     assert [e["type"] for e in await outbox(setup, order)] == ["order.created", "order.paid"]
 

@@ -5,6 +5,7 @@ database is enough, whichever of the event and the charge's commit comes second.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +13,7 @@ import pytest
 
 from shopkit.events import CloudEvent
 from shopkit.processor import ProcessorError
-from subgraphs.payments.events.handlers import handlers
-from tests.payments.conftest import Harness, customer, order_cancelled
+from tests.payments.conftest import Harness, order_cancelled
 
 
 def _cancelled(order_id: str, buyer: str) -> CloudEvent:
@@ -28,21 +28,29 @@ async def _charge_started(harness: Harness) -> None:
     await asyncio.wait_for(poll(), 10)
 
 
+async def _cancel_while_charging(
+    harness: Harness, event: CloudEvent, and_then: Callable[[], object] = lambda: None
+) -> None:
+    """Delivers ``event`` once the charge has reached the processor, the orders service down
+    from then on (so the charge's own re-check after it cannot reach it); ``and_then``: one
+    more fault, injected at that same moment."""
+    await _charge_started(harness)
+    harness.services.orders_down = True
+    and_then()
+    await harness.handler("order.cancelled")(event)
+
+
 async def test_event_handled_while_the_charge_is_in_flight_refunds_without_the_orders_service(
     slow_harness: Harness,
 ) -> None:
     harness = slow_harness
-    buyer = customer()
-    order_id = harness.services.add_order(buyer, amount=900)
-    handle = handlers(harness.app.state.payments)["order.cancelled"]
+    buyer, order_id = harness.new_order(900)
+    handle = harness.handler("order.cancelled")
     event = _cancelled(order_id, buyer)
 
-    async def cancel_while_charging() -> None:
-        await _charge_started(harness)
-        harness.services.orders_down = True  # the post-charge re-check cannot reach orders
-        await handle(event)  # finds the payment PENDING: nothing to refund yet
-
-    answer, _ = await asyncio.gather(harness.submit(buyer, order_id, "k"), cancel_while_charging())
+    answer, _ = await asyncio.gather(  # the event finds the payment PENDING: no refund yet
+        harness.submit(buyer, order_id, "k"), _cancel_while_charging(harness, event)
+    )
 
     assert answer["data"]["submitPayment"]["status"] == "SUCCEEDED"
     assert harness.processor.refund_calls == 1
@@ -58,10 +66,8 @@ async def test_charge_committed_while_the_event_is_being_handled_is_refunded_by_
     slow_harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     harness = slow_harness
-    buyer = customer()
-    order_id = harness.services.add_order(buyer, amount=700)
+    buyer, order_id = harness.new_order(700)
     service = harness.app.state.payments
-    handle = handlers(service)["order.cancelled"]
     charged = asyncio.Event()
     held: list[str] = []
     record = service.cancellations.record
@@ -81,19 +87,16 @@ async def test_charge_committed_while_the_event_is_being_handled_is_refunded_by_
         finally:
             charged.set()
 
-    async def cancel_while_charging() -> None:
-        await _charge_started(harness)
-        harness.services.orders_down = True
-        await handle(_cancelled(order_id, buyer))
-
-    answer, _ = await asyncio.gather(pay(), cancel_while_charging())
+    answer, _ = await asyncio.gather(
+        pay(), _cancel_while_charging(harness, _cancelled(order_id, buyer))
+    )
 
     assert held == [order_id]
     assert answer["data"]["submitPayment"]["status"] == "SUCCEEDED"
     assert harness.processor.refund_calls == 1
     rows = await harness.rows("SELECT captured, refunded FROM payments")
     assert [tuple(r) for r in rows] == [(700, 700)]
-    await handle(_cancelled(order_id, buyer))  # a redelivery changes nothing
+    await harness.handler("order.cancelled")(_cancelled(order_id, buyer))  # changes nothing
     assert harness.processor.refund_calls == 1
 
 
@@ -101,22 +104,21 @@ async def test_sweep_refunds_a_cancelled_order_whose_refund_failed_at_the_time(
     slow_harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     harness = slow_harness
-    buyer = customer()
-    order_id = harness.services.add_order(buyer, amount=500)
+    buyer, order_id = harness.new_order(500)
     service = harness.app.state.payments
-    handle = handlers(service)["order.cancelled"]
     refund = harness.processor.refund
 
     async def processor_down(**kwargs: Any) -> Any:
         raise ProcessorError("processor unreachable")
 
-    async def cancel_while_charging() -> None:
-        await _charge_started(harness)
-        harness.services.orders_down = True
-        monkeypatch.setattr(harness.processor, "refund", processor_down)
-        await handle(_cancelled(order_id, buyer))
-
-    await asyncio.gather(harness.submit(buyer, order_id, "k"), cancel_while_charging())
+    await asyncio.gather(
+        harness.submit(buyer, order_id, "k"),
+        _cancel_while_charging(
+            harness,
+            _cancelled(order_id, buyer),
+            and_then=lambda: monkeypatch.setattr(harness.processor, "refund", processor_down),
+        ),
+    )
     rows = await harness.rows("SELECT refunded FROM payments")
     assert [r[0] for r in rows] == [0]  # the post-charge refund could not reach the processor
 

@@ -5,8 +5,7 @@ customer can pay the new total (docs/payments.md)."""
 from __future__ import annotations
 
 from shopkit.events import CloudEvent, new_event
-from subgraphs.payments.events.handlers import handlers
-from tests.payments.conftest import Harness, customer
+from tests.payments.conftest import Harness
 
 
 def _refused(order_id: str, buyer: str, payment_id: str, charged: int, total: int) -> CloudEvent:
@@ -28,12 +27,11 @@ def _refused(order_id: str, buyer: str, payment_id: str, charged: int, total: in
 async def test_a_refused_payment_is_refunded_once_and_the_new_total_can_be_paid(
     harness: Harness,
 ) -> None:
-    buyer = customer()
-    order_id = harness.services.add_order(buyer, amount=1000)
+    buyer, order_id = harness.new_order(1000)
     first = (await harness.submit(buyer, order_id, "a"))["data"]["submitPayment"]
     harness.services.orders[order_id]["total"]["amount"] = 50_000
     refused = _refused(order_id, buyer, first["id"], 1000, 50_000)
-    handle = handlers(harness.app.state.payments)["order.payment_refused"]
+    handle = harness.handler("order.payment_refused")
 
     for event in (refused, refused, _refused(order_id, buyer, first["id"], 1000, 50_000)):
         await handle(event)  # the same event twice, then a re-emitted one
@@ -51,8 +49,7 @@ async def test_a_refused_payment_is_refunded_once_and_the_new_total_can_be_paid(
 async def test_before_the_refusal_the_paid_order_refuses_a_second_payment(
     harness: Harness,
 ) -> None:
-    buyer = customer()
-    order_id = harness.services.add_order(buyer, amount=1000)
+    buyer, order_id = harness.new_order(1000)
     await harness.submit(buyer, order_id, "a")
 
     again = await harness.submit(buyer, order_id, "b")
@@ -62,10 +59,9 @@ async def test_before_the_refusal_the_paid_order_refuses_a_second_payment(
 
 
 async def test_a_refusal_of_an_unknown_payment_changes_nothing(harness: Harness) -> None:
-    buyer = customer()
-    order_id = harness.services.add_order(buyer, amount=1000)
+    buyer, order_id = harness.new_order(1000)
     paid = (await harness.submit(buyer, order_id, "a"))["data"]["submitPayment"]
-    handle = handlers(harness.app.state.payments)["order.payment_refused"]
+    handle = harness.handler("order.payment_refused")
 
     await handle(_refused("another-order", buyer, paid["id"], 1000, 2000))
     await handle(_refused(order_id, buyer, "no-such-payment", 1000, 2000))

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.payments.conftest import CountingProcessor, Harness, customer, payments_settings, running
+from tests.payments.conftest import CountingProcessor, Harness, running_on
 from tests.support.answers import error_code
 
 ADMIN = "admin-1"
@@ -23,17 +23,12 @@ ADMIN = "admin-1"
 @pytest.fixture(params=["sqlite", "mariadb"])
 async def race(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
     """Payments on either engine, with a processor that takes 0.3 s to answer."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'payments.db'}"
-    else:
-        url = request.getfixturevalue("mysql_url")
-    async with running(payments_settings(url, tmp_path), CountingProcessor(0.3)) as harness:
+    async with running_on(request.param, request, tmp_path, CountingProcessor(0.3)) as harness:
         yield harness
 
 
 async def _paid(harness: Harness, amount: int) -> str:
-    buyer = customer()
-    order_id = harness.services.add_order(buyer, amount=amount)
+    buyer, order_id = harness.new_order(amount)
     answer = await harness.submit(buyer, order_id, "pay")
     return str(answer["data"]["submitPayment"]["id"])
 
@@ -58,6 +53,17 @@ async def _books(harness: Harness, payment_id: str) -> dict[str, Any]:
     }
 
 
+def _agreeing(refunded: int) -> dict[str, Any]:
+    """The books of ``_books`` when all three tell ``refunded`` and no refund is in flight."""
+    return {
+        "processor": refunded,
+        "ledger": refunded,
+        "row": refunded,
+        "refunding": 0,
+        "ledger_matches_processor": True,
+    }
+
+
 async def test_two_refunds_of_400_on_a_capture_of_1000_are_both_made_once(race: Harness) -> None:
     payment_id = await _paid(race, 1000)
 
@@ -66,13 +72,7 @@ async def test_two_refunds_of_400_on_a_capture_of_1000_are_both_made_once(race: 
     )
 
     assert all(a.get("data") for a in answers), answers
-    assert await _books(race, payment_id) == {
-        "processor": 800,
-        "ledger": 800,
-        "row": 800,
-        "refunding": 0,
-        "ledger_matches_processor": True,
-    }
+    assert await _books(race, payment_id) == _agreeing(800)
     assert race.processor.refund_calls == 2
 
 
@@ -92,13 +92,7 @@ async def test_three_refunds_of_400_on_a_capture_of_1000_refuse_the_third_clearl
     assert error_code(refused[0]) == "BAD_USER_INPUT"
     assert "exceeds what remains refundable" in refused[0]["errors"][0]["message"]
     assert refused[0]["errors"][0]["extensions"]["refundable"] == 200
-    assert await _books(race, payment_id) == {
-        "processor": 800,
-        "ledger": 800,
-        "row": 800,
-        "refunding": 0,
-        "ledger_matches_processor": True,
-    }
+    assert await _books(race, payment_id) == _agreeing(800)
     final = await race.gql(
         "query($id: ID!) { payment(id: $id) { status refundable { amount } } }",
         {"id": payment_id},

@@ -9,18 +9,43 @@ import pytest
 
 from shopkit.errors import Unavailable
 from subgraphs.payments.domain.idempotency import RetryableConflict
-from subgraphs.payments.domain.model import CLAIM_SUCCEEDED, PaymentStatus, PendingRefund
+from subgraphs.payments.domain.model import CLAIM_SUCCEEDED, Payment, PaymentStatus, PendingRefund
+from subgraphs.payments.service.inputs import CardInput
+from subgraphs.payments.service.reconciliation import Reconciled
 from tests.payments.fakes import SimulatedCrash
-from tests.payments.service.conftest import DECLINED, GRACE, World
+from tests.payments.service.conftest import DECLINED, GOOD, GRACE, World
+
+
+async def _crashed_while_paying(world: World, card: CardInput = GOOD, key: str = "k") -> None:
+    """Pays the order in a process that crashes after the processor's answer, before the
+    payment's outcome commits."""
+    world.order()
+    world.store.crash_before_commit = True
+    with pytest.raises(SimulatedCrash):
+        await world.pay(key=key, card=card)
+
+
+async def _paid_then_refund_lost(world: World) -> Payment:
+    """Pays the order, then asks for a refund of 250 that the processor's scripted loss (set
+    by the caller: the request or its answer) leaves with an unknown outcome."""
+    world.order()
+    paid = await world.pay()
+    with pytest.raises(Unavailable):
+        await world.refund(paid.id, "r", 250)
+    return paid
+
+
+async def _reconciled_before_and_after_the_grace(world: World) -> tuple[Reconciled, Reconciled]:
+    """One reconciliation right after the loss, and one once the grace has run out."""
+    early = await world.service.reconcile()
+    world.clock.now += GRACE + timedelta(seconds=1)
+    return early, await world.service.reconcile()
 
 
 async def test_a_charge_made_just_before_a_crash_is_recorded_by_the_reconciliation(
     world: World,
 ) -> None:
-    world.order()
-    world.store.crash_before_commit = True
-    with pytest.raises(SimulatedCrash):
-        await world.pay(key="a")
+    await _crashed_while_paying(world, key="a")
     [pending] = world.store.payments.values()
     with pytest.raises(RetryableConflict, match="in progress"):
         await world.pay(key="b")
@@ -45,9 +70,7 @@ async def test_a_charge_never_received_fails_only_after_the_grace_then_a_new_key
     with pytest.raises(Unavailable):
         await world.pay(key="a")
 
-    early = await world.service.reconcile()
-    world.clock.now += GRACE + timedelta(seconds=1)
-    late = await world.service.reconcile()
+    early, late = await _reconciled_before_and_after_the_grace(world)
     paid = await world.pay(key="b")
 
     assert (early.charges, early.left_open) == (0, 1)
@@ -62,10 +85,7 @@ async def test_a_charge_never_received_fails_only_after_the_grace_then_a_new_key
 async def test_a_declined_charge_found_by_the_reconciliation_frees_the_order(
     world: World,
 ) -> None:
-    world.order()
-    world.store.crash_before_commit = True
-    with pytest.raises(SimulatedCrash):
-        await world.pay(card=DECLINED)
+    await _crashed_while_paying(world, card=DECLINED)
 
     await world.service.reconcile()
 
@@ -78,11 +98,8 @@ async def test_a_declined_charge_found_by_the_reconciliation_frees_the_order(
 async def test_a_refund_whose_answer_was_lost_is_recorded_by_the_reconciliation(
     world: World,
 ) -> None:
-    world.order()
-    paid = await world.pay()
     world.processor.lose_refund_answers = 1
-    with pytest.raises(Unavailable):
-        await world.refund(paid.id, "r", 250)
+    paid = await _paid_then_refund_lost(world)
 
     done = await world.service.reconcile()
 
@@ -96,11 +113,8 @@ async def test_a_refund_whose_answer_was_lost_is_recorded_by_the_reconciliation(
 async def test_a_retry_racing_the_reconciliation_of_its_refund_does_not_refund_twice(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world.order()
-    paid = await world.pay()
     world.processor.lose_refund_answers = 1
-    with pytest.raises(Unavailable):
-        await world.refund(paid.id, "r", 250)
+    paid = await _paid_then_refund_lost(world)
     looked_up = world.store.pending_refund_of_request
 
     async def settled_right_after_the_lookup(request_id: str) -> PendingRefund | None:
@@ -121,15 +135,10 @@ async def test_a_retry_racing_the_reconciliation_of_its_refund_does_not_refund_t
 async def test_a_reserved_refund_the_processor_never_received_is_sent_after_the_grace(
     world: World,
 ) -> None:
-    world.order()
-    paid = await world.pay()
     world.processor.lose_refunds = 1
-    with pytest.raises(Unavailable):
-        await world.refund(paid.id, "r", 250)
+    paid = await _paid_then_refund_lost(world)
 
-    early = await world.service.reconcile()
-    world.clock.now += GRACE + timedelta(seconds=1)
-    late = await world.service.reconcile()
+    early, late = await _reconciled_before_and_after_the_grace(world)
 
     assert (early.refunds, early.left_open) == (0, 1)
     assert late.refunds == 1

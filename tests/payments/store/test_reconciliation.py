@@ -12,17 +12,14 @@ import pytest
 import sqlalchemy as sa
 
 from shopkit.processor import ProcessorError
-from tests.payments.conftest import Harness, customer, payments_settings, running
+from tests.payments.conftest import Harness, running_on
 from tests.support.answers import error_code
 
 
 @pytest.fixture(params=["mariadb", "sqlite"])
-async def either(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'payments.db'}"
-    else:
-        url = request.getfixturevalue("mysql_url")
-    async with running(payments_settings(url, tmp_path)) as harness:
+async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    """This module's tests run on either engine (the conftest's ``harness`` is MariaDB's)."""
+    async with running_on(request.param, request, tmp_path) as harness:
         yield harness
 
 
@@ -35,11 +32,9 @@ async def _age(harness: Harness, table: str, by: timedelta) -> None:
 
 
 async def test_a_charge_whose_answer_was_lost_is_recorded_and_its_key_answers_it(
-    either: Harness,
+    harness: Harness,
 ) -> None:
-    harness = either
-    buyer = customer()
-    order_id = harness.services.add_order(buyer, amount=1500)
+    buyer, order_id = harness.new_order(1500)
     harness.processor.lose_answers = 1
     lost = await harness.submit(buyer, order_id, "k")
     blocked = await harness.submit(buyer, order_id, "other")
@@ -62,11 +57,9 @@ async def test_a_charge_whose_answer_was_lost_is_recorded_and_its_key_answers_it
 
 
 async def test_a_charge_never_received_fails_after_the_grace_and_frees_the_order(
-    either: Harness,
+    harness: Harness,
 ) -> None:
-    harness = either
-    buyer = customer()
-    order_id = harness.services.add_order(buyer, amount=900)
+    buyer, order_id = harness.new_order(900)
     harness.processor.lose_requests = 1
     await harness.submit(buyer, order_id, "k")
 
@@ -85,10 +78,8 @@ async def test_a_charge_never_received_fails_after_the_grace_and_frees_the_order
     assert [r[0] for r in outbox] == ["payment.failed", "payment.succeeded"]
 
 
-async def test_a_refund_whose_answer_was_lost_is_recorded_once(either: Harness) -> None:
-    harness = either
-    buyer = customer()
-    order_id = harness.services.add_order(buyer, amount=1000)
+async def test_a_refund_whose_answer_was_lost_is_recorded_once(harness: Harness) -> None:
+    buyer, order_id = harness.new_order(1000)
     payment_id = (await harness.submit(buyer, order_id, "k"))["data"]["submitPayment"]["id"]
     refund = harness.processor.refund
 
