@@ -18,6 +18,7 @@ import websockets
 
 from tests.e2e.client import Gateway
 from tests.e2e.test_user_flow import CARD_OK, admin_token, create_item, create_order, pay
+from tests.support import graphql_ws
 
 ORDER_STATUS = (
     "subscription($id: ID!) { orderStatusChanged(orderId: $id) "
@@ -58,37 +59,24 @@ async def ws(
     url: str, query: str, variables: dict[str, Any], token: str | None
 ) -> AsyncIterator[dict[str, Any]]:
     headers = {"authorization": f"Bearer {token}"} if token else {}
-    async with websockets.connect(
-        url.replace("http://", "ws://"),
-        subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
-        additional_headers=headers,
-    ) as socket:
-        await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
-        ack = json.loads(await socket.recv())
-        assert ack["type"] == "connection_ack", ack
-        await socket.send(
-            json.dumps(
-                {
-                    "id": "1",
-                    "type": "subscribe",
-                    "payload": {"query": query, "variables": variables},
-                }
-            )
-        )
-        try:
-            async for raw in socket:
-                message = json.loads(raw)
-                if message["type"] == "ping":
-                    await socket.send(json.dumps({"type": "pong"}))
-                elif message["type"] == "next":
-                    yield message["payload"]
-                elif message["type"] == "error":
-                    yield {"errors": message["payload"]}
-                    return
-                elif message["type"] == "complete":
-                    return
-        except websockets.ConnectionClosed:
-            pass
+    async with (
+        websockets.connect(
+            url.replace("http://", "ws://"),
+            subprotocols=[graphql_ws.SUBPROTOCOL],
+            additional_headers=headers,
+        ) as socket,
+        contextlib.aclosing(graphql_ws.server_messages(socket)) as messages,
+    ):
+        await graphql_ws.initialised(socket)
+        await graphql_ws.subscribe(socket, query, variables)
+        async for message in messages:
+            if message["type"] == "next":
+                yield message["payload"]
+            elif message["type"] == "error":
+                yield {"errors": message["payload"]}
+                return
+            elif message["type"] == "complete":
+                return
         # The server closed the socket (a clean close ends the iteration without an error).
         yield {"closed": {"code": socket.close_code, "reason": socket.close_reason}}
 

@@ -24,6 +24,7 @@ from tests.e2e.client import Gateway, eventually
 from tests.e2e.conftest import PER_ACCOUNT, TOKEN_TTL
 from tests.e2e.live import Subscriber, new_order, pay_while_subscribed, subscribe
 from tests.e2e.test_user_flow import CARD_OK, pay, wait_for_status
+from tests.support import graphql_ws
 from tests.support.documents import ORDER_STATUS_CHANGED
 
 pytestmark = pytest.mark.e2e
@@ -102,18 +103,16 @@ async def test_a_client_past_its_cap_is_refused_and_its_open_ones_go_on(tuned_ga
     order_id = await new_order(tuned_gateway, customer)
     # Orders' own fields only: the cap is orders', and 50 entity calls to payments per event
     # would test payments under load instead.
-    payload = {"query": ORDER_STATUS_CHANGED, "variables": {"id": order_id}}
     results: dict[str, list[dict]] = {}
     async with websockets.connect(
         tuned_gateway.url.replace("http://", "ws://"),
-        subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
+        subprotocols=[graphql_ws.SUBPROTOCOL],
         additional_headers={"authorization": f"Bearer {customer}"},
         max_queue=None,
     ) as socket:
-        await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
-        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        await graphql_ws.initialised(socket)
         for n in range(1000):
-            await socket.send(json.dumps({"id": str(n), "type": "subscribe", "payload": payload}))
+            await graphql_ws.subscribe(socket, ORDER_STATUS_CHANGED, {"id": order_id}, str(n))
         deadline = time.monotonic() + 120
         while sum(1 for r in results.values() if r) < 1000 and time.monotonic() < deadline:
             message = json.loads(await asyncio.wait_for(socket.recv(), 60))
