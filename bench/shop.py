@@ -15,6 +15,7 @@ import httpx
 from stack.local import SUBGRAPHS, LocalStack, Ports
 from stack.process import REPO_ROOT
 from tests.support.documents import LOGIN, ORDER_STATUS, REGISTER, SUBMIT_PAYMENT
+from tests.support.graphql import graphql_post, teapot_input
 
 CARD_OK = {"number": "4242424242424242", "expMonth": 12, "expYear": 2031, "cvc": "123"}
 PASSWORD = "bench-correct-horse-battery-staple"
@@ -137,10 +138,7 @@ class Client:
     async def __call__(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
     ) -> dict[str, Any]:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        response = await self.http.post(
-            self.url, json={"query": query, "variables": variables or {}}, headers=headers
-        )
+        response = await self.http.post(self.url, **graphql_post(query, variables, token))
         return response.json()
 
     async def data(
@@ -175,15 +173,12 @@ class Client:
         data = await self.data(
             "mutation($i: CreateItemInput!) { createItem(input: $i) { id } }",
             {
-                "i": {
-                    "upc": f"{uuid.uuid4().int % 10**12:012d}",
-                    "name": f"Bench teapot {uuid.uuid4().hex[:6]}",
-                    "description": "Cast iron, 1.2 litres, for the benchmark.",
-                    "unitPrice": {"amount": price, "currency": "USD"},
-                    "imageUrls": ["https://img.example/teapot.png"],
-                    "attributes": {"color": "black", "litres": 1.2},
-                    "stock": stock,
-                }
+                "i": teapot_input(
+                    stock,
+                    price,
+                    name="Bench teapot",
+                    description="Cast iron, 1.2 litres, for the benchmark.",
+                )
             },
             admin,
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -22,38 +23,28 @@ import sys
 
 import websockets
 
+from tests.support import graphql_ws
 from tests.support.documents import ORDER_STATUS_CHANGED
 
 
 async def subscribe(url: str, token: str, order_id: str, opened: asyncio.Event) -> str:
     """One subscriber: sets ``opened`` at its first event, then answers pings until the
     stream ends; returns how it ended."""
-    async with websockets.connect(
-        url,
-        subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
-        open_timeout=60,
-        max_queue=None,
-    ) as socket:
-        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
-        await socket.send(json.dumps(init))
-        ack = json.loads(await socket.recv())
-        if ack["type"] != "connection_ack":
-            raise RuntimeError(f"no connection_ack: {ack}")
-        payload = {"query": ORDER_STATUS_CHANGED, "variables": {"id": order_id}}
-        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-        try:
-            async for raw in socket:
-                message = json.loads(raw)
-                if message["type"] == "ping":
-                    await socket.send(json.dumps({"type": "pong"}))
-                elif message["type"] == "next":
-                    if message["payload"].get("errors"):
-                        raise RuntimeError(f"subscription refused: {message['payload']}")
-                    opened.set()
-                elif message["type"] in ("error", "complete"):
-                    return f"{message['type']}: {message.get('payload')}"
-        except websockets.ConnectionClosed:
-            pass
+    async with (
+        websockets.connect(
+            url, subprotocols=[graphql_ws.SUBPROTOCOL], open_timeout=60, max_queue=None
+        ) as socket,
+        contextlib.aclosing(graphql_ws.server_messages(socket)) as messages,
+    ):
+        await graphql_ws.initialised(socket, {"Authorization": f"Bearer {token}"})
+        await graphql_ws.subscribe(socket, ORDER_STATUS_CHANGED, {"id": order_id})
+        async for message in messages:
+            if message["type"] == "next":
+                if message["payload"].get("errors"):
+                    raise RuntimeError(f"subscription refused: {message['payload']}")
+                opened.set()
+            elif message["type"] in ("error", "complete"):
+                return f"{message['type']}: {message.get('payload')}"
         return f"closed {socket.close_code} {socket.close_reason}"
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import gc
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from stack import engines
-from stack.process import StartError, free_port
+from stack.process import Process, StartError, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,49 +77,50 @@ def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("logs")
 
 
-def _started(start):
+@contextmanager
+def _serving(
+    start: Callable[..., Process], logs_dir: Path, data_dir: Path | None = None, **ports: int
+) -> Iterator[int]:
+    """An engine on a free port, started as ``start(port, data_dir, logs_dir, **ports)`` (the
+    signature of ``stack.engines``' starters) and stopped when the block ends: its port. The
+    fixtures below serve from inside the block, so their engine lives as long as they do."""
     if os.environ.get("SHOP_TESTS_UNIT"):
         pytest.fail(
             "a test of the fast tier (make test-unit) needs an engine: add the fixture that "
             "starts it to ENGINE_FIXTURES in tests/conftest.py",
             pytrace=False,
         )
+    port = free_port()
     try:
-        return start()
+        proc = start(port, data_dir, logs_dir, **ports)
     except StartError as exc:
         pytest.fail(f"could not start a real engine: {exc}", pytrace=False)
+    try:
+        yield port
+    finally:
+        proc.stop()
 
 
 @pytest.fixture(scope="session")
 def mongo_url(logs_dir: Path) -> Iterator[str]:
-    port = free_port()
-    proc = _started(lambda: engines.start_mongo(port, None, logs_dir))
-    yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
-    proc.stop()
+    with _serving(engines.start_mongo, logs_dir) as port:
+        yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
 
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Apache Kafka (KRaft, one node): ``host:port``."""
-    port = free_port()
     data_dir = tmp_path_factory.mktemp("kafka")
-    proc = _started(
-        lambda: engines.start_kafka(port, data_dir, logs_dir, controller_port=free_port())
-    )
-    yield f"127.0.0.1:{port}"
-    proc.stop()
+    with _serving(engines.start_kafka, logs_dir, data_dir, controller_port=free_port()) as port:
+        yield f"127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")
 def cassandra_port(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """Apache Cassandra 5.0 (one node): its native-protocol port on 127.0.0.1."""
-    port = free_port()
     data_dir = tmp_path_factory.mktemp("cassandra")
-    proc = _started(
-        lambda: engines.start_cassandra(port, data_dir, logs_dir, storage_port=free_port())
-    )
-    yield port
-    proc.stop()
+    with _serving(engines.start_cassandra, logs_dir, data_dir, storage_port=free_port()) as port:
+        yield port
 
 
 @pytest.fixture(scope="session")
@@ -128,11 +130,8 @@ def mysql_server(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     if given:
         yield given.rstrip("/")
         return
-    port = free_port()
-    data_dir = tmp_path_factory.mktemp("mariadb")
-    proc = _started(lambda: engines.start_mysql(port, data_dir, logs_dir))
-    yield f"mysql+aiomysql://root@127.0.0.1:{port}"
-    proc.stop()
+    with _serving(engines.start_mysql, logs_dir, tmp_path_factory.mktemp("mariadb")) as port:
+        yield f"mysql+aiomysql://root@127.0.0.1:{port}"
 
 
 @pytest.fixture
@@ -146,7 +145,5 @@ def mysql_url(mysql_server: str) -> str:
 @pytest.fixture(scope="session")
 def cql_port(logs_dir: Path) -> Iterator[int]:
     """This project's cqlserver, in memory: its native-protocol port on 127.0.0.1."""
-    port = free_port()
-    proc = _started(lambda: engines.start_cql(port, None, logs_dir))
-    yield port
-    proc.stop()
+    with _serving(engines.start_cql, logs_dir) as port:
+        yield port

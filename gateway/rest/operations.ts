@@ -32,6 +32,28 @@ function operation(name: string, document: string, toRest: (data: Json) => Json 
   return { name, document: document.replace(/\s+/g, ' ').trim(), toRest };
 }
 
+/** The operation of most routes: one root `field`, called with `variables` as its arguments of
+ * the same names (`$id: ID!` passes `id: $id`), its `selection` made REST JSON by `toJson`. */
+function fieldOperation(
+  kind: 'query' | 'mutation',
+  name: string,
+  field: string,
+  variables: string,
+  selection: string,
+  toJson: (value: Json | null) => Json | null,
+): Operation {
+  const args = variables
+    .split(',')
+    .map((variable) => variable.split(':')[0].trim().slice(1))
+    .map((arg) => `${arg}: $${arg}`)
+    .join(', ');
+  return operation(
+    name,
+    `${kind} ${name}(${variables}) { ${field}(${args}) { ${selection} } }`,
+    (data) => toJson(data[field]),
+  );
+}
+
 export const itemJson = (item: Json | null): Json | null =>
   item && {
     id: item.id,
@@ -91,27 +113,14 @@ export const OPERATIONS = {
       pageInfo: data.items.pageInfo,
     }),
   ),
-  getItem: operation(
-    'RestGetItem',
-    `query RestGetItem($id: ID!) { item(id: $id) { ${ITEM} } }`,
-    (data) => itemJson(data.item),
-  ),
+  getItem: fieldOperation('query', 'RestGetItem', 'item', '$id: ID!', ITEM, itemJson),
   itemAvailability: operation(
     'RestItemAvailability',
     `query RestItemAvailability($id: ID!) { item(id: $id) { availability { available inStock } } }`,
     (data) => data.item && data.item.availability,
   ),
-  createItem: operation(
-    'RestCreateItem',
-    `mutation RestCreateItem($input: CreateItemInput!) { createItem(input: $input) { ${ITEM} } }`,
-    (data) => itemJson(data.createItem),
-  ),
-  updateItem: operation(
-    'RestUpdateItem',
-    `mutation RestUpdateItem($id: ID!, $input: UpdateItemInput!) {
-       updateItem(id: $id, input: $input) { ${ITEM} } }`,
-    (data) => itemJson(data.updateItem),
-  ),
+  createItem: fieldOperation('mutation', 'RestCreateItem', 'createItem', '$input: CreateItemInput!', ITEM, itemJson),
+  updateItem: fieldOperation('mutation', 'RestUpdateItem', 'updateItem', '$id: ID!, $input: UpdateItemInput!', ITEM, itemJson),
   deleteItem: operation(
     'RestDeleteItem',
     `mutation RestDeleteItem($id: ID!) { deleteItem(id: $id) }`,
@@ -133,57 +142,14 @@ export const OPERATIONS = {
     }),
   ),
   me: operation('RestMe', `query RestMe { me { ${ACCOUNT} } }`, (data) => accountJson(data.me)),
-  getAccount: operation(
-    'RestGetAccount',
-    `query RestGetAccount($id: ID!) { account(id: $id) { ${ACCOUNT} } }`,
-    (data) => accountJson(data.account),
-  ),
-  updateAccount: operation(
-    'RestUpdateAccount',
-    `mutation RestUpdateAccount($input: UpdateAccountInput!) { updateAccount(input: $input) { ${ACCOUNT} } }`,
-    (data) => accountJson(data.updateAccount),
-  ),
-  createOrder: operation(
-    'RestCreateOrder',
-    `mutation RestCreateOrder($input: CreateOrderInput!) { createOrder(input: $input) { ${ORDER} } }`,
-    (data) => orderJson(data.createOrder),
-  ),
-  getOrder: operation(
-    'RestGetOrder',
-    `query RestGetOrder($id: ID!) { order(id: $id) { ${ORDER} } }`,
-    (data) => orderJson(data.order),
-  ),
-  updateOrder: operation(
-    'RestUpdateOrder',
-    `mutation RestUpdateOrder($id: ID!, $input: UpdateOrderInput!) {
-       updateOrder(id: $id, input: $input) { ${ORDER} } }`,
-    (data) => orderJson(data.updateOrder),
-  ),
-  cancelOrder: operation(
-    'RestCancelOrder',
-    `mutation RestCancelOrder($id: ID!, $reason: String) { cancelOrder(id: $id, reason: $reason) { ${ORDER} } }`,
-    (data) => orderJson(data.cancelOrder),
-  ),
-  submitPayment: operation(
-    'RestSubmitPayment',
-    `mutation RestSubmitPayment($input: SubmitPaymentInput!) { submitPayment(input: $input) { ${PAYMENT} } }`,
-    (data) => paymentJson(data.submitPayment),
-  ),
-  getPayment: operation(
-    'RestGetPayment',
-    `query RestGetPayment($id: ID!) { payment(id: $id) { ${PAYMENT} } }`,
-    (data) => paymentJson(data.payment),
-  ),
-  updatePayment: operation(
-    'RestUpdatePayment',
-    `mutation RestUpdatePayment($id: ID!, $input: UpdatePaymentInput!) {
-       updatePayment(id: $id, input: $input) { ${PAYMENT} } }`,
-    (data) => paymentJson(data.updatePayment),
-  ),
-  refundPayment: operation(
-    'RestRefundPayment',
-    `mutation RestRefundPayment($id: ID!, $input: RefundPaymentInput!) {
-       refundPayment(id: $id, input: $input) { ${PAYMENT} } }`,
-    (data) => paymentJson(data.refundPayment),
-  ),
+  getAccount: fieldOperation('query', 'RestGetAccount', 'account', '$id: ID!', ACCOUNT, accountJson),
+  updateAccount: fieldOperation('mutation', 'RestUpdateAccount', 'updateAccount', '$input: UpdateAccountInput!', ACCOUNT, accountJson),
+  createOrder: fieldOperation('mutation', 'RestCreateOrder', 'createOrder', '$input: CreateOrderInput!', ORDER, orderJson),
+  getOrder: fieldOperation('query', 'RestGetOrder', 'order', '$id: ID!', ORDER, orderJson),
+  updateOrder: fieldOperation('mutation', 'RestUpdateOrder', 'updateOrder', '$id: ID!, $input: UpdateOrderInput!', ORDER, orderJson),
+  cancelOrder: fieldOperation('mutation', 'RestCancelOrder', 'cancelOrder', '$id: ID!, $reason: String', ORDER, orderJson),
+  submitPayment: fieldOperation('mutation', 'RestSubmitPayment', 'submitPayment', '$input: SubmitPaymentInput!', PAYMENT, paymentJson),
+  getPayment: fieldOperation('query', 'RestGetPayment', 'payment', '$id: ID!', PAYMENT, paymentJson),
+  updatePayment: fieldOperation('mutation', 'RestUpdatePayment', 'updatePayment', '$id: ID!, $input: UpdatePaymentInput!', PAYMENT, paymentJson),
+  refundPayment: fieldOperation('mutation', 'RestRefundPayment', 'refundPayment', '$id: ID!, $input: RefundPaymentInput!', PAYMENT, paymentJson),
 } as const;

@@ -12,6 +12,7 @@ import httpx
 
 from stack.local import LocalStack
 from tests.support.documents import LOGIN, REGISTER
+from tests.support.graphql import graphql_post
 
 
 class Gateway:
@@ -23,11 +24,8 @@ class Gateway:
     async def __call__(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
     ) -> dict[str, Any]:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
         async with httpx.AsyncClient(timeout=30) as client:
-            response = await client.post(
-                self.url, json={"query": query, "variables": variables or {}}, headers=headers
-            )
+            response = await client.post(self.url, **graphql_post(query, variables, token))
         return response.json()
 
     async def data(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,33 @@ def shop(tmp_path_factory: pytest.TempPathFactory, mysql_server: str) -> Iterato
 @pytest.fixture(scope="session")
 def gateway(shop: LocalStack) -> Gateway:
     return Gateway(shop.graphql_url)
+
+
+@dataclass(frozen=True)
+class OwnShop:
+    """What a module that needs a stack of its own says of it, as ``OWN_SHOP``: a short name
+    (of its databases and data folder) and the settings that differ from ``shop``'s."""
+
+    name: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def own_shop(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mysql_server: str
+) -> Iterator[LocalStack]:
+    """A whole stack for the requesting module alone, as its ``OWN_SHOP`` says: for the
+    modules that kill processes or stop engines, which would disturb every module on
+    ``shop``. Stopped when the module's tests are done."""
+    own: OwnShop = request.module.OWN_SHOP
+    stack = started_stack(tmp_path_factory.mktemp(own.name), mysql_server, own.name, **own.env)
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="module")
+def own_gateway(own_shop: LocalStack) -> Gateway:
+    return Gateway(own_shop.graphql_url)
 
 
 TUNED = "tuned_shop"
@@ -119,3 +147,8 @@ def tuned_shop(
     yield stack
     _tuned.pop(TUNED, None)
     stack.stop()
+
+
+@pytest.fixture(scope="session")
+def tuned_gateway(tuned_shop: LocalStack) -> Gateway:
+    return Gateway(tuned_shop.graphql_url)

@@ -1,6 +1,8 @@
 """Clients of the gateway's subscriptions, as a frontend would subscribe: Server-Sent Events
 (``Accept: text/event-stream``) and WebSocket (``graphql-transport-ws``). Each yields the
-GraphQL results of one subscription until the server completes it or the connection ends."""
+GraphQL results of one subscription until the server completes it or the connection ends.
+Also what the live-status tests share: an order to subscribe to, a subscription to it over
+either transport, and a payment heard on the stream."""
 
 from __future__ import annotations
 
@@ -8,11 +10,15 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import websockets
+
+from tests.e2e.client import Gateway
+from tests.e2e.test_user_flow import CARD_OK, admin_token, create_item, create_order, pay
+from tests.support import graphql_ws
 
 ORDER_STATUS = (
     "subscription($id: ID!) { orderStatusChanged(orderId: $id) "
@@ -53,37 +59,24 @@ async def ws(
     url: str, query: str, variables: dict[str, Any], token: str | None
 ) -> AsyncIterator[dict[str, Any]]:
     headers = {"authorization": f"Bearer {token}"} if token else {}
-    async with websockets.connect(
-        url.replace("http://", "ws://"),
-        subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
-        additional_headers=headers,
-    ) as socket:
-        await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
-        ack = json.loads(await socket.recv())
-        assert ack["type"] == "connection_ack", ack
-        await socket.send(
-            json.dumps(
-                {
-                    "id": "1",
-                    "type": "subscribe",
-                    "payload": {"query": query, "variables": variables},
-                }
-            )
-        )
-        try:
-            async for raw in socket:
-                message = json.loads(raw)
-                if message["type"] == "ping":
-                    await socket.send(json.dumps({"type": "pong"}))
-                elif message["type"] == "next":
-                    yield message["payload"]
-                elif message["type"] == "error":
-                    yield {"errors": message["payload"]}
-                    return
-                elif message["type"] == "complete":
-                    return
-        except websockets.ConnectionClosed:
-            pass
+    async with (
+        websockets.connect(
+            url.replace("http://", "ws://"),
+            subprotocols=[graphql_ws.SUBPROTOCOL],
+            additional_headers=headers,
+        ) as socket,
+        contextlib.aclosing(graphql_ws.server_messages(socket)) as messages,
+    ):
+        await graphql_ws.initialised(socket)
+        await graphql_ws.subscribe(socket, query, variables)
+        async for message in messages:
+            if message["type"] == "next":
+                yield message["payload"]
+            elif message["type"] == "error":
+                yield {"errors": message["payload"]}
+                return
+            elif message["type"] == "complete":
+                return
         # The server closed the socket (a clean close ends the iteration without an error).
         yield {"closed": {"code": socket.close_code, "reason": socket.close_reason}}
 
@@ -142,3 +135,38 @@ class Subscriber:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._task
+
+    async def __aenter__(self) -> Subscriber:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+Stream = Callable[[str, str, dict[str, Any], str | None], AsyncIterator[dict[str, Any]]]
+TRANSPORTS: dict[str, Stream] = {"sse": sse, "ws": ws}
+
+
+def subscribe(gateway: Gateway, transport: str, order_id: str, token: str | None) -> Subscriber:
+    """``orderStatusChanged`` of ``order_id`` over ``transport`` (``sse`` or ``ws``), as the
+    holder of ``token`` (None: anonymous); closed when its ``async with`` block ends."""
+    stream = TRANSPORTS[transport](gateway.url, ORDER_STATUS, {"id": order_id}, token)
+    return Subscriber(stream)
+
+
+async def new_order(gateway: Gateway, token: str) -> str:
+    """The id of a new order of one unit of a new item, for the holder of ``token``."""
+    item = await create_item(gateway, await admin_token(gateway), stock=5)
+    return (await create_order(gateway, token, item["id"], 1))["id"]
+
+
+async def pay_while_subscribed(
+    gateway: Gateway, token: str, order_id: str, paid_within: float, transport: str = "sse"
+) -> None:
+    """Pays ``order_id`` with a good card while subscribed to it: the stream must say
+    PENDING_PAYMENT first, then PAID within ``paid_within`` seconds of the answer."""
+    async with subscribe(gateway, transport, order_id, token) as live:
+        await live.wait_for("PENDING_PAYMENT", timeout=15)
+        answer = await pay(gateway, token, order_id, CARD_OK)
+        assert answer["data"]["submitPayment"]["status"] == "SUCCEEDED", answer
+        await live.wait_for("PAID", timeout=paid_within)

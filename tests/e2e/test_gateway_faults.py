@@ -27,6 +27,7 @@ from stack.local import LocalStack
 from tests.e2e.client import Gateway, eventually
 from tests.e2e.test_user_flow import admin_token, create_item, create_order
 from tests.support.documents import LOGIN, REGISTER, SUBMIT_PAYMENT
+from tests.support.graphql import graphql_post
 
 pytestmark = pytest.mark.e2e
 
@@ -44,12 +45,9 @@ async def post(
     address: str = "127.0.0.1",
 ) -> httpx.Response:
     """A request from a client at ``address`` (any 127.x address)."""
-    headers = {"authorization": f"Bearer {token}"} if token else {}
     transport = httpx.AsyncHTTPTransport(local_address=address)
     async with httpx.AsyncClient(transport=transport, timeout=60) as client:
-        return await client.post(
-            gateway.url, json={"query": query, "variables": variables or {}}, headers=headers
-        )
+        return await client.post(gateway.url, **graphql_post(query, variables, token))
 
 
 def codes(response: httpx.Response) -> list[str]:

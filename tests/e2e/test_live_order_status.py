@@ -11,31 +11,13 @@ import httpx
 import pytest
 
 from tests.e2e.client import Gateway
-from tests.e2e.live import ORDER_STATUS, Subscriber, sse, ws
-from tests.e2e.test_user_flow import (
-    CARD_DECLINED,
-    CARD_OK,
-    admin_token,
-    create_item,
-    create_order,
-    pay,
-)
+from tests.e2e.live import ORDER_STATUS, new_order, pay_while_subscribed, subscribe
+from tests.e2e.test_user_flow import CARD_DECLINED, CARD_OK, admin_token, pay
 from tests.support.documents import CANCEL_ORDER
 
 pytestmark = pytest.mark.e2e
 
-TRANSPORTS = {"sse": sse, "ws": ws}
 DELIVERY_SECONDS = 1.0
-
-
-async def new_order(gateway: Gateway, token: str) -> str:
-    admin = await admin_token(gateway)
-    item = await create_item(gateway, admin, stock=5)
-    return (await create_order(gateway, token, item["id"], 1))["id"]
-
-
-def subscribe(gateway: Gateway, transport: str, order_id: str, token: str | None) -> Subscriber:
-    return Subscriber(TRANSPORTS[transport](gateway.url, ORDER_STATUS, {"id": order_id}, token))
 
 
 @pytest.fixture(scope="module")
@@ -54,15 +36,7 @@ async def warmed_path(gateway: Gateway) -> None:
     taken here, without a clock: whatever that module left in flight (consumers and relays
     catching up, Cassandra flushing) is behind it when the timed one starts."""
     customer = await gateway.register(f"warm{uuid.uuid4().hex[:8]}@e2e.test")
-    order_id = await new_order(gateway, customer)
-    live = subscribe(gateway, "sse", order_id, customer)
-    try:
-        await live.wait_for("PENDING_PAYMENT", timeout=15)
-        answer = await pay(gateway, customer, order_id, CARD_OK)
-        assert answer["data"]["submitPayment"]["status"] == "SUCCEEDED", answer
-        await live.wait_for("PAID", timeout=30)
-    finally:
-        await live.close()
+    await pay_while_subscribed(gateway, customer, await new_order(gateway, customer), 30)
 
 
 @pytest.mark.usefixtures("warmed_path")
@@ -72,8 +46,7 @@ async def test_payment_reaches_the_subscriber_within_a_second(gateway, transport
     says why); then CANCELLED and REFUNDED, and the stream ends."""
     customer = await gateway.register(f"live{uuid.uuid4().hex[:8]}@e2e.test")
     order_id = await new_order(gateway, customer)
-    live = subscribe(gateway, transport, order_id, customer)
-    try:
+    async with subscribe(gateway, transport, order_id, customer) as live:
         await live.wait_for("PENDING_PAYMENT", timeout=15)  # the current status, at once
         answer = await pay(gateway, customer, order_id, CARD_OK)
         answered = time.monotonic()
@@ -98,32 +71,24 @@ async def test_payment_reaches_the_subscriber_within_a_second(gateway, transport
         events = [result["data"]["orderStatusChanged"] for _, result in live.results]
         assert events[0]["payment"] is None  # not paid yet
         assert events[-1]["payment"] == {"status": "REFUNDED"}, events
-    finally:
-        await live.close()
 
 
 @pytest.mark.parametrize("transport", ["sse", "ws"])
 async def test_a_declined_card_reaches_the_subscriber(gateway, transport):
     customer = await gateway.register(f"live{uuid.uuid4().hex[:8]}@e2e.test")
     order_id = await new_order(gateway, customer)
-    live = subscribe(gateway, transport, order_id, customer)
-    try:
+    async with subscribe(gateway, transport, order_id, customer) as live:
         await live.wait_for("PENDING_PAYMENT", timeout=15)
         answer = await pay(gateway, customer, order_id, CARD_DECLINED)
         assert answer["data"]["submitPayment"]["status"] == "FAILED", answer
         await live.wait_for("PAYMENT_FAILED", timeout=10)
         assert live.statuses == ["PENDING_PAYMENT", "PAYMENT_FAILED"]
         assert not live.ended.is_set()  # a failed payment can still be retried
-    finally:
-        await live.close()
 
 
 async def refusal(gateway: Gateway, transport: str, order_id: str, token: str | None) -> dict:
-    live = subscribe(gateway, transport, order_id, token)
-    try:
+    async with subscribe(gateway, transport, order_id, token) as live:
         await live.wait_ended(timeout=15)
-    finally:
-        await live.close()
     assert not live.statuses, live.results
     assert len(live.errors) == 1, live.results
     return live.errors[0]
@@ -149,11 +114,8 @@ async def test_only_the_owner_or_an_admin_may_subscribe(gateway, transport):
     anonymous_unknown = await refusal(gateway, transport, unknown_id, None)
     assert anonymous_unknown == anonymous | {"message": anonymous_unknown["message"]}
 
-    admin = subscribe(gateway, transport, order_id, await admin_token(gateway))
-    try:
+    async with subscribe(gateway, transport, order_id, await admin_token(gateway)) as admin:
         await admin.wait_for("PENDING_PAYMENT", timeout=15)
-    finally:
-        await admin.close()
 
 
 @pytest.mark.parametrize("transport", ["sse", "ws"])
@@ -173,11 +135,8 @@ async def test_a_tampered_or_expired_token_is_refused(gateway, transport):
         assert "orderStatusChanged" not in response.text
         assert '"UNAUTHENTICATED"' in response.text
     else:
-        live = subscribe(gateway, transport, order_id, tampered)
-        try:
+        async with subscribe(gateway, transport, order_id, tampered) as live:
             await live.wait_ended(timeout=15)
-        finally:
-            await live.close()
         assert not live.statuses, live.results
         assert [e["extensions"]["code"] for e in live.errors] == ["UNAUTHENTICATED"], live.results
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -26,7 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from stack.local import LocalStack
 from tests.e2e.client import Gateway, assert_books_reconcile, eventually
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, started_stack
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, OwnShop
 from tests.e2e.test_user_flow import CARD_OK, create_item, create_order, wait_for_status
 from tests.support.documents import CANCEL_ORDER, ORDER_REFUNDS
 
@@ -35,27 +34,14 @@ pytestmark = pytest.mark.e2e
 GRACE_SECONDS = 8  # > 3 attempts x 2 s processor timeout + 1 s, as the settings require
 SUBMIT = """mutation($i: SubmitPaymentInput!) {
   submitPayment(input: $i) { id status failureCode } }"""
-
-
-@pytest.fixture(scope="module")
-def crash_stack(
-    tmp_path_factory: pytest.TempPathFactory, mysql_server: str
-) -> Iterator[LocalStack]:
-    stack = started_stack(
-        tmp_path_factory.mktemp("processor-crash"),
-        mysql_server,
-        "proccrash",
-        SHOP_PROCESSOR_TIMEOUT_SECONDS="2",
-        PAYMENTS_RECONCILE_INTERVAL_SECONDS="1",
-        PAYMENTS_UNKNOWN_OUTCOME_GRACE_SECONDS=str(GRACE_SECONDS),
-    )
-    yield stack
-    stack.stop()
-
-
-@pytest.fixture(scope="module")
-def crash_gateway(crash_stack: LocalStack) -> Gateway:
-    return Gateway(crash_stack.graphql_url)
+OWN_SHOP = OwnShop(
+    "proccrash",
+    {
+        "SHOP_PROCESSOR_TIMEOUT_SECONDS": "2",
+        "PAYMENTS_RECONCILE_INTERVAL_SECONDS": "1",
+        "PAYMENTS_UNKNOWN_OUTCOME_GRACE_SECONDS": str(GRACE_SECONDS),
+    },
+)
 
 
 class FakeProcessor:
@@ -134,24 +120,23 @@ async def assert_books_agree(stack: LocalStack) -> None:
         assert refunding == 0
 
 
-async def _order_for_a_new_customer(gateway: Gateway) -> tuple[str, dict[str, Any]]:
-    admin = await gateway.login(ADMIN_EMAIL, ADMIN_PASSWORD)
-    item = await create_item(gateway, admin, stock=5)
-    customer = await gateway.register(f"crash.{uuid.uuid4().hex[:8]}@e2e.test")
-    return customer, await create_order(gateway, customer, item["id"], 1)
-
-
 async def _submit(gateway: Gateway, token: str, order_id: str, key: str) -> dict[str, Any]:
     return await gateway(
         SUBMIT, {"i": {"orderId": order_id, "idempotencyKey": key, "card": CARD_OK}}, token
     )
 
 
-async def _kill_payments_while_the_processor_holds_the_charge(
-    stack: LocalStack, gateway: Gateway, customer: str, order_id: str, mode: str
-) -> dict[str, Any]:
-    """Pays with key ``first``; once the processor holds the charge (``answer_later``: made
-    and written down; ``lose``: not made), kill -9 payments, then let the processor go on."""
+async def _paid_while_payments_dies(
+    stack: LocalStack, gateway: Gateway, mode: str
+) -> tuple[str, str, dict[str, Any]]:
+    """A new customer's order of one item, paid with key ``first``; once the processor holds
+    the charge (``answer_later``: made and written down; ``lose``: not made), kill -9
+    payments, then let the processor go on. The customer's token, the order id and the
+    answer to the payment."""
+    admin = await gateway.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    item = await create_item(gateway, admin, stock=5)
+    customer = await gateway.register(f"crash.{uuid.uuid4().hex[:8]}@e2e.test")
+    order_id = (await create_order(gateway, customer, item["id"], 1))["id"]
     processor = FakeProcessor(stack)
     await processor.hold_charges(mode)
     paying = asyncio.create_task(_submit(gateway, customer, order_id, "first"))
@@ -159,7 +144,7 @@ async def _kill_payments_while_the_processor_holds_the_charge(
     stack.kill("payments")
     answer = await paying
     await processor.release()
-    return answer
+    return customer, order_id, answer
 
 
 async def _restart_payments(stack: LocalStack) -> None:
@@ -167,42 +152,34 @@ async def _restart_payments(stack: LocalStack) -> None:
 
 
 async def test_a_charge_made_while_payments_died_is_recorded_and_the_order_paid(
-    crash_stack: LocalStack, crash_gateway: Gateway
+    own_shop: LocalStack, own_gateway: Gateway
 ) -> None:
-    gateway = crash_gateway
-    customer, order = await _order_for_a_new_customer(gateway)
-
-    lost = await _kill_payments_while_the_processor_holds_the_charge(
-        crash_stack, gateway, customer, order["id"], "answer_later"
+    customer, order_id, lost = await _paid_while_payments_dies(
+        own_shop, own_gateway, "answer_later"
     )
     assert lost.get("errors"), lost  # the customer never heard the outcome
-    assert len(await FakeProcessor(crash_stack).ledger("charges")) == 1  # but was charged
-    await _restart_payments(crash_stack)
+    assert len(await FakeProcessor(own_shop).ledger("charges")) == 1  # but was charged
+    await _restart_payments(own_shop)
 
-    await wait_for_status(gateway, customer, order["id"], "PAID", timeout=60)
-    same_key = await _submit(gateway, customer, order["id"], "first")
-    new_key = await _submit(gateway, customer, order["id"], "second")
+    await wait_for_status(own_gateway, customer, order_id, "PAID", timeout=60)
+    same_key = await _submit(own_gateway, customer, order_id, "first")
+    new_key = await _submit(own_gateway, customer, order_id, "second")
     assert same_key["data"]["submitPayment"]["status"] == "SUCCEEDED", same_key
     assert new_key["errors"][0]["extensions"]["code"] == "CONFLICT", new_key
     assert new_key["errors"][0]["extensions"]["orderStatus"] == "PAID", new_key
-    await assert_books_agree(crash_stack)
+    await assert_books_agree(own_shop)
 
 
 async def test_a_charge_lost_on_the_way_fails_after_the_grace_and_a_new_key_pays(
-    crash_stack: LocalStack, crash_gateway: Gateway
+    own_shop: LocalStack, own_gateway: Gateway
 ) -> None:
-    gateway = crash_gateway
-    customer, order = await _order_for_a_new_customer(gateway)
-
-    await _kill_payments_while_the_processor_holds_the_charge(
-        crash_stack, gateway, customer, order["id"], "lose"
-    )
-    await _restart_payments(crash_stack)
+    customer, order_id, _ = await _paid_while_payments_dies(own_shop, own_gateway, "lose")
+    await _restart_payments(own_shop)
 
     async def attempt_failed() -> dict[str, Any] | None:
-        data = await gateway.data(
+        data = await own_gateway.data(
             "query($id: ID!) { order(id: $id) { payment { status failureCode } } }",
-            {"id": order["id"]},
+            {"id": order_id},
             customer,
         )
         payment = data["order"]["payment"]
@@ -210,36 +187,31 @@ async def test_a_charge_lost_on_the_way_fails_after_the_grace_and_a_new_key_pays
 
     failed = await eventually(attempt_failed, timeout=GRACE_SECONDS + 30)
     assert failed["failureCode"] == "processing_error"
-    paid = await _submit(gateway, customer, order["id"], "second")
+    paid = await _submit(own_gateway, customer, order_id, "second")
     assert paid["data"]["submitPayment"]["status"] == "SUCCEEDED", paid
-    await wait_for_status(gateway, customer, order["id"], "PAID", timeout=60)
-    await assert_books_agree(crash_stack)
+    await wait_for_status(own_gateway, customer, order_id, "PAID", timeout=60)
+    await assert_books_agree(own_shop)
 
 
 async def test_a_charge_made_while_payments_died_on_an_order_cancelled_meanwhile_is_refunded(
-    crash_stack: LocalStack, crash_gateway: Gateway
+    own_shop: LocalStack, own_gateway: Gateway
 ) -> None:
-    gateway = crash_gateway
-    customer, order = await _order_for_a_new_customer(gateway)
-
-    await _kill_payments_while_the_processor_holds_the_charge(
-        crash_stack, gateway, customer, order["id"], "answer_later"
-    )
-    cancelled = await gateway.data(CANCEL_ORDER, {"id": order["id"]}, customer)
+    customer, order_id, _ = await _paid_while_payments_dies(own_shop, own_gateway, "answer_later")
+    cancelled = await own_gateway.data(CANCEL_ORDER, {"id": order_id}, customer)
     assert cancelled["cancelOrder"]["status"] == "CANCELLED"
-    await _restart_payments(crash_stack)
+    await _restart_payments(own_shop)
 
-    await wait_for_status(gateway, customer, order["id"], "REFUNDED", timeout=60)
-    data = await gateway.data(
+    await wait_for_status(own_gateway, customer, order_id, "REFUNDED", timeout=60)
+    data = await own_gateway.data(
         ORDER_REFUNDS,
-        {"id": order["id"]},
+        {"id": order_id},
         customer,
     )
     payment = {"status": "REFUNDED", "refunds": {"edges": [{"node": {"amount": {"amount": 1250}}}]}}
     assert data["order"]["payments"] == {"edges": [{"node": payment}]}
-    await assert_books_agree(crash_stack)
+    await assert_books_agree(own_shop)
 
 
-async def test_the_books_reconcile_after_the_crashes(crash_stack):
+async def test_the_books_reconcile_after_the_crashes(own_shop):
     """Stock, orders, payments and the processor's ledger agree (``make reconcile``)."""
-    await assert_books_reconcile(crash_stack)
+    await assert_books_reconcile(own_shop)

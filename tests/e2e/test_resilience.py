@@ -10,13 +10,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
-from stack.local import LocalStack
-from tests.e2e.client import Gateway, assert_books_reconcile, eventually
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, started_stack
+from tests.e2e.client import assert_books_reconcile, eventually
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, OwnShop
 from tests.e2e.test_user_flow import (
     CARD_OK,
     availability,
@@ -28,25 +26,14 @@ from tests.e2e.test_user_flow import (
 from tests.support.documents import CANCEL_ORDER
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def crash_shop(tmp_path_factory: pytest.TempPathFactory, mysql_server: str) -> Iterator[LocalStack]:
-    stack = started_stack(tmp_path_factory.mktemp("crash-shop"), mysql_server, "crash")
-    yield stack
-    stack.stop()
-
-
-@pytest.fixture(scope="module")
-def crash_gateway(crash_shop: LocalStack) -> Gateway:
-    return Gateway(crash_shop.graphql_url)
+OWN_SHOP = OwnShop("crash")
 
 
 # Runs first: it needs no broker restart, and the next test restarts the broker.
 async def test_event_pending_when_orders_dies_is_delivered_once_after_restart(
-    crash_shop, crash_gateway
+    own_shop, own_gateway
 ):
-    gateway = crash_gateway
+    gateway = own_gateway
     admin = await gateway.login(ADMIN_EMAIL, ADMIN_PASSWORD)
     item = await create_item(gateway, admin, stock=6)
     customer = await gateway.register("crash@e2e.test")
@@ -55,14 +42,14 @@ async def test_event_pending_when_orders_dies_is_delivered_once_after_restart(
 
     # An orders process whose relay never runs: the state change commits with its event in
     # the outbox, and the process dies before publishing it.
-    crash_shop.kill("orders")
-    crash_shop.start_subgraph("orders", SHOP_EVENTS_ENABLED="false")
+    own_shop.kill("orders")
+    own_shop.start_subgraph("orders", SHOP_EVENTS_ENABLED="false")
     cancelled = await gateway.data(CANCEL_ORDER, {"id": order["id"]}, customer)
     assert cancelled["cancelOrder"]["status"] == "CANCELLED"
-    crash_shop.kill("orders")
+    own_shop.kill("orders")
     assert await availability(gateway, item["id"]) == 4
 
-    crash_shop.start_subgraph("orders")
+    own_shop.start_subgraph("orders")
 
     async def released() -> bool:
         return await availability(gateway, item["id"]) == 6
@@ -72,12 +59,12 @@ async def test_event_pending_when_orders_dies_is_delivered_once_after_restart(
     assert await availability(gateway, item["id"]) == 6  # released once, not twice
 
 
-async def test_orders_paid_while_kafka_restarts_become_paid_once(crash_shop, crash_gateway):
+async def test_orders_paid_while_kafka_restarts_become_paid_once(own_shop, own_gateway):
     """Kafka is stopped in the middle of a burst of payments and started again on the same
     log: every order becomes PAID, each exactly once (one PAID in its history), and the stock
     is committed once. Real Kafka keeps the consumers' committed offsets: nothing is read
     from the start again, nothing is skipped."""
-    gateway = crash_gateway
+    gateway = own_gateway
     admin = await gateway.login(ADMIN_EMAIL, ADMIN_PASSWORD)
     item = await create_item(gateway, admin, stock=10)
     customers = [await gateway.register(f"outage{n}@e2e.test") for n in range(4)]
@@ -90,11 +77,11 @@ async def test_orders_paid_while_kafka_restarts_become_paid_once(crash_shop, cra
             )
         )
 
-    crash_shop.processes["kafka"].stop()  # a clean stop: the broker is simply gone a while
-    crash_shop.processes.pop("kafka")
+    own_shop.processes["kafka"].stop()  # a clean stop: the broker is simply gone a while
+    own_shop.processes.pop("kafka")
     paid = await pay_all()
     assert all(p["data"]["submitPayment"]["status"] == "SUCCEEDED" for p in paid), paid
-    crash_shop.start_kafka()
+    own_shop.start_kafka()
 
     for customer, order in zip(customers, orders, strict=True):
         await wait_for_status(gateway, customer, order["id"], "PAID", timeout=90)
@@ -111,6 +98,6 @@ async def test_orders_paid_while_kafka_restarts_become_paid_once(crash_shop, cra
     assert await availability(gateway, item["id"]) == 6
 
 
-async def test_the_books_reconcile_after_the_crashes(crash_shop):
+async def test_the_books_reconcile_after_the_crashes(own_shop):
     """Stock, orders, payments and the processor's ledger agree (``make reconcile``)."""
-    await assert_books_reconcile(crash_shop)
+    await assert_books_reconcile(own_shop)

@@ -93,6 +93,24 @@ class Rest:
             },
         )
 
+    def new_order(
+        self, token: str, item_id: str, quantity: int = 1, key: str | None = None
+    ) -> dict[str, Any]:
+        """An order of ``quantity`` of one item, placed as the holder of ``token`` (with the
+        idempotency key ``key``, if given)."""
+        lines = [{"itemId": item_id, "quantity": quantity}]
+        return self.ok("POST", "/api/orders", 201, token=token, key=key, json={"lines": lines})
+
+    def pay(
+        self, token: str, order_id: str, card: dict[str, Any], key: str | None = None
+    ) -> dict[str, Any]:
+        """A payment of the order with ``card``, under the idempotency key ``key`` (a new one
+        if not given)."""
+        body = {"orderId": order_id, "card": card}
+        return self.ok(
+            "POST", "/api/payments", 201, token=token, key=key or uuid.uuid4().hex, json=body
+        )
+
     def until(self, path: str, token: str, field: str, value: str, timeout: float = 45) -> dict:
         deadline = time.monotonic() + timeout
         while True:
@@ -147,13 +165,12 @@ def test_the_seed_user_flow_over_rest_alone(rest: Rest, admin: str) -> None:
     assert rest.ok("GET", f"/api/accounts/{me['id']}", token=token)["name"] == "Ada Lovelace"
 
     order_key = uuid.uuid4().hex
-    lines = {"lines": [{"itemId": item["id"], "quantity": 2}]}
-    order = rest.ok("POST", "/api/orders", 201, token=token, key=order_key, json=lines)
+    order = rest.new_order(token, item["id"], 2, key=order_key)
     assert order["status"] == "PENDING_PAYMENT"
     assert order["total"] == {"amount": 2 * PRICE, "currency": "USD"}
     assert order["lines"][0]["itemId"] == item["id"]
     assert order["lines"][0]["name"] == item["name"]
-    again = rest.ok("POST", "/api/orders", 201, token=token, key=order_key, json=lines)
+    again = rest.new_order(token, item["id"], 2, key=order_key)
     assert again["id"] == order["id"]
     assert rest.ok("GET", f"/api/items/{item['id']}/availability")["available"] == 3
 
@@ -168,13 +185,12 @@ def test_the_seed_user_flow_over_rest_alone(rest: Rest, admin: str) -> None:
     assert (looked_up["status"], looked_up["payment"]) == ("PENDING_PAYMENT", None)
 
     pay_key = uuid.uuid4().hex
-    payment_body = {"orderId": order["id"], "card": CARD_OK}
-    payment = rest.ok("POST", "/api/payments", 201, token=token, key=pay_key, json=payment_body)
+    payment = rest.pay(token, order["id"], CARD_OK, key=pay_key)
     assert payment["status"] == "SUCCEEDED"
     assert payment["amount"]["amount"] == PRICE
     assert payment["method"]["last4"] == "4242"
     assert "4242424242424242" not in rest.answers[-1][2].text
-    replay = rest.ok("POST", "/api/payments", 201, token=token, key=pay_key, json=payment_body)
+    replay = rest.pay(token, order["id"], CARD_OK, key=pay_key)
     assert replay["id"] == payment["id"]  # the same key and body: no second charge
 
     paid = rest.until(f"/api/orders/{order['id']}", token, "status", "PAID")
@@ -196,21 +212,8 @@ def test_a_declined_payment_is_retried_with_another_card_and_refunded_in_part(
 ) -> None:
     item = rest.new_item(admin, stock=2)
     _, token = rest.customer()
-    order = rest.ok(
-        "POST",
-        "/api/orders",
-        201,
-        token=token,
-        json={"lines": [{"itemId": item["id"], "quantity": 1}]},
-    )
-    declined = rest.ok(
-        "POST",
-        "/api/payments",
-        201,
-        token=token,
-        key=uuid.uuid4().hex,
-        json={"orderId": order["id"], "card": CARD_DECLINED},
-    )
+    order = rest.new_order(token, item["id"])
+    declined = rest.pay(token, order["id"], CARD_DECLINED)
     assert declined["status"] == "FAILED"
     assert declined["failureReason"]
     retried = rest.ok(
@@ -376,9 +379,8 @@ def test_payments_without_or_with_a_reused_idempotency_key_are_refused_and_charg
 ) -> None:
     item = rest.new_item(admin, stock=2)
     _, token = rest.customer()
-    lines = {"lines": [{"itemId": item["id"], "quantity": 1}]}
-    first = rest.ok("POST", "/api/orders", 201, token=token, json=lines)
-    second = rest.ok("POST", "/api/orders", 201, token=token, json=lines)
+    first = rest.new_order(token, item["id"])
+    second = rest.new_order(token, item["id"])
 
     no_key = rest(
         "POST", "/api/payments", token=token, json={"orderId": first["id"], "card": CARD_OK}
@@ -387,14 +389,7 @@ def test_payments_without_or_with_a_reused_idempotency_key_are_refused_and_charg
     assert rest.ok("GET", f"/api/orders/{first['id']}", token=token)["payment"] is None
 
     key = uuid.uuid4().hex
-    rest.ok(
-        "POST",
-        "/api/payments",
-        201,
-        token=token,
-        key=key,
-        json={"orderId": first["id"], "card": CARD_OK},
-    )
+    rest.pay(token, first["id"], CARD_OK, key=key)
     reused = rest(
         "POST",
         "/api/payments",
@@ -415,13 +410,7 @@ def test_another_customers_order_is_not_readable_over_rest(rest: Rest, admin: st
     item = rest.new_item(admin, stock=1)
     _, owner = rest.customer()
     _, other = rest.customer()
-    order = rest.ok(
-        "POST",
-        "/api/orders",
-        201,
-        token=owner,
-        json={"lines": [{"itemId": item["id"], "quantity": 1}]},
-    )
+    order = rest.new_order(owner, item["id"])
     answer = rest("GET", f"/api/orders/{order['id']}", token=other)
     # Not yours reads as missing (docs/api-conventions.md): the same answer as an unknown id.
     unknown = str(uuid.uuid4())

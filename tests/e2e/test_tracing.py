@@ -28,12 +28,6 @@ from tests.support.otlp import OtlpReceiver, ReceivedSpan
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def traced_shop(tuned_shop: LocalStack) -> LocalStack:
-    """The stack whose every process exports to ``receiver`` (tests/e2e/conftest.py)."""
-    return tuned_shop
-
-
 class TracedClient:
     """Posts GraphQL to the gateway with a ``traceparent`` of its own choosing."""
 
@@ -59,10 +53,10 @@ def by_service(spans: list[ReceivedSpan]) -> dict[str, list[ReceivedSpan]]:
 
 
 async def test_one_checkout_is_one_trace_from_the_gateway_to_the_payment_consumer(
-    traced_shop: LocalStack, receiver: OtlpReceiver
+    tuned_shop: LocalStack, receiver: OtlpReceiver
 ) -> None:
-    gateway = Gateway(traced_shop.graphql_url)
-    client = TracedClient(traced_shop.graphql_url)
+    gateway = Gateway(tuned_shop.graphql_url)
+    client = TracedClient(tuned_shop.graphql_url)
     item = await create_item(gateway, await admin_token(gateway), stock=5)
     customer = await gateway.register(f"t{uuid.uuid4().hex[:8]}@e2e.test")
     trace_id = secrets.token_hex(16)
@@ -164,11 +158,11 @@ async def test_one_checkout_is_one_trace_from_the_gateway_to_the_payment_consume
     ],
 )
 async def test_a_malformed_traceparent_is_ignored_and_a_new_trace_starts(
-    traced_shop: LocalStack, receiver: OtlpReceiver, traceparent: str
+    tuned_shop: LocalStack, receiver: OtlpReceiver, traceparent: str
 ) -> None:
-    gateway = Gateway(traced_shop.graphql_url)
+    gateway = Gateway(tuned_shop.graphql_url)
     customer = await gateway.register(f"m{uuid.uuid4().hex[:8]}@e2e.test")
-    response = await TracedClient(traced_shop.graphql_url).post(
+    response = await TracedClient(tuned_shop.graphql_url).post(
         "query { me { email } }", {}, customer, traceparent
     )
     assert response.status_code == 200, response.text
@@ -197,13 +191,13 @@ async def test_a_malformed_traceparent_is_ignored_and_a_new_trace_starts(
 
 
 async def test_the_gateway_returns_its_request_id_and_the_subgraph_logs_it(
-    traced_shop: LocalStack,
+    tuned_shop: LocalStack,
 ) -> None:
     """The id the client gets back is the one the subgraphs saw, and their log lines of the
     request carry it with the trace id."""
     async with httpx.AsyncClient(timeout=30) as client:
         response = await client.post(
-            traced_shop.graphql_url,
+            tuned_shop.graphql_url,
             json={
                 "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) "
                 "{ token } }",
@@ -214,7 +208,7 @@ async def test_the_gateway_returns_its_request_id_and_the_subgraph_logs_it(
     uuid.UUID(request_id)
 
     async def logged() -> list[str]:
-        log = Path(traced_shop.log_dir) / "accounts.log"
+        log = Path(tuned_shop.log_dir) / "accounts.log"
         return [line for line in log.read_text().splitlines() if request_id in line]
 
     lines = await eventually(logged, timeout=10)

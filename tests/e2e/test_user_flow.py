@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer
 
 from tests.e2e.client import Gateway, assert_books_reconcile, eventually
 from tests.support.documents import CANCEL_ORDER, ORDER_REFUNDS, ORDER_STATUS, REGISTER
+from tests.support.graphql import teapot_input
 
 pytestmark = pytest.mark.e2e
 
@@ -29,17 +30,7 @@ async def admin_token(gateway: Gateway) -> str:
 async def create_item(gateway: Gateway, token: str, stock: int, price: int = 1250) -> dict:
     data = await gateway.data(
         f"mutation($i: CreateItemInput!) {{ createItem(input: $i) {{ {ITEM_FIELDS} }} }}",
-        {
-            "i": {
-                "upc": f"0{uuid.uuid4().int % 10**11:011d}",
-                "name": f"Teapot {uuid.uuid4().hex[:6]}",
-                "description": "Cast iron.",
-                "unitPrice": {"amount": price, "currency": "USD"},
-                "imageUrls": ["https://img.example/teapot.png"],
-                "attributes": {"color": "black", "litres": 1.2},
-                "stock": stock,
-            }
-        },
+        {"i": teapot_input(stock, price)},
         token,
     )
     return data["createItem"]

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -193,6 +193,14 @@ class Gateway:
         with self.client() as client:
             return client.post(self.url, json={"query": query, **kwargs}, headers=headers)
 
+    def post_content(
+        self, content: str | bytes | Iterable[bytes], content_type: str
+    ) -> httpx.Response:
+        """A POST of ``content`` as it is, labelled ``content_type``: a body no GraphQL client
+        would send (malformed, too large, or of another type)."""
+        with self.client() as client:
+            return client.post(self.url, content=content, headers={"content-type": content_type})
+
 
 def start_test_gateway(
     supergraph: Path, keys: Keys, log_dir: Path, **env: str
@@ -218,8 +226,26 @@ def start_test_gateway(
 
 
 @pytest.fixture(scope="module")
-def gateway(
+def new_gateway(
     supergraph: Path, keys: Keys, tmp_path_factory: pytest.TempPathFactory
-) -> Generator[Gateway, None, None]:
+) -> Iterator[Callable[..., Gateway]]:
+    """Starts a gateway of the module's own when called, with the settings it is called with
+    (environment variables, over the defaults of ``start_test_gateway``); each is stopped when
+    the module's tests are done. The modules' gateway fixtures say what differs, and this
+    what they share."""
+    running = []
+
+    def start(**env: str) -> Gateway:
+        gateways = start_test_gateway(supergraph, keys, tmp_path_factory.mktemp("gateway"), **env)
+        running.append(gateways)
+        return next(gateways)
+
+    yield start
+    for gateways in running:
+        gateways.close()  # start_test_gateway's finally: the process is stopped
+
+
+@pytest.fixture(scope="module")
+def gateway(new_gateway: Callable[..., Gateway]) -> Gateway:
     """A development-mode gateway with the default limits."""
-    yield from start_test_gateway(supergraph, keys, tmp_path_factory.mktemp("gateway"))
+    return new_gateway()

@@ -8,16 +8,15 @@ from __future__ import annotations
 import gzip
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import brotli
 import httpx
 import pytest
 
 from shopkit.errors import CODES
-from tests.gateway.conftest import Gateway, Keys, start_test_gateway
+from tests.gateway.conftest import Gateway
 
 
 def base(gateway: Gateway) -> str:
@@ -134,11 +133,9 @@ def test_graphiql_opens_on_an_example_operation(gateway: Gateway) -> None:
 
 
 @pytest.fixture(scope="module")
-def fresh_gateway(
-    supergraph: Path, keys: Keys, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Gateway]:
+def fresh_gateway(new_gateway: Callable[..., Gateway]) -> Gateway:
     """A gateway that has not compressed GraphiQL yet."""
-    yield from start_test_gateway(supergraph, keys, tmp_path_factory.mktemp("gateway-fresh"))
+    return new_gateway()
 
 
 def test_the_gateway_keeps_serving_while_it_compresses_graphiql(fresh_gateway: Gateway) -> None:
@@ -168,16 +165,8 @@ def test_the_gateway_keeps_serving_while_it_compresses_graphiql(fresh_gateway: G
 
 
 @pytest.fixture(scope="module")
-def strict_gateway(
-    supergraph: Path, keys: Keys, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Gateway]:
-    yield from start_test_gateway(
-        supergraph,
-        keys,
-        tmp_path_factory.mktemp("gateway-strict"),
-        SHOP_AUTH_RATE_LIMIT="1",
-        SHOP_MAX_REQUEST_BYTES="2000",
-    )
+def strict_gateway(new_gateway: Callable[..., Gateway]) -> Gateway:
+    return new_gateway(SHOP_AUTH_RATE_LIMIT="1", SHOP_MAX_REQUEST_BYTES="2000")
 
 
 def test_every_error_the_gateway_makes_itself_has_a_catalogued_code(

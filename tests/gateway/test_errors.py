@@ -149,12 +149,10 @@ def test_the_log_holds_none_of_the_refused_values(gateway: Gateway) -> None:
     for variables in ({"s": CARD}, {"s": {"cvc": "123", "number": DECLINED_CARD}}):
         post(gateway, {"query": "query($s: Float!) { slow(seconds: $s) }", "variables": variables})
     post(gateway, {"query": "query($at: DateTime!) { later(at: $at) }", "variables": {"at": CARD}})
-    with gateway.client() as client:  # malformed JSON quoting a card: V8's message quotes it
-        client.post(
-            gateway.url,
-            content='{"query": "{ hello }", "variables": {"n": "' + CARD + '"',
-            headers={"content-type": "application/json"},
-        )
+    # Malformed JSON quoting a card: V8's message quotes it.
+    gateway.post_content(
+        '{"query": "{ hello }", "variables": {"n": "' + CARD + '"', "application/json"
+    )
     log = gateway.log_path.read_text()
     assert CARD not in log
     assert DECLINED_CARD not in log
@@ -162,10 +160,7 @@ def test_the_log_holds_none_of_the_refused_values(gateway: Gateway) -> None:
 
 def test_a_50_mb_body_is_refused_with_413_and_a_code(gateway: Gateway) -> None:
     body = b'{"query": "{ hello }", "variables": {"x": "' + b"a" * 50_000_000 + b'"}}'
-    with gateway.client() as client:
-        response = client.post(
-            gateway.url, content=body, headers={"content-type": "application/json"}
-        )
+    response = gateway.post_content(body, "application/json")
     assert response.status_code == 413, response.text
     assert only_error(response)["extensions"]["code"] == "REQUEST_ENTITY_TOO_LARGE"
 
@@ -177,10 +172,7 @@ def test_a_streamed_body_without_length_is_cut_off_at_the_limit_with_413(gateway
             yield b"a" * 65_536
         yield b'"}}'
 
-    with gateway.client() as client:
-        response = client.post(
-            gateway.url, content=chunks(), headers={"content-type": "application/json"}
-        )
+    response = gateway.post_content(chunks(), "application/json")
     assert response.status_code == 413, response.text
     assert only_error(response)["extensions"]["code"] == "REQUEST_ENTITY_TOO_LARGE"
 
@@ -191,22 +183,14 @@ def test_a_body_under_the_limit_is_served(gateway: Gateway) -> None:
 
 
 def test_a_wrong_content_type_is_refused_with_415_and_a_code(gateway: Gateway) -> None:
-    with gateway.client() as client:
-        response = client.post(
-            gateway.url,
-            content="<query>{ hello }</query>",
-            headers={"content-type": "application/xml"},
-        )
+    response = gateway.post_content("<query>{ hello }</query>", "application/xml")
     assert response.status_code == 415
     assert response.headers["content-type"].startswith("application/json")
     assert only_error(response)["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
 def test_malformed_json_is_bad_request(gateway: Gateway) -> None:
-    with gateway.client() as client:
-        response = client.post(
-            gateway.url, content="{", headers={"content-type": "application/json"}
-        )
+    response = gateway.post_content("{", "application/json")
     assert response.status_code == 400
     assert only_error(response)["extensions"]["code"] == "BAD_REQUEST"
 

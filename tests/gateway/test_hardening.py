@@ -102,12 +102,9 @@ def test_simple_get_without_csrf_header_is_refused(gateway: Gateway) -> None:
 
 
 def test_simple_form_post_is_refused(gateway: Gateway) -> None:
-    with gateway.client() as client:
-        response = client.post(
-            gateway.url,
-            content='{"query": "mutation { register(email: \\"x@y.z\\", password: \\"p\\") }"}',
-            headers={"content-type": "text/plain"},
-        )
+    response = gateway.post_content(
+        '{"query": "mutation { register(email: \\"x@y.z\\", password: \\"p\\") }"}', "text/plain"
+    )
     assert response.status_code >= 400
     assert "registered-" not in response.text
 

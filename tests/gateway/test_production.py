@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-from tests.gateway.conftest import Gateway, Keys, start_test_gateway
+from tests.gateway.conftest import Gateway
 
 
 @pytest.fixture(scope="module")
-def production_gateway(
-    supergraph: Path, keys: Keys, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Gateway]:
-    yield from start_test_gateway(
-        supergraph, keys, tmp_path_factory.mktemp("gateway-prod"), SHOP_ENV="production"
-    )
+def production_gateway(new_gateway: Callable[..., Gateway]) -> Gateway:
+    return new_gateway(SHOP_ENV="production")
 
 
 def test_production_refuses_schema_introspection(production_gateway: Gateway) -> None:

@@ -5,28 +5,19 @@ Each test sends from its own loopback address (127.0.0.N), so each has its own a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from tests.gateway.conftest import Gateway, Keys, start_test_gateway
+from tests.gateway.conftest import Gateway
 
 LIMIT = 5
 
 
 @pytest.fixture(scope="module")
-def limited_gateway(
-    supergraph: Path, keys: Keys, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Gateway]:
-    yield from start_test_gateway(
-        supergraph,
-        keys,
-        tmp_path_factory.mktemp("gateway-rate"),
-        SHOP_AUTH_RATE_LIMIT=str(LIMIT),
-        SHOP_AUTH_RATE_WINDOW_SECONDS="60",
-    )
+def limited_gateway(new_gateway: Callable[..., Gateway]) -> Gateway:
+    return new_gateway(SHOP_AUTH_RATE_LIMIT=str(LIMIT), SHOP_AUTH_RATE_WINDOW_SECONDS="60")
 
 
 def auth_calls(gateway: Gateway) -> int:

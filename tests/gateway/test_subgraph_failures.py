@@ -137,15 +137,10 @@ def fault_run(gateway: Gateway) -> None:
         gateway.post(PAY, variables={"i": {"orderId": "o-3", "card": {**card, "expMonth": number}}})
         gateway.post(PAY, variables={"i": {"orderId": "o-4", "card": {**card, "pin": cvc}}})
         gateway.post("query($at: DateTime!) { later(at: $at) }", variables={"at": number})
-        with gateway.client() as client:
-            client.post(
-                gateway.url,
-                content='{"query": "{ hello }", "variables": {"card": "'
-                + number
-                + '", "cvc": "'
-                + cvc,
-                headers={"content-type": "application/json"},
-            )
+        gateway.post_content(
+            '{"query": "{ hello }", "variables": {"card": "' + number + '", "cvc": "' + cvc,
+            "application/json",
+        )
     for password in (PASSWORD, NEW_PASSWORD):
         gateway.post(LOGIN, variables={"e": "ada@example.com", "p": password})
         gateway.post(REGISTER, variables={"e": "ada@example.com", "p": password})

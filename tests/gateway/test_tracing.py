@@ -4,13 +4,12 @@ request (gateway/tracing.ts). Tracing itself is proven end to end in tests/e2e/t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from stack.process import free_port
-from tests.gateway.conftest import Gateway, Keys, start_test_gateway
+from tests.gateway.conftest import Gateway
 from tests.support.tokens import make_token
 
 
@@ -26,16 +25,9 @@ def test_every_response_carries_a_fresh_request_id(gateway: Gateway) -> None:
 
 
 @pytest.fixture(scope="module")
-def without_jwks(
-    supergraph: Path, keys: Keys, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Gateway]:
+def without_jwks(new_gateway: Callable[..., Gateway]) -> Gateway:
     """A gateway whose JWKS URL answers nothing: a bearer token makes it log a warning."""
-    yield from start_test_gateway(
-        supergraph,
-        keys,
-        tmp_path_factory.mktemp("gateway-without-jwks"),
-        SHOP_JWKS_URL=f"http://127.0.0.1:{free_port()}/.well-known/jwks.json",
-    )
+    return new_gateway(SHOP_JWKS_URL=f"http://127.0.0.1:{free_port()}/.well-known/jwks.json")
 
 
 def test_the_gateways_log_line_of_a_request_carries_its_request_id(

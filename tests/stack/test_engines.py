@@ -32,12 +32,21 @@ def failure_of(start) -> tuple[str, float]:
     return str(raised.value), time.monotonic() - began
 
 
+def start_jvm_engine(
+    engine: str, tmp_path: Path, port: int | None = None, other_port: int | None = None
+) -> None:
+    """Starts ``engine`` (``kafka`` or ``cassandra``) with its data and logs below
+    ``tmp_path``, on free ports but those given: ``other_port`` is Kafka's controller port,
+    Cassandra's storage port."""
+    port, other_port = port or free_port(), other_port or free_port()
+    if engine == "kafka":
+        engines.start_kafka(port, tmp_path / engine, tmp_path / "logs", controller_port=other_port)
+    else:
+        engines.start_cassandra(port, tmp_path / engine, tmp_path / "logs", storage_port=other_port)
+
+
 def test_kafka_on_a_taken_port_fails_fast_naming_its_log(tmp_path: Path, taken_port: int):
-    message, took = failure_of(
-        lambda: engines.start_kafka(
-            taken_port, tmp_path / "kafka", tmp_path / "logs", controller_port=free_port()
-        )
-    )
+    message, took = failure_of(lambda: start_jvm_engine("kafka", tmp_path, port=taken_port))
     assert took < FAST
     assert "kafka exited" in message
     assert str(tmp_path / "logs" / "kafka.log") in message
@@ -46,41 +55,33 @@ def test_kafka_on_a_taken_port_fails_fast_naming_its_log(tmp_path: Path, taken_p
 
 def test_cassandra_on_a_taken_port_fails_fast_naming_its_log(tmp_path: Path, taken_port: int):
     message, took = failure_of(
-        lambda: engines.start_cassandra(
-            free_port(), tmp_path / "cassandra", tmp_path / "logs", storage_port=taken_port
-        )
+        lambda: start_jvm_engine("cassandra", tmp_path, other_port=taken_port)
     )
     assert took < FAST
     assert "cassandra exited" in message, message
     assert "cassandra.log" in message, message
 
 
-def test_kafka_with_a_corrupt_data_folder_fails_fast(tmp_path: Path):
-    log_dir = tmp_path / "kafka" / "log"
-    log_dir.mkdir(parents=True)
-    (log_dir / "meta.properties").write_text("this is not a properties file\x00\x01")
-    message, took = failure_of(
-        lambda: engines.start_kafka(
-            free_port(), tmp_path / "kafka", tmp_path / "logs", controller_port=free_port()
-        )
-    )
+@pytest.mark.parametrize(
+    ("engine", "corrupt", "content", "named"),
+    [
+        ("kafka", "log/meta.properties", "this is not a properties file\x00\x01", "kafka.log"),
+        ("cassandra", "storage/commitlog", "a file where Cassandra keeps a directory", "commitlog"),
+    ],
+)
+def test_a_corrupt_data_folder_fails_fast(
+    tmp_path: Path, engine: str, corrupt: str, content: str, named: str
+):
+    """``corrupt``, a file in the engine's data folder, holds what the engine cannot read:
+    Kafka's meta.properties that is no properties file, a file where Cassandra keeps a
+    directory. The message names the engine and ``named`` (Kafka's log, Cassandra's folder)."""
+    path = tmp_path / engine / corrupt
+    path.parent.mkdir(parents=True)
+    path.write_text(content)
+    message, took = failure_of(lambda: start_jvm_engine(engine, tmp_path))
     assert took < FAST
-    assert "kafka exited" in message, message
-    assert "kafka.log" in message, message
-
-
-def test_cassandra_with_a_corrupt_data_folder_fails_fast(tmp_path: Path):
-    storage = tmp_path / "cassandra" / "storage"
-    storage.mkdir(parents=True)
-    (storage / "commitlog").write_text("a file where Cassandra keeps a directory")
-    message, took = failure_of(
-        lambda: engines.start_cassandra(
-            free_port(), tmp_path / "cassandra", tmp_path / "logs", storage_port=free_port()
-        )
-    )
-    assert took < FAST
-    assert "cassandra exited" in message, message
-    assert "commitlog" in message, message
+    assert f"{engine} exited" in message, message
+    assert named in message, message
 
 
 def test_without_java_the_jvm_engines_say_what_to_install(
@@ -89,15 +90,8 @@ def test_without_java_the_jvm_engines_say_what_to_install(
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(jvm, "JDKS_DIR", tmp_path)
-    for start in (
-        lambda: engines.start_kafka(
-            free_port(), tmp_path / "kafka", tmp_path / "logs", controller_port=free_port()
-        ),
-        lambda: engines.start_cassandra(
-            free_port(), tmp_path / "cassandra", tmp_path / "logs", storage_port=free_port()
-        ),
-    ):
-        message, took = failure_of(start)
+    for engine in ("kafka", "cassandra"):
+        message, took = failure_of(lambda engine=engine: start_jvm_engine(engine, tmp_path))
         assert took < 5
         assert "Java 17" in message, message
         assert "apt-get install" in message, message
