@@ -62,6 +62,16 @@ def gateway(shop: LocalStack) -> Gateway:
     return Gateway(shop.graphql_url)
 
 
+@pytest.fixture(scope="session")
+def disrupted_shop(shop: LocalStack) -> LocalStack:
+    """``shop``, for the modules that kill its processes or stop its engines and start them
+    again (test_resilience.py, test_engine_outages.py): their tests run after every other
+    test (``pytest_collection_modifyitems``), so they disturb none, and ``shop`` serves them
+    instead of a stack each (starting one takes a minute or more of this machine). Their
+    books check then covers everything the suite did on ``shop``."""
+    return shop
+
+
 @dataclass(frozen=True)
 class OwnShop:
     """What a module that needs a stack of its own says of it, as ``OWN_SHOP``: a short name
@@ -75,9 +85,9 @@ class OwnShop:
 def own_shop(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mysql_server: str
 ) -> Iterator[LocalStack]:
-    """A whole stack for the requesting module alone, as its ``OWN_SHOP`` says: for the
-    modules that kill processes or stop engines, which would disturb every module on
-    ``shop``. Stopped when the module's tests are done."""
+    """A whole stack for the requesting module alone, as its ``OWN_SHOP`` says: for a module
+    that kills processes with settings of its own (test_processor_crash.py). Stopped when the
+    module's tests are done."""
     own: OwnShop = request.module.OWN_SHOP
     stack = started_stack(tmp_path_factory.mktemp(own.name), mysql_server, own.name, **own.env)
     yield stack
@@ -90,14 +100,19 @@ def own_gateway(own_shop: LocalStack) -> Gateway:
 
 
 TUNED = "tuned_shop"
+DISRUPTED = "disrupted_shop"
 _tuned: dict[str, LocalStack] = {}  # the started tuned_shop, for its early stop (below)
 _last_on_tuned: list[str] = []  # the node id of the last test that uses it
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests on tuned_shop run one after the other, from where the first of them was
-    (the other tests keep their order), so that pytest_runtest_teardown can stop that stack
-    after the last of them: idle, a whole stack would slow every module after them."""
+    """The tests on disrupted_shop run last (in their order), after every other test. The
+    tests on tuned_shop run one after the other, from where the first of them was (the other
+    tests keep their order), so that pytest_runtest_teardown can stop that stack after the
+    last of them: idle, a whole stack would slow every module after them."""
+    disrupting = [item for item in items if DISRUPTED in getattr(item, "fixturenames", ())]
+    last = {id(item) for item in disrupting}
+    items[:] = [*(item for item in items if id(item) not in last), *disrupting]
     users = [item for item in items if TUNED in getattr(item, "fixturenames", ())]
     if not users:
         return

@@ -37,7 +37,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from stack.local import LocalStack
 from tests.e2e.client import Gateway, assert_books_reconcile, eventually
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, OwnShop
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.test_private_files import rights_too_wide
 from tests.e2e.test_user_flow import CARD_OK, create_item, create_order, pay
 from tests.support.documents import CANCEL_ORDER, ORDER_STATUS
@@ -49,7 +49,6 @@ STOCK = 40
 OUTAGE_SECONDS = 30.0  # MongoDB: down 30 s (it answers again within a second or two)
 CASSANDRA_DOWN_SECONDS = 10.0  # then about 25 s to start again: an outage of about 35 s
 SETTLE_SECONDS = 120.0
-OWN_SHOP = OwnShop("outage")
 
 
 @dataclass
@@ -223,8 +222,8 @@ async def settled(
         raise AssertionError("the books disagree after the outage:\n" + "\n".join(wrong)) from err
 
 
-async def test_a_cassandra_outage_during_a_checkout_burst_loses_no_payment(own_shop, own_gateway):
-    shop, gateway = own_shop, own_gateway
+async def test_a_cassandra_outage_during_a_checkout_burst_loses_no_payment(disrupted_shop, gateway):
+    shop = disrupted_shop
     initial, purchases = await checkout_setup(gateway, "cql")
     before, during_outage, after = purchases[:6], purchases[6:10], purchases[10:]
 
@@ -260,8 +259,10 @@ async def test_a_cassandra_outage_during_a_checkout_burst_loses_no_payment(own_s
     assert_retried_and_nothing_parked(await consumer_metrics(shop, "orders"))
 
 
-async def test_a_mongodb_outage_during_a_checkout_burst_gives_all_stock_back(own_shop, own_gateway):
-    shop, gateway = own_shop, own_gateway
+async def test_a_mongodb_outage_during_a_checkout_burst_gives_all_stock_back(
+    disrupted_shop, gateway
+):
+    shop = disrupted_shop
     initial, purchases = await checkout_setup(gateway, "mongo")
     # The last customer neither pays nor cancels: the order keeps its stock held.
     payers, refunded, cancellers = purchases[:6], purchases[6:8], purchases[8:11]
@@ -298,13 +299,13 @@ async def test_a_mongodb_outage_during_a_checkout_burst_gives_all_stock_back(own
     assert_retried_and_nothing_parked(await consumer_metrics(shop, "items"))
 
 
-def test_the_real_engines_stacks_data_folder_is_private_after_the_outages(own_shop):
-    data_dir = own_shop.data_dir
+def test_the_real_engines_stacks_data_folder_is_private_after_the_outages(disrupted_shop):
+    data_dir = disrupted_shop.data_dir
     for written in ["cassandra/storage", "kafka/log", "mongo", "logs/cassandra.log"]:
         assert (data_dir / written).exists(), f"{written} was not written; nothing to check"
     assert rights_too_wide(data_dir) == []
 
 
-async def test_the_books_reconcile_after_the_outages(own_shop):
+async def test_the_books_reconcile_after_the_outages(disrupted_shop):
     """Stock, orders, payments and the processor's ledger agree (``make reconcile``)."""
-    await assert_books_reconcile(own_shop)
+    await assert_books_reconcile(disrupted_shop)

@@ -14,7 +14,7 @@ import asyncio
 import pytest
 
 from tests.e2e.client import assert_books_reconcile, eventually
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, OwnShop
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.test_user_flow import (
     CARD_OK,
     availability,
@@ -26,14 +26,12 @@ from tests.e2e.test_user_flow import (
 from tests.support.documents import CANCEL_ORDER
 
 pytestmark = pytest.mark.e2e
-OWN_SHOP = OwnShop("crash")
 
 
 # Runs first: it needs no broker restart, and the next test restarts the broker.
 async def test_event_pending_when_orders_dies_is_delivered_once_after_restart(
-    own_shop, own_gateway
+    disrupted_shop, gateway
 ):
-    gateway = own_gateway
     admin = await gateway.login(ADMIN_EMAIL, ADMIN_PASSWORD)
     item = await create_item(gateway, admin, stock=6)
     customer = await gateway.register("crash@e2e.test")
@@ -42,14 +40,14 @@ async def test_event_pending_when_orders_dies_is_delivered_once_after_restart(
 
     # An orders process whose relay never runs: the state change commits with its event in
     # the outbox, and the process dies before publishing it.
-    own_shop.kill("orders")
-    own_shop.start_subgraph("orders", SHOP_EVENTS_ENABLED="false")
+    disrupted_shop.kill("orders")
+    disrupted_shop.start_subgraph("orders", SHOP_EVENTS_ENABLED="false")
     cancelled = await gateway.data(CANCEL_ORDER, {"id": order["id"]}, customer)
     assert cancelled["cancelOrder"]["status"] == "CANCELLED"
-    own_shop.kill("orders")
+    disrupted_shop.kill("orders")
     assert await availability(gateway, item["id"]) == 4
 
-    own_shop.start_subgraph("orders")
+    disrupted_shop.start_subgraph("orders")
 
     async def released() -> bool:
         return await availability(gateway, item["id"]) == 6
@@ -59,12 +57,11 @@ async def test_event_pending_when_orders_dies_is_delivered_once_after_restart(
     assert await availability(gateway, item["id"]) == 6  # released once, not twice
 
 
-async def test_orders_paid_while_kafka_restarts_become_paid_once(own_shop, own_gateway):
+async def test_orders_paid_while_kafka_restarts_become_paid_once(disrupted_shop, gateway):
     """Kafka is stopped in the middle of a burst of payments and started again on the same
     log: every order becomes PAID, each exactly once (one PAID in its history), and the stock
     is committed once. Real Kafka keeps the consumers' committed offsets: nothing is read
     from the start again, nothing is skipped."""
-    gateway = own_gateway
     admin = await gateway.login(ADMIN_EMAIL, ADMIN_PASSWORD)
     item = await create_item(gateway, admin, stock=10)
     customers = [await gateway.register(f"outage{n}@e2e.test") for n in range(4)]
@@ -77,11 +74,11 @@ async def test_orders_paid_while_kafka_restarts_become_paid_once(own_shop, own_g
             )
         )
 
-    own_shop.processes["kafka"].stop()  # a clean stop: the broker is simply gone a while
-    own_shop.processes.pop("kafka")
+    disrupted_shop.processes["kafka"].stop()  # a clean stop: the broker is simply gone a while
+    disrupted_shop.processes.pop("kafka")
     paid = await pay_all()
     assert all(p["data"]["submitPayment"]["status"] == "SUCCEEDED" for p in paid), paid
-    own_shop.start_kafka()
+    disrupted_shop.start_kafka()
 
     for customer, order in zip(customers, orders, strict=True):
         await wait_for_status(gateway, customer, order["id"], "PAID", timeout=90)
@@ -98,6 +95,6 @@ async def test_orders_paid_while_kafka_restarts_become_paid_once(own_shop, own_g
     assert await availability(gateway, item["id"]) == 6
 
 
-async def test_the_books_reconcile_after_the_crashes(own_shop):
+async def test_the_books_reconcile_after_the_crashes(disrupted_shop):
     """Stock, orders, payments and the processor's ledger agree (``make reconcile``)."""
-    await assert_books_reconcile(own_shop)
+    await assert_books_reconcile(disrupted_shop)
