@@ -15,6 +15,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,14 @@ from strawberry.extensions import ParserCache, ValidationCache
 
 from shopkit.auth import Identity
 from shopkit.graphql import ShopSchema
+from shopkit.paging import Page, decode_cursor, encode_cursor, page_of
 from subgraphs.items.domain.model import Item, Money
 from subgraphs.items.graphql.context import ItemsContext
 from subgraphs.items.graphql.loaders import build_loaders
 from subgraphs.items.graphql.mutations import Mutation
 from subgraphs.items.graphql.queries import Query
 from subgraphs.items.graphql.types import Item as ItemType
-from subgraphs.items.service.items import ItemPage, decode_cursor
+from subgraphs.items.service.items import CURSOR_KIND
 
 
 class InMemoryItems:
@@ -37,12 +39,14 @@ class InMemoryItems:
     def __init__(self, items: list[Item]) -> None:
         self.items = sorted(items, key=lambda item: item.id)
 
-    async def list(self, *, first: int = 20, after: str | None = None, search: str | None = None):
-        start = decode_cursor(after) if after else ""
-        page = [item for item in self.items if item.id > start][: first + 1]
-        return ItemPage(items=page[:first], has_next_page=len(page) > first)
+    async def list(
+        self, *, first: int = 20, after: str | None = None, search: str | None = None
+    ) -> Page[Item]:
+        start = decode_cursor(CURSOR_KIND, after) if after else ""
+        nodes = [item for item in self.items if item.id > start][: first + 1]
+        return page_of(nodes, first=first, cursor_of=lambda i: encode_cursor(CURSOR_KIND, i.id))
 
-    async def get_many(self, ids: list[str]) -> list[Item]:
+    async def get_many(self, ids: Sequence[str]) -> Sequence[Item]:
         by_id = {item.id: item for item in self.items}
         return [by_id[item_id] for item_id in ids]
 
