@@ -51,3 +51,16 @@ async def test_a_silent_service_is_unavailable_after_the_timeouts(silent_server:
 async def test_an_unreachable_service_is_unavailable() -> None:
     elapsed = await call(f"http://127.0.0.1:{free_port()}/graphql")
     assert elapsed < 3, elapsed
+
+
+async def test_the_shared_service_secret_stays_out_of_the_clients_repr():
+    """A client logged as an object (an exception's locals, a debug line) shows its target,
+    never the secret every service signs its calls with."""
+    secret = "the-shared-service-secret-" + "x" * 16
+    async with http_client() as http:
+        client = ServiceClient(
+            url="http://items/graphql", caller="orders", secret=secret, http=http
+        )
+        shown = repr(client)
+    assert "http://items/graphql" in shown
+    assert secret not in shown
