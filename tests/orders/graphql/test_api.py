@@ -13,13 +13,13 @@ import httpx
 import pytest
 import respx
 
-from shopkit.auth import mint_service_token
 from subgraphs.orders.app import create_app
 from subgraphs.orders.settings import OrdersSettings
 from subgraphs.orders.store.orders import CqlOrderStore
 from subgraphs.orders.store.session import connect
 from tests.support.addresses import BAD_ADDRESSES, GOOD_ADDRESS
 from tests.support.answers import error_codes
+from tests.support.callers import caller_headers
 from tests.support.documents import CANCEL_ORDER
 from tests.support.items_mock import ITEMS_URL, ItemsMock
 from tests.support.payments_mock import PAYMENTS_URL, PaymentsMock
@@ -84,13 +84,9 @@ async def gql(
     token: str | None = None,
     service: bool = False,
 ) -> dict:
-    headers = {}
-    if service:
-        headers["x-service-token"] = mint_service_token(SERVICE_SECRET, "payments")
-    else:
+    headers = caller_headers(SERVICE_SECRET, token=token, service="payments" if service else None)
+    if not service:
         headers["x-gateway-secret"] = OrdersSettings().gateway_secret
-    if token:
-        headers["authorization"] = f"Bearer {token}"
     response = await client.post(
         "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
     )
