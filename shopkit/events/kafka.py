@@ -15,9 +15,13 @@ What a consumer does with an event that fails (``EventConsumer``):
   tell to be transient (a bug) is retried too and logged as an error: retrying keeps the
   partition's order and heals itself once the cause is fixed and deployed, where parking would
   lose the effect until someone replays the event by hand.
-* Only the event's own partition waits: each partition's events are handled by a task of
-  their own while the consumer pauses fetching that partition, so the other partitions (other
-  orders, other payments) keep flowing.
+* Only the event's own aggregate waits. Each partition's fetched records are handled by a
+  task of their own while the consumer pauses fetching that partition, so the other partitions
+  keep flowing; inside that task the records of different keys (aggregates: other orders,
+  other payments) are handled side by side, up to ``EventConsumer.concurrency`` at a time,
+  and the records of one key one after another in offset order. That is the order Kafka
+  itself promises (per key, never across keys); the partition's offset is committed once
+  the whole fetch is done.
 * It parks on ``<topic>.dlq`` only what can never succeed: a message that is not a CloudEvent,
   an event against its type's JSON Schema, or one its handler rejects by raising
   ``EventRejected``. The parked record keeps its own headers and adds the consumer group and
@@ -33,7 +37,7 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,6 +50,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from shopkit.errors import Unavailable
 from shopkit.events.envelope import KIT_HEADER_PREFIX, CloudEvent, topic_for
 from shopkit.events.inbox import InboxStore
+from shopkit.events.outbox import OutboxMessage
 from shopkit.events.schemas import UnknownEventType
 from shopkit.metrics import EVENT_RETRIES, EVENTS_HANDLED, EVENTS_PARKED, EVENTS_RETRYING
 from shopkit.tasks import BackgroundTask
@@ -122,17 +127,22 @@ class KafkaPublisher:
             producer, self._producer = self._producer, None
             await _stop_within(producer.stop(), CLIENT_STOP_SECONDS)
 
-    async def send(
-        self, topic: str, key: str, value: str, headers: Mapping[str, str] | None = None
-    ) -> None:
+    async def send_all(self, messages: Sequence[OutboxMessage]) -> None:
+        """Hands every message to the producer in order (which keeps that order within each
+        partition: it is idempotent, one request in flight per partition), then waits for the
+        broker to acknowledge them all, so they go in as few produce requests as it batches."""
         producer = await self._connected()
         try:
-            await producer.send_and_wait(
-                topic,
-                value=value.encode(),
-                key=key.encode(),
-                headers=[(name, text.encode()) for name, text in (headers or {}).items()],
-            )
+            delivered = [
+                await producer.send(
+                    m.topic,
+                    value=m.value.encode(),
+                    key=m.key.encode(),
+                    headers=[(name, text.encode()) for name, text in m.headers.items()],
+                )
+                for m in messages
+            ]
+            await asyncio.gather(*delivered)
         except Exception:
             await self.stop()
             raise
@@ -227,8 +237,10 @@ class EventConsumer:
     Each event is handled at most once per group (the inbox), its offset committed after it
     is handled or parked. A failing event is retried with back-off from ``retry_seconds`` up
     to ``max_retry_seconds`` between attempts, for as long as it fails, while the other
-    partitions go on. ``schemas``, when given, checks each event of a handled type before
-    its handler sees it.
+    keys go on. Up to ``concurrency`` events of different keys are handled at once, so a
+    handler must be safe to run beside itself for other aggregates (every handler is: each
+    changes its own aggregate under its store's own concurrency control). ``schemas``, when
+    given, checks each event of a handled type before its handler sees it.
     """
 
     bootstrap: str
@@ -239,6 +251,7 @@ class EventConsumer:
     schemas: EventValidator | None = None
     retry_seconds: float = 0.5
     max_retry_seconds: float = 10.0
+    concurrency: int = 16
 
     def __post_init__(self) -> None:
         self.topics = sorted({topic_for(t) for t in self.handlers})
@@ -422,12 +435,15 @@ class EventConsumer:
 
 class _PartitionWork(ConsumerRebalanceListener):
     """One task per partition with records in hand; the partition is paused while its task
-    runs, so a failing event holds back its own partition and no other.
+    runs, so a failing event holds back its own partition's fetching and no other.
 
-    A task commits each record's offset once the record is done. When the group takes a
-    partition away, its task is cancelled before the partition goes (its current record,
-    not committed, is delivered again to the new owner, whose inbox drops it if it was
-    handled)."""
+    The task handles the records of each key (aggregate) in offset order and different keys
+    side by side, at most ``owner.concurrency`` records at once: a flash sale's fifty payments
+    in one partition are fifty orders, and none waits for another's round trips to Cassandra
+    and the broker. The offset after the fetch is committed once every record in it is done
+    (one commit per fetch, not per record). When the group takes a partition away, its task
+    is cancelled before the partition goes: its records not committed are delivered again to
+    the new owner, whose inbox drops those already handled."""
 
     STOP_SECONDS = 2.0
 
@@ -450,9 +466,9 @@ class _PartitionWork(ConsumerRebalanceListener):
 
     async def _work(self, tp: TopicPartition, messages: list[ConsumerRecord[bytes, bytes]]) -> None:
         try:
-            for message in messages:
-                await self.owner.process(message)
-                await self._commit(tp, message.offset + 1)
+            await self._handle_by_key(messages)
+            if messages:
+                await self._commit(tp, messages[-1].offset + 1)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
@@ -464,8 +480,25 @@ class _PartitionWork(ConsumerRebalanceListener):
         if tp in self.consumer.assignment():
             self.consumer.resume(tp)
 
+    async def _handle_by_key(self, messages: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Each key's records in order, the keys side by side (records without a key form
+        one sequence of their own)."""
+        by_key: dict[bytes | None, list[ConsumerRecord[bytes, bytes]]] = {}
+        for message in messages:
+            by_key.setdefault(message.key, []).append(message)
+        slots = asyncio.Semaphore(max(1, self.owner.concurrency))
+
+        async def in_order(records: list[ConsumerRecord[bytes, bytes]]) -> None:
+            for record in records:
+                async with slots:
+                    await self.owner.process(record)
+
+        async with asyncio.TaskGroup() as group:
+            for records in by_key.values():
+                group.create_task(in_order(records))
+
     async def _commit(self, tp: TopicPartition, offset: int) -> None:
-        """A commit that fails (the broker is restarting) is not retried: the next record's
+        """A commit that fails (the broker is restarting) is not retried: the next fetch's
         commit covers this one, and a record delivered again is dropped by the inbox."""
         try:
             await self.consumer.commit({tp: offset})

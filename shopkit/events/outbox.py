@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -69,9 +69,9 @@ class OutboxStore(Protocol):
 
 
 class Publisher(Protocol):
-    async def send(
-        self, topic: str, key: str, value: str, headers: Mapping[str, str] | None = None
-    ) -> None: ...
+    async def send_all(self, messages: Sequence[OutboxMessage]) -> None:
+        """Publishes ``messages`` (each to its topic, keyed by its key, with its headers) in
+        their order within each partition; returns once the broker has them all."""
 
 
 @dataclass(eq=False)
@@ -93,11 +93,23 @@ class OutboxRelay:
         self._wake.set()
 
     async def relay_once(self) -> int:
+        """Publishes up to ``batch_size`` pending rows in one go and then marks them published
+        in one write: under a rush the rows of many checkouts leave in one produce request and
+        one UPDATE, not a round trip to the broker and one to the database each. If the
+        publishing fails, none is marked, and the ones that did reach the broker are
+        published again on the next pass (consumers drop them by event id)."""
         messages = await self.store.pending(self.batch_size)
+        if not messages:
+            return 0
+        with contextlib.ExitStack() as spans:  # one producer span per row, as long as the send
+            await self.publisher.send_all(
+                [
+                    replace(m, headers=spans.enter_context(publishing(m.topic, m.headers)))
+                    for m in messages
+                ]
+            )
+        await self.store.mark_published(messages)
         for message in messages:
-            with publishing(message.topic, message.headers) as headers:
-                await self.publisher.send(message.topic, message.key, message.value, headers)
-            await self.store.mark_published([message])
             EVENTS_PUBLISHED.labels(self.service, message.type or message.topic).inc()
         return len(messages)
 

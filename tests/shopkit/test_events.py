@@ -8,6 +8,7 @@ import string
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ import jsonschema
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
 from prometheus_client import REGISTRY
 
 from shopkit.errors import Unavailable
@@ -167,9 +169,9 @@ async def test_consumer_handles_a_redelivered_event_once(kafka_bootstrap):
     event = new_event(f"{kind}.happened", source="t", subject="a", data={})
     publisher = KafkaPublisher(kafka_bootstrap)
     try:
-        for _ in range(3):  # the same event delivered three times
-            await publisher.send(event.topic, "a", event.to_json())
-        await publisher.send(event.topic, "a", "not json at all")
+        row = OutboxMessage.of(event)
+        # The same event delivered three times, then a record that is not an event at all.
+        await publisher.send_all([row, row, row, replace(row, value="not json at all")])
     finally:
         await publisher.stop()
     consumer.start()
@@ -324,6 +326,65 @@ async def test_a_transient_failure_longer_than_the_old_window_is_retried_until_i
         assert metric("event_retries_total", service=service, type=f"{kind}.happened", cause=cause)
         assert metric("events_retrying", service=service, cause=cause) == 0
     assert parked_total(service) == 0
+
+
+async def test_one_partitions_keys_are_handled_side_by_side_and_each_keys_events_in_order(
+    kafka_bootstrap,
+):
+    """All in one partition: the events of a slow order (its handler waits) hold back neither
+    the other orders' events nor the consumer's commit of them for long; its own second event
+    waits for its first; a key's events keep their order however long each takes."""
+    kind = f"keys{uuid.uuid4().hex[:6]}"
+    slow_may_finish = asyncio.Event()
+    handled: list[str] = []
+
+    async def handler(event):
+        name = event.data["name"]
+        if name == "slow0":
+            await slow_may_finish.wait()
+        else:
+            await asyncio.sleep(random.uniform(0, 0.05))
+        handled.append(name)
+
+    consumer = consumer_of(kafka_bootstrap, kind, handler, concurrency=4)
+    [topic] = consumer.topics
+    await ensure_topics(kafka_bootstrap, [*consumer.topics, *consumer.dead_letter_topics])
+
+    def record(subject: str, n: int) -> tuple[int, bytes, bytes]:
+        event = new_event(
+            f"{kind}.happened", source="t", subject=subject, data={"name": f"{subject}{n}"}
+        )
+        return (0, subject.encode(), event.to_json().encode())
+
+    others = [f"o{k}" for k in range(6)]
+    await send_raw(
+        kafka_bootstrap,
+        topic,
+        [record("slow", 0), *(record(o, n) for n in range(3) for o in others), record("slow", 1)],
+    )
+    consumer.start()
+    try:
+        await eventually(lambda: len(handled) == 3 * len(others))
+        assert not {"slow0", "slow1"} & set(handled)
+        slow_may_finish.set()
+        await eventually(lambda: len(handled) == 3 * len(others) + 2)
+    finally:
+        await consumer.stop()
+
+    assert handled[-2:] == ["slow0", "slow1"]
+    for other in others:
+        assert [h for h in handled if h.startswith(other)] == [f"{other}{n}" for n in range(3)]
+    assert await committed(kafka_bootstrap, consumer.group_id, topic, 0) == 3 * len(others) + 2
+
+
+async def committed(bootstrap: str, group: str, topic: str, partition: int) -> int | None:
+    """The offset the group ``group`` committed on ``topic``'s ``partition``."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await reader.start()
+    try:
+        return await reader.committed(TopicPartition(topic, partition))
+    finally:
+        await reader.stop()
 
 
 async def test_a_malformed_and_a_schema_invalid_event_are_parked_at_once_and_counted(

@@ -79,7 +79,7 @@ async def test_an_event_not_published_before_a_crash_is_delivered_once_after_res
         await ensure_topics(kafka_bootstrap, ["shop.order"])
         try:
             # A relay that dies after sending, before marking: the first event goes out twice.
-            await publisher.send(pending[0].topic, pending[0].key, pending[0].value)
+            await publisher.send_all(pending[:1])
             relay = OutboxRelay(cql.outbox, publisher, service="orders")
             while await relay.relay_once():
                 pass
