@@ -55,17 +55,18 @@ $(JVM_JARS)/%/.resolved: engines/%/pom.xml
 
 install: $(VENV)/.synced $(NODE_MODULES) $(ENGINE_JARS)
 
-# The tests start a throwaway MariaDB for the MySQL-protocol services (or use MYSQL_URL):
-# installed here when missing, as root (CI); otherwise this says what to install.
+# Payments and accounts run on MariaDB (make up and the benchmark start one of their own under
+# .data/mariadb, the tests a throwaway one), or on the server MYSQL_URL names: installed here
+# when missing, as root (CI); otherwise this says what to install.
 mariadb:
 	@if [ -n "$$MYSQL_URL" ] || command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]; then \
 	  exit 0; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "Installing MariaDB for the tests (apt-get install mariadb-server) ..."; \
+	  echo "Installing MariaDB (apt-get install mariadb-server) ..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    mariadb-server >/dev/null; \
 	else \
-	  echo "The tests need MariaDB: run 'sudo apt-get install -y mariadb-server'," \
+	  echo "Payments and accounts need MariaDB: run 'sudo apt-get install -y mariadb-server'," \
 	    "or set MYSQL_URL=mysql+aiomysql://user:password@host:port to use a MySQL server."; \
 	  exit 1; \
 	fi
@@ -84,7 +85,7 @@ chromium:
 	  exit 1; \
 	fi
 
-up: install
+up: install mariadb
 	$(PY) -m stack up --engines $(ENGINES)
 
 schema: install
@@ -129,7 +130,7 @@ wrk:
 
 # The product on the light engines (with py-spy profiles), then on Apache Cassandra, then the
 # CQL server alone (README, Performance). ARGS are passed to both product runs.
-bench: install wrk
+bench: install wrk mariadb
 	$(PY) -m bench --profile $(ARGS)
 	$(PY) -m bench --engines real $(ARGS)
 	$(PY) bench/cql_bench.py --seconds $(if $(findstring --quick,$(ARGS)),3,10)

@@ -23,10 +23,10 @@ and 2, naming the store, if a store or the processor cannot be read (the shop is
 
 Where it looks is read from the services' own settings variables, whose defaults are the local
 stack's (``make up``): ``ITEMS_MONGO_URL`` and ``ITEMS_DATABASE``; ``ORDERS_CQL_HOSTS``,
-``ORDERS_CQL_PORT`` and ``ORDERS_KEYSPACE``; ``PAYMENTS_DATABASE_URL`` (default: the SQLite
-file in ``SHOP_DATA_DIR``); ``SHOP_PROCESSOR_URL`` and ``SHOP_PROCESSOR_API_KEY`` (default: the
-local fake processor and the key in ``.data/secrets.env``). Point them at another deployment to
-reconcile it.
+``ORDERS_CQL_PORT`` and ``ORDERS_KEYSPACE``; ``PAYMENTS_DATABASE_URL`` (default: the stack's
+MariaDB, the server ``MYSQL_URL`` names or the one on ``SHOP_MYSQL_PORT``);
+``SHOP_PROCESSOR_URL`` and ``SHOP_PROCESSOR_API_KEY`` (default: the local fake processor and the
+key in ``.data/secrets.env``). Point them at another deployment to reconcile it.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ import sqlalchemy as sa
 from motor.motor_asyncio import AsyncIOMotorClient
 
 from shopkit.sql import create_engine
+from stack.local import Ports
 from stack.process import REPO_ROOT
 from subgraphs.items.settings import ItemsSettings
 from subgraphs.orders.settings import OrdersSettings
@@ -249,9 +250,7 @@ async def read_books(processor_url: str, processor_key: str) -> Books:
     (items, reservations), orders, (money, ledger), processor = await asyncio.gather(
         _reading("the items database (ITEMS_MONGO_URL)", read_items(ItemsSettings())),
         _reading("the orders keyspace (ORDERS_CQL_HOSTS)", read_orders(OrdersSettings())),
-        _reading(
-            "the payments database (PAYMENTS_DATABASE_URL)", read_payments(PaymentsSettings())
-        ),
+        _reading("the payments database (PAYMENTS_DATABASE_URL)", read_payments(_payments())),
         _reading(
             f"the card processor's books ({processor_url})",
             read_processor(processor_url, processor_key),
@@ -353,6 +352,16 @@ def _check_order(order_id: str, order: Order, books: Books) -> list[str]:
 
 
 # -- the command ---------------------------------------------------------------------------
+
+
+def _payments() -> PaymentsSettings:
+    """``PAYMENTS_*``, its database by default the local stack's (``make up``)."""
+    if os.environ.get("PAYMENTS_DATABASE_URL"):
+        return PaymentsSettings()
+    server = (
+        os.environ.get("MYSQL_URL") or f"mysql+aiomysql://root@127.0.0.1:{Ports.from_env().mysql}"
+    )
+    return PaymentsSettings(database_url=f"{server.rstrip('/')}/shop_payments")
 
 
 def _local_processor_key() -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -18,6 +19,7 @@ def up(engines: Engines) -> int:
         data_dir=REPO_ROOT / ".data",
         ports=Ports.from_env(),
         engines=engines,
+        mysql_server=os.environ.get("MYSQL_URL") or None,
         progress=lambda line: print(line, flush=True),
     )
     stopping = threading.Event()

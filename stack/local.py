@@ -1,12 +1,15 @@
 """The whole shop on one machine: engines, the four subgraphs and the gateway.
 
 ``make up`` runs it on the standard ports with data under ``.data/`` (kept across restarts);
-the end-to-end tests run it on free ports with a temporary data directory and MariaDB for the
-MySQL-protocol services. Everything is a child process, stopped in reverse order.
+the end-to-end tests run it on free ports with a temporary data directory. Everything is a
+child process, stopped in reverse order.
 
 Two sets of engines (``ENGINES``): ``light`` (the default, up in seconds) runs orders on this
 project's ``cqlserver``; ``real`` runs it on Apache Cassandra. Both run Apache Kafka, SecantusDB
-for the MongoDB protocol, and SQLite files (or MariaDB when given) for the MySQL protocol.
+for the MongoDB protocol, and MariaDB for the MySQL protocol (payments and accounts): a server of
+the stack's own under ``<data dir>/mariadb``, or the one ``mysql_server`` names (``MYSQL_URL``;
+the tests share one). The services can run on SQLite files too, but no stack does: the books
+and the locks they are written under are those of the MySQL engine they are built for.
 Payments and accounts talk to a card processor of their own process (``stack/
 fake_processor.py``), whose books outlive a crash of either and can be compared with the shop's.
 """
@@ -40,7 +43,7 @@ from stack.process import (
 )
 
 SUBGRAPHS = ("items", "orders", "payments", "accounts")
-ENGINE_PROCESSES = ("mongo", "kafka", "cql", "processor")  # what the subgraphs depend on
+ENGINE_PROCESSES = ("mysql", "mongo", "kafka", "cql", "processor")  # what the subgraphs depend on
 Engines = Literal["light", "real"]
 DEV_ADMIN_EMAIL = "admin@shop.local"
 DEV_ADMIN_PASSWORD = "admin-password-change-me"
@@ -87,6 +90,7 @@ class Ports:
     accounts: int = 4004
     processor: int = 4005
     mongo: int = 27017
+    mysql: int = 3306
     kafka: int = 9092
     kafka_controller: int = 9093
     cql: int = 9042
@@ -110,7 +114,7 @@ class LocalStack:
     data_dir: Path
     ports: Ports = field(default_factory=Ports)
     engines: Engines = "light"
-    mysql_server: str | None = None  # mysql+aiomysql://user@host:port; None = SQLite files
+    mysql_server: str | None = None  # mysql+aiomysql://user@host:port; None = a MariaDB of its own
     mysql_suffix: str = ""  # appended to the database names, to run two stacks on one server
     extra_env: dict[str, str] = field(default_factory=dict)
     processor_test_hooks: bool = False  # the fake processor's /_hooks (crash tests)
@@ -164,10 +168,14 @@ class LocalStack:
             "SHOP_PROCESSOR_URL": f"http://127.0.0.1:{p.processor}",
             **self._secrets,
         }
-        if self.mysql_server:
-            env["ACCOUNTS_DATABASE_URL"] = f"{self.mysql_server}/shop_accounts{self.mysql_suffix}"
-            env["PAYMENTS_DATABASE_URL"] = f"{self.mysql_server}/shop_payments{self.mysql_suffix}"
+        env["ACCOUNTS_DATABASE_URL"] = f"{self.mysql_url}/shop_accounts{self.mysql_suffix}"
+        env["PAYMENTS_DATABASE_URL"] = f"{self.mysql_url}/shop_payments{self.mysql_suffix}"
         return {**env, **self.extra_env}
+
+    @property
+    def mysql_url(self) -> str:
+        """The MySQL-protocol server of payments and accounts (no database in it)."""
+        return self.mysql_server or f"mysql+aiomysql://root@127.0.0.1:{self.ports.mysql}"
 
     def _engine(self, name: str, what: str, start: Callable[[], Process], **ports: int) -> None:
         """Starts one engine after checking that its ports are free; says what it does."""
@@ -198,6 +206,11 @@ class LocalStack:
         # starts, and the ports it needs free.
         engines: list[tuple[str, str, Callable[[], Process], dict[str, int]]] = [
             ("mongo", "SecantusDB (MongoDB protocol)", self.start_mongo, {"mongo": p.mongo}),
+            *(
+                [("mysql", "MariaDB (MySQL protocol)", self.start_mysql, {"mysql": p.mysql})]
+                if self.mysql_server is None
+                else []
+            ),
             (
                 "kafka",
                 "Apache Kafka",
@@ -229,6 +242,14 @@ class LocalStack:
             self._secrets["SHOP_PROCESSOR_API_KEY"],
             test_hooks=self.processor_test_hooks,
         )
+        return proc
+
+    def start_mysql(self) -> Process:
+        """MariaDB on ``<data dir>/mariadb``, then the two databases in it."""
+        self.processes["mysql"] = proc = engines.start_mysql(
+            self.ports.mysql, self.data_dir / "mariadb", self.log_dir
+        )
+        self._create_mysql_databases()
         return proc
 
     def start_mongo(self) -> Process:
@@ -305,10 +326,8 @@ class LocalStack:
         )
 
     def _create_mysql_databases(self) -> None:
-        if not self.mysql_server:
-            return
         engines.mysql_execute(
-            self.mysql_server,
+            self.mysql_url,
             *(
                 f"CREATE DATABASE IF NOT EXISTS `{name}{self.mysql_suffix}` CHARACTER SET utf8mb4"
                 for name in ("shop_accounts", "shop_payments")
@@ -319,7 +338,8 @@ class LocalStack:
         private_dir(self.data_dir)
         make_private(self.data_dir)  # what an older version left readable by everyone
         try:
-            self._create_mysql_databases()
+            if self.mysql_server is not None:
+                self._create_mysql_databases()
             self.start_engines(self.compose_supergraph)
             self.progress("  the four subgraphs and the gateway ...")
             # The gateway serves a composed supergraph: it needs no subgraph to start.

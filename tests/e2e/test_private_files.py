@@ -1,8 +1,8 @@
-"""Everything a stack keeps under its data folder is its owner's alone: databases (payments.db
-and accounts.db on SQLite, the MongoDB-protocol files, the CQL commit log), Kafka's log,
+"""Everything a stack keeps under its data folder is its owner's alone: databases (MariaDB's
+files for payments and accounts, the MongoDB-protocol files, the CQL commit log), Kafka's log,
 secrets and logs. Folders are 0700, files carry no right for the group or others (0600).
 
-A light stack (the default of ``make up``: SQLite, the cqlserver, SecantusDB, Kafka) goes
+A light stack (the default of ``make up``: MariaDB, the cqlserver, SecantusDB, Kafka) goes
 through a purchase so that every engine and service has written something, then its data
 folder is walked. The real-engines stack of ``test_engine_outages`` is walked too, after its
 engines were killed and restarted.
@@ -29,12 +29,14 @@ pytestmark = pytest.mark.e2e
 
 
 def rights_too_wide(root: Path) -> list[str]:
-    """Every folder that is not 0700 and every file the group or others may use."""
+    """Every folder that is not 0700 and every file the group or others may use. A socket's
+    own mode does not count (MariaDB's is 0777 whatever the umask): connecting to it needs the
+    right to search its folder, which must be 0700 like every other."""
     wrong = []
     for folder, dirs, files in os.walk(root):
         for name in [folder, *(os.path.join(folder, n) for n in [*dirs, *files])]:
             mode = os.lstat(name).st_mode
-            if stat.S_ISLNK(mode):
+            if stat.S_ISLNK(mode) or stat.S_ISSOCK(mode):
                 continue
             if (stat.S_ISDIR(mode) and stat.S_IMODE(mode) != 0o700) or mode & 0o077:
                 wrong.append(f"{oct(stat.S_IMODE(mode))} {name}")
@@ -43,7 +45,8 @@ def rights_too_wide(root: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def light_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """``make up``'s default engines, on SQLite: the stack whose files were world-readable."""
+    """``make up``'s default engines, with a MariaDB of its own: the stack whose files were
+    world-readable."""
     stack = LocalStack(
         data_dir=tmp_path_factory.mktemp("light-shop") / "data",
         ports=Ports(**{port: free_port() for port in vars(Ports())}),
@@ -80,8 +83,8 @@ async def test_a_light_stacks_data_folder_is_private_after_a_purchase(light_shop
 
     data_dir = light_shop.data_dir
     for written in [
-        "payments.db",
-        "accounts.db",
+        "mariadb/shop_payments",
+        "mariadb/shop_accounts",
         "secrets.env",
         "logs/gateway.log",
         "logs/payments.log",
