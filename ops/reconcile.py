@@ -24,7 +24,8 @@ and 2, naming the store, if a store or the processor cannot be read (the shop is
 Where it looks is read from the services' own settings variables, whose defaults are the local
 stack's (``make up``): ``ITEMS_MONGO_URL`` and ``ITEMS_DATABASE``; ``ORDERS_CQL_HOSTS``,
 ``ORDERS_CQL_PORT`` and ``ORDERS_KEYSPACE``; ``PAYMENTS_DATABASE_URL`` (default: the stack's
-MariaDB, the server ``MYSQL_URL`` names or the one on ``SHOP_MYSQL_PORT``);
+MariaDB: the server ``MYSQL_URL`` names, or the one on ``SHOP_MYSQL_PORT`` with the root
+password in ``.data/secrets.env``);
 ``SHOP_PROCESSOR_URL`` and ``SHOP_PROCESSOR_API_KEY`` (default: the local fake processor and the
 key in ``.data/secrets.env``). Point them at another deployment to reconcile it.
 """
@@ -47,7 +48,7 @@ import sqlalchemy as sa
 from motor.motor_asyncio import AsyncIOMotorClient
 
 from shopkit.sql import create_engine
-from stack.local import Ports
+from stack.local import MYSQL_PASSWORD, Ports, local_mysql_url
 from stack.process import REPO_ROOT
 from subgraphs.items.settings import ItemsSettings
 from subgraphs.orders.settings import OrdersSettings
@@ -358,25 +359,28 @@ def _payments() -> PaymentsSettings:
     """``PAYMENTS_*``, its database by default the local stack's (``make up``)."""
     if os.environ.get("PAYMENTS_DATABASE_URL"):
         return PaymentsSettings()
-    server = (
-        os.environ.get("MYSQL_URL") or f"mysql+aiomysql://root@127.0.0.1:{Ports.from_env().mysql}"
+    server = os.environ.get("MYSQL_URL") or local_mysql_url(
+        Ports.from_env().mysql, _local_secret(MYSQL_PASSWORD)
     )
     return PaymentsSettings(database_url=f"{server.rstrip('/')}/shop_payments")
 
 
-def _local_processor_key() -> str:
+def _local_secret(wanted: str) -> str:
+    """A secret the local stack generated into ``.data/secrets.env``; empty if none."""
     secrets = REPO_ROOT / ".data" / "secrets.env"
     if secrets.exists():
         for line in secrets.read_text().split():
             name, _, value = line.partition("=")
-            if name == "SHOP_PROCESSOR_API_KEY":
+            if name == wanted:
                 return value
     return ""
 
 
 async def reconcile(settle: float, out: Any = sys.stdout) -> int:
     processor_url = os.environ.get("SHOP_PROCESSOR_URL", "http://127.0.0.1:4005")
-    processor_key = os.environ.get("SHOP_PROCESSOR_API_KEY") or _local_processor_key()
+    processor_key = os.environ.get("SHOP_PROCESSOR_API_KEY") or _local_secret(
+        "SHOP_PROCESSOR_API_KEY"
+    )
     deadline = time.monotonic() + settle
     while True:
         books = await read_books(processor_url, processor_key)

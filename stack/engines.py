@@ -256,12 +256,17 @@ def mysql_execute(server_url: str, *statements: str) -> None:
         conn.close()
 
 
-def start_mysql(port: int, data_dir: Path, log_dir: Path) -> Process:
-    """A throwaway MariaDB on ``data_dir`` (initialised on first use), root without password."""
+def start_mysql(
+    port: int, data_dir: Path, log_dir: Path, root_password: str | None = None
+) -> Process:
+    """MariaDB on ``data_dir``, initialised on first use. Its root accounts get
+    ``root_password`` then (a server others on the machine can reach on the loopback must not
+    let them in); without one, root has no password (the tests' throwaway server)."""
     data_dir = data_dir.resolve()
     # mariadbd sets its own umask from these (by default its files are 0660, group-readable)
     private = {"UMASK": "0600", "UMASK_DIR": "0700"}
-    if not (data_dir / "mysql").exists():
+    fresh = not (data_dir / "mysql").exists()
+    if fresh:
         private_dir(data_dir)
         subprocess.run(
             [
@@ -292,7 +297,32 @@ def start_mysql(port: int, data_dir: Path, log_dir: Path) -> Process:
     ]
     proc = spawn("mysql", argv, log_dir=log_dir, env=private)
     proc.wait_until(lambda: port_open(port), timeout=60, hint="MariaDB did not start.")
+    if fresh and root_password:
+        try:
+            _set_root_password(port, root_password)
+        except BaseException:
+            proc.stop()
+            raise
     return proc
+
+
+def _set_root_password(port: int, password: str) -> None:
+    """Gives the root accounts of a new server that can be reached (localhost, 127.0.0.1 and
+    ::1; one named after the host cannot, with --skip-name-resolve) the password."""
+    import pymysql  # installed with aiomysql
+
+    conn = pymysql.connect(host="127.0.0.1", port=port, user="root", password="")
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT host FROM mysql.user"
+                " WHERE user = 'root' AND host IN ('localhost', '127.0.0.1', '::1')"
+            )
+            for (host,) in cur.fetchall():
+                cur.execute("ALTER USER 'root'@%s IDENTIFIED BY %s", (host, password))
+            cur.execute("FLUSH PRIVILEGES")
+    finally:
+        conn.close()
 
 
 def start_cql(port: int, data_dir: Path | None, log_dir: Path) -> Process:

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote
 
 from stack import engines
 from stack.fake_processor import start_fake_processor
@@ -47,6 +48,18 @@ ENGINE_PROCESSES = ("mysql", "mongo", "kafka", "cql", "processor")  # what the s
 Engines = Literal["light", "real"]
 DEV_ADMIN_EMAIL = "admin@shop.local"
 DEV_ADMIN_PASSWORD = "admin-password-change-me"
+
+
+# Generated into <data dir>/secrets.env unless set: the services' shared secrets, and the root
+# password of the stack's own MariaDB (which no service but payments and accounts, through
+# their database URLs, is given).
+SERVICE_SECRETS = ("SHOP_GATEWAY_SECRET", "SHOP_SERVICE_SECRET", "SHOP_PROCESSOR_API_KEY")
+MYSQL_PASSWORD = "SHOP_MYSQL_PASSWORD"
+
+
+def local_mysql_url(port: int, password: str) -> str:
+    """The stack's own MariaDB, as root (no database in the URL)."""
+    return f"mysql+aiomysql://root:{quote(password, safe='')}@127.0.0.1:{port}"
 
 
 KEEP_ALIVE_SECONDS = 75  # longer than the gateway's (Node: 5 s) and the services' (httpx: 5 s)
@@ -135,7 +148,7 @@ class LocalStack:
         values: dict[str, str] = {}
         if path.exists():
             values = dict(line.split("=", 1) for line in path.read_text().split() if "=" in line)
-        for name in ("SHOP_GATEWAY_SECRET", "SHOP_SERVICE_SECRET", "SHOP_PROCESSOR_API_KEY"):
+        for name in (*SERVICE_SECRETS, MYSQL_PASSWORD):
             values[name] = os.environ.get(name) or values.get(name) or secrets.token_urlsafe(32)
         write_private(path, "".join(f"{k}={v}\n" for k, v in values.items()))
         return values
@@ -166,7 +179,7 @@ class LocalStack:
             "ORDERS_CQL_PORT": str(p.cql),
             "SHOP_PROCESSOR": "http",
             "SHOP_PROCESSOR_URL": f"http://127.0.0.1:{p.processor}",
-            **self._secrets,
+            **{name: self._secrets[name] for name in SERVICE_SECRETS},
         }
         env["ACCOUNTS_DATABASE_URL"] = f"{self.mysql_url}/shop_accounts{self.mysql_suffix}"
         env["PAYMENTS_DATABASE_URL"] = f"{self.mysql_url}/shop_payments{self.mysql_suffix}"
@@ -175,7 +188,9 @@ class LocalStack:
     @property
     def mysql_url(self) -> str:
         """The MySQL-protocol server of payments and accounts (no database in it)."""
-        return self.mysql_server or f"mysql+aiomysql://root@127.0.0.1:{self.ports.mysql}"
+        if self.mysql_server:
+            return self.mysql_server
+        return local_mysql_url(self.ports.mysql, self._secrets[MYSQL_PASSWORD])
 
     def _engine(self, name: str, what: str, start: Callable[[], Process], **ports: int) -> None:
         """Starts one engine after checking that its ports are free; says what it does."""
@@ -247,7 +262,10 @@ class LocalStack:
     def start_mysql(self) -> Process:
         """MariaDB on ``<data dir>/mariadb``, then the two databases in it."""
         self.processes["mysql"] = proc = engines.start_mysql(
-            self.ports.mysql, self.data_dir / "mariadb", self.log_dir
+            self.ports.mysql,
+            self.data_dir / "mariadb",
+            self.log_dir,
+            root_password=self._secrets[MYSQL_PASSWORD],
         )
         self._create_mysql_databases()
         return proc

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import pymysql
 import pytest
 
 from stack.local import LocalStack, Ports
@@ -26,6 +27,7 @@ from tests.e2e.test_user_flow import CARD_OK, create_item, create_order, pay
 from tests.support.documents import ORDER_STATUS
 
 pytestmark = pytest.mark.e2e
+ACCESS_DENIED = 1045  # MySQL's ER_ACCESS_DENIED_ERROR
 
 
 def rights_too_wide(root: Path) -> list[str]:
@@ -94,3 +96,24 @@ async def test_a_light_stacks_data_folder_is_private_after_a_purchase(light_shop
     ]:
         assert (data_dir / written).exists(), f"{written} was not written; nothing to check"
     assert rights_too_wide(data_dir) == []
+
+
+def test_a_light_stacks_mariadb_lets_no_one_in_without_its_password(light_shop):
+    """Its files are private, and so is the server itself: on the loopback, which every user
+    of the machine can reach, root needs the password generated into ``secrets.env``."""
+    port = light_shop.ports.mysql
+    with pytest.raises(pymysql.err.OperationalError) as refused:
+        pymysql.connect(host="127.0.0.1", port=port, user="root", password="")
+    assert refused.value.args[0] == ACCESS_DENIED
+    secrets = dict(
+        line.split("=", 1) for line in (light_shop.data_dir / "secrets.env").read_text().split()
+    )
+    conn = pymysql.connect(
+        host="127.0.0.1", port=port, user="root", password=secrets["SHOP_MYSQL_PASSWORD"]
+    )
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM shop_payments.payments")
+            assert cur.fetchone() == (1,)  # the purchase of the test above
+    finally:
+        conn.close()
