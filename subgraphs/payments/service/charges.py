@@ -166,11 +166,13 @@ class Charges(MoneyMovement):
         (the request, its retry, the reconciliation) finds it recorded and changes nothing.
         A success keeps the order's claim, a decline frees it; the request that opened the
         attempt gets the payment as its stored answer."""
-        now = self.clock()
         async with self.payments.locked(payment_id) as tx:
             payment = tx.payment
             if payment.outcome != OUTCOME_PENDING:
                 return payment
+            # Read once the row is locked: the outcome's time is when it is written, not when
+            # this call began to wait for the lock behind another writer.
+            now = self.clock()
             succeeded = result.status == "succeeded"
             if succeeded:
                 after = payment.charged(result.charge_id or "", now)
