@@ -67,6 +67,10 @@ async def test_entity_references_resolve_only_for_self_admin_or_service(service:
 
     as_alice = await service.gql(ENTITIES, {"reps": reps}, token=alice["token"])
     assert as_alice == {"data": {"_entities": [{"id": alice["id"], "email": alice["email"]}, None]}}
+    alone = await service.gql(ENTITIES, {"reps": reps[:1]}, token=alice["token"])
+    assert alone == {"data": {"_entities": [{"id": alice["id"], "email": alice["email"]}]}}
+    bob_alone = await service.gql(ENTITIES, {"reps": reps[1:]}, token=alice["token"])
+    assert bob_alone == {"data": {"_entities": [None]}}
 
     anonymous = await service.gql(ENTITIES, {"reps": reps})
     assert anonymous == {"data": {"_entities": [None, None]}}
@@ -77,6 +81,14 @@ async def test_entity_references_resolve_only_for_self_admin_or_service(service:
     admin = await make_admin(service)
     as_admin = await service.gql(ENTITIES, {"reps": reps}, token=admin["token"])
     assert [e["id"] for e in as_admin["data"]["_entities"]] == [alice["id"], bob["id"]]
+
+
+async def test_a_token_of_an_account_that_is_gone_reads_itself_as_null(service: Service) -> None:
+    gone = str(uuid.uuid4())
+    token, _ = service.app.state.tokens.issue(gone, "CUSTOMER")
+    reps = [{"__typename": "Account", "id": gone}]
+    body = await service.gql(ENTITIES, {"reps": reps}, token=token)
+    assert body == {"data": {"_entities": [None]}}
 
 
 async def test_requests_without_the_gateway_secret_are_refused(service: Service) -> None:
