@@ -91,6 +91,7 @@ class InvalidationFeed {
   private joined = false;
   generation = 0; // bumped by every invalidation and every clear
   private consumer: Consumer | undefined;
+  private stopped = false;
 
   constructor(
     private readonly bootstrap: string,
@@ -163,7 +164,19 @@ class InvalidationFeed {
     }
   }
 
+  /** Leaves the group and closes the connections: a live consumer keeps Node's event loop,
+   * and so a gateway told to stop, running until it is killed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    try {
+      await this.consumer?.disconnect();
+    } catch {
+      // already gone
+    }
+  }
+
   private async restart(): Promise<void> {
+    if (this.stopped) return;
     try {
       await this.consumer?.disconnect();
     } catch {
@@ -220,6 +233,12 @@ export function useCatalogCache(options: {
       const started = context?.request ? generationAtStart.get(context.request) : undefined;
       return started === feed.generation ? ttl : 0;
     },
-  } as any);
-  return responseCache as GatewayPlugin;
+  } as any) as GatewayPlugin;
+  return {
+    ...responseCache,
+    onDispose: async () => {
+      await feed.stop();
+      await (responseCache as { onDispose?: () => unknown }).onDispose?.();
+    },
+  } as GatewayPlugin;
 }
