@@ -13,8 +13,9 @@ from __future__ import annotations
 import gc
 import os
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -77,61 +78,126 @@ def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("logs")
 
 
-@contextmanager
-def _serving(
-    start: Callable[..., Process], logs_dir: Path, data_dir: Path | None = None, **ports: int
-) -> Iterator[int]:
-    """An engine on a free port, started as ``start(port, data_dir, logs_dir, **ports)`` (the
-    signature of ``stack.engines``' starters) and stopped when the block ends: its port. The
-    fixtures below serve from inside the block, so their engine lives as long as they do."""
-    if os.environ.get("SHOP_TESTS_UNIT"):
-        pytest.fail(
-            "a test of the fast tier (make test-unit) needs an engine: add the fixture that "
-            "starts it to ENGINE_FIXTURES in tests/conftest.py",
-            pytrace=False,
-        )
-    port = free_port()
-    try:
-        proc = start(port, data_dir, logs_dir, **ports)
-    except StartError as exc:
-        pytest.fail(f"could not start a real engine: {exc}", pytrace=False)
-    try:
-        yield port
-    finally:
-        proc.stop()
+@dataclass(frozen=True)
+class _Engine:
+    """How an engine fixture's server starts: ``start(port, data_dir, logs_dir, **ports)`` (the
+    signature of ``stack.engines``' starters), with a data folder of its own or none, and the
+    other free ports it needs."""
+
+    start: Callable[..., Process]
+    keeps_data: bool = False
+    other_ports: tuple[str, ...] = ()
+
+
+ENGINES = {
+    "mongo_url": _Engine(engines.start_mongo),
+    "kafka_bootstrap": _Engine(engines.start_kafka, True, ("controller_port",)),
+    "cassandra_port": _Engine(engines.start_cassandra, True, ("storage_port",)),
+    "mysql_server": _Engine(engines.start_mysql, True),
+    "cql_port": _Engine(engines.start_cql),
+}
+# The store tests that pick their engine by parameter (request.getfixturevalue).
+ENGINE_OF_PARAM = {
+    "mongo": "mongo_url",
+    "cassandra": "cassandra_port",
+    "mariadb": "mysql_server",
+    "cqlserver": "cql_port",
+}
+
+
+class _Engines:
+    """The session's engines, each started once in a thread of its own and stopped side by side
+    when the session ends. What the collected tests will ask for is started as the session
+    begins (``ahead``): Cassandra takes about 10 s and Kafka 5, and they come up while the
+    first tests run instead of when a test first waits for them."""
+
+    def __init__(self, logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.logs_dir = logs_dir
+        self.tmp_path_factory = tmp_path_factory
+        self.threads = ThreadPoolExecutor(max_workers=len(ENGINES), thread_name_prefix="engine")
+        self.started: dict[str, Future[tuple[Process, int]]] = {}
+
+    def ahead(self, items: Iterable[pytest.Item]) -> None:
+        wanted: set[str] = set()
+        for item in items:
+            wanted |= ENGINES.keys() & set(getattr(item, "fixturenames", ()))
+            callspec = getattr(item, "callspec", None)
+            for param in callspec.params.values() if callspec else ():
+                if isinstance(param, str) and param in ENGINE_OF_PARAM:
+                    wanted.add(ENGINE_OF_PARAM[param])
+        if os.environ.get("MYSQL_URL"):
+            wanted.discard("mysql_server")
+        for name in sorted(wanted):
+            self._start(name)
+
+    def _start(self, name: str) -> Future[tuple[Process, int]]:
+        if name not in self.started:
+            engine = ENGINES[name]
+            data_dir = self.tmp_path_factory.mktemp(name) if engine.keeps_data else None
+            ports = {port: free_port() for port in engine.other_ports}
+
+            def start() -> tuple[Process, int]:
+                port = free_port()
+                return engine.start(port, data_dir, self.logs_dir, **ports), port
+
+            self.started[name] = self.threads.submit(start)
+        return self.started[name]
+
+    def port(self, name: str) -> int:
+        """The port of the fixture ``name``'s engine, once it is up."""
+        if os.environ.get("SHOP_TESTS_UNIT"):
+            pytest.fail(
+                "a test of the fast tier (make test-unit) needs an engine: add the fixture that "
+                "starts it to ENGINE_FIXTURES in tests/conftest.py",
+                pytrace=False,
+            )
+        try:
+            _, port = self._start(name).result()
+        except StartError as exc:
+            pytest.fail(f"could not start a real engine: {exc}", pytrace=False)
+        return port
+
+    def stop(self) -> None:
+        running = [f.result()[0] for f in self.started.values() if not f.exception()]
+        list(self.threads.map(lambda proc: proc.stop(), running))
+        self.threads.shutdown()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _engines(
+    request: pytest.FixtureRequest, logs_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[_Engines]:
+    started = _Engines(logs_dir, tmp_path_factory)
+    if not os.environ.get("SHOP_TESTS_UNIT"):
+        started.ahead(request.session.items)
+    yield started
+    started.stop()
 
 
 @pytest.fixture(scope="session")
-def mongo_url(logs_dir: Path) -> Iterator[str]:
-    with _serving(engines.start_mongo, logs_dir) as port:
-        yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
+def mongo_url(_engines: _Engines) -> str:
+    return f"mongodb://127.0.0.1:{_engines.port('mongo_url')}/?directConnection=true"
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def kafka_bootstrap(_engines: _Engines) -> str:
     """Apache Kafka (KRaft, one node): ``host:port``."""
-    data_dir = tmp_path_factory.mktemp("kafka")
-    with _serving(engines.start_kafka, logs_dir, data_dir, controller_port=free_port()) as port:
-        yield f"127.0.0.1:{port}"
+    return f"127.0.0.1:{_engines.port('kafka_bootstrap')}"
 
 
 @pytest.fixture(scope="session")
-def cassandra_port(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def cassandra_port(_engines: _Engines) -> int:
     """Apache Cassandra 5.0 (one node): its native-protocol port on 127.0.0.1."""
-    data_dir = tmp_path_factory.mktemp("cassandra")
-    with _serving(engines.start_cassandra, logs_dir, data_dir, storage_port=free_port()) as port:
-        yield port
+    return _engines.port("cassandra_port")
 
 
 @pytest.fixture(scope="session")
-def mysql_server(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def mysql_server(_engines: _Engines) -> str:
     """A MySQL-protocol server URL without a database: ``mysql+aiomysql://root@127.0.0.1:P``."""
     given = os.environ.get("MYSQL_URL")
     if given:
-        yield given.rstrip("/")
-        return
-    with _serving(engines.start_mysql, logs_dir, tmp_path_factory.mktemp("mariadb")) as port:
-        yield f"mysql+aiomysql://root@127.0.0.1:{port}"
+        return given.rstrip("/")
+    return f"mysql+aiomysql://root@127.0.0.1:{_engines.port('mysql_server')}"
 
 
 @pytest.fixture
@@ -143,7 +209,6 @@ def mysql_url(mysql_server: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def cql_port(logs_dir: Path) -> Iterator[int]:
+def cql_port(_engines: _Engines) -> int:
     """This project's cqlserver, in memory: its native-protocol port on 127.0.0.1."""
-    with _serving(engines.start_cql, logs_dir) as port:
-        yield port
+    return _engines.port("cql_port")
