@@ -22,7 +22,9 @@ pytestmark = pytest.mark.e2e
 ADMIN_EMAIL = "admin@e2e.test"
 ADMIN_PASSWORD = "e2e-admin-password-42"
 # The settings of tuned_shop that differ from shop's (test_live_order_status_limits.py).
-TOKEN_TTL = 60  # the shortest the accounts service allows
+# Not the default (900), so that a token's lifetime shows the setting is honoured; no test
+# waits it out (the expiry test signs a token of its own that expires in seconds).
+TOKEN_TTL = 600
 PER_ACCOUNT = 50  # live subscriptions per account
 
 
