@@ -91,6 +91,7 @@ class InvalidationFeed {
   private joined = false;
   generation = 0; // bumped by every invalidation and every clear
   private consumer: Consumer | undefined;
+  private stopped = false;
 
   constructor(
     private readonly bootstrap: string,
@@ -109,7 +110,21 @@ class InvalidationFeed {
     this.onStale('all');
   }
 
+  /**
+   * Disconnects the consumer for good (the gateway is shutting down): a running kafkajs
+   * consumer keeps the process alive after the server has closed, until it is killed.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    try {
+      await this.consumer?.disconnect();
+    } catch {
+      // already gone
+    }
+  }
+
   private async run(): Promise<void> {
+    if (this.stopped) return;
     const kafka = new Kafka({
       clientId: 'shop-gateway-catalog-cache',
       brokers: this.bootstrap.split(','),
@@ -164,6 +179,7 @@ class InvalidationFeed {
   }
 
   private async restart(): Promise<void> {
+    if (this.stopped) return;
     try {
       await this.consumer?.disconnect();
     } catch {
@@ -220,6 +236,12 @@ export function useCatalogCache(options: {
       const started = context?.request ? generationAtStart.get(context.request) : undefined;
       return started === feed.generation ? ttl : 0;
     },
-  } as any);
-  return responseCache as GatewayPlugin;
+  } as any) as GatewayPlugin;
+  return {
+    ...responseCache,
+    onDispose: async () => {
+      await feed.stop();
+      await responseCache.onDispose?.();
+    },
+  };
 }
