@@ -111,6 +111,7 @@ class InvalidationFeed {
   }
 
   private async run(): Promise<void> {
+    if (this.stopped) return;
     const kafka = new Kafka({
       clientId: 'shop-gateway-catalog-cache',
       brokers: this.bootstrap.split(','),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,9 @@ pytestmark = pytest.mark.e2e
 ADMIN_EMAIL = "admin@e2e.test"
 ADMIN_PASSWORD = "e2e-admin-password-42"
 # The settings of tuned_shop that differ from shop's (test_live_order_status_limits.py).
-TOKEN_TTL = 60  # the shortest the accounts service allows
+# Not the default (900), so that a token's lifetime shows the setting is honoured; no test
+# waits it out (the expiry test signs a token of its own that expires in seconds).
+TOKEN_TTL = 600
 PER_ACCOUNT = 50  # live subscriptions per account
 
 
@@ -65,38 +66,12 @@ def gateway(shop: LocalStack) -> Gateway:
 @pytest.fixture(scope="session")
 def disrupted_shop(shop: LocalStack) -> LocalStack:
     """``shop``, for the modules that kill its processes or stop its engines and start them
-    again (test_resilience.py, test_engine_outages.py): their tests run after every other
-    test (``pytest_collection_modifyitems``), so they disturb none, and ``shop`` serves them
+    again (test_resilience.py, test_engine_outages.py, test_processor_crash.py, which runs
+    payments with settings of its own meanwhile): their tests run after every other test
+    (``pytest_collection_modifyitems``), so they disturb none, and ``shop`` serves them
     instead of a stack each (starting one takes a minute or more of this machine). Their
     books check then covers everything the suite did on ``shop``."""
     return shop
-
-
-@dataclass(frozen=True)
-class OwnShop:
-    """What a module that needs a stack of its own says of it, as ``OWN_SHOP``: a short name
-    (of its databases and data folder) and the settings that differ from ``shop``'s."""
-
-    name: str
-    env: dict[str, str] = field(default_factory=dict)
-
-
-@pytest.fixture(scope="module")
-def own_shop(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mysql_server: str
-) -> Iterator[LocalStack]:
-    """A whole stack for the requesting module alone, as its ``OWN_SHOP`` says: for a module
-    that kills processes with settings of its own (test_processor_crash.py). Stopped when the
-    module's tests are done."""
-    own: OwnShop = request.module.OWN_SHOP
-    stack = started_stack(tmp_path_factory.mktemp(own.name), mysql_server, own.name, **own.env)
-    yield stack
-    stack.stop()
-
-
-@pytest.fixture(scope="module")
-def own_gateway(own_shop: LocalStack) -> Gateway:
-    return Gateway(own_shop.graphql_url)
 
 
 TUNED = "tuned_shop"

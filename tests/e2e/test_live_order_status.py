@@ -143,7 +143,9 @@ async def test_a_tampered_or_expired_token_is_refused(gateway, transport):
 
 async def test_an_idle_sse_subscription_gets_heartbeats(gateway):
     """The gateway writes an SSE comment line every 12 s on an idle stream, so proxies keep it
-    open and a client can tell a quiet stream from a dead one."""
+    open and a client can tell a quiet stream from a dead one. The interval is graphql-yoga's
+    own (not a setting: only NODE_ENV=test shortens it, which changes more than this), so the
+    test reads until the first comment after 10 s and stops there, not at the next one."""
     customer = await gateway.register(f"live{uuid.uuid4().hex[:8]}@e2e.test")
     order_id = await new_order(gateway, customer)
     comments: list[float] = []
@@ -160,6 +162,6 @@ async def test_an_idle_sse_subscription_gets_heartbeats(gateway):
         async for line in response.aiter_lines():
             if line.startswith(":"):
                 comments.append(time.monotonic() - started)
-            if time.monotonic() - started > 14:
+            if comments and comments[-1] > 10:
                 break
     assert any(at > 10 for at in comments), comments

@@ -12,14 +12,17 @@ import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
+import jwt
 import pytest
 import websockets
 
 from stack.local import LocalStack, uvicorn_command
 from stack.process import Process, free_port, http_ok, spawn
+from subgraphs.accounts.service.tokens import KEY_FILE, SigningKey, TokenIssuer
 from tests.e2e.client import Gateway, eventually
 from tests.e2e.conftest import PER_ACCOUNT, TOKEN_TTL
 from tests.e2e.live import Subscriber, new_order, pay_while_subscribed, subscribe
@@ -28,6 +31,10 @@ from tests.support import graphql_ws
 from tests.support.documents import ORDER_STATUS_CHANGED
 
 pytestmark = pytest.mark.e2e
+
+# The lifetime of the token that expires during a subscription: long enough for the
+# subscription to be served first (under a second on this machine), short enough not to wait.
+EXPIRES_IN = 8
 
 
 @pytest.fixture(scope="module")
@@ -44,27 +51,6 @@ def second_orders(tuned_shop: LocalStack) -> Iterator[str]:
     )
     yield f"http://127.0.0.1:{port}/metrics"
     process.stop()
-
-
-@pytest.fixture(scope="module", autouse=True)
-async def expiring(tuned_gateway) -> AsyncIterator[dict[str, Subscriber]]:
-    """One subscription per transport, each with a token of a new customer (valid for
-    TOKEN_TTL seconds), opened before this module's first test: the tokens expire while the
-    tests before the expiry tests run (the cap test alone takes longer than TOKEN_TTL), so
-    the expiry tests do not wait TOKEN_TTL each. The restart tests, which end every open
-    subscription, come after them."""
-    opened: dict[str, Subscriber] = {}
-    for transport in ("sse", "ws"):
-        customer = await tuned_gateway.register(f"exp{uuid.uuid4().hex[:8]}@e2e.test")
-        order_id = await new_order(tuned_gateway, customer)
-        opened[transport] = subscribe(tuned_gateway, transport, order_id, customer)
-    # Served before any test runs (a fixture that starts a process holds up this event loop
-    # meanwhile, which a connection still being opened would not survive).
-    for live in opened.values():
-        await live.wait_for("PENDING_PAYMENT", timeout=15)
-    yield opened
-    for live in opened.values():
-        await live.close()
 
 
 async def payments_handled(metrics_url: str) -> float:
@@ -141,16 +127,47 @@ async def test_a_client_past_its_cap_is_refused_and_its_open_ones_go_on(tuned_ga
     assert await eventually(served_again, timeout=30, interval=1)
 
 
+def claims_of(token: str) -> dict[str, Any]:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def expiring_soon(stack: LocalStack, issued: str, seconds: int) -> str:
+    """The account of ``issued``, a token accounts gave, in a token that expires ``seconds``
+    from now, signed as accounts signs its own: by its ``TokenIssuer`` with its key (the one it
+    generated into the stack's data folder and publishes at its JWKS), with the same issuer,
+    audience, subject and role. The gateway and orders verify it as any other; only the
+    lifetime is shorter than accounts may be configured to give (60 s at least), so a test of
+    what happens at the expiry does not wait a minute."""
+    claims = claims_of(issued)
+    key = SigningKey.from_pem((stack.data_dir / KEY_FILE).read_bytes())
+    issuer = TokenIssuer(key, issuer=claims["iss"], audience=claims["aud"], ttl_seconds=seconds)
+    token, _ = issuer.issue(claims["sub"], claims["role"])
+    return token
+
+
+async def test_accounts_gives_tokens_of_the_configured_lifetime(tuned_gateway):
+    token = await tuned_gateway.register(f"ttl{uuid.uuid4().hex[:8]}@e2e.test")
+    claims = claims_of(token)
+    assert claims["exp"] - claims["iat"] == TOKEN_TTL, claims
+
+
 @pytest.mark.parametrize("transport", ["sse", "ws"])
-async def test_a_token_that_expires_during_the_subscription_closes_it(expiring, transport):
-    live = expiring[transport]  # opened before the first test (the fixture says why)
-    try:
-        await live.wait_for("PENDING_PAYMENT", timeout=15)
-        await live.wait_ended(timeout=TOKEN_TTL + 15)
-    finally:
-        await live.close()
+async def test_a_token_that_expires_during_the_subscription_closes_it(
+    tuned_shop, tuned_gateway, transport
+):
+    customer = await tuned_gateway.register(f"exp{uuid.uuid4().hex[:8]}@e2e.test")
+    order_id = await new_order(tuned_gateway, customer)
+    token = expiring_soon(tuned_shop, customer, EXPIRES_IN)
+    expires_at = claims_of(token)["exp"]
+    async with subscribe(tuned_gateway, transport, order_id, token) as live:
+        # Served first: the token is valid when the subscription starts.
+        await live.wait_for("PENDING_PAYMENT", timeout=EXPIRES_IN - 1)
+        await live.wait_ended(timeout=EXPIRES_IN + 15)
+    ended_at = time.time()
+    assert live.statuses == ["PENDING_PAYMENT"], live.results
     assert [e["extensions"]["code"] for e in live.errors] == ["UNAUTHENTICATED"], live.results
     assert "expired" in live.errors[0]["message"]
+    assert ended_at >= expires_at  # at the expiry, not before
 
 
 async def ended_by_a_stop(

@@ -1,5 +1,8 @@
-"""Payments killed (kill -9) between the card processor and its own commit, on a stack of its
-own with the out-of-process fake processor, whose books outlive the crash.
+"""Payments killed (kill -9) between the card processor and its own commit, with the
+out-of-process fake processor, whose books outlive the crash. On the shared stack
+(``disrupted_shop``: these tests run after every other one), with payments restarted with
+this module's settings (``crash_settings``) for its tests and with the stack's own after them,
+instead of a stack of its own (starting and stopping one took 40 s or more of this machine).
 
 * The processor charged and payments died before hearing it: after a restart the payment is
   recorded SUCCEEDED and the order becomes PAID; the same key replays it, a new key is told
@@ -9,13 +12,15 @@ own with the out-of-process fake processor, whose books outlive the crash.
 * The processor charged, payments died, and the customer cancelled meanwhile: after a restart
   the charge is recorded and refunded once, and the order ends REFUNDED.
 
-After each, the shop's books (payments, payment_ledger) equal the processor's ledger.
+After each, the shop's books (payments, payment_ledger) equal the processor's ledger: all of
+them, everything the suite paid on the stack before included.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -25,7 +30,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from stack.local import LocalStack
 from tests.e2e.client import Gateway, assert_books_reconcile, eventually
-from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, OwnShop
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.test_user_flow import CARD_OK, create_item, create_order, wait_for_status
 from tests.support.documents import CANCEL_ORDER, ORDER_REFUNDS
 
@@ -34,14 +39,28 @@ pytestmark = pytest.mark.e2e
 GRACE_SECONDS = 8  # > 3 attempts x 2 s processor timeout + 1 s, as the settings require
 SUBMIT = """mutation($i: SubmitPaymentInput!) {
   submitPayment(input: $i) { id status failureCode } }"""
-OWN_SHOP = OwnShop(
-    "proccrash",
-    {
-        "SHOP_PROCESSOR_TIMEOUT_SECONDS": "2",
-        "PAYMENTS_RECONCILE_INTERVAL_SECONDS": "1",
-        "PAYMENTS_UNKNOWN_OUTCOME_GRACE_SECONDS": str(GRACE_SECONDS),
-    },
-)
+CRASH_SETTINGS = {  # payments' settings for this module's tests
+    "SHOP_PROCESSOR_TIMEOUT_SECONDS": "2",
+    "PAYMENTS_RECONCILE_INTERVAL_SECONDS": "1",
+    "PAYMENTS_UNKNOWN_OUTCOME_GRACE_SECONDS": str(GRACE_SECONDS),
+}
+
+
+def _stop_payments(stack: LocalStack) -> None:
+    running = stack.processes.pop("payments", None)  # None: a failed test left it killed
+    if running is not None:
+        running.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def crash_settings(disrupted_shop: LocalStack) -> Iterator[None]:
+    """Payments runs with CRASH_SETTINGS during this module's tests (only payments reads
+    them), and with the stack's own settings again after them, for the modules that follow."""
+    _stop_payments(disrupted_shop)
+    disrupted_shop.start_subgraph("payments", **CRASH_SETTINGS)
+    yield
+    _stop_payments(disrupted_shop)
+    disrupted_shop.start_subgraph("payments")
 
 
 class FakeProcessor:
@@ -148,36 +167,38 @@ async def _paid_while_payments_dies(
 
 
 async def _restart_payments(stack: LocalStack) -> None:
-    await asyncio.to_thread(stack.start_subgraph, "payments")
+    await asyncio.to_thread(stack.start_subgraph, "payments", **CRASH_SETTINGS)
 
 
 async def test_a_charge_made_while_payments_died_is_recorded_and_the_order_paid(
-    own_shop: LocalStack, own_gateway: Gateway
+    disrupted_shop: LocalStack, gateway: Gateway
 ) -> None:
+    charges = len(await FakeProcessor(disrupted_shop).ledger("charges"))  # the suite's so far
     customer, order_id, lost = await _paid_while_payments_dies(
-        own_shop, own_gateway, "answer_later"
+        disrupted_shop, gateway, "answer_later"
     )
     assert lost.get("errors"), lost  # the customer never heard the outcome
-    assert len(await FakeProcessor(own_shop).ledger("charges")) == 1  # but was charged
-    await _restart_payments(own_shop)
+    # But was charged, once.
+    assert len(await FakeProcessor(disrupted_shop).ledger("charges")) == charges + 1
+    await _restart_payments(disrupted_shop)
 
-    await wait_for_status(own_gateway, customer, order_id, "PAID", timeout=60)
-    same_key = await _submit(own_gateway, customer, order_id, "first")
-    new_key = await _submit(own_gateway, customer, order_id, "second")
+    await wait_for_status(gateway, customer, order_id, "PAID", timeout=60)
+    same_key = await _submit(gateway, customer, order_id, "first")
+    new_key = await _submit(gateway, customer, order_id, "second")
     assert same_key["data"]["submitPayment"]["status"] == "SUCCEEDED", same_key
     assert new_key["errors"][0]["extensions"]["code"] == "CONFLICT", new_key
     assert new_key["errors"][0]["extensions"]["orderStatus"] == "PAID", new_key
-    await assert_books_agree(own_shop)
+    await assert_books_agree(disrupted_shop)
 
 
 async def test_a_charge_lost_on_the_way_fails_after_the_grace_and_a_new_key_pays(
-    own_shop: LocalStack, own_gateway: Gateway
+    disrupted_shop: LocalStack, gateway: Gateway
 ) -> None:
-    customer, order_id, _ = await _paid_while_payments_dies(own_shop, own_gateway, "lose")
-    await _restart_payments(own_shop)
+    customer, order_id, _ = await _paid_while_payments_dies(disrupted_shop, gateway, "lose")
+    await _restart_payments(disrupted_shop)
 
     async def attempt_failed() -> dict[str, Any] | None:
-        data = await own_gateway.data(
+        data = await gateway.data(
             "query($id: ID!) { order(id: $id) { payment { status failureCode } } }",
             {"id": order_id},
             customer,
@@ -187,31 +208,31 @@ async def test_a_charge_lost_on_the_way_fails_after_the_grace_and_a_new_key_pays
 
     failed = await eventually(attempt_failed, timeout=GRACE_SECONDS + 30)
     assert failed["failureCode"] == "processing_error"
-    paid = await _submit(own_gateway, customer, order_id, "second")
+    paid = await _submit(gateway, customer, order_id, "second")
     assert paid["data"]["submitPayment"]["status"] == "SUCCEEDED", paid
-    await wait_for_status(own_gateway, customer, order_id, "PAID", timeout=60)
-    await assert_books_agree(own_shop)
+    await wait_for_status(gateway, customer, order_id, "PAID", timeout=60)
+    await assert_books_agree(disrupted_shop)
 
 
 async def test_a_charge_made_while_payments_died_on_an_order_cancelled_meanwhile_is_refunded(
-    own_shop: LocalStack, own_gateway: Gateway
+    disrupted_shop: LocalStack, gateway: Gateway
 ) -> None:
-    customer, order_id, _ = await _paid_while_payments_dies(own_shop, own_gateway, "answer_later")
-    cancelled = await own_gateway.data(CANCEL_ORDER, {"id": order_id}, customer)
+    customer, order_id, _ = await _paid_while_payments_dies(disrupted_shop, gateway, "answer_later")
+    cancelled = await gateway.data(CANCEL_ORDER, {"id": order_id}, customer)
     assert cancelled["cancelOrder"]["status"] == "CANCELLED"
-    await _restart_payments(own_shop)
+    await _restart_payments(disrupted_shop)
 
-    await wait_for_status(own_gateway, customer, order_id, "REFUNDED", timeout=60)
-    data = await own_gateway.data(
+    await wait_for_status(gateway, customer, order_id, "REFUNDED", timeout=60)
+    data = await gateway.data(
         ORDER_REFUNDS,
         {"id": order_id},
         customer,
     )
     payment = {"status": "REFUNDED", "refunds": {"edges": [{"node": {"amount": {"amount": 1250}}}]}}
     assert data["order"]["payments"] == {"edges": [{"node": payment}]}
-    await assert_books_agree(own_shop)
+    await assert_books_agree(disrupted_shop)
 
 
-async def test_the_books_reconcile_after_the_crashes(own_shop):
+async def test_the_books_reconcile_after_the_crashes(disrupted_shop):
     """Stock, orders, payments and the processor's ledger agree (``make reconcile``)."""
-    await assert_books_reconcile(own_shop)
+    await assert_books_reconcile(disrupted_shop)
