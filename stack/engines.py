@@ -228,6 +228,9 @@ def start_cassandra(
     return proc
 
 
+ACCESS_DENIED = 1045  # MySQL's ER_ACCESS_DENIED_ERROR
+
+
 def _mariadb_binary(name: str) -> str:
     found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/usr/local/bin")
     if found is None:
@@ -259,14 +262,15 @@ def mysql_execute(server_url: str, *statements: str) -> None:
 def start_mysql(
     port: int, data_dir: Path, log_dir: Path, root_password: str | None = None
 ) -> Process:
-    """MariaDB on ``data_dir``, initialised on first use. Its root accounts get
-    ``root_password`` then (a server others on the machine can reach on the loopback must not
-    let them in); without one, root has no password (the tests' throwaway server)."""
+    """MariaDB on ``data_dir``, initialised on first use. With ``root_password``, root needs
+    it (a server others on the machine can reach on the loopback must not let them in): it is
+    set whenever root still gets in without one (a new server, or one whose first start
+    stopped before the password was set); without, root has no password (the tests'
+    throwaway server)."""
     data_dir = data_dir.resolve()
     # mariadbd sets its own umask from these (by default its files are 0660, group-readable)
     private = {"UMASK": "0600", "UMASK_DIR": "0700"}
-    fresh = not (data_dir / "mysql").exists()
-    if fresh:
+    if not (data_dir / "mysql").exists():
         private_dir(data_dir)
         subprocess.run(
             [
@@ -297,7 +301,7 @@ def start_mysql(
     ]
     proc = spawn("mysql", argv, log_dir=log_dir, env=private)
     proc.wait_until(lambda: port_open(port), timeout=60, hint="MariaDB did not start.")
-    if fresh and root_password:
+    if root_password:
         try:
             _set_root_password(port, root_password)
         except BaseException:
@@ -307,11 +311,17 @@ def start_mysql(
 
 
 def _set_root_password(port: int, password: str) -> None:
-    """Gives the root accounts of a new server that can be reached (localhost, 127.0.0.1 and
-    ::1; one named after the host cannot, with --skip-name-resolve) the password."""
+    """Gives the root accounts that can be reached (localhost, 127.0.0.1 and ::1; one named
+    after the host cannot, with --skip-name-resolve) the password, if root gets in without
+    one; nothing if it is refused (the password is set)."""
     import pymysql  # installed with aiomysql
 
-    conn = pymysql.connect(host="127.0.0.1", port=port, user="root", password="")
+    try:
+        conn = pymysql.connect(host="127.0.0.1", port=port, user="root", password="")
+    except pymysql.err.OperationalError as exc:
+        if exc.args[0] == ACCESS_DENIED:
+            return
+        raise
     try:
         with conn.cursor() as cur:
             cur.execute(

@@ -19,6 +19,7 @@ from pathlib import Path
 import pymysql
 import pytest
 
+from stack.engines import ACCESS_DENIED
 from stack.local import LocalStack, Ports
 from stack.process import StartError, free_port
 from tests.e2e.client import Gateway, eventually
@@ -27,7 +28,6 @@ from tests.e2e.test_user_flow import CARD_OK, create_item, create_order, pay
 from tests.support.documents import ORDER_STATUS
 
 pytestmark = pytest.mark.e2e
-ACCESS_DENIED = 1045  # MySQL's ER_ACCESS_DENIED_ERROR
 
 
 def rights_too_wide(root: Path) -> list[str]:
