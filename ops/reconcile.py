@@ -48,7 +48,7 @@ import sqlalchemy as sa
 from motor.motor_asyncio import AsyncIOMotorClient
 
 from shopkit.sql import create_engine
-from stack.local import MYSQL_PASSWORD, Ports, local_mysql_url
+from stack.local import MYSQL_PASSWORD, Ports, local_mysql_url, read_secrets
 from stack.process import REPO_ROOT
 from subgraphs.items.settings import ItemsSettings
 from subgraphs.orders.settings import OrdersSettings
@@ -367,13 +367,7 @@ def _payments() -> PaymentsSettings:
 
 def _local_secret(wanted: str) -> str:
     """A secret the local stack generated into ``.data/secrets.env``; empty if none."""
-    secrets = REPO_ROOT / ".data" / "secrets.env"
-    if secrets.exists():
-        for line in secrets.read_text().split():
-            name, _, value = line.partition("=")
-            if name == wanted:
-                return value
-    return ""
+    return read_secrets(REPO_ROOT / ".data" / "secrets.env").get(wanted, "")
 
 
 async def reconcile(settle: float, out: Any = sys.stdout) -> int:

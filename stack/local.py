@@ -57,6 +57,13 @@ SERVICE_SECRETS = ("SHOP_GATEWAY_SECRET", "SHOP_SERVICE_SECRET", "SHOP_PROCESSOR
 MYSQL_PASSWORD = "SHOP_MYSQL_PASSWORD"
 
 
+def read_secrets(path: Path) -> dict[str, str]:
+    """The ``NAME=value`` lines of a stack's ``secrets.env`` (none if it has none yet)."""
+    if not path.exists():
+        return {}
+    return dict(line.split("=", 1) for line in path.read_text().split() if "=" in line)
+
+
 def local_mysql_url(port: int, password: str) -> str:
     """The stack's own MariaDB, as root (no database in the URL)."""
     return f"mysql+aiomysql://root:{quote(password, safe='')}@127.0.0.1:{port}"
@@ -145,9 +152,7 @@ class LocalStack:
         """Development secrets: from the environment, else generated once into the data dir
         (read and written once per stack, not for every process it starts)."""
         path = self.data_dir / "secrets.env"
-        values: dict[str, str] = {}
-        if path.exists():
-            values = dict(line.split("=", 1) for line in path.read_text().split() if "=" in line)
+        values = read_secrets(path)
         for name in (*SERVICE_SECRETS, MYSQL_PASSWORD):
             values[name] = os.environ.get(name) or values.get(name) or secrets.token_urlsafe(32)
         write_private(path, "".join(f"{k}={v}\n" for k, v in values.items()))
@@ -260,14 +265,13 @@ class LocalStack:
         return proc
 
     def start_mysql(self) -> Process:
-        """MariaDB on ``<data dir>/mariadb``, then the two databases in it."""
+        """MariaDB on ``<data dir>/mariadb``."""
         self.processes["mysql"] = proc = engines.start_mysql(
             self.ports.mysql,
             self.data_dir / "mariadb",
             self.log_dir,
             root_password=self._secrets[MYSQL_PASSWORD],
         )
-        self._create_mysql_databases()
         return proc
 
     def start_mongo(self) -> Process:
@@ -356,9 +360,8 @@ class LocalStack:
         private_dir(self.data_dir)
         make_private(self.data_dir)  # what an older version left readable by everyone
         try:
-            if self.mysql_server is not None:
-                self._create_mysql_databases()
             self.start_engines(self.compose_supergraph)
+            self._create_mysql_databases()
             self.progress("  the four subgraphs and the gateway ...")
             # The gateway serves a composed supergraph: it needs no subgraph to start.
             side_by_side(functools.partial(self.start_subgraphs, *SUBGRAPHS), self.start_gateway)

@@ -35,7 +35,14 @@ ENGINE_FIXTURES = frozenset(
     | {"keys", "stub_subgraph", "supergraph", "gateway", "shop"}  # Node gateway, whole stacks
     | {"cql_engine", "server", "connect", "taken_port"}  # cqlserver, SecantusDB, processes
 )
-ENGINE_PARAMS = frozenset({"mariadb", "mongo", "cassandra", "cqlserver"})
+# The store tests that pick their engine by parameter (request.getfixturevalue): the parameter
+# and the fixture that starts that engine.
+ENGINE_OF_PARAM = {
+    "mongo": "mongo_url",
+    "cassandra": "cassandra_port",
+    "mariadb": "mysql_server",
+    "cqlserver": "cql_port",
+}
 # Tests that start an engine or the Node gateway themselves, without a fixture.
 ENGINE_MODULES = (
     "tests/gateway/",
@@ -60,14 +67,19 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.enable()
 
 
+def _engine_params(item: pytest.Item) -> set[str]:
+    """The engines a test names by parameter (ENGINE_OF_PARAM's keys)."""
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.values() if callspec else ()
+    return {p for p in params if isinstance(p, str) and p in ENGINE_OF_PARAM}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        callspec = getattr(item, "callspec", None)
-        params = {p for p in callspec.params.values() if isinstance(p, str)} if callspec else set()
         module = item.path.relative_to(ROOT).as_posix()
         if (
             ENGINE_FIXTURES & set(getattr(item, "fixturenames", ()))
-            or ENGINE_PARAMS & params
+            or _engine_params(item)
             or module.startswith(ENGINE_MODULES)
         ):
             item.add_marker(pytest.mark.engine)
@@ -96,13 +108,6 @@ ENGINES = {
     "mysql_server": _Engine(engines.start_mysql, True),
     "cql_port": _Engine(engines.start_cql),
 }
-# The store tests that pick their engine by parameter (request.getfixturevalue).
-ENGINE_OF_PARAM = {
-    "mongo": "mongo_url",
-    "cassandra": "cassandra_port",
-    "mariadb": "mysql_server",
-    "cqlserver": "cql_port",
-}
 
 
 class _Engines:
@@ -121,10 +126,7 @@ class _Engines:
         wanted: set[str] = set()
         for item in items:
             wanted |= ENGINES.keys() & set(getattr(item, "fixturenames", ()))
-            callspec = getattr(item, "callspec", None)
-            for param in callspec.params.values() if callspec else ():
-                if isinstance(param, str) and param in ENGINE_OF_PARAM:
-                    wanted.add(ENGINE_OF_PARAM[param])
+            wanted |= {ENGINE_OF_PARAM[param] for param in _engine_params(item)}
         if os.environ.get("MYSQL_URL"):
             wanted.discard("mysql_server")
         for name in sorted(wanted):

@@ -20,7 +20,7 @@ import pymysql
 import pytest
 
 from stack.engines import ACCESS_DENIED
-from stack.local import LocalStack, Ports
+from stack.local import LocalStack, Ports, read_secrets
 from stack.process import StartError, free_port
 from tests.e2e.client import Gateway, eventually
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
@@ -105,9 +105,7 @@ def test_a_light_stacks_mariadb_lets_no_one_in_without_its_password(light_shop):
     with pytest.raises(pymysql.err.OperationalError) as refused:
         pymysql.connect(host="127.0.0.1", port=port, user="root", password="")
     assert refused.value.args[0] == ACCESS_DENIED
-    secrets = dict(
-        line.split("=", 1) for line in (light_shop.data_dir / "secrets.env").read_text().split()
-    )
+    secrets = read_secrets(light_shop.data_dir / "secrets.env")
     conn = pymysql.connect(
         host="127.0.0.1", port=port, user="root", password=secrets["SHOP_MYSQL_PASSWORD"]
     )
