@@ -409,7 +409,12 @@ async def test_payment_succeeding_for_a_cancelled_order_changes_nothing(service)
 
 
 async def test_customers_list_only_their_own_orders_newest_first(service):
+    """Newest first by the time each was placed (orders of one millisecond follow their ids,
+    tests/orders/store): the clock moves on between the two, as it does between real orders."""
+    clock = Clock()
+    service = OrderService(store(service), service.stock, clock=clock)
     first = await place(service)
+    clock.now += timedelta(seconds=1)
     second = await place(service)
     await place(service, who=BOB)
     page = await service.customer_orders(ALICE, "alice", 1, None)
