@@ -121,7 +121,9 @@ class InvalidationFeed {
     const consumer = kafka.consumer({
       groupId: `shop-gateway-cache-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
       maxWaitTimeInMs: 1000, // a long poll: it answers as soon as an event arrives
-      retry: { retries: 3 },
+      // After a crash a new consumer is started here (CRASH below), never by kafkajs itself:
+      // its own restart could begin while the gateway stops, and keep it running.
+      retry: { retries: 3, restartOnFailure: async () => false },
     });
     this.consumer = consumer;
     const { GROUP_JOIN, FETCH, CRASH, DISCONNECT, STOP } = consumer.events;
@@ -139,13 +141,17 @@ class InvalidationFeed {
     });
     consumer.on(CRASH, (event) => {
       this.down(`crash: ${(event.payload.error as Error)?.name ?? 'unknown'}`);
-      if (!event.payload.restart) setTimeout(() => void this.restart(), RETRY_MS).unref();
+      setTimeout(() => void this.restart(), RETRY_MS).unref();
     });
     consumer.on(DISCONNECT, () => this.down('disconnected'));
     consumer.on(STOP, () => this.down('stopped'));
     try {
       await consumer.connect();
       for (const topic of TOPICS) await consumer.subscribe({ topic, fromBeginning: false });
+      if (this.stopped) {
+        await consumer.disconnect(); // the gateway began to stop while this one connected
+        return;
+      }
       await consumer.run({
         autoCommit: false,
         eachMessage: async ({ message }) => {
@@ -159,7 +165,9 @@ class InvalidationFeed {
           if (entities.length) this.onStale(entities);
         },
       });
+      if (this.stopped) await consumer.disconnect();
     } catch (error) {
+      if (this.stopped) return;
       this.down(`cannot consume: ${(error as Error).name}`);
       setTimeout(() => void this.restart(), RETRY_MS).unref();
     }

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from shopkit.events.kafka import ensure_topics
+from stack import engines
 from stack.gateway import start_gateway
 from stack.process import free_port
 from tests.gateway.conftest import Keys
@@ -53,3 +54,58 @@ async def test_a_gateway_with_its_catalog_cache_on_exits_on_sigterm_within_secon
         assert time.monotonic() - started < STOPS_WITHIN
     finally:
         proc.stop()
+
+
+async def test_a_gateway_whose_kafka_restarted_exits_on_sigterm_within_seconds(
+    supergraph: Path, keys: Keys, tmp_path: Path
+) -> None:
+    """The catalog cache's consumer, crashed by a broker that went away, is replaced while the
+    broker comes back; a stop meanwhile must not wait for that consumer. It did: kafkajs
+    restarted the crashed one on a timer of its own, and the gateway waited out the kill (the
+    last stop of every e2e stack, whose Kafka a test restarts, took 10 s)."""
+    kafka_port, controller = free_port(), free_port()
+    kafka = engines.start_kafka(
+        kafka_port, tmp_path / "kafka", tmp_path, controller_port=controller
+    )
+    bootstrap = f"127.0.0.1:{kafka_port}"
+    log_path = tmp_path / "gateway.log"
+    proc = None
+    try:
+        await ensure_topics(bootstrap, ["shop.item", "shop.inventory"])
+        proc = start_gateway(
+            supergraph,
+            free_port(),
+            {
+                "SHOP_GATEWAY_SECRET": secrets.token_urlsafe(24),
+                "SHOP_JWKS_URL": keys.jwks_url,
+                "SHOP_KAFKA_BOOTSTRAP": bootstrap,
+                "SHOP_GATEWAY_LOG_LEVEL": "info",
+            },
+            log_path=log_path,
+        )
+        proc.wait_until(
+            lambda: "catalog cache on" in log_path.read_text(),
+            timeout=60,
+            hint="The catalog cache's consumer did not start.",
+        )
+        kafka.stop()
+        proc.wait_until(
+            lambda: "catalog cache off" in log_path.read_text(),
+            timeout=60,
+            hint="The catalog cache did not notice its broker was gone.",
+        )
+        kafka = engines.start_kafka(
+            kafka_port, tmp_path / "kafka", tmp_path, controller_port=controller
+        )
+        time.sleep(3)  # a new consumer is connecting, or kafkajs restarting the old one
+        started = time.monotonic()
+        os.killpg(proc.popen.pid, signal.SIGTERM)
+        try:
+            proc.popen.wait(STOPS_WITHIN)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the gateway was still running {STOPS_WITHIN} s after SIGTERM")
+        assert time.monotonic() - started < STOPS_WITHIN
+    finally:
+        if proc:
+            proc.stop()
+        kafka.stop()
