@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 
 ADMIN_EMAIL = "admin@e2e.test"
 ADMIN_PASSWORD = "e2e-admin-password-42"
-# The settings of tuned_shop that differ from shop's (test_live_order_status_limits.py).
+# Settings of shop that differ from the defaults (test_live_order_status_limits.py).
 # Not the default (900), so that a token's lifetime shows the setting is honoured; no test
 # waits it out (the expiry test signs a token of its own that expires in seconds).
 TOKEN_TTL = 600
@@ -52,8 +52,31 @@ def started_stack(data_dir: Path, mysql_server: str, name: str, **env: str) -> L
 
 
 @pytest.fixture(scope="session")
-def shop(tmp_path_factory: pytest.TempPathFactory, mysql_server: str) -> Iterator[LocalStack]:
-    stack = started_stack(tmp_path_factory.mktemp("shop"), mysql_server, "e2e")
+def receiver() -> Iterator[OtlpReceiver]:
+    """An OTLP/HTTP receiver in this process, to which ``shop`` exports its spans."""
+    receiver = OtlpReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def shop(
+    tmp_path_factory: pytest.TempPathFactory, mysql_server: str, receiver: OtlpReceiver
+) -> Iterator[LocalStack]:
+    """The one whole stack of the e2e tests, with the settings some of them check: traced to
+    ``receiver`` (test_tracing.py), tokens that live TOKEN_TTL seconds and PER_ACCOUNT live
+    subscriptions per account (test_live_order_status_limits.py). One stack for all: starting
+    one takes half a minute or more of this machine. No test depends on another's setting (a
+    trace is found by its own id; the limits' tests make their own customers)."""
+    stack = started_stack(
+        tmp_path_factory.mktemp("shop"),
+        mysql_server,
+        "e2e",
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+        OTEL_BSP_SCHEDULE_DELAY="200",  # export within a fraction of a second, not 5 s
+        ACCOUNTS_TOKEN_TTL_SECONDS=str(TOKEN_TTL),
+        ORDERS_SUBSCRIPTIONS_MAX_PER_ACCOUNT=str(PER_ACCOUNT),
+    )
     yield stack
     stack.stop()
 
@@ -74,71 +97,11 @@ def disrupted_shop(shop: LocalStack) -> LocalStack:
     return shop
 
 
-TUNED = "tuned_shop"
 DISRUPTED = "disrupted_shop"
-_tuned: dict[str, LocalStack] = {}  # the started tuned_shop, for its early stop (below)
-_last_on_tuned: list[str] = []  # the node id of the last test that uses it
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests on disrupted_shop run last (in their order), after every other test. The
-    tests on tuned_shop run one after the other, from where the first of them was (the other
-    tests keep their order), so that pytest_runtest_teardown can stop that stack after the
-    last of them: idle, a whole stack would slow every module after them."""
+    """The tests on disrupted_shop run last (in their order), after every other test."""
     disrupting = [item for item in items if DISRUPTED in getattr(item, "fixturenames", ())]
     last = {id(item) for item in disrupting}
     items[:] = [*(item for item in items if id(item) not in last), *disrupting]
-    users = [item for item in items if TUNED in getattr(item, "fixturenames", ())]
-    if not users:
-        return
-    chosen = {id(item) for item in users}
-    first = items.index(users[0])
-    others = [item for item in items if id(item) not in chosen]
-    items[:] = [*others[:first], *users, *others[first:]]
-    _last_on_tuned[:] = [users[-1].nodeid]
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    yield
-    if _last_on_tuned == [item.nodeid] and TUNED in _tuned:
-        _tuned.pop(TUNED).stop()  # its fixture's own stop, at the session's end, finds none
-
-
-@pytest.fixture(scope="session")
-def receiver() -> Iterator[OtlpReceiver]:
-    """An OTLP/HTTP receiver in this process, to which tuned_shop exports its spans."""
-    receiver = OtlpReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture(scope="session")
-def tuned_shop(
-    tmp_path_factory: pytest.TempPathFactory, mysql_server: str, receiver: OtlpReceiver
-) -> Iterator[LocalStack]:
-    """A second whole stack, for the two modules whose settings differ from shop's: traced to
-    ``receiver`` (test_tracing.py), with tokens that live TOKEN_TTL seconds and PER_ACCOUNT
-    live subscriptions per account (test_live_order_status_limits.py). One stack for both
-    instead of one each: starting one takes a minute or more of this machine. Neither module
-    depends on the other's setting (a trace is found by its own id; the limits' tests make
-    their own customers), and the limits module leaves the stack as it found it (it restarts
-    orders and the gateway with the same environment)."""
-    stack = started_stack(
-        tmp_path_factory.mktemp("tuned"),
-        mysql_server,
-        "tuned",
-        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
-        OTEL_BSP_SCHEDULE_DELAY="200",  # export within a fraction of a second, not 5 s
-        ACCOUNTS_TOKEN_TTL_SECONDS=str(TOKEN_TTL),
-        ORDERS_SUBSCRIPTIONS_MAX_PER_ACCOUNT=str(PER_ACCOUNT),
-    )
-    _tuned[TUNED] = stack
-    yield stack
-    _tuned.pop(TUNED, None)
-    stack.stop()
-
-
-@pytest.fixture(scope="session")
-def tuned_gateway(tuned_shop: LocalStack) -> Gateway:
-    return Gateway(tuned_shop.graphql_url)

@@ -1,7 +1,6 @@
-"""Live order status across processes and over time, on a stack of its own (``tuned_shop``,
-which test_tracing.py shares, with this module's cap and token lifetime): two orders
-processes behind the gateway (the subscriber on one, the payment event consumed by the
-other), the cap on one client's subscriptions, a token that expires during a subscription,
+"""Live order status across processes and over time, on ``shop`` (with this module's cap and
+token lifetime, tests/e2e/conftest.py): two orders processes behind the gateway (the
+subscriber on one, the payment event consumed by the other), the cap on one client's subscriptions, a token that expires during a subscription,
 and restarts of orders and of the gateway (the client is told; subscribing again resumes with
 the current status)."""
 
@@ -38,12 +37,12 @@ EXPIRES_IN = 8
 
 
 @pytest.fixture(scope="module")
-def second_orders(tuned_shop: LocalStack) -> Iterator[str]:
+def second_orders(shop: LocalStack) -> Iterator[str]:
     """Another orders process on the same keyspace and consumer group, not behind the
     gateway; its /metrics URL."""
     port = free_port()
     argv = uvicorn_command("subgraphs.orders.app:create_app", port)  # served as the others
-    process: Process = spawn("orders-2", argv, log_dir=tuned_shop.log_dir, env=tuned_shop.env())
+    process: Process = spawn("orders-2", argv, log_dir=shop.log_dir, env=shop.env())
     process.wait_until(
         lambda: http_ok(f"http://127.0.0.1:{port}/healthz"),
         timeout=90,
@@ -65,17 +64,15 @@ async def payments_handled(metrics_url: str) -> float:
 
 
 async def test_the_subscriber_on_one_process_hears_a_payment_the_other_consumed(
-    tuned_gateway, second_orders
+    gateway, second_orders
 ):
     """Orders' payment consumers share one group, so which process applies a payment depends
     on the partition; payments are made until the second process (not behind the gateway)
     has applied one, and every subscriber (all on the first) must hear PAID each time."""
-    customer = await tuned_gateway.register(f"r{uuid.uuid4().hex[:8]}@e2e.test")
+    customer = await gateway.register(f"r{uuid.uuid4().hex[:8]}@e2e.test")
     before = await payments_handled(second_orders)
     for attempt in range(20):
-        await pay_while_subscribed(
-            tuned_gateway, customer, await new_order(tuned_gateway, customer), 10
-        )
+        await pay_while_subscribed(gateway, customer, await new_order(gateway, customer), 10)
         # The second process's count moves only if it applied this payment.
         await asyncio.sleep(0.5)
         if await payments_handled(second_orders) > before:
@@ -84,14 +81,14 @@ async def test_the_subscriber_on_one_process_hears_a_payment_the_other_consumed(
     pytest.fail("the second orders process never applied a payment in 20 attempts")
 
 
-async def test_a_client_past_its_cap_is_refused_and_its_open_ones_go_on(tuned_gateway):
-    customer = await tuned_gateway.register(f"cap{uuid.uuid4().hex[:8]}@e2e.test")
-    order_id = await new_order(tuned_gateway, customer)
+async def test_a_client_past_its_cap_is_refused_and_its_open_ones_go_on(gateway):
+    customer = await gateway.register(f"cap{uuid.uuid4().hex[:8]}@e2e.test")
+    order_id = await new_order(gateway, customer)
     # Orders' own fields only: the cap is orders', and 50 entity calls to payments per event
     # would test payments under load instead.
     results: dict[str, list[dict]] = {}
     async with websockets.connect(
-        tuned_gateway.url.replace("http://", "ws://"),
+        gateway.url.replace("http://", "ws://"),
         subprotocols=[graphql_ws.SUBPROTOCOL],
         additional_headers={"authorization": f"Bearer {customer}"},
         max_queue=None,
@@ -116,7 +113,7 @@ async def test_a_client_past_its_cap_is_refused_and_its_open_ones_go_on(tuned_ga
 
     # Leaving frees the slots: the same client may subscribe again.
     async def served_again() -> bool:
-        async with subscribe(tuned_gateway, "sse", order_id, customer) as live:
+        async with subscribe(gateway, "sse", order_id, customer) as live:
             try:
                 await live.wait_for("PENDING_PAYMENT", timeout=10)
                 return True
@@ -145,21 +142,19 @@ def expiring_soon(stack: LocalStack, issued: str, seconds: int) -> str:
     return token
 
 
-async def test_accounts_gives_tokens_of_the_configured_lifetime(tuned_gateway):
-    token = await tuned_gateway.register(f"ttl{uuid.uuid4().hex[:8]}@e2e.test")
+async def test_accounts_gives_tokens_of_the_configured_lifetime(gateway):
+    token = await gateway.register(f"ttl{uuid.uuid4().hex[:8]}@e2e.test")
     claims = claims_of(token)
     assert claims["exp"] - claims["iat"] == TOKEN_TTL, claims
 
 
 @pytest.mark.parametrize("transport", ["sse", "ws"])
-async def test_a_token_that_expires_during_the_subscription_closes_it(
-    tuned_shop, tuned_gateway, transport
-):
-    customer = await tuned_gateway.register(f"exp{uuid.uuid4().hex[:8]}@e2e.test")
-    order_id = await new_order(tuned_gateway, customer)
-    token = expiring_soon(tuned_shop, customer, EXPIRES_IN)
+async def test_a_token_that_expires_during_the_subscription_closes_it(shop, gateway, transport):
+    customer = await gateway.register(f"exp{uuid.uuid4().hex[:8]}@e2e.test")
+    order_id = await new_order(gateway, customer)
+    token = expiring_soon(shop, customer, EXPIRES_IN)
     expires_at = claims_of(token)["exp"]
-    async with subscribe(tuned_gateway, transport, order_id, token) as live:
+    async with subscribe(gateway, transport, order_id, token) as live:
         # Served first: the token is valid when the subscription starts.
         await live.wait_for("PENDING_PAYMENT", timeout=EXPIRES_IN - 1)
         await live.wait_ended(timeout=EXPIRES_IN + 15)
@@ -187,34 +182,34 @@ async def ended_by_a_stop(
 
 @pytest.mark.parametrize("transport", ["sse", "ws"])
 async def test_an_orders_restart_tells_the_client_and_a_new_subscription_resumes(
-    tuned_shop, tuned_gateway, second_orders, transport
+    shop, gateway, second_orders, transport
 ):
     customer, order_id, live = await ended_by_a_stop(
-        tuned_shop, tuned_gateway, transport, "orders", ended_within=10
+        shop, gateway, transport, "orders", ended_within=10
     )
     assert [e["extensions"]["code"] for e in live.errors] == ["SERVICE_UNAVAILABLE"], live.results
     assert "subscribe again" in live.errors[0]["message"]
-    await asyncio.to_thread(tuned_shop.start_subgraph, "orders")
-    answer = await pay(tuned_gateway, customer, order_id, CARD_OK)
+    await asyncio.to_thread(shop.start_subgraph, "orders")
+    answer = await pay(gateway, customer, order_id, CARD_OK)
     assert answer["data"]["submitPayment"]["status"] == "SUCCEEDED", answer
-    await wait_for_status(tuned_gateway, customer, order_id, "PAID")  # then subscribe again
-    async with subscribe(tuned_gateway, transport, order_id, customer) as again:
+    await wait_for_status(gateway, customer, order_id, "PAID")  # then subscribe again
+    async with subscribe(gateway, transport, order_id, customer) as again:
         await again.wait_for("PAID", timeout=15)
         assert again.statuses[0] == "PAID"  # the current status first
 
 
 @pytest.mark.parametrize("transport", ["sse", "ws"])
 async def test_a_gateway_restart_ends_the_stream_and_a_new_subscription_resumes(
-    tuned_shop, tuned_gateway, transport
+    shop, gateway, transport
 ):
     customer, order_id, live = await ended_by_a_stop(
-        tuned_shop, tuned_gateway, transport, "gateway", ended_within=15
+        shop, gateway, transport, "gateway", ended_within=15
     )
     if transport == "ws":
         # The socket is closed with a code that says why (1001: going away), not dropped.
         closed = live.results[-1][1].get("closed", {})
         print(f"\nthe gateway closed the socket with {closed}")
         assert closed.get("code") in (1001, 1012), live.results
-    await asyncio.to_thread(tuned_shop.start_gateway)
-    async with subscribe(tuned_gateway, transport, order_id, customer) as again:
+    await asyncio.to_thread(shop.start_gateway)
+    async with subscribe(gateway, transport, order_id, customer) as again:
         await again.wait_for("PENDING_PAYMENT", timeout=15)

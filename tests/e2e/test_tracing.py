@@ -1,6 +1,6 @@
 """One checkout is one trace (issue 14): a whole stack on real engines exporting to an OTLP
-receiver in this process (``tuned_shop``, which test_live_order_status_limits.py shares). A client that sends one ``traceparent`` with createOrder and
-submitPayment (as a traced frontend does) gets spans from the gateway, orders, items and
+receiver in this process (``shop``, tests/e2e/conftest.py). A client that sends one
+``traceparent`` with createOrder and submitPayment (as a traced frontend does) gets spans from the gateway, orders, items and
 payments, and the orders consumer's handling of the payment event, all in that trace, the
 consumer's span below ``submitPayment``'s resolver through the outbox and Kafka. A malformed
 ``traceparent`` is ignored: the request is answered and a new trace starts at the gateway."""
@@ -53,10 +53,10 @@ def by_service(spans: list[ReceivedSpan]) -> dict[str, list[ReceivedSpan]]:
 
 
 async def test_one_checkout_is_one_trace_from_the_gateway_to_the_payment_consumer(
-    tuned_shop: LocalStack, receiver: OtlpReceiver
+    shop: LocalStack, receiver: OtlpReceiver
 ) -> None:
-    gateway = Gateway(tuned_shop.graphql_url)
-    client = TracedClient(tuned_shop.graphql_url)
+    gateway = Gateway(shop.graphql_url)
+    client = TracedClient(shop.graphql_url)
     item = await create_item(gateway, await admin_token(gateway), stock=5)
     customer = await gateway.register(f"t{uuid.uuid4().hex[:8]}@e2e.test")
     trace_id = secrets.token_hex(16)
@@ -158,11 +158,11 @@ async def test_one_checkout_is_one_trace_from_the_gateway_to_the_payment_consume
     ],
 )
 async def test_a_malformed_traceparent_is_ignored_and_a_new_trace_starts(
-    tuned_shop: LocalStack, receiver: OtlpReceiver, traceparent: str
+    shop: LocalStack, receiver: OtlpReceiver, traceparent: str
 ) -> None:
-    gateway = Gateway(tuned_shop.graphql_url)
+    gateway = Gateway(shop.graphql_url)
     customer = await gateway.register(f"m{uuid.uuid4().hex[:8]}@e2e.test")
-    response = await TracedClient(tuned_shop.graphql_url).post(
+    response = await TracedClient(shop.graphql_url).post(
         "query { me { email } }", {}, customer, traceparent
     )
     assert response.status_code == 200, response.text
@@ -191,13 +191,13 @@ async def test_a_malformed_traceparent_is_ignored_and_a_new_trace_starts(
 
 
 async def test_the_gateway_returns_its_request_id_and_the_subgraph_logs_it(
-    tuned_shop: LocalStack,
+    shop: LocalStack,
 ) -> None:
     """The id the client gets back is the one the subgraphs saw, and their log lines of the
     request carry it with the trace id."""
     async with httpx.AsyncClient(timeout=30) as client:
         response = await client.post(
-            tuned_shop.graphql_url,
+            shop.graphql_url,
             json={
                 "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) "
                 "{ token } }",
@@ -208,7 +208,7 @@ async def test_the_gateway_returns_its_request_id_and_the_subgraph_logs_it(
     uuid.UUID(request_id)
 
     async def logged() -> list[str]:
-        log = Path(tuned_shop.log_dir) / "accounts.log"
+        log = Path(shop.log_dir) / "accounts.log"
         return [line for line in log.read_text().splitlines() if request_id in line]
 
     lines = await eventually(logged, timeout=10)
