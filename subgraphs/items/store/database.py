@@ -22,14 +22,14 @@ from typing import Any, ParamSpec, TypeVar
 
 from bson import ObjectId
 from motor.motor_asyncio import AsyncIOMotorClient
-from odmantic import AIOEngine, query
+from odmantic import AIOEngine
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError, WriteConcernError
 
 from shopkit.errors import Unavailable
 from shopkit.events.store.mongo import MongoInbox, MongoOutbox
 from subgraphs.items.domain.model import Item
 from subgraphs.items.domain.reservation import Reservation
-from subgraphs.items.store.documents import ItemDoc, ReservationDoc, now
+from subgraphs.items.store.documents import ITEM_FIELDS, ItemDoc, ReservationDoc, item_from_doc, now
 from subgraphs.items.store.transaction import Transaction
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,9 @@ class ItemsDatabase:
         }
         self.client: AsyncIOMotorClient = AsyncIOMotorClient(url, **options)
         self.engine = AIOEngine(client=self.client, database=database)
+        # Catalog reads go to the collection itself (documents.item_from_doc), writes and the
+        # reservations' reads through the models.
+        self.items = self.engine.get_collection(ItemDoc)
         self.journal = self.client[database]["journal"]
         self.outbox = MongoOutbox(self.client[database])
         self.inbox = MongoInbox(self.client[database])
@@ -151,28 +154,28 @@ class ItemsDatabase:
     # Reads outside a transaction.
 
     async def get_item(self, item_id: str) -> Item | None:
-        doc = await self.engine.find_one(ItemDoc, ItemDoc.id == ObjectId(item_id))
-        return doc.to_domain() if doc else None
+        raw = await self.items.find_one({"_id": ObjectId(item_id)}, ITEM_FIELDS)
+        return item_from_doc(raw) if raw else None
 
     async def get_items(self, item_ids: Sequence[str]) -> dict[str, Item]:
         """The items among ``item_ids`` that exist, in one query."""
         wanted = [ObjectId(i) for i in set(item_ids)]
-        docs = await self.engine.find(ItemDoc, query.in_(ItemDoc.id, wanted))
-        return {str(doc.id): doc.to_domain() for doc in docs}
+        found = self.items.find({"_id": {"$in": wanted}}, ITEM_FIELDS)
+        return {str(raw["_id"]): item_from_doc(raw) async for raw in found}
 
     async def get_item_by_upc(self, upc: str) -> Item | None:
-        doc = await self.engine.find_one(ItemDoc, ItemDoc.upc == upc)
-        return doc.to_domain() if doc else None
+        raw = await self.items.find_one({"upc": upc}, ITEM_FIELDS)
+        return item_from_doc(raw) if raw else None
 
     async def list_items(self, *, after: str | None, limit: int, search: str | None) -> list[Item]:
         """Items by ascending id after ``after``, whose name contains ``search``."""
-        filters: list[Any] = []
+        filters: dict[str, Any] = {}
         if after is not None:
-            filters.append(ItemDoc.id > ObjectId(after))
+            filters["_id"] = {"$gt": ObjectId(after)}
         if search:
-            filters.append(query.match(ItemDoc.name, re.compile(re.escape(search), re.I)))
-        docs = await self.engine.find(ItemDoc, *filters, sort=ItemDoc.id, limit=limit)
-        return [doc.to_domain() for doc in docs]
+            filters["name"] = {"$regex": re.escape(search), "$options": "i"}
+        found = self.items.find(filters, ITEM_FIELDS, sort=[("_id", 1)], limit=limit)
+        return [item_from_doc(raw) async for raw in found]
 
     async def count_items(self) -> int:
         return await self.engine.count(ItemDoc)

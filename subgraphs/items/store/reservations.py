@@ -39,7 +39,7 @@ from shopkit.events.store.mongo import MongoOutbox
 from subgraphs.items.domain.model import Item
 from subgraphs.items.domain.reservation import Reservation, ReservationStatus, StockMove
 from subgraphs.items.store.database import ItemsDatabase, translated
-from subgraphs.items.store.documents import ItemDoc, ReservationDoc, line_doc, now
+from subgraphs.items.store.documents import ItemDoc, ReservationDoc, item_from_doc, line_doc, now
 
 
 class ChangeState(StrEnum):
@@ -105,10 +105,6 @@ def _stored(raw: dict[str, Any]) -> StoredReservation:
         version=doc.version,
         change=_change(raw.get("change")),
     )
-
-
-def _item(raw: dict[str, Any] | None) -> Item | None:
-    return ItemDoc.model_validate_doc(raw).to_domain() if raw else None
 
 
 class ReservationStore:
@@ -184,13 +180,13 @@ class ReservationStore:
             return_document=ReturnDocument.AFTER,
         )
         if raw is not None:
-            return MoveResult(MoveOutcome.MADE, _item(raw))
+            return MoveResult(MoveOutcome.MADE, item_from_doc(raw))
         raw = await self.items.find_one({"_id": ObjectId(move.item_id)})
         if raw is None:
             return MoveResult(MoveOutcome.NO_ITEM, None)
         if any(m.get("id") == change_id for m in raw.get("pending") or []):
-            return MoveResult(MoveOutcome.MADE, _item(raw))
-        return MoveResult(MoveOutcome.REFUSED, _item(raw))
+            return MoveResult(MoveOutcome.MADE, item_from_doc(raw))
+        return MoveResult(MoveOutcome.REFUSED, item_from_doc(raw))
 
     @translated
     async def undo(self, change_id: str, item_id: str) -> None:

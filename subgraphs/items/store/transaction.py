@@ -18,14 +18,10 @@ from pymongo.errors import DuplicateKeyError
 from shopkit.errors import Conflict
 from shopkit.events import CloudEvent
 from subgraphs.items.domain.model import Item, ItemChanges, NewItem
-from subgraphs.items.store.documents import ItemDoc, now
+from subgraphs.items.store.documents import ItemDoc, item_from_doc, now
 
 if TYPE_CHECKING:
     from subgraphs.items.store.database import ItemsDatabase
-
-
-def _item(raw: dict[str, Any] | None) -> Item | None:
-    return ItemDoc.model_validate_doc(raw).to_domain() if raw else None
 
 
 def _duplicate_upc(upc: str) -> Conflict:
@@ -39,7 +35,8 @@ class Transaction:
         self.outbox = db.outbox
 
     async def get_item(self, item_id: str) -> Item | None:
-        return _item(await self.items.find_one({"_id": ObjectId(item_id)}, session=self.session))
+        raw = await self.items.find_one({"_id": ObjectId(item_id)}, session=self.session)
+        return item_from_doc(raw) if raw else None
 
     async def insert_item(self, new: NewItem) -> Item:
         doc = ItemDoc(  # type: ignore[call-arg]  # the id has a default factory
@@ -57,7 +54,7 @@ class Transaction:
             await self.items.insert_one(doc.model_dump_doc(), session=self.session)
         except DuplicateKeyError as err:
             raise _duplicate_upc(new.upc) from err
-        return doc.to_domain()
+        return item_from_doc(doc.model_dump_doc())
 
     async def update_item(self, item_id: str, changes: ItemChanges) -> Item | None:
         fields = changes.fields()
@@ -77,11 +74,11 @@ class Transaction:
             )
         except DuplicateKeyError as err:
             raise _duplicate_upc(str(changes.upc)) from err
-        return _item(raw)
+        return item_from_doc(raw) if raw else None
 
     async def delete_item(self, item_id: str) -> Item | None:
         raw = await self.items.find_one_and_delete({"_id": ObjectId(item_id)}, session=self.session)
-        return _item(raw)
+        return item_from_doc(raw) if raw else None
 
     async def add_available(self, item_id: str, quantity: int) -> Item | None:
         raw = await self.items.find_one_and_update(
@@ -90,7 +87,7 @@ class Transaction:
             return_document=ReturnDocument.AFTER,
             session=self.session,
         )
-        return _item(raw)
+        return item_from_doc(raw) if raw else None
 
     async def add_event(self, event: CloudEvent) -> None:
         await self.outbox.add(event, session=self.session)
