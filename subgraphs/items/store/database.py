@@ -91,9 +91,7 @@ class ItemsDatabase:
         }
         self.client: AsyncIOMotorClient = AsyncIOMotorClient(url, **options)
         self.engine = AIOEngine(client=self.client, database=database)
-        # Catalog reads go to the collection itself (documents.item_from_doc), writes and the
-        # reservations' reads through the models.
-        self.items = self.engine.get_collection(ItemDoc)
+        self.items = self.engine.get_collection(ItemDoc)  # read as documents (item_from_doc)
         self.journal = self.client[database]["journal"]
         self.outbox = MongoOutbox(self.client[database])
         self.inbox = MongoInbox(self.client[database])

@@ -50,11 +50,12 @@ class Transaction:
             available=new.stock,
             received=new.stock,
         )
+        raw = doc.model_dump_doc()
         try:
-            await self.items.insert_one(doc.model_dump_doc(), session=self.session)
+            await self.items.insert_one(raw, session=self.session)
         except DuplicateKeyError as err:
             raise _duplicate_upc(new.upc) from err
-        return item_from_doc(doc.model_dump_doc())
+        return item_from_doc(raw)
 
     async def update_item(self, item_id: str, changes: ItemChanges) -> Item | None:
         fields = changes.fields()
