@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -27,30 +26,6 @@ TOKEN_TTL = 600
 PER_ACCOUNT = 50  # live subscriptions per account
 
 
-def started_stack(data_dir: Path, mysql_server: str, name: str, **env: str) -> LocalStack:
-    """A whole stack on free ports; ``env`` adds to (or overrides) every process's environment."""
-    stack = LocalStack(
-        data_dir=data_dir,
-        ports=Ports(**{port: free_port() for port in vars(Ports())}),
-        engines="real",
-        mysql_server=mysql_server,
-        mysql_suffix=f"_{name}_{uuid.uuid4().hex[:6]}",
-        extra_env={
-            "SHOP_ADMIN_EMAIL": ADMIN_EMAIL,
-            "SHOP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "SHOP_OUTBOX_POLL_SECONDS": "0.2",
-            "SHOP_AUTH_RATE_LIMIT": "1000",
-            **env,
-        },
-        processor_test_hooks=True,
-    )
-    try:
-        stack.start()
-    except StartError as exc:
-        pytest.fail(f"the local stack did not start: {exc}", pytrace=False)
-    return stack
-
-
 @pytest.fixture(scope="session")
 def receiver() -> Iterator[OtlpReceiver]:
     """An OTLP/HTTP receiver in this process, to which ``shop`` exports its spans."""
@@ -68,15 +43,28 @@ def shop(
     subscriptions per account (test_live_order_status_limits.py). One stack for all: starting
     one takes half a minute or more of this machine. No test depends on another's setting (a
     trace is found by its own id; the limits' tests make their own customers)."""
-    stack = started_stack(
-        tmp_path_factory.mktemp("shop"),
-        mysql_server,
-        "e2e",
-        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
-        OTEL_BSP_SCHEDULE_DELAY="200",  # export within a fraction of a second, not 5 s
-        ACCOUNTS_TOKEN_TTL_SECONDS=str(TOKEN_TTL),
-        ORDERS_SUBSCRIPTIONS_MAX_PER_ACCOUNT=str(PER_ACCOUNT),
+    stack = LocalStack(
+        data_dir=tmp_path_factory.mktemp("shop"),
+        ports=Ports(**{port: free_port() for port in vars(Ports())}),
+        engines="real",
+        mysql_server=mysql_server,
+        mysql_suffix=f"_e2e_{uuid.uuid4().hex[:6]}",
+        extra_env={
+            "SHOP_ADMIN_EMAIL": ADMIN_EMAIL,
+            "SHOP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "SHOP_OUTBOX_POLL_SECONDS": "0.2",
+            "SHOP_AUTH_RATE_LIMIT": "1000",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "200",  # export within a fraction of a second, not 5 s
+            "ACCOUNTS_TOKEN_TTL_SECONDS": str(TOKEN_TTL),
+            "ORDERS_SUBSCRIPTIONS_MAX_PER_ACCOUNT": str(PER_ACCOUNT),
+        },
+        processor_test_hooks=True,
     )
+    try:
+        stack.start()
+    except StartError as exc:
+        pytest.fail(f"the local stack did not start: {exc}", pytrace=False)
     yield stack
     stack.stop()
 

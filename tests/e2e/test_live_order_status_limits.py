@@ -1,8 +1,8 @@
 """Live order status across processes and over time, on ``shop`` (with this module's cap and
 token lifetime, tests/e2e/conftest.py): two orders processes behind the gateway (the
-subscriber on one, the payment event consumed by the other), the cap on one client's subscriptions, a token that expires during a subscription,
-and restarts of orders and of the gateway (the client is told; subscribing again resumes with
-the current status)."""
+subscriber on one, the payment event consumed by the other), the cap on one client's
+subscriptions, a token that expires during a subscription, and restarts of orders and of the
+gateway (the client is told; subscribing again resumes with the current status)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """One checkout is one trace (issue 14): a whole stack on real engines exporting to an OTLP
 receiver in this process (``shop``, tests/e2e/conftest.py). A client that sends one
-``traceparent`` with createOrder and submitPayment (as a traced frontend does) gets spans from the gateway, orders, items and
-payments, and the orders consumer's handling of the payment event, all in that trace, the
-consumer's span below ``submitPayment``'s resolver through the outbox and Kafka. A malformed
-``traceparent`` is ignored: the request is answered and a new trace starts at the gateway."""
+``traceparent`` with createOrder and submitPayment (as a traced frontend does) gets spans
+from the gateway, orders, items and payments, and the orders consumer's handling of the
+payment event, all in that trace, the consumer's span below ``submitPayment``'s resolver
+through the outbox and Kafka. A malformed ``traceparent`` is ignored: the request is
+answered and a new trace starts at the gateway."""
 
 from __future__ import annotations
 
