@@ -57,14 +57,16 @@ _.specversion
 _.datacontenttype
 _.handled_at
 _.unanswered
+# An item document's price, written through ItemDoc (subgraphs/items/store/documents.py) and
+# read by its key (item_from_doc); a new item's, given by keyword (items' NewItemFields).
+_.price_amount
+_.price_currency
 
 # pytest: module marks, fixtures requested by parameter name, and a helper it must not collect.
 _.pytestmark
 _.pytest_collection  # pytest hooks (tests/conftest.py)
 _.pytest_collection_finish
 _.pytest_collection_modifyitems
-_.pytest_runtest_teardown  # tests/e2e/conftest.py, with its hook argument
-_.nextitem
 _.permissive_umask
 _.__test__
 # http.server's request handler hooks (tests/gateway/conftest.py).
