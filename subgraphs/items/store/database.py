@@ -91,7 +91,7 @@ class ItemsDatabase:
         }
         self.client: AsyncIOMotorClient = AsyncIOMotorClient(url, **options)
         self.engine = AIOEngine(client=self.client, database=database)
-        self.items = self.engine.get_collection(ItemDoc)  # read as documents (item_from_doc)
+        self.items = self.collection(ItemDoc)  # every store reads it as documents (item_from_doc)
         self.journal = self.client[database]["journal"]
         self.outbox = MongoOutbox(self.client[database])
         self.inbox = MongoInbox(self.client[database])

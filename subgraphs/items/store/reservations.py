@@ -39,7 +39,7 @@ from shopkit.events.store.mongo import MongoOutbox
 from subgraphs.items.domain.model import Item
 from subgraphs.items.domain.reservation import Reservation, ReservationStatus, StockMove
 from subgraphs.items.store.database import ItemsDatabase, translated
-from subgraphs.items.store.documents import ItemDoc, ReservationDoc, item_from_doc, line_doc, now
+from subgraphs.items.store.documents import ReservationDoc, item_from_doc, line_doc, now
 
 
 class ChangeState(StrEnum):
@@ -109,7 +109,7 @@ def _stored(raw: dict[str, Any]) -> StoredReservation:
 
 class ReservationStore:
     def __init__(self, db: ItemsDatabase) -> None:
-        self.items = db.collection(ItemDoc)
+        self.items = db.items
         self.reservations = db.collection(ReservationDoc)
         self.outbox = db.outbox
 

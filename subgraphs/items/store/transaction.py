@@ -31,7 +31,7 @@ def _duplicate_upc(upc: str) -> Conflict:
 class Transaction:
     def __init__(self, db: ItemsDatabase, session: AsyncIOMotorClientSession) -> None:
         self.session = session
-        self.items = db.collection(ItemDoc)
+        self.items = db.items
         self.outbox = db.outbox
 
     async def get_item(self, item_id: str) -> Item | None:
