@@ -48,7 +48,7 @@ import sqlalchemy as sa
 from motor.motor_asyncio import AsyncIOMotorClient
 
 from shopkit.sql import create_engine
-from stack.local import MYSQL_PASSWORD, Ports, local_mysql_url, read_secrets
+from stack.local import MYSQL_PASSWORD, PAYMENTS_DATABASE, Ports, local_mysql_url, read_secrets
 from stack.process import REPO_ROOT
 from subgraphs.items.settings import ItemsSettings
 from subgraphs.orders.settings import OrdersSettings
@@ -362,7 +362,7 @@ def _payments() -> PaymentsSettings:
     server = os.environ.get("MYSQL_URL") or local_mysql_url(
         Ports.from_env().mysql, _local_secret(MYSQL_PASSWORD)
     )
-    return PaymentsSettings(database_url=f"{server.rstrip('/')}/shop_payments")
+    return PaymentsSettings(database_url=f"{server.rstrip('/')}/{PAYMENTS_DATABASE}")
 
 
 def _local_secret(wanted: str) -> str:

@@ -28,7 +28,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from stack.local import LocalStack
+from stack.local import PAYMENTS_DATABASE, LocalStack
 from tests.e2e.client import Gateway, assert_books_reconcile, eventually
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.e2e.test_user_flow import CARD_OK, create_item, create_order, wait_for_status
@@ -99,7 +99,7 @@ class FakeProcessor:
 
 
 async def _shop_books(stack: LocalStack) -> tuple[list[Any], list[Any]]:
-    url = f"{stack.mysql_server}/shop_payments{stack.mysql_suffix}"
+    url = f"{stack.mysql_server}/{PAYMENTS_DATABASE}{stack.mysql_suffix}"
     engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:
