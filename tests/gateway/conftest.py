@@ -1,7 +1,8 @@
 """Fixtures for the gateway tests: a real Strawberry subgraph, a JWKS server, the real gateway.
 
-The stub subgraph and the JWKS server are started once per session; each test module starts
-its own gateway (``start_test_gateway``) with the settings it tests.
+The stub subgraph, the JWKS server and a gateway with the default settings (``gateway``) are
+started once per session; a test module that needs other settings starts a gateway of its own
+(``new_gateway``) with them.
 """
 
 from __future__ import annotations
@@ -245,7 +246,11 @@ def new_gateway(
         gateways.close()  # start_test_gateway's finally: the process is stopped
 
 
-@pytest.fixture(scope="module")
-def gateway(new_gateway: Callable[..., Gateway]) -> Gateway:
-    """A development-mode gateway with the default limits."""
-    return new_gateway()
+@pytest.fixture(scope="session")
+def gateway(
+    supergraph: Path, keys: Keys, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
+    """A development-mode gateway with the default limits, shared by the modules that need
+    nothing else (starting one takes about 3 s of this machine). Its tests check their own
+    answers and the deltas they cause, never a counter's or the log's absolute state."""
+    yield from start_test_gateway(supergraph, keys, tmp_path_factory.mktemp("gateway"))
