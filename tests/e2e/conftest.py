@@ -66,7 +66,7 @@ def shop(
     except StartError as exc:
         pytest.fail(f"the local stack did not start: {exc}", pytrace=False)
     yield stack
-    stack.stop()
+    stack.stop(kill_engines=True)  # its data folder is the session's temporary one
 
 
 @pytest.fixture(scope="session")

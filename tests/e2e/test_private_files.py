@@ -64,7 +64,7 @@ def light_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
     except StartError as exc:
         pytest.fail(f"the light stack did not start: {exc}", pytrace=False)
     yield stack
-    stack.stop()
+    stack.stop(kill_engines=True)
 
 
 async def test_a_light_stacks_data_folder_is_private_after_a_purchase(light_shop):
