@@ -4,8 +4,10 @@ processes behind one gateway."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -141,11 +143,9 @@ async def test_a_tampered_or_expired_token_is_refused(gateway, transport):
         assert [e["extensions"]["code"] for e in live.errors] == ["UNAUTHENTICATED"], live.results
 
 
-async def test_an_idle_sse_subscription_gets_heartbeats(gateway):
-    """The gateway writes an SSE comment line every 12 s on an idle stream, so proxies keep it
-    open and a client can tell a quiet stream from a dead one. The interval is graphql-yoga's
-    own (not a setting: only NODE_ENV=test shortens it, which changes more than this), so the
-    test reads until the first comment after 10 s and stops there, not at the next one."""
+async def idle_sse_comments(gateway: Gateway) -> list[float]:
+    """Subscribes a new customer to a new order over SSE and leaves the stream idle: when the
+    comment lines came (seconds from the start), up to the first one after 10 s."""
     customer = await gateway.register(f"live{uuid.uuid4().hex[:8]}@e2e.test")
     order_id = await new_order(gateway, customer)
     comments: list[float] = []
@@ -164,4 +164,25 @@ async def test_an_idle_sse_subscription_gets_heartbeats(gateway):
                 comments.append(time.monotonic() - started)
             if comments and comments[-1] > 10:
                 break
+    return comments
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def idle_stream(gateway: Gateway) -> AsyncIterator[asyncio.Task[list[float]]]:
+    """``idle_sse_comments``, opened as the module begins and read in the background while
+    its other tests run (on the session's event loop), so that the heartbeat test does not
+    wait its 12 s alone."""
+    task = asyncio.create_task(idle_sse_comments(gateway))
+    yield task
+    task.cancel()
+
+
+async def test_an_idle_sse_subscription_gets_heartbeats(
+    idle_stream: asyncio.Task[list[float]],
+) -> None:
+    """The gateway writes an SSE comment line every 12 s on an idle stream, so proxies keep it
+    open and a client can tell a quiet stream from a dead one. The interval is graphql-yoga's
+    own (not a setting: only NODE_ENV=test shortens it, which changes more than this), so the
+    stream is read until the first comment after 10 s and no longer."""
+    comments = await asyncio.wait_for(idle_stream, timeout=30)
     assert any(at > 10 for at in comments), comments
