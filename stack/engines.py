@@ -38,7 +38,14 @@ from stack.process import (
 T = TypeVar("T")
 KAFKA_HEAP = ["-Xms256m", "-Xmx512m"]
 CASSANDRA_HEAP = ["-Xms1g", "-Xmx1g", "-Xss512k"]
+# More options for the Kafka and Cassandra JVMs, after ours (a later one wins), separated by
+# spaces. The tests set ``-XX:TieredStopAtLevel=1`` (tests/conftest.py).
+JVM_OPTIONS = "SHOP_JVM_OPTIONS"
 JVM_START_SECONDS = 180
+
+
+def _jvm_options() -> list[str]:
+    return os.environ.get(JVM_OPTIONS, "").split()
 
 
 def _in_thread(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -114,6 +121,7 @@ def start_kafka(
     )
     base = [
         java,
+        *_jvm_options(),
         f"-Dlog4j2.configurationFile={jvm.config_file('kafka', 'log4j2.yaml')}",
         "-cp",
         jvm.classpath("kafka"),
@@ -143,7 +151,7 @@ def start_kafka(
                 f"{(formatted.stderr or formatted.stdout)[-2000:]}"
             )
     proc = spawn(
-        "kafka", [*base[:1], *KAFKA_HEAP, *base[1:], "kafka.Kafka", str(config)], log_dir=log_dir
+        "kafka", [java, *KAFKA_HEAP, *base[1:], "kafka.Kafka", str(config)], log_dir=log_dir
     )
     proc.wait_until(
         lambda: port_open(port, host="127.0.0.1") and kafka_answers(f"127.0.0.1:{port}"),
@@ -207,6 +215,7 @@ def start_cassandra(
         java,
         *options,
         *CASSANDRA_HEAP,
+        *_jvm_options(),
         f"-javaagent:{jvm.jar('cassandra', 'jamm-')}",
         f"-Dcassandra.config=file://{config}",
         f"-Dcassandra.storagedir={data_dir / 'storage'}",
