@@ -29,7 +29,14 @@ from shopkit.errors import Unavailable
 from shopkit.events.store.mongo import MongoInbox, MongoOutbox
 from subgraphs.items.domain.model import Item
 from subgraphs.items.domain.reservation import Reservation
-from subgraphs.items.store.documents import ITEM_FIELDS, ItemDoc, ReservationDoc, item_from_doc, now
+from subgraphs.items.store.documents import (
+    ITEM_FIELDS,
+    ItemDoc,
+    ReservationDoc,
+    item_from_doc,
+    item_or_none,
+    now,
+)
 from subgraphs.items.store.transaction import Transaction
 
 log = logging.getLogger(__name__)
@@ -153,7 +160,7 @@ class ItemsDatabase:
 
     async def get_item(self, item_id: str) -> Item | None:
         raw = await self.items.find_one({"_id": ObjectId(item_id)}, ITEM_FIELDS)
-        return item_from_doc(raw) if raw else None
+        return item_or_none(raw)
 
     async def get_items(self, item_ids: Sequence[str]) -> dict[str, Item]:
         """The items among ``item_ids`` that exist, in one query."""
@@ -163,7 +170,7 @@ class ItemsDatabase:
 
     async def get_item_by_upc(self, upc: str) -> Item | None:
         raw = await self.items.find_one({"upc": upc}, ITEM_FIELDS)
-        return item_from_doc(raw) if raw else None
+        return item_or_none(raw)
 
     async def list_items(self, *, after: str | None, limit: int, search: str | None) -> list[Item]:
         """Items by ascending id after ``after``, whose name contains ``search``."""

@@ -65,6 +65,11 @@ def item_from_doc(raw: Mapping[str, Any]) -> Item:
     )
 
 
+def item_or_none(raw: Mapping[str, Any] | None) -> Item | None:
+    """``item_from_doc`` of what a find or a find-and-modify returned; None if it found none."""
+    return item_from_doc(raw) if raw is not None else None
+
+
 class ReservationDoc(Model):
     """One per order (the order id is the primary key). ``version`` counts the finished
     changes (0: the first change is still in flight, so the reservation does not exist yet).

@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 from shopkit.errors import Conflict
 from shopkit.events import CloudEvent
 from subgraphs.items.domain.model import Item, ItemChanges, NewItem
-from subgraphs.items.store.documents import ItemDoc, item_from_doc, now
+from subgraphs.items.store.documents import ItemDoc, item_from_doc, item_or_none, now
 
 if TYPE_CHECKING:
     from subgraphs.items.store.database import ItemsDatabase
@@ -36,7 +36,7 @@ class Transaction:
 
     async def get_item(self, item_id: str) -> Item | None:
         raw = await self.items.find_one({"_id": ObjectId(item_id)}, session=self.session)
-        return item_from_doc(raw) if raw else None
+        return item_or_none(raw)
 
     async def insert_item(self, new: NewItem) -> Item:
         doc = ItemDoc(  # type: ignore[call-arg]  # the id has a default factory
@@ -75,11 +75,11 @@ class Transaction:
             )
         except DuplicateKeyError as err:
             raise _duplicate_upc(str(changes.upc)) from err
-        return item_from_doc(raw) if raw else None
+        return item_or_none(raw)
 
     async def delete_item(self, item_id: str) -> Item | None:
         raw = await self.items.find_one_and_delete({"_id": ObjectId(item_id)}, session=self.session)
-        return item_from_doc(raw) if raw else None
+        return item_or_none(raw)
 
     async def add_available(self, item_id: str, quantity: int) -> Item | None:
         raw = await self.items.find_one_and_update(
@@ -88,7 +88,7 @@ class Transaction:
             return_document=ReturnDocument.AFTER,
             session=self.session,
         )
-        return item_from_doc(raw) if raw else None
+        return item_or_none(raw)
 
     async def add_event(self, event: CloudEvent) -> None:
         await self.outbox.add(event, session=self.session)
