@@ -13,7 +13,7 @@ ENGINE_JARS := $(JVM_JARS)/kafka/.resolved $(JVM_JARS)/cassandra/.resolved
 # light: orders on this project's cqlserver (up in seconds); real: on Apache Cassandra.
 ENGINES ?= light
 
-.PHONY: up test test-unit install mariadb chromium wrk schema schema-check schema-release lint deadcode bench reconcile replay-dlq clean help
+.PHONY: up test test-ready test-unit install up-packages test-packages bench-packages schema schema-check schema-release lint deadcode bench reconcile replay-dlq clean help
 
 help:
 	@echo "make up      - install what is missing, start engines, subgraphs and the gateway on :4000"
@@ -55,37 +55,46 @@ $(JVM_JARS)/%/.resolved: engines/%/pom.xml
 
 install: $(VENV)/.synced $(NODE_MODULES) $(ENGINE_JARS)
 
-# Payments and accounts run on MariaDB (make up and the benchmark start one of their own under
-# .data/mariadb, the tests a throwaway one), or on the server MYSQL_URL names: installed here
-# when missing, as root (CI); otherwise this says what to install.
-mariadb:
-	@if [ -n "$$MYSQL_URL" ] || command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]; then \
+# Debian packages, named program=package: payments and accounts run on MariaDB (make up and the
+# benchmark start one of their own under .data/mariadb, the tests a throwaway one) unless
+# MYSQL_URL names a MySQL server; the GraphiQL test (tests/e2e/test_graphiql_subscription.py)
+# drives headless Chromium; the benchmark's load generator is wrk (bench/load.py).
+MARIADB := $(if $(MYSQL_URL),,mariadbd=mariadb-server)
+UP_PACKAGES := $(MARIADB)
+TEST_PACKAGES := $(MARIADB) chromium=chromium
+BENCH_PACKAGES := $(MARIADB) wrk=wrk
+
+# $(call debian_packages,PROGRAM=PACKAGE ...): the missing ones are installed together, in one
+# apt-get run, as root (CI); otherwise this says what to install.
+define debian_packages
+	@missing=""; \
+	for wanted in $(1); do \
+	  program=$${wanted%%=*}; \
+	  command -v $$program >/dev/null || [ -x /usr/sbin/$$program ] || missing="$$missing $${wanted#*=}"; \
+	done; \
+	if [ -z "$$missing" ]; then \
 	  exit 0; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "Installing MariaDB (apt-get install mariadb-server) ..."; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    mariadb-server >/dev/null; \
+	  echo "Installing$$missing (apt-get install) ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else \
-	  echo "Payments and accounts need MariaDB: run 'sudo apt-get install -y mariadb-server'," \
-	    "or set MYSQL_URL=mysql+aiomysql://user:password@host:port to use a MySQL server."; \
+	  echo "Missing Debian packages: run 'sudo apt-get install -y$$missing'."; \
+	  case "$$missing" in *mariadb-server*) echo "Or set MYSQL_URL=mysql+aiomysql://user:password@host:port" \
+	    "to run payments and accounts on a MySQL server.";; esac; \
 	  exit 1; \
 	fi
+endef
 
-# The GraphiQL test (tests/e2e/test_graphiql_subscription.py) drives Debian's headless
-# Chromium: installed here when missing, as root; otherwise this says what to install.
-chromium:
-	@if command -v chromium >/dev/null; then \
-	  exit 0; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "Installing Chromium for the GraphiQL test (apt-get install chromium) ..."; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    chromium >/dev/null; \
-	else \
-	  echo "The GraphiQL test needs Chromium: run 'sudo apt-get install -y chromium'."; \
-	  exit 1; \
-	fi
+up-packages:
+	$(call debian_packages,$(UP_PACKAGES))
 
-up: install mariadb
+test-packages:
+	$(call debian_packages,$(TEST_PACKAGES))
+
+bench-packages:
+	$(call debian_packages,$(BENCH_PACKAGES))
+
+up: install up-packages
 	$(PY) -m stack up --engines $(ENGINES)
 
 schema: install
@@ -108,29 +117,23 @@ lint: $(VENV)/.synced
 deadcode: $(VENV)/.synced
 	$(VENV)/bin/vulture
 
-test: install mariadb chromium lint schema-check
+# What the tests need is installed and checked side by side (npm, Maven, apt-get and the type
+# checker wait on different things; on a fresh CI machine this saves about a minute); -O keeps
+# each step's output together.
+test:
+	$(MAKE) --no-print-directory -j4 -O test-ready
 	$(PY) -m pytest
+
+test-ready: install test-packages lint schema-check
 
 # The fast tier: the tests that need no engine and no other process (tests/conftest.py marks
 # the others "engine"), in well under 30 seconds; engine fixtures fail there if asked for.
 test-unit: $(VENV)/.synced
 	SHOP_TESTS_UNIT=1 $(PY) -m pytest -m "not engine and not e2e" -q --ignore=tests/e2e --ignore=tests/gateway
 
-# The benchmark's load generator (bench/load.py): installed here when missing, as root.
-wrk:
-	@if command -v wrk >/dev/null; then \
-	  exit 0; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "Installing wrk for the benchmark (apt-get install wrk) ..."; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
-	else \
-	  echo "The benchmark needs wrk: run 'sudo apt-get install -y wrk'."; \
-	  exit 1; \
-	fi
-
 # The product on the light engines (with py-spy profiles), then on Apache Cassandra, then the
 # CQL server alone (README, Performance). ARGS are passed to both product runs.
-bench: install wrk mariadb
+bench: install bench-packages
 	$(PY) -m bench --profile $(ARGS)
 	$(PY) -m bench --engines real $(ARGS)
 	$(PY) bench/cql_bench.py --seconds $(if $(findstring --quick,$(ARGS)),3,10)

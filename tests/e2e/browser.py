@@ -1,6 +1,6 @@
 """Headless Chromium (Debian's ``chromium`` package), driven over the DevTools protocol with
 the ``websockets`` client: enough to open a page, run JavaScript in it and read its DOM text.
-``make chromium`` installs the browser."""
+``make test-packages`` installs the browser (with MariaDB)."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ class Page:
 async def chromium_page() -> AsyncIterator[Page]:
     """A page of a fresh headless Chromium, closed on exit."""
     executable = shutil.which("chromium")
-    assert executable, "Chromium is missing: run `make chromium` (apt-get install chromium)"
+    assert executable, "Chromium is missing: run `make test-packages` (apt-get install chromium)"
     port = free_port()
     with tempfile.TemporaryDirectory() as profile:
         process = await asyncio.create_subprocess_exec(

@@ -1,7 +1,7 @@
 """GraphiQL at the gateway (Hive Laboratory) in headless Chromium: subscribe to
 ``orderStatusChanged`` from the page, with the token in its Headers tab, pay with httpx, and
 see PAID appear in the response pane (asserted on the page's text, no screenshot).
-``make chromium`` installs Debian's Chromium."""
+``make test-packages`` installs Debian's Chromium."""
 
 from __future__ import annotations
 
