@@ -117,9 +117,10 @@ lint: $(VENV)/.synced
 deadcode: $(VENV)/.synced
 	$(VENV)/bin/vulture
 
-# What the tests need is installed and checked side by side (npm, Maven, apt-get and the type
-# checker wait on different things; on a fresh CI machine this saves about a minute); -O keeps
-# each step's output together.
+# What the tests need is installed and checked side by side: npm (disk), Maven and apt-get
+# (network) and the type checker (CPU) wait on different things (a fresh clone's steps took
+# 62 s one after the other, 50 s side by side, with the Debian packages already there);
+# -O keeps each step's output together.
 test:
 	$(MAKE) --no-print-directory -j4 -O test-ready
 	$(PY) -m pytest
