@@ -13,7 +13,7 @@ ENGINE_JARS := $(JVM_JARS)/kafka/.resolved $(JVM_JARS)/cassandra/.resolved
 # light: orders on this project's cqlserver (up in seconds); real: on Apache Cassandra.
 ENGINES ?= light
 
-.PHONY: up test test-ready test-unit install up-packages test-packages bench-packages schema schema-check schema-release lint deadcode bench reconcile replay-dlq clean help
+.PHONY: up test test-unit install up-packages test-packages bench-packages schema schema-check schema-release lint deadcode bench reconcile replay-dlq clean help
 
 help:
 	@echo "make up      - install what is missing, start engines, subgraphs and the gateway on :4000"
@@ -55,6 +55,12 @@ $(JVM_JARS)/%/.resolved: engines/%/pom.xml
 
 install: $(VENV)/.synced $(NODE_MODULES) $(ENGINE_JARS)
 
+# What a command needs is installed and checked side by side: npm (disk), Maven and apt-get
+# (network) and the type checker (CPU) wait on different things (a fresh clone's steps before
+# make test's pytest took 62 s one after the other, 50 s side by side, with the Debian packages
+# already there); -O keeps each step's output together.
+SIDE_BY_SIDE := $(MAKE) --no-print-directory -j4 -O
+
 # Debian packages, named program=package: payments and accounts run on MariaDB (make up and the
 # benchmark start one of their own under .data/mariadb, the tests a throwaway one) unless
 # MYSQL_URL names a MySQL server; the GraphiQL test (tests/e2e/test_graphiql_subscription.py)
@@ -94,7 +100,8 @@ test-packages:
 bench-packages:
 	$(call debian_packages,$(BENCH_PACKAGES))
 
-up: install up-packages
+up:
+	+$(SIDE_BY_SIDE) install up-packages
 	$(PY) -m stack up --engines $(ENGINES)
 
 schema: install
@@ -117,15 +124,9 @@ lint: $(VENV)/.synced
 deadcode: $(VENV)/.synced
 	$(VENV)/bin/vulture
 
-# What the tests need is installed and checked side by side: npm (disk), Maven and apt-get
-# (network) and the type checker (CPU) wait on different things (a fresh clone's steps took
-# 62 s one after the other, 50 s side by side, with the Debian packages already there);
-# -O keeps each step's output together.
 test:
-	$(MAKE) --no-print-directory -j4 -O test-ready
+	+$(SIDE_BY_SIDE) install test-packages lint schema-check
 	$(PY) -m pytest
-
-test-ready: install test-packages lint schema-check
 
 # The fast tier: the tests that need no engine and no other process (tests/conftest.py marks
 # the others "engine"), in well under 30 seconds; engine fixtures fail there if asked for.
@@ -134,7 +135,8 @@ test-unit: $(VENV)/.synced
 
 # The product on the light engines (with py-spy profiles), then on Apache Cassandra, then the
 # CQL server alone (README, Performance). ARGS are passed to both product runs.
-bench: install bench-packages
+bench:
+	+$(SIDE_BY_SIDE) install bench-packages
 	$(PY) -m bench --profile $(ARGS)
 	$(PY) -m bench --engines real $(ARGS)
 	$(PY) bench/cql_bench.py --seconds $(if $(findstring --quick,$(ARGS)),3,10)
