@@ -53,6 +53,10 @@ $(JVM_JARS)/%/.resolved: engines/%/pom.xml
 	  -DoutputDirectory=$(CURDIR)/$(JVM_JARS)/$*
 	touch $@
 
+# One Maven at a time: Maven 3.8's local repository (~/.m2) is not safe for two processes
+# downloading into it at once, as make's -j would otherwise run them on a fresh machine.
+$(JVM_JARS)/cassandra/.resolved: | $(JVM_JARS)/kafka/.resolved
+
 install: $(VENV)/.synced $(NODE_MODULES) $(ENGINE_JARS)
 
 # What a command needs is installed and checked side by side: npm (disk), Maven and apt-get
