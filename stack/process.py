@@ -16,7 +16,7 @@ import stat
 import subprocess
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -94,7 +94,6 @@ class Process:
     name: str
     popen: subprocess.Popen[bytes]
     log_path: Path
-    cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -129,9 +128,6 @@ class Process:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.popen.pid, signal.SIGKILL)
                 self.popen.wait(timeout)
-        for cleanup in self.cleanups:
-            cleanup()
-        self.cleanups.clear()
 
     def kill(self) -> None:
         """Stop abruptly, as a crash would."""
